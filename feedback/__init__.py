@@ -1,0 +1,62 @@
+"""The Flask application factory: a table of contents of the app."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from feedback import config as settings
+from feedback.extensions import db, init_sqlite, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides what the environment says (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+    )
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from feedback import models  # noqa: F401  (every table known to the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    init_sqlite(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from feedback.api import manage, public
+    from feedback.home import bp as home
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(manage.bp)
+    app.register_blueprint(home)
+
+
+def register_errors(app: Flask) -> None:
+    from feedback.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from feedback.cli import feedback_cli
+
+    app.cli.add_command(feedback_cli)

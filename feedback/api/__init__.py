@@ -1,0 +1,1 @@
+"""JSON blueprints: the public API (widget, link page, email) and the management API."""

@@ -1,0 +1,67 @@
+"""What every JSON endpoint needs: a strict body parser and the API-key guard."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+
+from feedback.errors import Forbidden, Malformed, Unauthorized
+from feedback.services.workspaces import authenticate_api_key
+
+F = TypeVar("F", bound=Callable[..., Any])
+MAX_DEPTH = 20
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def json_body() -> Any:
+    """The request's JSON, whatever its content type (beacons send text/plain)."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise Malformed("The request has no body; send a JSON object.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Malformed("The body is not valid UTF-8.") from exc
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise Malformed(f"The body is not valid JSON: {exc}.") from exc
+    if _depth(value) > MAX_DEPTH:
+        raise Malformed(f"The JSON is nested deeper than {MAX_DEPTH} levels.")
+    return value
+
+
+def require_key(scope: str = "read") -> Callable[[F], F]:
+    """Authenticate a management call by its secret key; `write` for changes."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer "):
+                raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
+            key = authenticate_api_key(header.removeprefix("Bearer ").strip())
+            if key is None:
+                raise Unauthorized("The API key is unknown or revoked.")
+            if scope not in key.scopes:
+                raise Forbidden(f"The API key lacks the {scope!r} scope.")
+            g.api_key = key
+            g.workspace = key.workspace
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator

@@ -1,0 +1,96 @@
+"""The public API: what the widget, the hosted page and email clicks call.
+
+Authenticated by the workspace's public key (safe in a page) in the path, so a CORS
+preflight already knows whose allow-list applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import select
+
+from feedback.api.common import json_body
+from feedback.errors import Forbidden, NotFound
+from feedback.extensions import db
+from feedback.models import Workspace
+from feedback.services import responses
+from feedback.services.surveys import live_survey
+
+bp = Blueprint("public_api", __name__, url_prefix="/api/public/<public_key>")
+
+ALLOWED_METHODS = "GET, POST, PUT, OPTIONS"
+
+
+@bp.url_value_preprocessor
+def _load_workspace(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    public_key = (values or {}).pop("public_key", "")
+    workspace = db.session.scalar(select(Workspace).where(Workspace.public_key == public_key))
+    g.workspace = workspace
+    if workspace is None:
+        raise NotFound("Unknown public key.", "key", "unknown_key")
+    origin = request.headers.get("Origin")
+    g.cors_origin = None
+    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+        if not workspace.origin_allowed(origin):
+            raise Forbidden(
+                f"The origin {origin} is not on this workspace's allow-list.",
+                "origin",
+                "origin_not_allowed",
+            )
+        g.cors_origin = origin
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    origin = g.get("cors_origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+    response.headers.add("Vary", "Origin")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/surveys/<survey_id>")
+def survey_config(survey_id: str) -> Any:
+    survey = live_survey(g.workspace, survey_id)
+    return jsonify(survey.public_config())
+
+
+@bp.put("/responses/<client_id>")
+def put_response(client_id: str) -> Any:
+    recorded = responses.record_response(g.workspace, client_id, json_body())
+    return _response_body(recorded)
+
+
+@bp.post("/responses")
+def post_response() -> Any:
+    """The same upsert with the id in the body: navigator.sendBeacon can only POST."""
+    payload = json_body()
+    client_id = payload.get("id") if isinstance(payload, dict) else None
+    recorded = responses.record_response(g.workspace, client_id, payload)
+    return _response_body(recorded)
+
+
+def _response_body(recorded: responses.Recorded) -> tuple[Response, int]:
+    r = recorded.response
+    body = {"id": r.client_id, "score": r.score, "answers": r.answers, "created": recorded.created}
+    return jsonify(body), 201 if recorded.created else 200
+
+
+@bp.post("/displays/<client_id>")
+def post_display(client_id: str) -> Any:
+    display, created = responses.record_display(g.workspace, client_id, json_body())
+    return jsonify({"id": display.client_id, "created": created}), 201 if created else 200
+
+
+@bp.post("/displays/<client_id>/dismiss")
+def dismiss(client_id: str) -> Any:
+    display = responses.record_dismissal(g.workspace, client_id)
+    return jsonify(
+        {"id": display.client_id, "dismissed_at": display.dismissed_at.isoformat() + "Z"}
+    )

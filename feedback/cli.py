@@ -1,0 +1,84 @@
+"""`flask feedback ...`: administration from the command line."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from feedback.errors import FeedbackError
+from feedback.extensions import db
+from feedback.services import workspaces
+
+feedback_cli = AppGroup("feedback", help="Administer workspaces, users, keys and demo data.")
+
+
+def _fail(exc: FeedbackError) -> None:
+    field = f" ({exc.field})" if exc.field else ""
+    raise click.ClickException(f"{exc.message}{field}")
+
+
+@feedback_cli.command("create-workspace")
+@click.argument("name")
+@click.option("--slug", help="Short name used in URLs and by the other commands.")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--origin", "origins", multiple=True, help="An origin allowed to embed the widget.")
+def create_workspace(name: str, slug: str | None, timezone: str, origins: tuple[str, ...]) -> None:
+    """Create a workspace and print its public key."""
+    try:
+        workspace = workspaces.create_workspace(name, slug, timezone, list(origins))
+    except FeedbackError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"workspace {workspace.slug} created; public key {workspace.public_key}")
+
+
+@feedback_cli.command("create-user")
+@click.argument("workspace")
+@click.argument("email")
+@click.option("--role", default="admin", show_default=True)
+@click.password_option()
+def create_user(workspace: str, email: str, role: str, password: str) -> None:
+    """Add a user (new or existing) to WORKSPACE with a role."""
+    try:
+        workspaces.add_user(workspaces.get_workspace(workspace), email, password, role)
+    except FeedbackError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"{email} is {role} of {workspace}")
+
+
+@feedback_cli.command("create-api-key")
+@click.argument("workspace")
+@click.option("--name", default="cli", show_default=True)
+@click.option("--scope", "scopes", multiple=True, help="read and/or write (default both).")
+def create_api_key(workspace: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a secret API key; it is printed once and cannot be shown again."""
+    try:
+        issued = workspaces.create_api_key(
+            workspaces.get_workspace(workspace), name, list(scopes) or None
+        )
+    except FeedbackError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(issued.secret)
+
+
+@feedback_cli.command("seed-demo")
+@click.option("--responses", default=3000, show_default=True, help="How many responses.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
+def seed_demo(responses: int, seed: int) -> None:
+    """Create (once) a demo workspace with surveys and six months of responses."""
+    from feedback.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_workspace
+
+    result = seed_demo_workspace(responses=responses, seed=seed)
+    base = current_app.config["FEEDBACK_BASE_URL"]
+    click.echo("")
+    click.echo(f"  Demo workspace  {result.workspace.name} ({result.created_note})")
+    click.echo(f"  URL             {base}/")
+    click.echo(f"  Login           {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    click.echo(f"  API key         {result.api_key}")
+    click.echo(f"  Public key      {result.workspace.public_key}")
+    click.echo(f"  Try             curl -H 'Authorization: Bearer {result.api_key}' \\")
+    click.echo(f"                    '{base}/api/v1/metrics/nps?period=this_quarter&interval=week'")
+    click.echo("")

@@ -1,0 +1,48 @@
+"""Settings, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PREFIX = "FEEDBACK_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Build the Flask config mapping from FEEDBACK_* variables, with safe local defaults."""
+    default_db = "sqlite:///" + str(Path(instance_path) / "feedback.sqlite3")
+    return {
+        "SECRET_KEY": _env("SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A public request bigger than this is refused with 413 before it is parsed.
+        "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 64 * 1024),
+        "FEEDBACK_MAX_TEXT_LENGTH": _int("MAX_TEXT_LENGTH", 5000),
+        "FEEDBACK_MAX_ANSWERS": _int("MAX_ANSWERS", 20),
+        "FEEDBACK_MAX_CONTEXT_KEYS": _int("MAX_CONTEXT_KEYS", 50),
+        "FEEDBACK_MAX_CONTEXT_VALUE": _int("MAX_CONTEXT_VALUE", 500),
+        "FEEDBACK_LOW_N": _int("LOW_N", 30),
+        "FEEDBACK_PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 500),
+        "FEEDBACK_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "FEEDBACK_SQLITE_BUSY_MS": _int("SQLITE_BUSY_MS", 10000),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES", False),
+    }

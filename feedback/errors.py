@@ -1,0 +1,108 @@
+"""Domain exceptions and the one handler that turns them into the JSON error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+
+class FeedbackError(Exception):
+    """Base of every error a user can act on: carries its HTTP status and JSON code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+    def to_dict(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class Malformed(FeedbackError):
+    status, code = 400, "malformed"
+
+
+class Unauthorized(FeedbackError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(FeedbackError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(FeedbackError):
+    status, code = 404, "not_found"
+
+
+class Conflict(FeedbackError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(FeedbackError):
+    status, code = 413, "too_large"
+
+
+class Invalid(FeedbackError):
+    status, code = 422, "invalid"
+
+
+def _json_error(error: FeedbackError) -> tuple[Response, int]:
+    return jsonify(error.to_dict()), error.status
+
+
+_HTTP_CODES = {
+    400: "malformed",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.is_json
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors on the API, plain pages elsewhere."""
+    app.register_error_handler(FeedbackError, _json_error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if not _wants_json():
+            return exc
+        status = exc.code or 500
+        message = exc.description or exc.name
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            message = f"The request body is larger than the limit of {limit} bytes."
+        body = {"error": {"code": _HTTP_CODES.get(status, "error"), "message": message}}
+        response = jsonify(body)
+        response.status_code = status
+        for key, value in exc.get_headers():
+            if key.lower() not in {"content-type", "content-length"}:
+                response.headers[key] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        if not _wants_json():
+            return "Internal server error", 500
+        body = {"error": {"code": "internal", "message": "Something went wrong on our side."}}
+        return jsonify(body), 500

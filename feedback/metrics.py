@@ -1,0 +1,307 @@
+"""Every KPI, computed with SQL aggregates, for every page and the API (DESIGN.md).
+
+NPS = % promoters - % detractors with its 95% margin of error; CSAT and PSAT = % top-two-box
+with a Wilson interval and the mean; CES = mean with % easy (5-7). Figures below the
+workspace's low-n threshold are flagged, never hidden.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+
+from feedback.errors import Invalid
+from feedback.extensions import db
+from feedback.models import CONTEXT_COLUMNS, Display, Response, Survey
+from feedback.periods import zone
+
+Z95 = 1.959964
+HIGH_BAND = {"nps": "promoter", "csat": "positive", "psat": "positive", "ces": "easy"}
+LOW_BAND = {"nps": "detractor", "csat": "negative", "psat": "negative", "ces": "difficult"}
+KINDS = tuple(HIGH_BAND)
+INTERVALS = ("day", "week", "month")
+_FIELD = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+GROUP_COLUMNS = (*CONTEXT_COLUMNS, "channel", "survey")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which responses a figure counts: one workspace, one kind, a period and filters."""
+
+    workspace_id: int
+    kind: str
+    start: datetime | None = None
+    end: datetime | None = None
+    survey_ids: tuple[int, ...] | None = None
+    channel: str | None = None
+    context: dict[str, str] = field(default_factory=dict)
+
+    def between(self, start: datetime | None, end: datetime | None) -> Scope:
+        return Scope(
+            self.workspace_id, self.kind, start, end, self.survey_ids, self.channel, self.context
+        )
+
+
+def field_column(name: str) -> ColumnElement[Any]:
+    """The SQL expression for a context field: its own column, or a key of the JSON."""
+    if name in CONTEXT_COLUMNS or name == "channel":
+        return getattr(Response, name)
+    if name == "survey":
+        return Response.survey_id
+    if not _FIELD.match(name):
+        raise Invalid("A field name is 1 to 100 letters, digits, '_', '.' or '-'.", "group_by")
+    return Response.context[name].as_string()
+
+
+def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    if scope.kind not in KINDS:
+        raise Invalid(f"Must be one of: {', '.join(KINDS)}.", "kind")
+    conds = [Response.workspace_id == scope.workspace_id, Response.kind == scope.kind]
+    if scope.start is not None:
+        conds.append(Response.submitted_at >= scope.start)
+    if scope.end is not None:
+        conds.append(Response.submitted_at < scope.end)
+    if scope.survey_ids is not None:
+        conds.append(Response.survey_id.in_(scope.survey_ids))
+    if scope.channel:
+        conds.append(Response.channel == scope.channel)
+    for name, value in scope.context.items():
+        conds.append(field_column(name) == value)
+    return conds
+
+
+def _aggregates(kind: str) -> list[Any]:
+    return [
+        func.count().label("n"),
+        func.sum(case((Response.band == HIGH_BAND[kind], 1), else_=0)).label("high"),
+        func.sum(case((Response.band == LOW_BAND[kind], 1), else_=0)).label("low"),
+        func.sum(Response.score).label("total"),
+        func.sum(Response.score * Response.score).label("total_sq"),
+    ]
+
+
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion, as percentages."""
+    if n == 0:
+        return (0.0, 100.0)
+    p = successes / n
+    denom = 1 + Z95**2 / n
+    centre = (p + Z95**2 / (2 * n)) / denom
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
+    return (round(max(0.0, centre - half) * 100, 1), round(min(1.0, centre + half) * 100, 1))
+
+
+def nps_margin(promoters: int, detractors: int, n: int) -> float:
+    """95% margin of error of an NPS, in points."""
+    if n == 0:
+        return 0.0
+    p, d = promoters / n, detractors / n
+    return Z95 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / n) * 100
+
+
+def _variance(total: float, total_sq: float, n: int) -> float:
+    return max(0.0, (total_sq - total * total / n) / (n - 1)) if n > 1 else 0.0
+
+
+def figure(kind: str, row: Any, low_n: int) -> dict[str, Any]:
+    """The headline figure of `kind` from one aggregate row (n, high, low, total, total_sq)."""
+    n = int(row.n or 0)
+    high, low = int(row.high or 0), int(row.low or 0)
+    total, total_sq = float(row.total or 0), float(row.total_sq or 0)
+    out: dict[str, Any] = {"n": n, "low_confidence": n < low_n, "value": None}
+    mean = round(total / n, 2) if n else None
+    if kind == "nps":
+        moe = nps_margin(high, low, n)
+        out.update(promoters=high, passives=n - high - low, detractors=low, margin_of_error=None)
+        if n:
+            value = (high - low) / n * 100
+            out.update(
+                value=round(value, 1),
+                margin_of_error=round(moe, 1),
+                interval=[round(max(-100, value - moe), 1), round(min(100, value + moe), 1)],
+            )
+    elif kind in ("csat", "psat"):
+        out.update(satisfied=high, dissatisfied=low, mean=mean)
+        if n:
+            out.update(value=round(high / n * 100, 1), interval=list(wilson(high, n)))
+    else:
+        out.update(easy=high, difficult=low, mean=mean, percent_easy=None)
+        if n:
+            half = Z95 * math.sqrt(_variance(total, total_sq, n) / n)
+            out.update(
+                value=mean,
+                percent_easy=round(high / n * 100, 1),
+                interval=[round(total / n - half, 2), round(total / n + half, 2)],
+            )
+    out["_raw"] = (n, high, low, total, total_sq)
+    return out
+
+
+def _public(fig: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fig.items() if not k.startswith("_")}
+
+
+def summary(scope: Scope, low_n: int) -> dict[str, Any]:
+    row = db.session.execute(select(*_aggregates(scope.kind)).where(*_conditions(scope))).one()
+    return figure(scope.kind, row, low_n)
+
+
+def compare(kind: str, current: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """Change from `before` to `current`, and whether it is more than noise (95%)."""
+    n1, h1, l1, t1, q1 = before["_raw"]
+    n2, h2, l2, t2, q2 = current["_raw"]
+    result: dict[str, Any] = {"change": None, "significant": False, "p_value": None}
+    if n1 < 2 or n2 < 2:
+        result["reason"] = "Too few responses in one of the periods to compare."
+        return result
+    if kind == "nps":
+        se = math.hypot(nps_margin(h1, l1, n1), nps_margin(h2, l2, n2)) / Z95
+        diff = (h2 - l2) / n2 * 100 - (h1 - l1) / n1 * 100
+    elif kind in ("csat", "psat"):
+        pooled = (h1 + h2) / (n1 + n2)
+        se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2)) * 100
+        diff = h2 / n2 * 100 - h1 / n1 * 100
+    else:
+        se = math.sqrt(_variance(t1, q1, n1) / n1 + _variance(t2, q2, n2) / n2)
+        diff = t2 / n2 - t1 / n1
+    result["change"] = round(diff, 2 if kind == "ces" else 1)
+    if se == 0:
+        result.update(significant=diff != 0, p_value=0.0 if diff else 1.0)
+        return result
+    z = diff / se
+    p_value = math.erfc(abs(z) / math.sqrt(2))
+    result.update(significant=p_value < 0.05, p_value=round(p_value, 4), z=round(z, 2))
+    return result
+
+
+def _offsets(tz_name: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """UTC offsets (seconds) in force from each UTC instant on, between start and end."""
+    tz = zone(tz_name)
+
+    def offset(moment: datetime) -> int:
+        delta = moment.replace(tzinfo=UTC).astimezone(tz).utcoffset()
+        return int(delta.total_seconds()) if delta else 0
+
+    segments = [(start, offset(start))]
+    cursor = start
+    while cursor < end:
+        step = min(cursor + timedelta(days=1), end)
+        if offset(step) != segments[-1][1]:
+            low, high = cursor, step  # the change lies in (low, high]: bisect to the minute
+            while high - low > timedelta(minutes=1):
+                mid = low + (high - low) / 2
+                low, high = (mid, high) if offset(mid) == segments[-1][1] else (low, mid)
+            segments.append((high, offset(high)))
+        cursor = step
+    return segments
+
+
+def _bucket(interval: str, tz_name: str, start: datetime, end: datetime) -> ColumnElement[Any]:
+    column = Response.submitted_at
+    if db.engine.dialect.name == "postgresql":
+        local = func.timezone(tz_name, func.timezone("UTC", column))
+        return func.to_char(func.date_trunc(interval, local), "YYYY-MM-DD")
+    # SQLite has no timezones: shift by the offset in force at each instant, in SQL.
+    segments = _offsets(tz_name, start, end)
+    shifted = [func.datetime(column, f"{off:+d} seconds") for _, off in segments]
+    local = shifted[0]
+    if len(segments) > 1:
+        whens = [(column < segments[i + 1][0], shifted[i]) for i in range(len(segments) - 1)]
+        local = case(*whens, else_=shifted[-1])
+    if interval == "day":
+        return func.date(local)
+    if interval == "week":
+        return func.date(local, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", local)
+
+
+def _bounds(scope: Scope) -> tuple[datetime, datetime] | None:
+    if scope.start is not None and scope.end is not None:
+        return scope.start, scope.end
+    low, high = db.session.execute(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
+            *_conditions(scope)
+        )
+    ).one()
+    if low is None:
+        return None
+    return scope.start or low, scope.end or high + timedelta(seconds=1)
+
+
+def series(scope: Scope, interval: str, tz_name: str, low_n: int) -> list[dict[str, Any]]:
+    """The figure per day, week (from Monday) or month, in the workspace's timezone."""
+    if interval not in INTERVALS:
+        raise Invalid(f"Must be one of: {', '.join(INTERVALS)}.", "interval")
+    bounds = _bounds(scope)
+    if bounds is None:
+        return []
+    bucket = _bucket(interval, tz_name, *bounds).label("bucket")
+    rows = db.session.execute(
+        select(bucket, *_aggregates(scope.kind))
+        .where(*_conditions(scope))
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    return [
+        {"bucket": str(row.bucket)[:10], **_public(figure(scope.kind, row, low_n))} for row in rows
+    ]
+
+
+def breakdown(scope: Scope, field_name: str, low_n: int, limit: int = 100) -> list[dict[str, Any]]:
+    """The figure per value of a context field (plan, agent, team, ...), largest groups first."""
+    column = field_column(field_name).label("grp")
+    rows = db.session.execute(
+        select(column, *_aggregates(scope.kind))
+        .where(*_conditions(scope))
+        .group_by(column)
+        .order_by(func.count().desc())
+        .limit(limit)
+    ).all()
+    names: dict[Any, str] = {}
+    if field_name == "survey":
+        ids = [row.grp for row in rows]
+        names = dict(
+            db.session.execute(select(Survey.id, Survey.public_id).where(Survey.id.in_(ids))).all()
+        )
+    return [
+        {"group": names.get(row.grp, row.grp), **_public(figure(scope.kind, row, low_n))}
+        for row in rows
+    ]
+
+
+def response_rate(scope: Scope) -> dict[str, Any]:
+    """Widget responses per survey shown, in the same period and surveys."""
+    conds = [Display.workspace_id == scope.workspace_id, Survey.kind == scope.kind]
+    if scope.start is not None:
+        conds.append(Display.shown_at >= scope.start)
+    if scope.end is not None:
+        conds.append(Display.shown_at < scope.end)
+    if scope.survey_ids is not None:
+        conds.append(Display.survey_id.in_(scope.survey_ids))
+    displays = db.session.scalar(
+        select(func.count())
+        .select_from(Display)
+        .join(Survey, Survey.id == Display.survey_id)
+        .where(and_(*conds))
+    )
+    widget = Scope(
+        scope.workspace_id, scope.kind, scope.start, scope.end, scope.survey_ids, "widget"
+    )
+    answered = db.session.scalar(
+        select(func.count()).select_from(Response).where(*_conditions(widget))
+    )
+    out: dict[str, Any] = {"displays": displays, "responses": answered, "value": None}
+    if displays:
+        out["value"] = round(min(answered, displays) / displays * 100, 1)
+        out["interval"] = list(wilson(min(answered, displays), displays))
+    return out
+
+
+def public(fig: dict[str, Any]) -> dict[str, Any]:
+    """A figure without its raw sums, for the API."""
+    return _public(fig)

@@ -1,0 +1,20 @@
+"""All models, imported here so Alembic and the app see the whole schema."""
+
+from feedback.models.base import in_workspace, utcnow
+from feedback.models.response import CONTEXT_COLUMNS, Display, Respondent, Response
+from feedback.models.survey import Survey
+from feedback.models.workspace import ApiKey, Membership, User, Workspace
+
+__all__ = [
+    "CONTEXT_COLUMNS",
+    "ApiKey",
+    "Display",
+    "Membership",
+    "Respondent",
+    "Response",
+    "Survey",
+    "User",
+    "Workspace",
+    "in_workspace",
+    "utcnow",
+]

@@ -1,0 +1,108 @@
+"""Respondents, displays and responses: the facts every metric is computed from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.extensions import db
+from feedback.models.base import WorkspaceOwned, utcnow
+
+# Context fields common enough to deserve their own indexed column; any other key goes to
+# the `context` JSON and can still be filtered and grouped on.
+CONTEXT_COLUMNS = ("page_url", "feature", "agent", "team", "ticket_id", "plan")
+CHANNELS = ("widget", "email", "link", "api")
+
+
+class Respondent(WorkspaceOwned, db.Model):
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    traits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_shown_at: Mapped[datetime | None]
+    last_responded_at: Mapped[datetime | None]
+
+
+class Display(WorkspaceOwned, db.Model):
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "client_id"),
+        Index("ix_display_ws_survey_shown", "workspace_id", "survey_id", "shown_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("respondent.id", ondelete="SET NULL"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10), default="widget")
+    page_url: Mapped[str | None] = mapped_column(String(500))
+    shown_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dismissed_at: Mapped[datetime | None]
+
+
+class Response(WorkspaceOwned, db.Model):
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "client_id"),
+        Index("ix_response_ws_submitted", "workspace_id", "submitted_at"),
+        Index("ix_response_ws_kind_submitted", "workspace_id", "kind", "submitted_at"),
+        Index("ix_response_ws_survey_submitted", "workspace_id", "survey_id", "submitted_at"),
+        Index("ix_response_ws_agent", "workspace_id", "agent"),
+        Index("ix_response_nlp_status", "nlp_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("respondent.id", ondelete="SET NULL"), index=True
+    )
+    display_id: Mapped[int | None] = mapped_column(db.ForeignKey("display.id", ondelete="SET NULL"))
+    # Chosen by the client, so a retried request updates instead of creating a twin.
+    client_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    score: Mapped[int]
+    band: Mapped[str] = mapped_column(String(10))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The open-text answers joined: what text search and the NLP pipeline read.
+    comment: Mapped[str | None] = mapped_column(Text)
+    page_url: Mapped[str | None] = mapped_column(String(500))
+    feature: Mapped[str | None] = mapped_column(String(200))
+    agent: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    ticket_id: Mapped[str | None] = mapped_column(String(200))
+    plan: Mapped[str | None] = mapped_column(String(200))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    nlp_status: Mapped[str] = mapped_column(String(10), default="none")
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    survey = relationship("Survey")
+    respondent = relationship("Respondent")
+
+    def to_dict(self) -> dict[str, Any]:
+        context = {name: getattr(self, name) for name in CONTEXT_COLUMNS if getattr(self, name)}
+        context.update(self.context or {})
+        return {
+            "id": self.id,
+            "client_id": self.client_id,
+            "survey": self.survey.public_id if self.survey else None,
+            "kind": self.kind,
+            "question": self.question,
+            "score": self.score,
+            "band": self.band,
+            "answers": self.answers,
+            "comment": self.comment,
+            "channel": self.channel,
+            "context": context,
+            "respondent": self.respondent.external_id if self.respondent else None,
+            "submitted_at": self.submitted_at.isoformat() + "Z",
+            "updated_at": self.updated_at.isoformat() + "Z",
+        }

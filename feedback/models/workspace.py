@@ -1,0 +1,111 @@
+"""Tenants, people and the keys they use."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from feedback.extensions import db
+from feedback.models.base import WorkspaceOwned, utcnow
+
+ROLES = ("owner", "admin", "analyst", "viewer")
+
+
+def _public_key() -> str:
+    return "pk_" + secrets.token_urlsafe(12)
+
+
+class Workspace(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    public_key: Mapped[str] = mapped_column(String(40), unique=True, default=_public_key)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recontact_days: Mapped[int] = mapped_column(default=7)
+    low_n: Mapped[int] = mapped_column(default=30)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    surveys = relationship("Survey", back_populates="workspace", passive_deletes=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "slug": self.slug,
+            "public_key": self.public_key,
+            "timezone": self.timezone,
+            "allowed_origins": self.allowed_origins,
+            "recontact_days": self.recontact_days,
+            "low_n": self.low_n,
+        }
+
+    def origin_allowed(self, origin: str) -> bool:
+        allowed = self.allowed_origins or []
+        return "*" in allowed or origin.rstrip("/") in {o.rstrip("/") for o in allowed}
+
+
+class User(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Membership(WorkspaceOwned, db.Model):
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="viewer")
+
+    user = relationship("User")
+    workspace = relationship("Workspace")
+
+
+API_SCOPES = ("read", "write")
+
+
+def hash_secret(secret: str) -> str:
+    # Keys are long random strings, so a plain SHA-256 is enough; no need for a slow KDF.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKey(WorkspaceOwned, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(API_SCOPES))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    workspace = relationship("Workspace")
+
+    def matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, hash_secret(secret))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "scopes": self.scopes,
+            "created_at": self.created_at.isoformat() + "Z",
+            "last_used_at": self.last_used_at.isoformat() + "Z" if self.last_used_at else None,
+            "revoked": self.revoked_at is not None,
+        }

@@ -1,0 +1,1 @@
+"""Use cases: what the API, the dashboard, the email flow and the jobs ask for."""

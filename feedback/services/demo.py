@@ -1,0 +1,509 @@
+"""A realistic demo workspace: four surveys and six months of varied responses."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import insert, select
+
+from feedback.extensions import db
+from feedback.models import Display, Respondent, Response, Survey, Workspace, utcnow
+from feedback.services import surveys, workspaces
+from feedback.surveys import band_for
+from feedback.surveys.followups import followups_for
+
+DEMO_SLUG = "demo"
+DEMO_EMAIL = "admin@example.com"
+DEMO_PASSWORD = "demo-password"
+DAYS = 182
+
+PLANS = (("Free", 0.35), ("Starter", 0.3), ("Pro", 0.25), ("Enterprise", 0.1))
+FEATURES = ("reports", "dashboards", "exports", "automations")
+TEAMS = {
+    "Tier 1": ("Alice Moreau", "Bilal Khan", "Chen Wei"),
+    "Billing desk": ("Dana Okafor", "Emil Novak"),
+    "Technical": ("Farah Haddad", "Gus Lindqvist"),
+}
+# How each agent's customers tend to score: shifts of the CSAT distribution.
+AGENT_SKILL = {"Emil Novak": -1.1, "Farah Haddad": 0.4, "Alice Moreau": 0.25}
+
+# Comment fragments per theme: (subjects, praise, complaints). Sentences are assembled from
+# them with details and openers, and no sentence is used twice.
+THEMES: dict[str, tuple[list[str], list[str], list[str]]] = {
+    "pricing": (
+        [
+            "the price",
+            "the Pro plan",
+            "the per-seat pricing",
+            "what we pay each month",
+            "the annual plan",
+            "the cost for a team our size",
+        ],
+        [
+            "is fair for what we get",
+            "feels like good value",
+            "pays for itself",
+            "is cheaper than the tool we left",
+            "is easy to justify to finance",
+        ],
+        [
+            "is too expensive for a small team",
+            "went up without much warning",
+            "is hard to justify",
+            "doubled when we added three people",
+            "feels steep next to the alternatives",
+        ],
+    ),
+    "billing": (
+        [
+            "the invoices",
+            "billing",
+            "the card payment",
+            "the VAT handling",
+            "the billing page",
+            "the renewal",
+        ],
+        ["is painless", "just works", "is clear about every line", "was sorted out in minutes"],
+        [
+            "charged us twice",
+            "shows the wrong company name",
+            "is confusing with the prorated amounts",
+            "failed and locked our account",
+            "has no way to add a PO number",
+        ],
+    ),
+    "support": (
+        [
+            "your support team",
+            "the agent I spoke to",
+            "the help desk",
+            "the chat support",
+            "customer service",
+            "the person who answered my ticket",
+        ],
+        [
+            "was quick and friendly",
+            "solved it on the first reply",
+            "went above and beyond",
+            "explained everything patiently",
+            "followed up the next day",
+        ],
+        [
+            "took three days to answer",
+            "kept sending me canned replies",
+            "closed my ticket without fixing it",
+            "did not read what I wrote",
+            "passed me around between people",
+        ],
+    ),
+    "usability": (
+        [
+            "the interface",
+            "the new layout",
+            "the settings screen",
+            "navigation",
+            "the editor",
+            "finding things in the menu",
+        ],
+        [
+            "is clean and obvious",
+            "makes sense right away",
+            "is a joy to use",
+            "feels thought through",
+            "got much better lately",
+        ],
+        [
+            "is cluttered",
+            "is confusing",
+            "hides the options I need",
+            "takes too many clicks",
+            "changed again and I am lost",
+        ],
+    ),
+    "performance": (
+        [
+            "the dashboard",
+            "search",
+            "loading a big report",
+            "the app",
+            "opening a project",
+            "the export",
+        ],
+        ["is really fast now", "loads instantly", "feels snappy", "keeps up even with our data"],
+        [
+            "is painfully slow",
+            "takes ages to load",
+            "freezes for seconds",
+            "spins forever",
+            "gets sluggish in the afternoon",
+        ],
+    ),
+    "reliability": (
+        ["the service", "the sync", "the app", "saving", "the scheduled jobs", "the login"],
+        [
+            "has been rock solid",
+            "never lets us down",
+            "has not failed once this year",
+            "is dependable",
+        ],
+        [
+            "went down twice this week",
+            "keeps crashing",
+            "lost some of my changes",
+            "times out randomly",
+            "was broken all morning",
+        ],
+    ),
+    "features": (
+        [
+            "the reporting",
+            "the automation rules",
+            "custom fields",
+            "the API",
+            "the templates",
+            "bulk editing",
+        ],
+        [
+            "does exactly what we need",
+            "saved us hours every week",
+            "is the reason we switched",
+            "keeps getting better",
+        ],
+        [
+            "is missing basic filters",
+            "cannot do recurring tasks",
+            "lacks a dark mode",
+            "needs an undo button",
+            "still has no audit log",
+        ],
+    ),
+    "onboarding": (
+        [
+            "getting started",
+            "the setup",
+            "the first week",
+            "importing our old data",
+            "the getting-started guide",
+            "the onboarding call",
+        ],
+        [
+            "was smooth",
+            "took less than an hour",
+            "was well explained",
+            "made us productive on day one",
+        ],
+        [
+            "was a struggle",
+            "took far longer than promised",
+            "left us guessing",
+            "broke half our imported records",
+            "assumed we knew everything",
+        ],
+    ),
+    "integrations": (
+        [
+            "the Slack integration",
+            "the Salesforce sync",
+            "the Zapier connector",
+            "the calendar sync",
+            "the HubSpot integration",
+            "the webhooks",
+        ],
+        [
+            "works flawlessly",
+            "saves us a lot of copy and paste",
+            "was easy to connect",
+            "keeps everything in one place",
+        ],
+        [
+            "stops syncing every few days",
+            "duplicates our contacts",
+            "is too limited",
+            "needs to be reconnected constantly",
+            "drops fields without telling us",
+        ],
+    ),
+    "mobile": (
+        [
+            "the mobile app",
+            "the iPhone app",
+            "the Android app",
+            "using it on my phone",
+            "the tablet view",
+            "notifications on mobile",
+        ],
+        [
+            "is great on the go",
+            "has everything I need",
+            "is surprisingly good",
+            "lets me work from anywhere",
+        ],
+        [
+            "is unusable",
+            "crashes on startup",
+            "logs me out constantly",
+            "is missing half the features",
+            "drains my battery",
+        ],
+    ),
+}
+DETAILS = [
+    "",
+    "",
+    "",
+    "since the last update",
+    "lately",
+    "every single time",
+    "for our whole team",
+    "on Monday mornings",
+    "when we have a deadline",
+    "compared to last year",
+    "for the last month",
+    "when I work from home",
+    "with larger accounts",
+    "this quarter",
+    "after the redesign",
+    "for our finance people",
+    "when clients are watching",
+    "at the end of the month",
+]
+OPENERS = [
+    "",
+    "",
+    "",
+    "Honestly, ",
+    "To be fair, ",
+    "Overall ",
+    "Frankly ",
+    "I have to say ",
+    "Well, ",
+]
+SHORT = {
+    "positive": [
+        "Love it!",
+        "Great product.",
+        "Keep it up",
+        "Very happy so far.",
+        "No complaints 👍",
+        "Does the job well.",
+    ],
+    "negative": [
+        "Not great.",
+        "Disappointed.",
+        "Needs work",
+        "Meh.",
+        "Could be much better.",
+        "Not what we were promised.",
+    ],
+}
+
+
+@dataclass
+class DemoResult:
+    workspace: Workspace
+    api_key: str
+    created_note: str
+
+
+class CommentWriter:
+    """Writes varied comments; remembers every sentence so none appears twice."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def _sentence(self, theme: str, positive: bool) -> str | None:
+        subjects, praise, complaints = THEMES[theme]
+        for _ in range(20):
+            subject = self.rng.choice(subjects)
+            predicate = self.rng.choice(praise if positive else complaints)
+            detail = self.rng.choice(DETAILS)
+            opener = self.rng.choice(OPENERS)
+            text = f"{opener}{subject} {predicate}{' ' + detail if detail else ''}".strip()
+            text = text[0].upper() + text[1:] + self.rng.choice([".", ".", "!", ""])
+            if text.lower() not in self.used:
+                self.used.add(text.lower())
+                return text
+        return None
+
+    def comment(self, tone: str) -> str | None:
+        """One to three sentences; a passive mixes praise and complaint."""
+        themes = self.rng.sample(list(THEMES), k=self.rng.choice((1, 1, 1, 2, 2, 3)))
+        sentences = []
+        for i, theme in enumerate(themes):
+            positive = tone == "positive" or (tone == "mixed" and i % 2 == 0)
+            sentence = self._sentence(theme, positive)
+            if sentence:
+                sentences.append(sentence)
+        if not sentences:
+            return None
+        if tone == "mixed" and len(sentences) > 1:
+            sentences[1] = "But " + sentences[1][0].lower() + sentences[1][1:]
+        if self.rng.random() < 0.06 and tone != "mixed":
+            short = self.rng.choice(SHORT[tone])
+            if short.lower() not in self.used:
+                self.used.add(short.lower())
+                sentences.append(short)
+        return " ".join(sentences)
+
+
+def _score(rng: random.Random, kind: str, shift: float) -> int:
+    if kind == "nps":
+        weights = [2, 1, 1, 2, 2, 4, 5, 9, 14, 20, 18]
+        low = 0
+    elif kind in ("csat", "psat"):
+        weights, low = [4, 5, 9, 30, 45], 1
+    else:
+        weights, low = [3, 4, 6, 10, 20, 30, 22], 1
+    # A shift moves weight towards the low (negative) or high (positive) end.
+    weights = [w * (1.35 ** (shift * (i - len(weights) / 2))) for i, w in enumerate(weights)]
+    return low + rng.choices(range(len(weights)), weights=weights)[0]
+
+
+def _tone(band: str) -> str:
+    if band in ("promoter", "positive", "easy"):
+        return "positive"
+    if band in ("detractor", "negative", "difficult"):
+        return "negative"
+    return "mixed"
+
+
+def _create_surveys(workspace: Workspace) -> dict[str, Survey]:
+    specs = {
+        "nps": {"kind": "nps", "name": "Product NPS", "channels": ["widget", "email", "link"]},
+        "csat": {
+            "kind": "csat",
+            "name": "Support CSAT",
+            "scale": {"style": "stars"},
+            "channels": ["email", "link"],
+        },
+        "psat": {
+            "kind": "psat",
+            "name": "Reports feature",
+            "question": "How satisfied are you with reports?",
+            "scale": {"style": "emoji"},
+            "targeting": {"events": ["exported_report"]},
+        },
+        "ces": {
+            "kind": "ces",
+            "name": "Setup effort",
+            "question": "It was easy to set up my workspace.",
+            "targeting": {"urls": [{"match": "contains", "value": "/setup"}]},
+        },
+    }
+    return {kind: surveys.create_survey(workspace, spec) for kind, spec in specs.items()}
+
+
+def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
+    """Create the demo workspace once; later calls only issue a fresh API key."""
+    workspace = db.session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
+    note = "already there"
+    if workspace is None:
+        workspace = workspaces.create_workspace(
+            "Acme Analytics (demo)",
+            DEMO_SLUG,
+            "America/New_York",
+            ["http://127.0.0.1:5000", "http://localhost:5000", "http://127.0.0.1:5001"],
+        )
+        _fill(workspace, responses, random.Random(seed))
+        note = f"created with {responses} responses"
+    workspaces.add_user(workspace, DEMO_EMAIL, DEMO_PASSWORD, "owner")
+    issued = workspaces.create_api_key(workspace, "demo key")
+    db.session.commit()
+    return DemoResult(workspace, issued.secret, note)
+
+
+def _fill(workspace: Workspace, count: int, rng: random.Random) -> None:
+    by_kind = _create_surveys(workspace)
+    now = utcnow()
+    people = []
+    for i in range(max(50, count // 3)):
+        plan = rng.choices([p for p, _ in PLANS], weights=[w for _, w in PLANS])[0]
+        people.append(
+            {
+                "workspace_id": workspace.id,
+                "external_id": f"user-{i + 1:05d}",
+                "email": f"user{i + 1}@customer{i % 97}.example",
+                "traits": {"plan": plan, "company": f"Customer {i % 97}"},
+                "created_at": now - timedelta(days=rng.randint(DAYS, DAYS + 400)),
+            }
+        )
+    db.session.execute(insert(Respondent), people)
+    ids = dict(
+        db.session.execute(
+            select(Respondent.external_id, Respondent.id).where(
+                Respondent.workspace_id == workspace.id
+            )
+        ).all()
+    )
+    writer = CommentWriter(rng)
+    agents = [(team, agent) for team, names in TEAMS.items() for agent in names]
+    rows, displays = [], []
+    for n in range(count):
+        kind = rng.choices(("nps", "csat", "psat", "ces"), weights=(4, 3, 2, 1))[0]
+        survey = by_kind[kind]
+        person = rng.choice(people)
+        age = rng.random() * DAYS
+        when = now - timedelta(days=age, minutes=rng.randint(0, 59))
+        # NPS improves over the six months, so the trend has something to show.
+        shift = 0.35 * (1 - age / DAYS) - 0.1
+        context: dict[str, str | None] = {"plan": person["traits"]["plan"]}
+        channel = "widget"
+        if kind == "csat":
+            team, agent = rng.choice(agents)
+            shift += AGENT_SKILL.get(agent, 0.0)
+            context.update(agent=agent, team=team, ticket_id=f"T-{40000 + n}")
+            channel = "email"
+        elif kind == "psat":
+            context["feature"] = rng.choice(FEATURES)
+        elif kind == "nps" and rng.random() < 0.3:
+            channel = "email"
+        score = _score(rng, kind, shift)
+        band = band_for(kind, survey.scale, score)
+        answers = {}
+        comment = None
+        if rng.random() < 0.65:
+            followup = followups_for(survey.definition, score)
+            text = writer.comment(_tone(band)) if followup else None
+            if text:
+                answers[followup[0]["id"]] = text
+                comment = text
+        rows.append(
+            {
+                "workspace_id": workspace.id,
+                "survey_id": survey.id,
+                "respondent_id": ids[person["external_id"]],
+                "client_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+                "channel": channel,
+                "kind": kind,
+                "question": survey.question,
+                "score": score,
+                "band": band,
+                "answers": answers,
+                "comment": comment,
+                "page_url": "https://app.acme.example/reports" if channel == "widget" else None,
+                "context": {"company": person["traits"]["company"]},
+                "nlp_status": "pending" if comment else "none",
+                "submitted_at": when,
+                "updated_at": when,
+                **context,
+            }
+        )
+        if channel == "widget":
+            for _ in range(rng.choice((1, 2, 2, 3))):
+                displays.append(
+                    {
+                        "workspace_id": workspace.id,
+                        "survey_id": survey.id,
+                        "respondent_id": ids[person["external_id"]],
+                        "client_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+                        "channel": "widget",
+                        "shown_at": when - timedelta(minutes=rng.randint(0, 5000)),
+                    }
+                )
+    db.session.execute(insert(Response), rows)
+    db.session.execute(insert(Display), displays)
+    db.session.flush()

@@ -1,0 +1,153 @@
+"""Who answered: identify, export and erase a respondent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from feedback.errors import Invalid, NotFound
+from feedback.extensions import db
+from feedback.models import Display, Respondent, Response, Workspace, in_workspace, utcnow
+
+MAX_TRAITS = 50
+
+
+def clean_traits(raw: Any, field: str, max_value: int) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise Invalid("Must be an object of names to values.", field)
+    if len(raw) > MAX_TRAITS:
+        raise Invalid(f"At most {MAX_TRAITS} traits.", field)
+    traits = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not 0 < len(key) <= 100:
+            raise Invalid("Trait names are strings of 1 to 100 characters.", field)
+        if value is None:
+            continue
+        if isinstance(value, bool | int | float):
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+        if not isinstance(value, str):
+            raise Invalid("Trait values are strings, numbers or booleans.", f"{field}.{key}")
+        if len(value) > max_value:
+            raise Invalid(f"Longer than the limit of {max_value} characters.", f"{field}.{key}")
+        traits[key] = value
+    return traits
+
+
+def identify(workspace: Workspace, raw: Any, max_value: int = 500) -> Respondent | None:
+    """The respondent described by {id, email, traits}, created or updated; None if anonymous."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise Invalid("Must be an object with id, email and traits.", "respondent")
+    external_id = raw.get("id")
+    email = raw.get("email")
+    if external_id is not None:
+        if isinstance(external_id, int) and not isinstance(external_id, bool):
+            external_id = str(external_id)
+        if not isinstance(external_id, str) or not 0 < len(external_id) <= 200:
+            raise Invalid("Must be a string of 1 to 200 characters.", "respondent.id")
+    if email is not None and (not isinstance(email, str) or "@" not in email or len(email) > 320):
+        raise Invalid("Must be an email address.", "respondent.email")
+    traits = clean_traits(raw.get("traits"), "respondent.traits", max_value)
+    if external_id is None and email is None:
+        return None
+    lookup = (
+        Respondent.external_id == external_id
+        if external_id is not None
+        else Respondent.email == email.lower()
+    )
+    respondent = db.session.scalar(in_workspace(Respondent, workspace.id).where(lookup).limit(1))
+    if respondent is None:
+        respondent = Respondent(
+            workspace_id=workspace.id,
+            external_id=external_id,
+            email=email.lower() if email else None,
+            traits=traits,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(respondent)
+        except IntegrityError:
+            # Two first requests of one person raced; the other one created the row.
+            respondent = db.session.scalar(in_workspace(Respondent, workspace.id).where(lookup))
+    if email:
+        respondent.email = email.lower()
+    if traits:
+        respondent.traits = {**(respondent.traits or {}), **traits}
+    return respondent
+
+
+def get_respondent(workspace: Workspace, external_id: str) -> Respondent:
+    respondent = db.session.scalar(
+        in_workspace(Respondent, workspace.id).where(Respondent.external_id == external_id)
+    )
+    if respondent is None:
+        raise NotFound(f"No respondent {external_id!r}.", "respondent")
+    return respondent
+
+
+def export_respondent(workspace: Workspace, external_id: str) -> dict[str, Any]:
+    """Everything stored about one person (a data-subject access request)."""
+    respondent = get_respondent(workspace, external_id)
+    responses = db.session.scalars(
+        in_workspace(Response, workspace.id)
+        .where(Response.respondent_id == respondent.id)
+        .order_by(Response.submitted_at)
+    )
+    displays = db.session.scalars(
+        in_workspace(Display, workspace.id).where(Display.respondent_id == respondent.id)
+    )
+    return {
+        "respondent": {
+            "id": respondent.external_id,
+            "email": respondent.email,
+            "traits": respondent.traits,
+            "created_at": respondent.created_at.isoformat() + "Z",
+        },
+        "responses": [r.to_dict() for r in responses],
+        "displays": [
+            {
+                "shown_at": d.shown_at.isoformat() + "Z",
+                "dismissed_at": d.dismissed_at.isoformat() + "Z" if d.dismissed_at else None,
+                "page_url": d.page_url,
+            }
+            for d in displays
+        ],
+    }
+
+
+def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
+    """Remove a person's data and words; scores stay, unlinked, so past counts do not move."""
+    respondent = get_respondent(workspace, external_id)
+    responses = list(
+        db.session.scalars(
+            in_workspace(Response, workspace.id).where(Response.respondent_id == respondent.id)
+        )
+    )
+    for response in responses:
+        # Choice answers are not personal; open text may be, so it goes.
+        survey_followups = {f["id"]: f for f in response.survey.followups}
+        response.answers = {
+            fid: value
+            for fid, value in (response.answers or {}).items()
+            if survey_followups.get(fid, {}).get("type") in ("single", "multiple")
+        }
+        response.comment = None
+        response.context = {}
+        response.page_url = None
+        response.ticket_id = None
+        response.respondent_id = None
+        response.nlp_status = "none"
+        response.updated_at = utcnow()
+    displays = db.session.execute(
+        update(Display)
+        .where(Display.workspace_id == workspace.id, Display.respondent_id == respondent.id)
+        .values(respondent_id=None, page_url=None)
+    )
+    db.session.delete(respondent)
+    db.session.flush()
+    return {"responses": len(responses), "displays": displays.rowcount or 0}

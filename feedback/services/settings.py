@@ -1,0 +1,56 @@
+"""Changing a workspace's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from feedback.errors import Invalid
+from feedback.extensions import db
+from feedback.models import Workspace
+from feedback.periods import zone
+
+EDITABLE = {"name", "timezone", "allowed_origins", "recontact_days", "low_n"}
+
+
+def _origin(value: Any, field: str) -> str:
+    if value == "*":
+        return value
+    if not isinstance(value, str):
+        raise Invalid("An origin is a string like https://app.example.com.", field)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise Invalid(f"{value!r} is not an origin like https://app.example.com.", field)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
+    """Apply changes to name, timezone, allowed origins, recontact wait and low-n threshold."""
+    if not isinstance(payload, dict):
+        raise Invalid("Send an object of settings.")
+    unknown = sorted(set(payload) - EDITABLE)
+    if unknown:
+        raise Invalid(f"Unknown setting {unknown[0]!r}.", unknown[0])
+    if "name" in payload:
+        name = payload["name"]
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise Invalid("Must be 1 to 200 characters.", "name")
+        workspace.name = name.strip()
+    if "timezone" in payload:
+        zone(payload["timezone"] if isinstance(payload["timezone"], str) else "")
+        workspace.timezone = payload["timezone"]
+    if "allowed_origins" in payload:
+        origins = payload["allowed_origins"]
+        if not isinstance(origins, list) or len(origins) > 100:
+            raise Invalid("Must be a list of at most 100 origins.", "allowed_origins")
+        workspace.allowed_origins = [
+            _origin(o, f"allowed_origins[{i}]") for i, o in enumerate(origins)
+        ]
+    for name, low, high in (("recontact_days", 0, 3650), ("low_n", 1, 10000)):
+        if name in payload:
+            value = payload[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise Invalid(f"Must be a whole number from {low} to {high}.", name)
+            setattr(workspace, name, value)
+    db.session.flush()
+    return workspace

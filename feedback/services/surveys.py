@@ -1,0 +1,78 @@
+"""Creating, changing and finding surveys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedback.errors import Conflict, NotFound
+from feedback.extensions import db
+from feedback.models import Response, Survey, Workspace, in_workspace
+from feedback.surveys import validate_survey
+
+
+def create_survey(workspace: Workspace, payload: Any) -> Survey:
+    """A survey from a definition; missing parts take the kind's defaults."""
+    fields = validate_survey(payload)
+    survey = Survey(workspace_id=workspace.id, **fields)
+    db.session.add(survey)
+    db.session.flush()
+    return survey
+
+
+def update_survey(survey: Survey, payload: Any) -> Survey:
+    current = {
+        "kind": survey.kind,
+        "name": survey.name,
+        "question": survey.question,
+        "scale": survey.scale,
+        "followups": survey.followups,
+        "channels": survey.channels,
+        "targeting": survey.targeting,
+        "branding": survey.branding,
+        "status": survey.status,
+    }
+    for name, value in validate_survey(payload, current).items():
+        setattr(survey, name, value)
+    db.session.flush()
+    return survey
+
+
+def get_survey(workspace: Workspace, public_id: str) -> Survey:
+    survey = db.session.scalar(
+        in_workspace(Survey, workspace.id).where(Survey.public_id == public_id)
+    )
+    if survey is None:
+        raise NotFound(f"No survey {public_id!r} in this workspace.", "survey")
+    return survey
+
+
+def list_surveys(workspace: Workspace) -> list[Survey]:
+    return list(db.session.scalars(in_workspace(Survey, workspace.id).order_by(Survey.id)))
+
+
+def live_survey(workspace: Workspace, public_id: str, channel: str | None = None) -> Survey:
+    """A survey that may take answers now (on this channel), else a clear refusal."""
+    survey = get_survey(workspace, public_id)
+    if survey.status != "active":
+        raise Conflict(
+            f"The survey is {survey.status} and takes no answers.", "survey", "survey_inactive"
+        )
+    if channel in ("widget", "email", "link") and channel not in survey.channels:
+        raise Conflict(
+            f"The survey is not offered on the {channel} channel.", "channel", "channel_closed"
+        )
+    return survey
+
+
+def delete_survey(survey: Survey) -> None:
+    """Archive a survey that has responses (they stay counted); delete one that has none."""
+    has_responses = db.session.scalar(
+        in_workspace(Response, survey.workspace_id, Response.id)
+        .where(Response.survey_id == survey.id)
+        .limit(1)
+    )
+    if has_responses:
+        survey.status = "archived"
+    else:
+        db.session.delete(survey)
+    db.session.flush()

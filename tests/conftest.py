@@ -1,0 +1,94 @@
+"""Fixtures: a fresh app and database per test, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from feedback import create_app
+from feedback.extensions import db
+
+PG_URL = os.environ.get("FEEDBACK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def postgres_available() -> bool:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A schema of its own for this test worker, so parallel runs do not collide."""
+    if not postgres_available():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; CI needs it.")
+        pytest.skip("PostgreSQL is not reachable")
+    schema = f"t_{_worker()}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield schema
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
+def pg_config(schema: str) -> dict[str, Any]:
+    return {
+        "SQLALCHEMY_DATABASE_URI": PG_URL,
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "connect_args": {"options": f"-csearch_path={schema}"},
+            "pool_pre_ping": True,
+        },
+    }
+
+
+BASE_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
+    """An app on an empty database with the full schema."""
+    if request.param == "postgres":
+        schema = request.getfixturevalue("pg_schema")
+        config = {**BASE_CONFIG, **pg_config(schema)}
+    else:
+        config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/test.sqlite3"}
+    flask_app = create_app(config)
+    with flask_app.app_context():
+        db.create_all()
+        yield flask_app
+        db.session.remove()
+        if request.param == "postgres":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()

@@ -1,0 +1,88 @@
+"""The `flask feedback` commands, including the demo data `make run` shows."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from feedback.extensions import db
+from feedback.models import ApiKey, Response, Survey, User, Workspace
+
+
+def test_create_workspace_user_and_key(app: Flask, runner) -> None:
+    out = runner.invoke(
+        args=["feedback", "create-workspace", "Globex", "--origin", "https://app.globex.example"]
+    )
+    assert out.exit_code == 0, out.output
+    assert "public key pk_" in out.output
+    out = runner.invoke(
+        args=[
+            "feedback",
+            "create-user",
+            "globex",
+            "ann@globex.example",
+            "--password",
+            "s3cret-pass",
+        ]
+    )
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(args=["feedback", "create-api-key", "globex", "--name", "ci"])
+    secret = out.output.strip()
+    assert secret.startswith("fbk_")
+    res = app.test_client().get("/api/v1/workspace", headers={"Authorization": f"Bearer {secret}"})
+    assert res.json["allowed_origins"] == ["https://app.globex.example"]
+    assert db.session.scalar(select(User.email)) == "ann@globex.example"
+
+
+def test_commands_explain_bad_input(app: Flask, runner) -> None:
+    out = runner.invoke(args=["feedback", "create-api-key", "nowhere"])
+    assert out.exit_code != 0 and "No workspace 'nowhere'" in out.output
+    runner.invoke(args=["feedback", "create-workspace", "Globex"])
+    out = runner.invoke(args=["feedback", "create-workspace", "Globex"])
+    assert out.exit_code != 0 and "exists already" in out.output
+    out = runner.invoke(args=["feedback", "create-user", "globex", "a@b.c", "--password", "short"])
+    assert out.exit_code != 0 and "8 characters" in out.output
+
+
+def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None:
+    out = runner.invoke(args=["feedback", "seed-demo", "--responses", "1500"])
+    assert out.exit_code == 0, out.output
+    assert "admin@example.com" in out.output
+    key = re.search(r"fbk_\S+", out.output).group(0)
+    kinds = dict(
+        db.session.execute(select(Response.kind, func.count()).group_by(Response.kind)).all()
+    )
+    assert set(kinds) == {"nps", "csat", "psat", "ces"} and sum(kinds.values()) == 1500
+    span = db.session.execute(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at))
+    ).one()
+    assert (span[1] - span[0]).days >= 150
+    agents = db.session.scalar(select(func.count(func.distinct(Response.agent))))
+    plans = db.session.scalar(select(func.count(func.distinct(Response.plan))))
+    features = db.session.scalar(select(func.count(func.distinct(Response.feature))))
+    assert agents >= 5 and plans >= 3 and features >= 3
+    comments = db.session.scalars(
+        select(Response.comment).where(Response.comment.is_not(None))
+    ).all()
+    assert len(comments) > 500
+    sentences = Counter(
+        s.strip().lower() for c in comments for s in re.split(r"(?<=[.!])\s+", c) if s.strip()
+    )
+    repeated = [s for s, n in sentences.items() if n > 1]
+    assert repeated == [], f"repeated sentences: {repeated[:3]}"
+    # The printed key works, and a second run adds nothing but a new key.
+    assert (
+        app.test_client()
+        .get("/api/v1/surveys", headers={"Authorization": f"Bearer {key}"})
+        .status_code
+        == 200
+    )
+    again = runner.invoke(args=["feedback", "seed-demo"])
+    assert again.exit_code == 0 and "already there" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Workspace)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Survey)) == 4
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1500
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 2

@@ -1,0 +1,54 @@
+"""Named periods resolve in the workspace's timezone, and each knows the one before it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from feedback.errors import Invalid
+from feedback.periods import custom, previous, resolve
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # still Nov 24 in New York
+
+
+def test_this_quarter_and_the_one_before() -> None:
+    q = resolve("this_quarter", "UTC", NOW)
+    assert (q.start, q.end, q.label) == (datetime(2026, 10, 1), datetime(2027, 1, 1), "Q4 2026")
+    before = previous(q, "UTC")
+    assert (before.start, before.end, before.label) == (
+        datetime(2026, 7, 1),
+        datetime(2026, 10, 1),
+        "Q3 2026",
+    )
+
+
+def test_local_day_boundaries_follow_the_timezone() -> None:
+    today = resolve("today", "America/New_York", NOW)
+    assert today.label == "2026-11-24"
+    assert today.start == datetime(2026, 11, 24, 5, 0)  # midnight EST in UTC
+
+
+def test_weeks_start_on_monday_and_rolling_windows_include_today() -> None:
+    week = resolve("this_week", "UTC", NOW)
+    assert week.start == datetime(2026, 11, 23)
+    last7 = resolve("last_7_days", "UTC", NOW)
+    assert (last7.start, last7.end) == (datetime(2026, 11, 19), datetime(2026, 11, 26))
+    assert previous(last7, "UTC").start == datetime(2026, 11, 12)
+
+
+def test_custom_range_is_inclusive_and_checked() -> None:
+    p = custom("2026-01-01", "2026-01-31", "UTC")
+    assert (p.start, p.end) == (datetime(2026, 1, 1), datetime(2026, 2, 1))
+    with pytest.raises(Invalid) as err:
+        custom("2026-02-01", "2026-01-01", "UTC")
+    assert err.value.field == "to"
+
+
+def test_unknown_period_and_timezone_are_named() -> None:
+    with pytest.raises(Invalid) as err:
+        resolve("fortnight", "UTC", NOW)
+    assert err.value.field == "period"
+    with pytest.raises(Invalid) as err:
+        resolve("today", "Nowhere/City", NOW)
+    assert err.value.field == "timezone"
