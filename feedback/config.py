@@ -42,6 +42,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 500),
         "FEEDBACK_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
         "FEEDBACK_SQLITE_BUSY_MS": _int("SQLITE_BUSY_MS", 10000),
+        "FEEDBACK_LOOKUP_TTL": _int("LOOKUP_TTL", 5),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES", False),

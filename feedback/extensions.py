@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -20,8 +28,87 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+# Sessions live for one request; keeping loaded values after commit saves a reload per row.
+db = SQLAlchemy(
+    metadata=MetaData(naming_convention=NAMING), session_options={"expire_on_commit": False}
+)
 migrate = Migrate()
+
+
+def upsert(table: Any) -> Any:
+    """An INSERT that can say ON CONFLICT, for the dialect in use (SQLite or PostgreSQL)."""
+    if db.engine.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+# Set while a service runs its writes (see `writing`): on SQLite the next transaction then
+# takes the write lock at BEGIN, instead of every transaction taking it.
+_write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+class _WriteLock:
+    """One writer at a time across threads and processes, handed over without polling.
+
+    SQLite's busy handler sleeps 1, 2, 5, 10 ms... between tries, so under load two workers
+    waste most of their time asleep; a file lock wakes the next writer the moment it is free.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.thread_lock = threading.Lock()
+        self.fd: int | None = None
+        self.local = threading.local()
+
+    def acquire(self) -> None:
+        self.thread_lock.acquire()
+        if self.path:
+            # Opened per transaction (microseconds) so no descriptor outlives its use.
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        self.local.held = True
+
+    def release(self) -> None:
+        """Let the next writer in, if this thread holds the lock."""
+        if not getattr(self.local, "held", False):
+            return
+        self.local.held = False
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the flock
+            self.fd = None
+        self.thread_lock.release()
+
+
+_locks: dict[str | None, _WriteLock] = {}
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _release_write_locks(_session: Session) -> None:
+    # After the COMMIT itself: releasing at the engine's "commit" event would come too early.
+    for lock in _locks.values():
+        lock.release()
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Run the enclosed statements as one short write transaction.
+
+    Reads done before stay in their own transaction (ended here), so on SQLite the write lock
+    is held only for the writes themselves; on PostgreSQL this changes nothing.
+    """
+    if db.engine.dialect.name != "sqlite":
+        yield
+        return
+    db.session.commit()
+    token = _write_intent.set(True)
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _write_intent.reset(token)
 
 
 def init_sqlite(app: Flask) -> None:
@@ -31,6 +118,9 @@ def init_sqlite(app: Flask) -> None:
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(app.config["FEEDBACK_SQLITE_BUSY_MS"])
+    database = engine.url.database
+    path = database + ".write-lock" if database and database != ":memory:" else None
+    lock = _locks.setdefault(path, _WriteLock(path))
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -38,7 +128,7 @@ def init_sqlite(app: Flask) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # WAL lets readers work while a response is written; the busy timeout turns lock
-        # contention between gunicorn workers into a short wait instead of an error.
+        # contention with other programs into a short wait instead of an error.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -47,6 +137,14 @@ def init_sqlite(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        # IMMEDIATE takes the write lock up front: a read-then-write transaction cannot
-        # fail half-way with "database is locked" when another worker wrote meanwhile.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if _write_intent.get():
+            # IMMEDIATE takes the write lock up front: the writes cannot fail half-way with
+            # "database is locked" because another worker wrote meanwhile.
+            lock.acquire()
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except Exception:
+                lock.release()
+                raise
+        else:
+            conn.exec_driver_sql("BEGIN")

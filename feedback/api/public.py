@@ -9,13 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
-from sqlalchemy import select
 
 from feedback.api.common import json_body
 from feedback.errors import Forbidden, NotFound
-from feedback.extensions import db
-from feedback.models import Workspace
-from feedback.services import responses
+from feedback.services import responses, workspaces
 from feedback.services.surveys import live_survey
 
 bp = Blueprint("public_api", __name__, url_prefix="/api/public/<public_key>")
@@ -26,7 +23,7 @@ ALLOWED_METHODS = "GET, POST, PUT, OPTIONS"
 @bp.url_value_preprocessor
 def _load_workspace(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     public_key = (values or {}).pop("public_key", "")
-    workspace = db.session.scalar(select(Workspace).where(Workspace.public_key == public_key))
+    workspace = workspaces.by_public_key(public_key)
     g.workspace = workspace
     if workspace is None:
         raise NotFound("Unknown public key.", "key", "unknown_key")
@@ -77,8 +74,12 @@ def post_response() -> Any:
 
 
 def _response_body(recorded: responses.Recorded) -> tuple[Response, int]:
-    r = recorded.response
-    body = {"id": r.client_id, "score": r.score, "answers": r.answers, "created": recorded.created}
+    body = {
+        "id": recorded.client_id,
+        "score": recorded.score,
+        "answers": recorded.answers,
+        "created": recorded.created,
+    }
     return jsonify(body), 201 if recorded.created else 200
 
 

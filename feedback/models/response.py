@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.extensions import db
@@ -35,6 +35,8 @@ class Display(WorkspaceOwned, db.Model):
         Index("ix_display_ws_survey_shown", "workspace_id", "survey_id", "shown_at"),
     )
 
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))
     respondent_id: Mapped[int | None] = mapped_column(
@@ -54,8 +56,19 @@ class Response(WorkspaceOwned, db.Model):
         Index("ix_response_ws_kind_submitted", "workspace_id", "kind", "submitted_at"),
         Index("ix_response_ws_survey_submitted", "workspace_id", "survey_id", "submitted_at"),
         Index("ix_response_ws_agent", "workspace_id", "agent"),
-        Index("ix_response_nlp_status", "nlp_status"),
+        # Only the analysis queue reads by status, and only for pending rows.
+        Index(
+            "ix_response_nlp_pending",
+            "workspace_id",
+            "id",
+            sqlite_where=text("nlp_status = 'pending'"),
+            postgresql_where=text("nlp_status = 'pending'"),
+        ),
     )
+
+    # The composite indexes above all start with workspace_id; one of its own would only
+    # slow every insert.
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))

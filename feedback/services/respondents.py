@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, bindparam, cast, func, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from feedback.errors import Invalid, NotFound
-from feedback.extensions import db
+from feedback.extensions import db, upsert
 from feedback.models import Display, Respondent, Response, Workspace, in_workspace, utcnow
 
 MAX_TRAITS = 50
@@ -37,8 +38,43 @@ def clean_traits(raw: Any, field: str, max_value: int) -> dict[str, str]:
     return traits
 
 
-def identify(workspace: Workspace, raw: Any, max_value: int = 500) -> Respondent | None:
-    """The respondent described by {id, email, traits}, created or updated; None if anonymous."""
+_TABLE = Respondent.__table__
+_UPSERTS: dict[tuple[str, str, bool], Any] = {}
+
+
+def _upsert_statement(stamp: str, with_traits: bool) -> Any:
+    """Built once per dialect and shape: constructing it costs more than running it."""
+    key = (db.engine.dialect.name, stamp, with_traits)
+    if key not in _UPSERTS:
+        columns = ("workspace_id", "external_id", "email", "traits", "created_at", stamp)
+        stmt = upsert(_TABLE).values({c: bindparam(c, type_=_TABLE.c[c].type) for c in columns})
+        traits = _TABLE.c.traits
+        if with_traits and key[0] == "postgresql":
+            traits = cast(cast(traits, JSONB).op("||")(cast(stmt.excluded.traits, JSONB)), JSON)
+        elif with_traits:
+            traits = func.json_patch(traits, stmt.excluded.traits)
+        _UPSERTS[key] = stmt.on_conflict_do_update(
+            index_elements=["workspace_id", "external_id"],
+            set_={
+                "email": func.coalesce(stmt.excluded.email, _TABLE.c.email),
+                "traits": traits,
+                stamp: stmt.excluded[stamp],
+            },
+        ).returning(_TABLE.c.id)
+    return _UPSERTS[key]
+
+
+@dataclass(frozen=True)
+class RespondentInput:
+    """Who answered, as the client described them, already checked."""
+
+    external_id: str | None
+    email: str | None
+    traits: dict[str, str]
+
+
+def parse_respondent(raw: Any, max_value: int = 500) -> RespondentInput | None:
+    """Check {id, email, traits}; None for an anonymous respondent."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -55,30 +91,48 @@ def identify(workspace: Workspace, raw: Any, max_value: int = 500) -> Respondent
     traits = clean_traits(raw.get("traits"), "respondent.traits", max_value)
     if external_id is None and email is None:
         return None
-    lookup = (
-        Respondent.external_id == external_id
-        if external_id is not None
-        else Respondent.email == email.lower()
+    return RespondentInput(external_id, email.lower() if email else None, traits)
+
+
+def identify(
+    workspace: Workspace, person: RespondentInput | None, seen: str = "responded"
+) -> int | None:
+    """The respondent's id, created or updated (one statement when they have an id).
+
+    `seen` is "responded" or "shown": which of their last-contact times to move to now.
+    """
+    if person is None:
+        return None
+    now = utcnow()
+    stamp = "last_responded_at" if seen == "responded" else "last_shown_at"
+    if person.external_id is None:
+        return _identify_by_email(workspace, person.email or "", person.traits, stamp, now)
+    params = {
+        "workspace_id": workspace.id,
+        "external_id": person.external_id,
+        "email": person.email,
+        "traits": person.traits,
+        "created_at": now,
+        stamp: now,
+    }
+    statement = _upsert_statement(stamp, bool(person.traits))
+    return db.session.execute(statement, params).scalar_one()
+
+
+def _identify_by_email(
+    workspace: Workspace, email: str, traits: dict[str, str], stamp: str, now: Any
+) -> int:
+    respondent = db.session.scalar(
+        in_workspace(Respondent, workspace.id).where(Respondent.email == email).limit(1)
     )
-    respondent = db.session.scalar(in_workspace(Respondent, workspace.id).where(lookup).limit(1))
     if respondent is None:
-        respondent = Respondent(
-            workspace_id=workspace.id,
-            external_id=external_id,
-            email=email.lower() if email else None,
-            traits=traits,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(respondent)
-        except IntegrityError:
-            # Two first requests of one person raced; the other one created the row.
-            respondent = db.session.scalar(in_workspace(Respondent, workspace.id).where(lookup))
-    if email:
-        respondent.email = email.lower()
-    if traits:
+        respondent = Respondent(workspace_id=workspace.id, email=email, traits=traits)
+        db.session.add(respondent)
+    elif traits:
         respondent.traits = {**(respondent.traits or {}), **traits}
-    return respondent
+    setattr(respondent, stamp, now)
+    db.session.flush()
+    return respondent.id
 
 
 def get_respondent(workspace: Workspace, external_id: str) -> Respondent:

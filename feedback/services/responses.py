@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from feedback.errors import Conflict, Invalid, NotFound
-from feedback.extensions import db
+from feedback.extensions import db, upsert, writing
 from feedback.models import (
     CONTEXT_COLUMNS,
     Display,
@@ -20,7 +21,12 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
-from feedback.services.respondents import clean_traits, identify
+from feedback.services.respondents import (
+    RespondentInput,
+    clean_traits,
+    identify,
+    parse_respondent,
+)
 from feedback.services.surveys import live_survey
 from feedback.surveys import band_for, clean_answers
 from feedback.surveys.followups import followups_for, open_text
@@ -63,30 +69,84 @@ def _answers(raw: Any) -> dict[str, Any]:
     return raw
 
 
-def _apply_context(response: Response, context: dict[str, str]) -> None:
-    extra = dict(response.context or {})
+def _split_context(context: dict[str, str], stored: dict[str, Any]) -> dict[str, Any]:
+    """Column values for the known context fields, the rest merged into the JSON."""
+    extra = dict(stored)
+    values: dict[str, Any] = {}
     for key, value in context.items():
         if key in CONTEXT_COLUMNS:
-            setattr(response, key, value)
+            values[key] = value
         else:
             extra[key] = value
-    response.context = extra
+    values["context"] = extra
+    return values
 
 
 @dataclass
 class Recorded:
-    response: Response
+    id: int
+    client_id: str
+    score: int
+    answers: dict[str, Any]
     created: bool
 
 
-def record_response(
-    workspace: Workspace, client_id: str, payload: Any, channel: str = "widget"
-) -> Recorded:
-    """Store a score at once, or add follow-up answers to the same response.
+_TABLE = Response.__table__
+_INSERT_COLUMNS = (
+    "workspace_id",
+    "survey_id",
+    "client_id",
+    "channel",
+    "kind",
+    "question",
+    "submitted_at",
+    "score",
+    "band",
+    "answers",
+    "updated_at",
+    "comment",
+    "nlp_status",
+    "respondent_id",
+    "display_id",
+    "context",
+    *CONTEXT_COLUMNS,
+)
+_STATEMENTS: dict[str, Any] = {}
 
-    The client chooses the id, so a retry updates the response it already made. Nothing is
-    stored when any part of the payload is refused.
-    """
+
+def _statements() -> dict[str, Any]:
+    """The hot path's statements, built once per dialect: building costs more than running."""
+    dialect = db.engine.dialect.name
+    if dialect not in _STATEMENTS:
+        c = _TABLE.c
+        params = {name: bindparam(name, type_=c[name].type) for name in _INSERT_COLUMNS}
+        _STATEMENTS[dialect] = {
+            "existing": select(c.id, c.survey_id, c.score, c.answers, c.comment, c.context).where(
+                c.workspace_id == bindparam("ws"), c.client_id == bindparam("cid")
+            ),
+            "insert": upsert(_TABLE)
+            .values(params)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "client_id"])
+            .returning(c.id),
+        }
+    return _STATEMENTS[dialect]
+
+
+@dataclass
+class _Input:
+    """A response call, checked except for its answers (which depend on what is stored)."""
+
+    client_id: str
+    channel: str
+    survey: Survey
+    score: int | None
+    answers: dict[str, Any]
+    context: dict[str, str]
+    person: RespondentInput | None
+    display_id: int | None
+
+
+def _parse(workspace: Workspace, client_id: str, payload: Any, channel: str) -> _Input:
     client_id = _client_id(client_id)
     if not isinstance(payload, dict):
         raise Invalid("The response must be a JSON object.")
@@ -97,72 +157,130 @@ def record_response(
     if not isinstance(survey_id, str):
         raise Invalid("Name the survey by its id.", "survey")
     survey = live_survey(workspace, survey_id, channel)
-    answers = _answers(payload.get("answers"))
+    score = _score(survey, payload["score"]) if "score" in payload else None
     context = _context(payload.get("context"))
     if "page_url" in payload:
         context.setdefault("page_url", _context({"page_url": payload["page_url"]})["page_url"])
-
-    existing = db.session.scalar(
-        in_workspace(Response, workspace.id).where(Response.client_id == client_id)
+    return _Input(
+        client_id=client_id,
+        channel=channel,
+        survey=survey,
+        score=score,
+        answers=_answers(payload.get("answers")),
+        context=context,
+        person=parse_respondent(payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE")),
+        display_id=_display_id(workspace, payload.get("display")),
     )
-    if existing is not None and existing.survey_id != survey.id:
+
+
+def record_response(
+    workspace: Workspace, client_id: str, payload: Any, channel: str = "widget"
+) -> Recorded:
+    """Store a score at once, or add follow-up answers to the same response.
+
+    The client chooses the id, so a retry updates the response it already made. Nothing is
+    stored when any part of the payload is refused.
+    """
+    given = _parse(workspace, client_id, payload, channel)
+    if given.score is not None:
+        # Most calls create a response: try the insert first and look for a stored one only
+        # when it is there (a retry, or follow-up answers arriving with the score again).
+        try:
+            cleaned = clean_answers(
+                given.survey.definition,
+                given.score,
+                given.answers,
+                _limit("FEEDBACK_MAX_TEXT_LENGTH"),
+            )
+        except Invalid:
+            cleaned = None  # may still be valid next to the answers already stored
+        if cleaned is not None:
+            recorded = _store(workspace, given, None, given.score, cleaned)
+            if recorded is not None:
+                return recorded
+    existing = db.session.execute(
+        _statements()["existing"], {"ws": workspace.id, "cid": given.client_id}
+    ).first()
+    if existing is not None and existing.survey_id != given.survey.id:
         raise Conflict("This response id belongs to another survey.", "id")
-    if "score" in payload:
-        score = _score(survey, payload["score"])
+    if given.score is not None:
+        score = given.score
     elif existing is not None:
         score = existing.score
     else:
         raise Invalid("The first call for a response must carry its score.", "score")
-
-    definition = survey.definition
+    definition = given.survey.definition
+    answers = given.answers
     if existing is not None:
         # Earlier answers that no longer apply (the score changed) are dropped, not refused.
         previous = existing.answers or {}
         still_shown = {f["id"] for f in followups_for(definition, score, {**previous, **answers})}
         answers = {**{k: v for k, v in previous.items() if k in still_shown}, **answers}
     cleaned = clean_answers(definition, score, answers, _limit("FEEDBACK_MAX_TEXT_LENGTH"))
-    respondent = identify(
-        workspace, payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE")
-    )
-    display_id = _display_id(workspace, payload.get("display"))
+    recorded = _store(workspace, given, existing, score, cleaned)
+    if recorded is None:
+        # The same id arrived twice at once; the twin won, so this call becomes an update.
+        return record_response(workspace, client_id, payload, channel)
+    return recorded
 
+
+def _store(
+    workspace: Workspace, given: _Input, existing: Any, score: int, cleaned: dict[str, Any]
+) -> Recorded | None:
+    """Write the response in one short transaction; None when an insert found it stored."""
+    survey = given.survey
+    comment = open_text(survey.definition, cleaned)
+    values: dict[str, Any] = {
+        "score": score,
+        "band": band_for(survey.kind, survey.scale, score),
+        "answers": cleaned,
+        "updated_at": utcnow(),
+        **_split_context(given.context, existing.context if existing is not None else {}),
+    }
+    if existing is None or comment != existing.comment:
+        values["comment"] = comment
+        values["nlp_status"] = "pending" if comment else "none"
+    if given.display_id is not None:
+        values["display_id"] = given.display_id
+    with writing():
+        response_id = _write(
+            workspace, survey, given.client_id, given.channel, existing, given.person, values
+        )
+        if response_id is None:
+            db.session.rollback()
+            return None
+        db.session.commit()
+    return Recorded(response_id, given.client_id, score, cleaned, existing is None)
+
+
+def _write(
+    workspace: Workspace,
+    survey: Survey,
+    client_id: str,
+    channel: str,
+    existing: Any,
+    person: RespondentInput | None,
+    values: dict[str, Any],
+) -> int | None:
+    """Insert or update the response row; None when a twin request inserted it first."""
+    respondent_id = identify(workspace, person)
+    if respondent_id is not None:
+        values["respondent_id"] = respondent_id
     if existing is None:
-        response = Response(
+        row = dict.fromkeys(_INSERT_COLUMNS)
+        row.update(
             workspace_id=workspace.id,
             survey_id=survey.id,
             client_id=client_id,
             channel=channel,
             kind=survey.kind,
             question=survey.question,
-            context={},
+            submitted_at=values["updated_at"],
+            **values,
         )
-        created = True
-    else:
-        response, created = existing, False
-    response.score = score
-    response.band = band_for(survey.kind, survey.scale, score)
-    response.answers = cleaned
-    comment = open_text(definition, cleaned)
-    if comment != response.comment:
-        response.comment = comment
-        response.nlp_status = "pending" if comment else "none"
-    _apply_context(response, context)
-    if respondent is not None:
-        response.respondent_id = respondent.id
-        respondent.last_responded_at = utcnow()
-    if display_id is not None:
-        response.display_id = display_id
-    response.updated_at = utcnow()
-    if created:
-        try:
-            with db.session.begin_nested():
-                db.session.add(response)
-        except IntegrityError:
-            # The same id arrived twice at once; the twin won, so this call becomes an update.
-            db.session.rollback()
-            return record_response(workspace, client_id, payload, channel)
-    db.session.commit()
-    return Recorded(response, created)
+        return db.session.execute(_statements()["insert"], row).scalar()
+    db.session.execute(update(_TABLE).where(_TABLE.c.id == existing.id).values(**values))
+    return existing.id
 
 
 def _display_id(workspace: Workspace, client_id: Any) -> int | None:
@@ -192,26 +310,23 @@ def record_display(workspace: Workspace, client_id: str, payload: Any) -> tuple[
     if existing is not None:
         return existing, False
     page_url = _context({"page_url": payload.get("page_url")}).get("page_url")
-    respondent = identify(
-        workspace, payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE")
-    )
-    display = Display(
-        workspace_id=workspace.id,
-        survey_id=survey.id,
-        client_id=client_id,
-        channel=channel,
-        page_url=page_url,
-        respondent_id=respondent.id if respondent else None,
-    )
-    if respondent is not None:
-        respondent.last_shown_at = utcnow()
-    try:
-        with db.session.begin_nested():
-            db.session.add(display)
-    except IntegrityError:
-        db.session.rollback()
-        return record_display(workspace, client_id, payload)
-    db.session.commit()
+    person = parse_respondent(payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE"))
+    with writing():
+        display = Display(
+            workspace_id=workspace.id,
+            survey_id=survey.id,
+            client_id=client_id,
+            channel=channel,
+            page_url=page_url,
+            respondent_id=identify(workspace, person, "shown"),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(display)
+        except IntegrityError:
+            db.session.rollback()
+            return record_display(workspace, client_id, payload)
+        db.session.commit()
     return display, True
 
 
@@ -224,6 +339,7 @@ def record_dismissal(workspace: Workspace, client_id: str) -> Display:
     if display is None:
         raise NotFound("No display with this id; record the display first.", "id")
     if display.dismissed_at is None:
-        display.dismissed_at = utcnow()
-        db.session.commit()
+        with writing():
+            display.dismissed_at = utcnow()
+            db.session.commit()
     return display

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from feedback.errors import Invalid
 from feedback.extensions import db
+from feedback.lookups import forget
 from feedback.models import Workspace
 from feedback.periods import zone
 
@@ -53,4 +54,5 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
                 raise Invalid(f"Must be a whole number from {low} to {high}.", name)
             setattr(workspace, name, value)
     db.session.flush()
+    forget("workspace", workspace.public_key)
     return workspace

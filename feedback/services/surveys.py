@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 from feedback.errors import Conflict, NotFound
 from feedback.extensions import db
+from feedback.lookups import cached, forget
 from feedback.models import Response, Survey, Workspace, in_workspace
 from feedback.surveys import validate_survey
 
@@ -34,6 +37,7 @@ def update_survey(survey: Survey, payload: Any) -> Survey:
     for name, value in validate_survey(payload, current).items():
         setattr(survey, name, value)
     db.session.flush()
+    forget("survey", survey.workspace_id, survey.public_id)
     return survey
 
 
@@ -50,9 +54,26 @@ def list_surveys(workspace: Workspace) -> list[Survey]:
     return list(db.session.scalars(in_workspace(Survey, workspace.id).order_by(Survey.id)))
 
 
+_SURVEY = Survey.__table__
+_LIVE = select(_SURVEY).where(
+    _SURVEY.c.workspace_id == bindparam("ws"), _SURVEY.c.public_id == bindparam("pid")
+)
+
+
 def live_survey(workspace: Workspace, public_id: str, channel: str | None = None) -> Survey:
-    """A survey that may take answers now (on this channel), else a clear refusal."""
-    survey = get_survey(workspace, public_id)
+    """A survey that may take answers now (on this channel), else a clear refusal.
+
+    Read as a plain row into a detached Survey: the public write path only reads it, and
+    skipping the unit of work makes every response cheaper to store.
+    """
+
+    def load() -> Survey | None:
+        row = db.session.execute(_LIVE, {"ws": workspace.id, "pid": public_id}).mappings().first()
+        return Survey(**row) if row is not None else None
+
+    survey = cached(("survey", workspace.id, public_id), load)
+    if survey is None:
+        raise NotFound(f"No survey {public_id!r} in this workspace.", "survey")
     if survey.status != "active":
         raise Conflict(
             f"The survey is {survey.status} and takes no answers.", "survey", "survey_inactive"
@@ -76,3 +97,4 @@ def delete_survey(survey: Survey) -> None:
     else:
         db.session.delete(survey)
     db.session.flush()
+    forget("survey", survey.workspace_id, survey.public_id)

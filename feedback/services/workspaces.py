@@ -6,10 +6,11 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db
+from feedback.lookups import cached
 from feedback.models import ApiKey, Membership, User, Workspace, in_workspace, utcnow
 from feedback.models.workspace import API_SCOPES, ROLES, hash_secret
 
@@ -36,6 +37,20 @@ def create_workspace(
     db.session.add(workspace)
     db.session.flush()
     return workspace
+
+
+_WORKSPACE = Workspace.__table__
+_BY_PUBLIC_KEY = select(_WORKSPACE).where(_WORKSPACE.c.public_key == bindparam("key"))
+
+
+def by_public_key(public_key: str) -> Workspace | None:
+    """The workspace of a public key, as a detached object: the public API only reads it."""
+
+    def load() -> Workspace | None:
+        row = db.session.execute(_BY_PUBLIC_KEY, {"key": public_key}).mappings().first()
+        return Workspace(**row) if row is not None else None
+
+    return cached(("workspace", public_key), load)
 
 
 def get_workspace(slug: str) -> Workspace:

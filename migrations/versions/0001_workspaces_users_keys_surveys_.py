@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 02:54:18.116930
+Create Date: 2026-11-25 03:12:18.516713
 
 """
 from alembic import op
@@ -111,6 +111,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_survey_workspace_id'), ['workspace_id'], unique=False)
 
     op.create_table('display',
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('survey_id', sa.Integer(), nullable=False),
     sa.Column('respondent_id', sa.Integer(), nullable=True),
@@ -119,7 +120,6 @@ def upgrade():
     sa.Column('page_url', sa.String(length=500), nullable=True),
     sa.Column('shown_at', sa.DateTime(), nullable=False),
     sa.Column('dismissed_at', sa.DateTime(), nullable=True),
-    sa.Column('workspace_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['respondent_id'], ['respondent.id'], name=op.f('fk_display_respondent_id_respondent'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['survey_id'], ['survey.id'], name=op.f('fk_display_survey_id_survey'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], name=op.f('fk_display_workspace_id_workspace'), ondelete='CASCADE'),
@@ -128,10 +128,10 @@ def upgrade():
     )
     with op.batch_alter_table('display', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_display_respondent_id'), ['respondent_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_display_workspace_id'), ['workspace_id'], unique=False)
         batch_op.create_index('ix_display_ws_survey_shown', ['workspace_id', 'survey_id', 'shown_at'], unique=False)
 
     op.create_table('response',
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('survey_id', sa.Integer(), nullable=False),
     sa.Column('respondent_id', sa.Integer(), nullable=True),
@@ -154,7 +154,6 @@ def upgrade():
     sa.Column('nlp_status', sa.String(length=10), nullable=False),
     sa.Column('submitted_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.Column('workspace_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['display_id'], ['display.id'], name=op.f('fk_response_display_id_display'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['respondent_id'], ['respondent.id'], name=op.f('fk_response_respondent_id_respondent'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['survey_id'], ['survey.id'], name=op.f('fk_response_survey_id_survey'), ondelete='CASCADE'),
@@ -163,9 +162,8 @@ def upgrade():
     sa.UniqueConstraint('workspace_id', 'client_id', name=op.f('uq_response_workspace_id_client_id'))
     )
     with op.batch_alter_table('response', schema=None) as batch_op:
-        batch_op.create_index('ix_response_nlp_status', ['nlp_status'], unique=False)
+        batch_op.create_index('ix_response_nlp_pending', ['workspace_id', 'id'], unique=False, sqlite_where=sa.text("nlp_status = 'pending'"), postgresql_where=sa.text("nlp_status = 'pending'"))
         batch_op.create_index(batch_op.f('ix_response_respondent_id'), ['respondent_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_response_workspace_id'), ['workspace_id'], unique=False)
         batch_op.create_index('ix_response_ws_agent', ['workspace_id', 'agent'], unique=False)
         batch_op.create_index('ix_response_ws_kind_submitted', ['workspace_id', 'kind', 'submitted_at'], unique=False)
         batch_op.create_index('ix_response_ws_submitted', ['workspace_id', 'submitted_at'], unique=False)
@@ -181,14 +179,12 @@ def downgrade():
         batch_op.drop_index('ix_response_ws_submitted')
         batch_op.drop_index('ix_response_ws_kind_submitted')
         batch_op.drop_index('ix_response_ws_agent')
-        batch_op.drop_index(batch_op.f('ix_response_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_response_respondent_id'))
-        batch_op.drop_index('ix_response_nlp_status')
+        batch_op.drop_index('ix_response_nlp_pending', sqlite_where=sa.text("nlp_status = 'pending'"), postgresql_where=sa.text("nlp_status = 'pending'"))
 
     op.drop_table('response')
     with op.batch_alter_table('display', schema=None) as batch_op:
         batch_op.drop_index('ix_display_ws_survey_shown')
-        batch_op.drop_index(batch_op.f('ix_display_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_display_respondent_id'))
 
     op.drop_table('display')

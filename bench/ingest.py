@@ -1,0 +1,239 @@
+"""Ingest benchmark: the response upsert endpoint through gunicorn, against a bare Flask endpoint.
+
+For SQLite and PostgreSQL: a throughput run (responses/s, p50/p99) and an exactness run whose
+last seconds send no upserts, so every acknowledged response can be counted in the database.
+Target: ratio to the bare endpoint >= 0.6, no errors, stored = acknowledged.
+Last line: one JSON object. Exit 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PG_URL = os.environ.get(
+    "FEEDBACK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SCHEMA = "bench_ingest"
+TARGET_RATIO = 0.6
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(port: int, path: str = "/") -> None:
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+def gunicorn(app: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    wait_until_up(port)
+    return proc, port
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def wrk(
+    port: int, path: str, survey: str, seconds: int, upsert_seconds: int, conns: int
+) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "BENCH_PATH": path,
+        "BENCH_SURVEY": survey,
+        "BENCH_UPSERT_SECONDS": str(upsert_seconds),
+        "BENCH_RUN": f"r{time.monotonic_ns() % 10**9}",
+    }
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench/ingest.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
+    stats = json.loads(line[4:])
+    stats["per_s"] = round(stats["created"] / (stats["duration_us"] / 1e6), 1)
+    return stats
+
+
+def prepare(url: str) -> tuple[str, str]:
+    """Migrate an empty database and create a workspace with an NPS survey."""
+    env = {**os.environ, "FEEDBACK_DATABASE_URL": url, "FLASK_APP": "wsgi"}
+    subprocess.run(
+        [str(VENV_BIN / "flask"), "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    code = (
+        "from feedback import create_app\n"
+        "from feedback.extensions import db\n"
+        "from feedback.services import surveys, workspaces\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    ws = workspaces.create_workspace('Bench', 'bench')\n"
+        "    s = surveys.create_survey(ws, {'kind': 'nps'})\n"
+        "    db.session.commit()\n"
+        "    print(ws.public_key, s.public_id)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    key, survey = out.stdout.split()
+    return key, survey
+
+
+def stored(url: str) -> tuple[int, int]:
+    code = (
+        "from sqlalchemy import func, select\n"
+        "from feedback import create_app\n"
+        "from feedback.extensions import db\n"
+        "from feedback.models import Response\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    print(db.session.scalar(select(func.count()).select_from(Response)),\n"
+        "          db.session.scalar(select(func.count(func.distinct(Response.client_id)))))\n"
+    )
+    env = {**os.environ, "FEEDBACK_DATABASE_URL": url}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    total, distinct = out.stdout.split()
+    return int(total), int(distinct)
+
+
+def reset_pg_schema() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+
+
+def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    key, survey = prepare(url)
+    env = {"FEEDBACK_DATABASE_URL": url}
+    proc, port = gunicorn("wsgi:app", env, args.workers)
+    try:
+        path = f"/api/public/{key}"
+        speed = wrk(port, path, survey, args.seconds, 0, args.connections)
+        before, _ = stored(url)
+        exact = wrk(
+            port, path, survey, args.exact_seconds, args.exact_seconds - 3, args.connections
+        )
+        after, distinct = stored(url)
+    finally:
+        stop(proc)
+    return {
+        "responses_per_s": speed["per_s"],
+        "p50_ms": speed["p50_ms"],
+        "p99_ms": speed["p99_ms"],
+        "errors": speed["errors"]
+        + speed["socket_errors"]
+        + exact["errors"]
+        + exact["socket_errors"],
+        "acknowledged": exact["created"],
+        "stored": after - before,
+        "duplicates": after - distinct,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--exact-seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+
+    proc, port = gunicorn("bench.bare_app:app", {}, args.workers)
+    try:
+        bare = wrk(port, "/api/public/pk", "s", args.seconds, 0, args.connections)
+    finally:
+        stop(proc)
+    results: dict[str, Any] = {"bare_per_s": bare["per_s"], "bare_p50_ms": bare["p50_ms"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3"}
+        if not args.skip_postgres:
+            reset_pg_schema()
+            targets["postgres"] = f"{PG_URL}?options=-csearch_path%3D{SCHEMA}"
+        for name, url in targets.items():
+            result = bench_database(name, url, args)
+            result["ratio"] = round(result["responses_per_s"] / bare["per_s"], 3)
+            results[name] = result
+            print(f"{name}: {json.dumps(result)}", file=sys.stderr)
+    ok = all(
+        r["ratio"] >= TARGET_RATIO
+        and r["errors"] == 0
+        and r["stored"] == r["acknowledged"]
+        and r["duplicates"] == 0
+        for k, r in results.items()
+        if isinstance(r, dict)
+    )
+    results["target_ratio"] = TARGET_RATIO
+    results["ok"] = ok
+    print(json.dumps(results))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
