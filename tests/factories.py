@@ -46,7 +46,10 @@ class Tenant:
 
 def make_tenant(client: FlaskClient, name: str = "Acme", **settings: Any) -> Tenant:
     _counter["n"] += 1
+    recontact_days = settings.pop("recontact_days", None)
     workspace = workspaces.create_workspace(name, f"{name}-{_counter['n']}", **settings)
+    if recontact_days is not None:
+        workspace.recontact_days = recontact_days
     issued = workspaces.create_api_key(workspace, "test")
     db.session.commit()
     return Tenant(workspace, issued.secret, client)

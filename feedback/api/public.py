@@ -12,6 +12,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from feedback.api.common import json_body
 from feedback.errors import Forbidden, NotFound
+from feedback.services import eligibility as eligibility_service
 from feedback.services import responses, workspaces
 from feedback.services.surveys import live_survey
 
@@ -56,6 +57,12 @@ def _cors(response: Response) -> Response:
 def survey_config(survey_id: str) -> Any:
     survey = live_survey(g.workspace, survey_id)
     return jsonify(survey.public_config())
+
+
+@bp.post("/eligibility")
+def eligibility() -> Any:
+    """Whether this visit should show a survey; every "no" comes with its reason."""
+    return jsonify(eligibility_service.check(g.workspace, json_body()))
 
 
 @bp.put("/responses/<client_id>")

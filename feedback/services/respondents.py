@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,10 +74,23 @@ class RespondentInput:
     traits: dict[str, str]
 
 
-def parse_respondent(raw: Any, max_value: int = 500) -> RespondentInput | None:
-    """Check {id, email, traits}; None for an anonymous respondent."""
+_ANONYMOUS = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+def parse_respondent(
+    raw: Any, max_value: int = 500, anonymous_id: Any = None
+) -> RespondentInput | None:
+    """Check {id, email, traits}; None for a respondent nobody can recognise.
+
+    A browser's anonymous id (kept in its storage by the widget) stands in for a missing id,
+    so throttling holds for visitors who never log in.
+    """
+    if anonymous_id is not None and not (
+        isinstance(anonymous_id, str) and _ANONYMOUS.match(anonymous_id)
+    ):
+        raise Invalid("Must be 8 to 64 letters, digits, '_', '.', ':' or '-'.", "anonymous_id")
     if raw is None:
-        return None
+        raw = {}
     if not isinstance(raw, dict):
         raise Invalid("Must be an object with id, email and traits.", "respondent")
     external_id = raw.get("id")
@@ -89,6 +103,8 @@ def parse_respondent(raw: Any, max_value: int = 500) -> RespondentInput | None:
     if email is not None and (not isinstance(email, str) or "@" not in email or len(email) > 320):
         raise Invalid("Must be an email address.", "respondent.email")
     traits = clean_traits(raw.get("traits"), "respondent.traits", max_value)
+    if external_id is None and anonymous_id is not None:
+        external_id = "anon:" + anonymous_id
     if external_id is None and email is None:
         return None
     return RespondentInput(external_id, email.lower() if email else None, traits)

@@ -161,6 +161,14 @@ def _parse(workspace: Workspace, client_id: str, payload: Any, channel: str) -> 
     context = _context(payload.get("context"))
     if "page_url" in payload:
         context.setdefault("page_url", _context({"page_url": payload["page_url"]})["page_url"])
+    person = parse_respondent(
+        payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE"), payload.get("anonymous_id")
+    )
+    if person is not None and person.traits:
+        # Traits (plan, company, ...) travel with the response so metrics can group by them.
+        context = {**person.traits, **context}
+        if len(context) > _limit("FEEDBACK_MAX_CONTEXT_KEYS"):
+            raise Invalid("Too many context fields and traits together.", "context")
     return _Input(
         client_id=client_id,
         channel=channel,
@@ -168,7 +176,7 @@ def _parse(workspace: Workspace, client_id: str, payload: Any, channel: str) -> 
         score=score,
         answers=_answers(payload.get("answers")),
         context=context,
-        person=parse_respondent(payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE")),
+        person=person,
         display_id=_display_id(workspace, payload.get("display")),
     )
 
@@ -310,7 +318,9 @@ def record_display(workspace: Workspace, client_id: str, payload: Any) -> tuple[
     if existing is not None:
         return existing, False
     page_url = _context({"page_url": payload.get("page_url")}).get("page_url")
-    person = parse_respondent(payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE"))
+    person = parse_respondent(
+        payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE"), payload.get("anonymous_id")
+    )
     with writing():
         display = Display(
             workspace_id=workspace.id,

@@ -19,6 +19,7 @@ def create_survey(workspace: Workspace, payload: Any) -> Survey:
     survey = Survey(workspace_id=workspace.id, **fields)
     db.session.add(survey)
     db.session.flush()
+    forget("widget_surveys", workspace.id)
     return survey
 
 
@@ -38,6 +39,7 @@ def update_survey(survey: Survey, payload: Any) -> Survey:
         setattr(survey, name, value)
     db.session.flush()
     forget("survey", survey.workspace_id, survey.public_id)
+    forget("widget_surveys", survey.workspace_id)
     return survey
 
 
@@ -98,3 +100,4 @@ def delete_survey(survey: Survey) -> None:
         db.session.delete(survey)
     db.session.flush()
     forget("survey", survey.workspace_id, survey.public_id)
+    forget("widget_surveys", survey.workspace_id)

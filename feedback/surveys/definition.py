@@ -199,6 +199,8 @@ def _targeting(raw: Any) -> dict[str, Any]:
         out["recontact"] = _choice(raw["recontact"], "targeting.recontact", RECONTACT)
     if "recontact_days" in raw:
         out["recontact_days"] = _int(raw["recontact_days"], "targeting.recontact_days", 1, 3650)
+    if "daily_cap" in raw:
+        out["daily_cap"] = _int(raw["daily_cap"], "targeting.daily_cap", 1, 1_000_000)
     return out
 
 
