@@ -30,6 +30,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errors(app)
     register_commands(app)
+    if app.config["FEEDBACK_RUN_JOBS"] and not app.testing:
+        from feedback.jobs import build_scheduler
+
+        build_scheduler(app, blocking=False).start()
     return app
 
 
@@ -42,12 +46,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from feedback.api import manage, public
+    from feedback.api import manage, public, themes
     from feedback.home import bp as home
+    from feedback.widget import bp as widget
 
     app.register_blueprint(public.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(themes.bp)
     app.register_blueprint(home)
+    app.register_blueprint(widget)
 
 
 def register_errors(app: Flask) -> None:

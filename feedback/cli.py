@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from feedback.errors import FeedbackError
 from feedback.extensions import db
 from feedback.services import workspaces
+from feedback.widget import embed_snippet
 
 feedback_cli = AppGroup("feedback", help="Administer workspaces, users, keys and demo data.")
 
@@ -79,6 +80,35 @@ def seed_demo(responses: int, seed: int) -> None:
     click.echo(f"  Login           {DEMO_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  API key         {result.api_key}")
     click.echo(f"  Public key      {result.workspace.public_key}")
+    click.echo(f"  Demo host page  {base}/demo")
     click.echo(f"  Try             curl -H 'Authorization: Bearer {result.api_key}' \\")
     click.echo(f"                    '{base}/api/v1/metrics/nps?period=this_quarter&interval=week'")
     click.echo("")
+    click.echo("  Embed the widget: paste this into your app's pages")
+    click.echo("")
+    click.echo(embed_snippet(base, result.workspace.public_key))
+    click.echo("")
+
+
+@feedback_cli.command("worker")
+def worker() -> None:
+    """Run the background jobs (analysis, training, ...) until stopped."""
+    from feedback.jobs import build_scheduler
+
+    click.echo("worker started; Ctrl-C stops it")
+    build_scheduler(current_app._get_current_object(), blocking=True).start()
+
+
+@feedback_cli.command("analyse")
+@click.option("--all", "everything", is_flag=True, help="Re-analyse every comment first.")
+def analyse(everything: bool) -> None:
+    """Analyse waiting comments now, in this process, and print how many."""
+    from feedback.jobs import analyse_comments
+    from feedback.models import Workspace
+    from feedback.services.analysis import start_reanalysis
+
+    if everything:
+        for workspace in db.session.scalars(db.select(Workspace)):
+            start_reanalysis(workspace, "requested from the command line")
+        db.session.commit()
+    click.echo(f"{analyse_comments(batches=100000)} comments analysed")

@@ -28,10 +28,12 @@ def _bool(name: str, default: bool) -> bool:
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from FEEDBACK_* variables, with safe local defaults."""
     default_db = "sqlite:///" + str(Path(instance_path) / "feedback.sqlite3")
+    database_url = _env("DATABASE_URL", default_db) or default_db
     return {
         "SECRET_KEY": _env("SECRET_KEY", "dev-only-change-me"),
-        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # A server connection may die between requests; a file never does, so no ping there.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         # A public request bigger than this is refused with 413 before it is parsed.
         "MAX_CONTENT_LENGTH": _int("MAX_BODY_BYTES", 64 * 1024),
         "FEEDBACK_MAX_TEXT_LENGTH": _int("MAX_TEXT_LENGTH", 5000),
@@ -43,6 +45,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
         "FEEDBACK_SQLITE_BUSY_MS": _int("SQLITE_BUSY_MS", 10000),
         "FEEDBACK_LOOKUP_TTL": _int("LOOKUP_TTL", 5),
+        "FEEDBACK_MIN_LABELS": _int("MIN_LABELS", 150),
+        "FEEDBACK_MODEL_DIR": _env("MODEL_DIR", str(Path(instance_path) / "models")),
+        "FEEDBACK_EMBEDDINGS_PATH": _env("EMBEDDINGS_PATH", ""),
+        "FEEDBACK_RUN_JOBS": _bool("RUN_JOBS", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES", False),

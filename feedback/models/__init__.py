@@ -3,11 +3,16 @@
 from feedback.models.base import in_workspace, utcnow
 from feedback.models.response import CONTEXT_COLUMNS, Display, Respondent, Response
 from feedback.models.survey import Survey
+from feedback.models.theme import AnalysisRun, NlpModel, ResponseTheme, Theme
 from feedback.models.workspace import ApiKey, Membership, User, Workspace
 
 __all__ = [
     "CONTEXT_COLUMNS",
+    "AnalysisRun",
     "ApiKey",
+    "NlpModel",
+    "ResponseTheme",
+    "Theme",
     "Display",
     "Membership",
     "Respondent",

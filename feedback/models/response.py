@@ -94,6 +94,17 @@ class Response(WorkspaceOwned, db.Model):
     plan: Mapped[str | None] = mapped_column(String(200))
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     nlp_status: Mapped[str] = mapped_column(String(10), default="none")
+    # The analysis queue lives on the row: claimed with a token, retried with back-off.
+    nlp_attempts: Mapped[int] = mapped_column(default=0)
+    nlp_claim: Mapped[str | None] = mapped_column(String(32))
+    nlp_claimed_at: Mapped[datetime | None]
+    nlp_retry_at: Mapped[datetime | None]
+    nlp_error: Mapped[str | None] = mapped_column(Text)
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    sentiment_score: Mapped[float | None]
+    language: Mapped[str | None] = mapped_column(String(8))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    analysed_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -31,6 +31,9 @@ class Workspace(db.Model):
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     recontact_days: Mapped[int] = mapped_column(default=7)
     low_n: Mapped[int] = mapped_column(default=30)
+    # Bumped by every taxonomy edit, so workers know their cached analyzer is stale.
+    taxonomy_revision: Mapped[int] = mapped_column(default=0)
+    train_requested_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     surveys = relationship("Survey", back_populates="workspace", passive_deletes=True)

@@ -248,6 +248,9 @@ def _store(
     if existing is None or comment != existing.comment:
         values["comment"] = comment
         values["nlp_status"] = "pending" if comment else "none"
+        if existing is not None:
+            # A worker analysing the old words loses its claim, so it cannot store them.
+            values.update(nlp_claim=None, nlp_attempts=0, nlp_retry_at=None)
     if given.display_id is not None:
         values["display_id"] = given.display_id
     with writing():

@@ -13,6 +13,7 @@ from feedback.extensions import db
 from feedback.lookups import cached
 from feedback.models import ApiKey, Membership, User, Workspace, in_workspace, utcnow
 from feedback.models.workspace import API_SCOPES, ROLES, hash_secret
+from feedback.services.themes import seed_default_taxonomy
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -36,6 +37,7 @@ def create_workspace(
     )
     db.session.add(workspace)
     db.session.flush()
+    seed_default_taxonomy(workspace)
     return workspace
 
 

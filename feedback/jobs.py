@@ -1,0 +1,82 @@
+"""Background jobs (APScheduler): thin wrappers that give each service an app context.
+
+`flask feedback worker` runs them in a process of their own; with FEEDBACK_RUN_JOBS=true (as
+`make run` sets) they run inside the web process instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from feedback.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def analyse_comments(batches: int = 20) -> int:
+    """Analyse waiting comments, a few batches per run so other jobs get their turn."""
+    from feedback.services.analysis import analyse_pending
+
+    total = 0
+    for _ in range(batches):
+        handled = analyse_pending()
+        total += handled
+        if handled == 0:
+            break
+    return total
+
+
+def train_models() -> None:
+    """Train the workspaces that asked for it or gathered enough new labels."""
+    from feedback.services.training import due_for_training, train_workspace
+
+    for workspace in due_for_training():
+        try:
+            result = train_workspace(workspace)
+            log.info("training %s: %s", workspace.slug, result.get("status"))
+        except Exception:
+            db.session.rollback()
+            log.exception("training %s failed", workspace.slug)
+
+
+JOBS: dict[str, tuple[Callable[[], Any], int]] = {
+    "analyse_comments": (analyse_comments, 2),
+    "train_models": (train_models, 300),
+}
+
+
+def _in_context(app: Flask, job: Callable[[], Any]) -> Callable[[], None]:
+    def run() -> None:
+        with app.app_context():
+            try:
+                job()
+            except Exception:
+                db.session.rollback()
+                log.exception("job %s failed", job.__name__)
+            finally:
+                db.session.remove()
+
+    return run
+
+
+def build_scheduler(app: Flask, blocking: bool) -> BaseScheduler:
+    # A long batch makes the next tick wait; APScheduler would warn about it every 2 seconds.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler(daemon=True)
+    for name, (job, seconds) in JOBS.items():
+        scheduler.add_job(
+            _in_context(app, job),
+            "interval",
+            seconds=seconds,
+            id=name,
+            max_instances=1,
+            coalesce=True,
+        )
+    return scheduler
