@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask feedback seed-demo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	FEEDBACK_RUN_JOBS=true $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,9 +11,14 @@ from typing import Any, TypeVar
 
 from cachetools import TTLCache
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from feedback.extensions import db
 
 T = TypeVar("T")
 _lock = threading.Lock()
+_PENDING = "feedback.lookups.forget"
 
 
 def _cache() -> TTLCache:
@@ -39,11 +44,26 @@ def cached(key: Hashable, load: Callable[[], T]) -> T:
     return value
 
 
-def forget(*prefix: Any) -> None:
-    """Drop every entry whose key starts with `prefix` (after a change in this process)."""
-    cache = _cache()
-    if cache is None:
-        return
+def _drop(cache: TTLCache, prefix: tuple[Any, ...]) -> None:
     with _lock:
         for key in [k for k in cache if k[: len(prefix)] == prefix]:
             del cache[key]
+
+
+def forget(*prefix: Any) -> None:
+    """Drop every entry whose key starts with `prefix`, now and again after the commit.
+
+    Dropping only now would let a request that reads between the change and its commit put
+    the old value back for a whole TTL.
+    """
+    cache = _cache()
+    if cache is None:
+        return
+    _drop(cache, prefix)
+    db.session.info.setdefault(_PENDING, []).append((cache, prefix))
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed(session: Session) -> None:
+    for cache, prefix in session.info.pop(_PENDING, []):
+        _drop(cache, prefix)
