@@ -25,15 +25,14 @@ def _widget_source() -> tuple[bytes, str]:
 
 def embed_snippet(base_url: str, public_key: str) -> str:
     """The tag a product team pastes into its pages: a queue stub and the async loader."""
-    return (
-        "<script>\n"
+    loader = (
         "!function(w,d,u,k){w.feedback=w.feedback||function(){(w.feedback.q=w.feedback.q||[])"
-        '.push(arguments)};var s=d.createElement("script");s.async=1;s.src=u+"/widget.js";'
-        'd.head.appendChild(s);w.feedback("init",{key:k,host:u})}'
-        f'(window,document,"{base_url}","{public_key}");\n'
-        'feedback("identify", {id: "USER_ID", email: "EMAIL", traits: {plan: "PLAN"}});\n'
-        "</script>"
+        '.push(arguments)};var s=d.createElement("script");s.async=1;s.src=u;'
+        'd.head.appendChild(s);w.feedback("init",{key:k,host:u.replace(/\\/widget\\.js.*$/,"")})}'
+        f'(window,document,"{base_url}/widget.js","{public_key}");'
     )
+    identify = 'feedback("identify", {id: "USER_ID", email: "EMAIL", traits: {plan: "PLAN"}});'
+    return f"<script>\n{loader}\n{identify}\n</script>"
 
 
 @bp.get("/widget.js")
