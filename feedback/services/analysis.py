@@ -7,6 +7,7 @@ response answered again meanwhile is simply analysed again. A crashed worker's c
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections import defaultdict
@@ -29,6 +30,7 @@ from feedback.models import (
 )
 from feedback.services.themes import taxonomy_dict
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 CLAIM_TIMEOUT = timedelta(minutes=10)
 _SCALES = {"nps": (0, 10), "csat": (1, 5), "psat": (1, 5), "ces": (1, 7)}
@@ -50,7 +52,7 @@ _analyzers: dict[int, tuple[tuple[str, int, str | None], Any]] = {}
 
 def analyzer_for(workspace: Workspace) -> Any:
     """The workspace's analyzer (taxonomy and active model), rebuilt when either changes."""
-    from nlp import Analyzer, Taxonomy, load_model
+    from nlp import Analyzer, Taxonomy
 
     active = db.session.execute(
         select(NlpModel.version, NlpModel.path).where(
@@ -66,7 +68,7 @@ def analyzer_for(workspace: Workspace) -> Any:
     taxonomy = Taxonomy.from_dict(taxonomy_dict(workspace))
     # Without a model of its own a workspace starts from the default one, which decides the
     # default themes it still has unchanged; its own themes come from the taxonomy.
-    model = load_model(active.path if active else None)
+    model = _loadable_model(workspace, active.path if active else None)
     analyzer = Analyzer(
         taxonomy=taxonomy,
         model=model,
@@ -75,6 +77,32 @@ def analyzer_for(workspace: Workspace) -> Any:
     with _cache_lock:
         _analyzers[workspace.id] = (key, analyzer)
     return analyzer
+
+
+def _loadable_model(workspace: Workspace, path: str | None) -> Any:
+    """The active model; if its files are damaged, the newest earlier one that loads, else
+    the default model, so a bad file never stops the analysis."""
+    from nlp import ModelError, load_model
+
+    try:
+        return load_model(path)
+    except ModelError:
+        log.exception("model of workspace %s at %s refused", workspace.slug, path)
+    earlier = db.session.scalars(
+        select(NlpModel.path)
+        .where(
+            NlpModel.workspace_id == workspace.id,
+            NlpModel.status == "retired",
+            NlpModel.path.is_not(None),
+        )
+        .order_by(NlpModel.trained_at.desc())
+    )
+    for folder in earlier:
+        try:
+            return load_model(folder)
+        except ModelError:
+            log.exception("earlier model at %s refused too", folder)
+    return load_model(None)
 
 
 def _due() -> Any:

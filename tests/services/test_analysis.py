@@ -232,3 +232,29 @@ def test_worse_model_is_not_promoted(app: Flask, client: FlaskClient) -> None:
     assert result["status"] == "rejected" and result["f1"] is not None
     active = db.session.scalars(select(NlpModel.version).where(NlpModel.status == "active")).all()
     assert active == ["perfect"]
+
+
+def test_damaged_model_file_falls_back_to_the_previous_model(
+    app: Flask, client: FlaskClient, tmp_path: Any
+) -> None:
+    from nlp import load_model
+
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    good = tmp_path / "good"
+    load_model(None).save(good)
+    damaged = tmp_path / "damaged"
+    load_model(None).save(damaged)
+    (damaged / "arrays.npz").write_bytes(b"not an array file")
+    db.session.add_all(
+        [
+            NlpModel(workspace_id=t.workspace.id, version="v1", status="retired", path=str(good)),
+            NlpModel(workspace_id=t.workspace.id, version="v2", status="active", path=str(damaged)),
+        ]
+    )
+    db.session.commit()
+    rid = answer(client, t, survey, "anal-00009", 2, "Support never answered my ticket")
+    assert analysis.analyse_pending() == 1
+    db.session.expire_all()
+    assert db.session.get(Response, rid).nlp_status == "done"
+    assert "support" in tags(rid)
