@@ -40,7 +40,7 @@ def pg_schema() -> Iterator[str]:
         if IN_CI:
             pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; CI needs it.")
         pytest.skip("PostgreSQL is not reachable")
-    schema = f"t_{_worker()}"
+    schema = f"t_{_worker()}_{os.getpid()}"  # concurrent runs on one server stay apart
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

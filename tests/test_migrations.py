@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from tests.conftest import BASE_CONFIG, PG_URL, pg_config
 def empty_app(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     if request.param == "postgres":
         request.getfixturevalue("pg_schema")
-        schema = "t_migrations"
+        schema = f"t_migrations_{os.getpid()}"
         engine = create_engine(PG_URL)
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
