@@ -66,7 +66,7 @@ def labeled_examples(workspace: Workspace) -> list[Any]:
 
 def train_workspace(workspace: Workspace) -> dict[str, Any]:
     """Train on the workspace's labels; promote the model only if it beats the one in use."""
-    from nlp import Taxonomy
+    from nlp import NotEnoughLabels, Taxonomy
     from nlp.learn import should_promote, train
 
     min_labels = int(current_app.config["FEEDBACK_MIN_LABELS"])
@@ -80,7 +80,17 @@ def train_workspace(workspace: Workspace) -> dict[str, Any]:
             "needed": min_labels,
         }
     taxonomy = Taxonomy.from_dict(taxonomy_dict(workspace))
-    model, report = train(examples, taxonomy, min_examples=min_labels)
+    try:
+        model, report = train(examples, taxonomy, min_examples=min_labels)
+    except NotEnoughLabels as exc:
+        # Empty and non-English comments do not count, so the usable set can fall short.
+        db.session.commit()
+        return {
+            "status": "not_enough_labels",
+            "labels": len(examples),
+            "needed": min_labels,
+            "detail": str(exc),
+        }
     current = db.session.scalar(
         select(NlpModel).where(NlpModel.workspace_id == workspace.id, NlpModel.status == "active")
     )
