@@ -129,13 +129,19 @@ def claim_batch(limit: int) -> tuple[str, list[_Claimed]]:
         .with_for_update(skip_locked=True)
     )
     with writing():
-        db.session.execute(
-            update(Response)
-            .where(Response.id.in_(due))
-            .values(nlp_status="running", nlp_claim=token, nlp_claimed_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        # Ids first, then the update: inside one UPDATE, PostgreSQL may re-run a LIMIT
+        # subquery and claim far more rows than asked for.
+        ids = list(db.session.scalars(due))
+        if ids:
+            db.session.execute(
+                update(Response)
+                .where(Response.id.in_(ids))
+                .values(nlp_status="running", nlp_claim=token, nlp_claimed_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
         db.session.commit()
+    if not ids:
+        return token, []
     rows = db.session.execute(
         select(
             Response.id,

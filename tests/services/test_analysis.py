@@ -166,6 +166,7 @@ def test_two_workers_never_claim_the_same_response(app: Flask, client: FlaskClie
             barrier.wait()
             for _ in range(5):
                 _, claimed = analysis.claim_batch(5)
+                assert len(claimed) <= 5
                 claims[slot] += [c.id for c in claimed]
             db.session.remove()
 
