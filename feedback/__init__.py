@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from feedback import config as settings
-from feedback.extensions import db, init_sqlite, migrate
+from feedback.extensions import csrf, db, init_sqlite, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,18 +43,26 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     init_sqlite(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from feedback.api import manage, public, themes
+    from feedback.api import invites, manage, public, themes
+    from feedback.dashboard import bp as dashboard
     from feedback.home import bp as home
+    from feedback.hosted import bp as hosted
     from feedback.widget import bp as widget
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(manage.bp)
-    app.register_blueprint(themes.bp)
+    for api in (public.bp, manage.bp, themes.bp, invites.bp):
+        # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
+        csrf.exempt(api)
+        app.register_blueprint(api)
     app.register_blueprint(home)
     app.register_blueprint(widget)
+    app.register_blueprint(hosted)
+    app.register_blueprint(dashboard)
 
 
 def register_errors(app: Flask) -> None:

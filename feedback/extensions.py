@@ -12,8 +12,12 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -33,6 +37,14 @@ db = SQLAlchemy(
     metadata=MetaData(naming_convention=NAMING), session_options={"expire_on_commit": False}
 )
 migrate = Migrate()
+login_manager = LoginManager()
+login_manager.login_view = "dashboard.login"
+login_manager.login_message = "Sign in to see this page."
+# Storage from RATELIMIT_STORAGE_URI: memory:// alone, redis://… when several processes serve.
+limiter = Limiter(key_func=get_remote_address)
+# Every HTML form carries a token; the JSON APIs are exempted in create_app (they authenticate
+# by key, not by cookie, so a cross-site form cannot act for anyone).
+csrf = CSRFProtect()
 
 
 def upsert(table: Any) -> Any:

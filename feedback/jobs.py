@@ -46,9 +46,31 @@ def train_models() -> None:
             log.exception("training %s failed", workspace.slug)
 
 
+def send_due_invites(batches: int = 10) -> int:
+    """Mail the invites whose time has come, a few batches per run."""
+    from feedback.services.delivery import send_due_invites as send_batch
+
+    total = 0
+    for _ in range(batches):
+        sent = send_batch()
+        total += sent
+        if sent == 0:
+            break
+    return total
+
+
+def send_reminders() -> int:
+    """Remind, once, those who neither answered nor unsubscribed."""
+    from feedback.services.delivery import send_reminders as remind
+
+    return remind()
+
+
 JOBS: dict[str, tuple[Callable[[], Any], int]] = {
     "analyse_comments": (analyse_comments, 2),
     "train_models": (train_models, 300),
+    "send_due_invites": (send_due_invites, 30),
+    "send_reminders": (send_reminders, 600),
 }
 
 

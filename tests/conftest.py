@@ -92,3 +92,14 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[Any]:
+    """A loopback SMTP server the app sends to; `smtp.inbox.messages` is what arrived."""
+    from tests.mail import SmtpServer
+
+    server = SmtpServer()
+    app.config.update(server.config(), FEEDBACK_BASE_URL="http://feedback.test")
+    yield server
+    server.stop()

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from feedback.models.base import in_workspace, utcnow
+from feedback.models.invite import EmailInvite, Unsubscribe
 from feedback.models.response import CONTEXT_COLUMNS, Display, Respondent, Response
 from feedback.models.survey import Survey
 from feedback.models.theme import AnalysisRun, NlpModel, ResponseTheme, Theme
@@ -13,7 +14,9 @@ __all__ = [
     "NlpModel",
     "ResponseTheme",
     "Theme",
+    "Unsubscribe",
     "Display",
+    "EmailInvite",
     "Membership",
     "Respondent",
     "Response",

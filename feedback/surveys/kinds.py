@@ -140,3 +140,25 @@ BANDS = {
     "ces": ("difficult", "neutral", "easy"),
 }
 ALL_BANDS = sorted({b for bands in BANDS.values() for b in bands})
+
+_GLYPHS = {
+    "emoji": {1: "😞", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"},
+    "thumbs": {1: "👎", 2: "👍"},
+}
+
+
+def scale_points(scale: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each score of a scale with what a button shows and what a screen reader says."""
+    low, high = scale["min"], scale["max"]
+    labels = scale.get("labels") or {}
+    glyphs = _GLYPHS.get(scale.get("style", ""), {})
+    points = []
+    for score in range(low, high + 1):
+        glyph = f"{score}★" if scale.get("style") == "stars" else glyphs.get(score, str(score))
+        spoken = str(score)
+        if score == low and labels.get("low"):
+            spoken += f" ({labels['low']})"
+        elif score == high and labels.get("high"):
+            spoken += f" ({labels['high']})"
+        points.append({"score": score, "glyph": glyph, "spoken": spoken})
+    return points

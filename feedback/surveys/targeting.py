@@ -66,6 +66,17 @@ def in_sample(survey_id: str, person_key: str | None, rate: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 
+def cooldown_reason(last_contact: datetime | None, now: datetime, days: int) -> str | None:
+    """Why the workspace-wide wait keeps this person from another survey now, if it does.
+
+    Every channel asks this: the widget with the last survey shown, email invites with the
+    last survey shown or answered.
+    """
+    if last_contact is not None and now - last_contact < timedelta(days=days):
+        return f"the person saw a survey less than {days} days ago (cooldown)"
+    return None
+
+
 def decide(
     survey: dict[str, Any],
     visit: Visit,
@@ -105,12 +116,9 @@ def decide(
         days=DISMISS_WAIT_DAYS
     ):
         return Decision(False, f"the person dismissed it less than {DISMISS_WAIT_DAYS} days ago")
-    if history.last_shown_any is not None and now - history.last_shown_any < timedelta(
-        days=cooldown_days
-    ):
-        return Decision(
-            False, f"the person saw a survey less than {cooldown_days} days ago (cooldown)"
-        )
+    waiting = cooldown_reason(history.last_shown_any, now, cooldown_days)
+    if waiting:
+        return Decision(False, waiting)
 
     if not in_sample(survey["id"], visit.person_key, targeting.get("sample_rate", 1.0)):
         return Decision(False, "the person is outside the survey's sample")

@@ -1,0 +1,71 @@
+"""An invite (or its reminder) as a MIME message: plain text and HTML with one link per score."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid, parseaddr
+from typing import Any
+
+from flask import current_app, render_template
+
+from feedback.models import EmailInvite, Survey, Workspace
+from feedback.services.invites import score_token, unsubscribe_token
+from feedback.surveys.kinds import scale_points
+
+DEFAULT_ACCENT = "#4f46e5"
+
+
+def _base_url() -> str:
+    return str(current_app.config["FEEDBACK_BASE_URL"]).rstrip("/")
+
+
+def invite_links(invite: EmailInvite, survey: Survey) -> dict[str, Any]:
+    """The survey link, one link per score, and the unsubscribe link of an invite."""
+    base = f"{_base_url()}/s/{survey.public_id}/r/"
+    scores = [
+        {**point, "url": base + score_token(invite.id, point["score"])}
+        for point in scale_points(survey.scale)
+    ]
+    return {
+        "open": base + score_token(invite.id, None),
+        "scores": scores,
+        "unsubscribe": f"{_base_url()}/unsubscribe/{unsubscribe_token(invite)}",
+    }
+
+
+def _header_text(value: str) -> str:
+    # Header values come from what admins typed; a line break would end the header.
+    return " ".join(value.split())
+
+
+def compose_invite(
+    invite: EmailInvite, survey: Survey, workspace: Workspace, reminder: bool = False
+) -> EmailMessage:
+    """The message for one invite; a reminder says so in its subject and first line."""
+    branding = survey.branding or {}
+    product = branding.get("product_name") or workspace.name
+    links = invite_links(invite, survey)
+    values = {
+        "invite": invite,
+        "survey": survey,
+        "product": product,
+        "accent": branding.get("accent") or DEFAULT_ACCENT,
+        "links": links,
+        "labels": survey.scale.get("labels") or {},
+        "reminder": reminder,
+        "days": int(current_app.config["FEEDBACK_INVITE_DAYS"]),
+    }
+    message = EmailMessage()
+    subject = f"{'Reminder: ' if reminder else ''}A quick question from {product}"
+    message["Subject"] = _header_text(subject)
+    sender_name, sender_address = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
+    message["From"] = formataddr((_header_text(sender_name or product), sender_address))
+    message["To"] = formataddr((_header_text(invite.name or ""), invite.email))
+    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
+    # RFC 2369 and RFC 8058: mail clients offer their own unsubscribe button, which POSTs.
+    message["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template("email/invite.txt", **values))
+    message.add_alternative(render_template("email/invite.html", **values), subtype="html")
+    return message

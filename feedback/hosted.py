@@ -1,0 +1,116 @@
+"""The hosted survey page (`/s/<id>`, `/s/<id>/r/<token>`) and the unsubscribe page.
+
+Plain HTML forms, POST then redirect: the page works without JavaScript. A GET never records
+anything, so the link scanners of mail providers, which open every link, cannot answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from feedback.errors import FeedbackError
+from feedback.extensions import csrf, db
+from feedback.models import Survey
+from feedback.services import survey_page
+from feedback.services.survey_page import Page
+
+bp = Blueprint("hosted", __name__)
+
+# No script at all, styles from our own origin, forms only to ourselves. No referrer, since
+# the page's address carries the invite's token.
+POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = POLICY
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _render(page: Page, status: int = 200) -> tuple[str, int]:
+    return render_template("survey/page.html", page=page, survey=page.survey), status
+
+
+@bp.get("/s/<public_id>")
+def link(public_id: str) -> Any:
+    return _render(survey_page.link_page(public_id, request.args))
+
+
+@bp.post("/s/<public_id>")
+def link_submit(public_id: str) -> Any:
+    result, client_id = survey_page.link_submit(public_id, request.form)
+    if isinstance(result, Page):
+        return _render(result, 422)
+    return redirect(url_for(".link", public_id=public_id, r=client_id, step=result), 303)
+
+
+@bp.get("/s/<public_id>/r/<token>")
+def invite(public_id: str, token: str) -> Any:
+    return _render(survey_page.invite_page(public_id, token, request.args))
+
+
+@bp.post("/s/<public_id>/r/<token>")
+def invite_submit(public_id: str, token: str) -> Any:
+    result = survey_page.invite_submit(public_id, token, request.form)
+    if isinstance(result, Page):
+        return _render(result, 422)
+    return redirect(url_for(".invite", public_id=public_id, token=token, step=result), 303)
+
+
+@bp.get("/s/<public_id>/brand.css")
+def brand_css(public_id: str) -> Any:
+    """The survey's accent colour as a stylesheet: no inline style, so a strict CSP holds."""
+    branding = db.session.scalar(select(Survey.branding).where(Survey.public_id == public_id))
+    accent = (branding or {}).get("accent", "")
+    body = f":root {{ --accent: {accent}; }}\n" if _COLOR.match(accent) else ""
+    response = Response(body, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe(token: str) -> Any:
+    invite = survey_page.unsubscribe_page(token)
+    return render_template("survey/unsubscribe.html", invite=invite, done=False)
+
+
+# Mail clients' one-click unsubscribe (RFC 8058) POSTs here without a form token; the signed
+# token in the address is what proves the request came from the mail we sent.
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt
+def unsubscribe_submit(token: str) -> Any:
+    invite = survey_page.unsubscribe_submit(token)
+    return render_template("survey/unsubscribe.html", invite=invite, done=True)
+
+
+def _branded_survey() -> Survey | None:
+    public_id = (request.view_args or {}).get("public_id")
+    if not public_id:
+        return None
+    return db.session.scalar(select(Survey).where(Survey.public_id == public_id))
+
+
+@bp.errorhandler(FeedbackError)
+def _refused(error: FeedbackError) -> Any:
+    db.session.rollback()
+    survey = _branded_survey()
+    return render_template("survey/message.html", error=error, survey=survey), error.status
+
+
+@bp.errorhandler(CSRFError)
+def _stale_form(_error: CSRFError) -> Any:
+    survey = _branded_survey()
+    error = FeedbackError("This form is out of date.", code="stale_form")
+    return render_template("survey/message.html", error=error, survey=survey), 400

@@ -1,0 +1,255 @@
+"""Sending invites and reminders: claimed in a short transaction, then mailed.
+
+A batch is claimed with a token (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on
+SQLite) and `sent_at` is set in the same transaction, before any mail leaves: two workers never
+send one invite twice. A refused or unreachable server is recorded and retried with back-off.
+A worker that dies mid-batch leaves its claim; after CLAIM_TIMEOUT the invite is claimed again
+(so a crash right after the server took a message can, rarely, send it twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from feedback.email import Mailer, MailError, compose_invite
+from feedback.extensions import db, writing
+from feedback.models import EmailInvite, Respondent, Survey, Unsubscribe, Workspace, utcnow
+from feedback.services.respondents import RespondentInput, identify
+from feedback.surveys.targeting import cooldown_reason
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = timedelta(minutes=15)
+MAX_ATTEMPTS = 5
+BATCH = 50
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """2, 4, 8, 16 minutes... after the 1st, 2nd, 3rd, 4th failure."""
+    return timedelta(minutes=2**attempts)
+
+
+def _due_invites(now: datetime) -> Any:
+    waiting = and_(
+        EmailInvite.status == "scheduled",
+        EmailInvite.scheduled_at <= now,
+        or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
+    )
+    abandoned = and_(EmailInvite.status == "sending", EmailInvite.claimed_at < now - CLAIM_TIMEOUT)
+    return or_(waiting, abandoned)
+
+
+def _due_reminders(now: datetime) -> Any:
+    days = int(current_app.config["FEEDBACK_REMINDER_DAYS"])
+    valid = int(current_app.config["FEEDBACK_INVITE_DAYS"])
+    return and_(
+        EmailInvite.status == "sent",
+        EmailInvite.answered_at.is_(None),
+        EmailInvite.reminded_at.is_(None),
+        EmailInvite.sent_at <= now - timedelta(days=days),
+        # A reminder for an invite whose links have expired would only annoy.
+        EmailInvite.sent_at > now - timedelta(days=valid),
+        or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
+    )
+
+
+def _claim(condition: Any, values: dict[str, Any], limit: int) -> tuple[str, list[EmailInvite]]:
+    token = secrets.token_hex(8)
+    due = (
+        select(EmailInvite.id)
+        .where(condition)
+        .order_by(EmailInvite.scheduled_at, EmailInvite.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with writing():
+        # Two statements, not UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED): PostgreSQL may
+        # run such a subquery again for each row, skip the rows the UPDATE itself just
+        # changed, and so claim far more than `limit`.
+        ids = list(db.session.scalars(due))
+        if ids:
+            db.session.execute(
+                update(EmailInvite)
+                .where(EmailInvite.id.in_(ids))
+                .values(claim=token, **values)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+    if not ids:
+        return token, []
+    claimed = db.session.scalars(
+        select(EmailInvite).where(EmailInvite.claim == token).order_by(EmailInvite.id)
+    ).all()
+    return token, list(claimed)
+
+
+@dataclass
+class _Batch:
+    workspaces: dict[int, Workspace]
+    surveys: dict[int, Survey]
+    unsubscribed: set[tuple[int, str]]
+
+
+def _load(invites: list[EmailInvite]) -> _Batch:
+    """What sending this batch needs, in three queries whatever its size."""
+    ws_ids = {i.workspace_id for i in invites}
+    emails = {i.email for i in invites}
+    workspaces = db.session.scalars(select(Workspace).where(Workspace.id.in_(ws_ids)))
+    surveys = db.session.scalars(
+        select(Survey).where(
+            Survey.workspace_id.in_(ws_ids), Survey.id.in_({i.survey_id for i in invites})
+        )
+    )
+    unsubscribed = db.session.execute(
+        select(Unsubscribe.workspace_id, Unsubscribe.email).where(
+            Unsubscribe.workspace_id.in_(ws_ids), Unsubscribe.email.in_(emails)
+        )
+    )
+    return _Batch(
+        {w.id: w for w in workspaces},
+        {s.id: s for s in surveys},
+        {(ws, email) for ws, email in unsubscribed},
+    )
+
+
+def _last_contacts(invites: list[EmailInvite]) -> dict[tuple[int, str], datetime]:
+    ws_ids = {i.workspace_id for i in invites}
+    ids = {i.external_id for i in invites if i.external_id}
+    emails = {i.email for i in invites}
+    rows = db.session.execute(
+        select(
+            Respondent.workspace_id,
+            Respondent.external_id,
+            Respondent.email,
+            Respondent.last_shown_at,
+            Respondent.last_responded_at,
+        ).where(
+            Respondent.workspace_id.in_(ws_ids),
+            or_(Respondent.external_id.in_(ids), Respondent.email.in_(emails)),
+        )
+    )
+    last: dict[tuple[int, str], datetime] = {}
+    for ws, external_id, email, shown, answered in rows:
+        stamp = max((t for t in (shown, answered) if t is not None), default=None)
+        if stamp is None:
+            continue
+        for key in ((ws, f"id:{external_id}"), (ws, f"email:{email}")):
+            if key not in last or last[key] < stamp:
+                last[key] = stamp
+    return last
+
+
+def _why_not(
+    invite: EmailInvite, batch: _Batch, last: dict[tuple[int, str], datetime] | None
+) -> str | None:
+    """Why this invite may not go out now (None when it may)."""
+    survey = batch.surveys.get(invite.survey_id)
+    if (invite.workspace_id, invite.email) in batch.unsubscribed:
+        return "the address unsubscribed"
+    if survey is None or survey.status != "active" or "email" not in survey.channels:
+        return "the survey no longer takes answers by email"
+    if last is None:
+        return None
+    contact = last.get((invite.workspace_id, f"id:{invite.external_id}")) or last.get(
+        (invite.workspace_id, f"email:{invite.email}")
+    )
+    workspace = batch.workspaces[invite.workspace_id]
+    return cooldown_reason(contact, utcnow(), workspace.recontact_days)
+
+
+def _finish(invite: EmailInvite, token: str, **values: Any) -> None:
+    """Store an invite's outcome, only if this worker still holds its claim."""
+    with writing():
+        db.session.execute(
+            update(EmailInvite)
+            .where(EmailInvite.id == invite.id, EmailInvite.claim == token)
+            .values(claim=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+
+def _failed(invite: EmailInvite, token: str, error: MailError, reminder: bool) -> None:
+    attempts = invite.attempts + 1
+    give_up = attempts >= MAX_ATTEMPTS
+    log.warning("mail to invite %s failed (attempt %s): %s", invite.id, attempts, error)
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_error": str(error)[:2000],
+        "next_attempt_at": None if give_up else utcnow() + retry_delay(attempts),
+    }
+    if reminder:
+        # Giving up on a reminder keeps reminded_at set, so it is not tried again.
+        values["reminded_at"] = invite.reminded_at if give_up else None
+    else:
+        values.update(status="failed" if give_up else "scheduled", sent_at=None)
+    _finish(invite, token, **values)
+
+
+def _send_batch(token: str, invites: list[EmailInvite], mailer: Mailer, reminder: bool) -> int:
+    batch = _load(invites)
+    last = None if reminder else _last_contacts(invites)
+    sent = 0
+    for invite in invites:
+        reason = _why_not(invite, batch, last)
+        if reason is not None:
+            log.info("invite %s: no %s: %s", invite.id, "reminder" if reminder else "mail", reason)
+            if reminder:
+                # The invite went out; only its reminder is dropped (reminded_at stays set).
+                _finish(invite, token, suppressed_reason=f"no reminder: {reason}")
+            else:
+                _finish(invite, token, status="suppressed", suppressed_reason=reason, sent_at=None)
+            continue
+        workspace = batch.workspaces[invite.workspace_id]
+        message = compose_invite(invite, batch.surveys[invite.survey_id], workspace, reminder)
+        try:
+            mailer.send(message)
+        except MailError as exc:
+            _failed(invite, token, exc, reminder)
+            continue
+        sent += 1
+        values: dict[str, Any] = {"last_error": None, "next_attempt_at": None}
+        if not reminder:
+            values["status"] = "sent"
+            # An email counts as a survey shown: the workspace-wide wait starts now.
+            person = RespondentInput(invite.external_id, invite.email, {})
+            with writing():
+                values["respondent_id"] = identify(workspace, person, "shown")
+                db.session.commit()
+        _finish(invite, token, **values)
+    return sent
+
+
+def send_due_invites(limit: int = BATCH) -> int:
+    """Send the invites whose time has come; the number sent."""
+    mailer = Mailer(current_app.config)
+    if not mailer.configured:
+        return 0
+    now = utcnow()
+    token, invites = _claim(
+        _due_invites(now), {"status": "sending", "claimed_at": now, "sent_at": now}, limit
+    )
+    if not invites:
+        return 0
+    with mailer:
+        return _send_batch(token, invites, mailer, reminder=False)
+
+
+def send_reminders(limit: int = BATCH) -> int:
+    """One reminder per invite, FEEDBACK_REMINDER_DAYS after it was sent, if still unanswered."""
+    mailer = Mailer(current_app.config)
+    if not mailer.configured:
+        return 0
+    now = utcnow()
+    token, invites = _claim(_due_reminders(now), {"claimed_at": now, "reminded_at": now}, limit)
+    if not invites:
+        return 0
+    with mailer:
+        return _send_batch(token, invites, mailer, reminder=True)

@@ -1,0 +1,220 @@
+"""The hosted survey page: which step a respondent is on, and what their form submits.
+
+Step 0 asks for the score; step 1 asks the follow-ups that depend only on the score; step 2
+those that depend on an answer given in step 1 (a chained follow-up), and so on; then thanks.
+Every answer goes through `record_response`, so the page obeys the same rules as the widget.
+
+Link scanners open every link in a mail: opening a page (GET) never records anything. A
+score link opens the page with that score chosen; the score counts when the form is sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from feedback.errors import Invalid, NotFound
+from feedback.extensions import db
+from feedback.models import EmailInvite, Response, Survey, in_workspace
+from feedback.services import invites
+from feedback.services.responses import record_response
+from feedback.services.surveys import live_survey
+from feedback.surveys import followups_for
+from feedback.surveys.kinds import scale_points
+
+LINK_PREFIX = "link."
+
+
+@dataclass
+class Page:
+    """What the page template needs for one step."""
+
+    survey: Survey
+    stage: str  # "score", "followups" or "thanks"
+    step: int = 0
+    score: int | None = None
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    client_id: str | None = None  # the link page's response id, kept in a hidden field
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    answered: bool = False
+    invite: EmailInvite | None = None
+
+    @property
+    def points(self) -> list[dict[str, Any]]:
+        return scale_points(self.survey.scale)
+
+    @property
+    def branding(self) -> dict[str, Any]:
+        return self.survey.branding or {}
+
+
+def _survey(public_id: str, channel: str) -> Survey:
+    """The survey of a hosted URL, live on this channel (or a refusal the page explains)."""
+    survey = db.session.scalar(select(Survey).where(Survey.public_id == public_id))
+    if survey is None:
+        raise NotFound("There is no survey at this address.")
+    live_survey(survey.workspace, public_id, channel)
+    return survey
+
+
+def _layers(definition: dict[str, Any]) -> dict[str, int]:
+    """How many answers deep each follow-up sits: 0 when it depends on the score alone."""
+    depth: dict[str, int] = {}
+    for followup in definition.get("followups", []):
+        on_answer = (followup.get("when") or {}).get("answer")
+        depth[followup["id"]] = depth.get(on_answer["followup"], 0) + 1 if on_answer else 0
+    return depth
+
+
+def followups_at(survey: Survey, score: int, answers: dict[str, Any], step: int) -> list[Any]:
+    """The follow-ups shown on `step` (1 and up), given the answers stored so far."""
+    layers = _layers(survey.definition)
+    shown = followups_for(survey.definition, score, answers)
+    return [f for f in shown if layers[f["id"]] == step - 1]
+
+
+def _stored(survey: Survey, client_id: str) -> tuple[int, dict[str, Any]] | None:
+    row = db.session.execute(
+        in_workspace(Response, survey.workspace_id, Response.score, Response.answers).where(
+            Response.client_id == client_id, Response.survey_id == survey.id
+        )
+    ).first()
+    return (row.score, row.answers or {}) if row is not None else None
+
+
+def _step(args: Any) -> int:
+    try:
+        return max(0, min(int(args.get("step", 0)), 20))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _page(survey: Survey, client_id: str, step: int, preselect: int | None = None) -> Page:
+    stored = _stored(survey, client_id)
+    if step == 0 or stored is None:
+        score = preselect if preselect is not None else (stored[0] if stored else None)
+        return Page(survey, "score", 0, score, client_id=client_id, answered=stored is not None)
+    score, answers = stored
+    followups = followups_at(survey, score, answers, step)
+    if not followups:
+        return Page(survey, "thanks", step, score, client_id=client_id, answered=True)
+    values = {f["id"]: answers.get(f["id"]) for f in followups}
+    return Page(survey, "followups", step, score, followups, client_id, values=values)
+
+
+def _answers(followups: list[dict[str, Any]], form: MultiDict[str, str]) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for followup in followups:
+        name = "a-" + followup["id"]
+        if followup["type"] == "multiple":
+            chosen = form.getlist(name)
+            if chosen:
+                answers[followup["id"]] = chosen
+        elif form.get(name, "").strip():
+            answers[followup["id"]] = form[name]
+    return answers
+
+
+def _submit(
+    survey: Survey,
+    client_id: str,
+    channel: str,
+    form: MultiDict[str, str],
+    extra: dict[str, Any],
+) -> Page | int:
+    """Record one step's form; the next step's number, or the page again with the errors."""
+    step = _step(form)
+    payload: dict[str, Any] = {"survey": survey.public_id}
+    if step == 0:
+        raw = form.get("score", "")
+        points = {str(p["score"]) for p in scale_points(survey.scale)}
+        if raw not in points:
+            page = Page(survey, "score", 0, client_id=client_id)
+            page.errors["score"] = "Choose a score, then press Send."
+            return page
+        payload.update(score=int(raw), **extra)
+    else:
+        stored = _stored(survey, client_id)
+        if stored is None:
+            return _page(survey, client_id, 0)
+        followups = followups_at(survey, stored[0], stored[1], step)
+        payload["answers"] = _answers(followups, form)
+        if not payload["answers"]:
+            return step + 1  # nothing written: the respondent skipped these questions
+    try:
+        record_response(survey.workspace, client_id, payload, channel)
+    except Invalid as exc:
+        db.session.rollback()
+        page = _page(survey, client_id, step)
+        page.values.update(_answers(page.followups, form))
+        page.errors[(exc.field or "form").removeprefix("answers.")] = exc.message
+        return page
+    return step + 1
+
+
+# -- link surveys: /s/<id> --------------------------------------------------------------------
+
+
+def _link_client_id(value: Any) -> str:
+    if isinstance(value, str) and value.startswith(LINK_PREFIX) and 8 <= len(value) <= 64:
+        return value
+    # A fresh visit gets a fresh response id; the form carries it from step to step.
+    return LINK_PREFIX + secrets.token_urlsafe(16)
+
+
+def link_page(public_id: str, args: Any) -> Page:
+    survey = _survey(public_id, "link")
+    return _page(survey, _link_client_id(args.get("r")), _step(args))
+
+
+def link_submit(public_id: str, form: MultiDict[str, str]) -> tuple[Page | int, str]:
+    """The next step (or the page with its errors) and the response id of this visit."""
+    survey = _survey(public_id, "link")
+    client_id = _link_client_id(form.get("r"))
+    return _submit(survey, client_id, "link", form, {}), client_id
+
+
+# -- email invites: /s/<id>/r/<token> -------------------------------------------------------
+
+
+def _invite(public_id: str, token: str) -> tuple[Survey, EmailInvite, int | None]:
+    invite_id, score = invites.read_score_token(token)
+    survey = _survey(public_id, "email")
+    return survey, invites.invite_for_link(survey, invite_id), score
+
+
+def invite_page(public_id: str, token: str, args: Any) -> Page:
+    """The page a mailed link opens; a score link only preselects its score."""
+    survey, invite, score = _invite(public_id, token)
+    page = _page(survey, invite.client_id, _step(args), preselect=score)
+    page.invite = invite
+    return page
+
+
+def invite_submit(public_id: str, token: str, form: MultiDict[str, str]) -> Page | int:
+    survey, invite, _score = _invite(public_id, token)
+    extra = {
+        "respondent": {"id": invite.external_id, "email": invite.email},
+        "context": invite.context or {},
+    }
+    result = _submit(survey, invite.client_id, "email", form, extra)
+    if result == 1:
+        invites.mark_answered(invite)
+    if isinstance(result, Page):
+        result.invite = invite
+    return result
+
+
+def unsubscribe_page(token: str) -> EmailInvite:
+    return invites.invite_for_unsubscribe(token)
+
+
+def unsubscribe_submit(token: str) -> EmailInvite:
+    invite = invites.invite_for_unsubscribe(token)
+    invites.unsubscribe(invite.workspace_id, invite.email)
+    return invite
