@@ -58,7 +58,7 @@ def field_column(name: str) -> ColumnElement[Any]:
     return Response.context[name].as_string()
 
 
-def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
+def scope_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     if scope.kind not in KINDS:
         raise Invalid(f"Must be one of: {', '.join(KINDS)}.", "kind")
     conds = [Response.workspace_id == scope.workspace_id, Response.kind == scope.kind]
@@ -75,7 +75,7 @@ def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _aggregates(kind: str) -> list[Any]:
+def aggregates(kind: str) -> list[Any]:
     return [
         func.count().label("n"),
         func.sum(case((Response.band == HIGH_BAND[kind], 1), else_=0)).label("high"),
@@ -147,7 +147,7 @@ def _public(fig: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary(scope: Scope, low_n: int) -> dict[str, Any]:
-    row = db.session.execute(select(*_aggregates(scope.kind)).where(*_conditions(scope))).one()
+    row = db.session.execute(select(*aggregates(scope.kind)).where(*scope_conditions(scope))).one()
     return figure(scope.kind, row, low_n)
 
 
@@ -225,7 +225,7 @@ def _bounds(scope: Scope) -> tuple[datetime, datetime] | None:
         return scope.start, scope.end
     low, high = db.session.execute(
         select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
-            *_conditions(scope)
+            *scope_conditions(scope)
         )
     ).one()
     if low is None:
@@ -242,8 +242,8 @@ def series(scope: Scope, interval: str, tz_name: str, low_n: int) -> list[dict[s
         return []
     bucket = _bucket(interval, tz_name, *bounds).label("bucket")
     rows = db.session.execute(
-        select(bucket, *_aggregates(scope.kind))
-        .where(*_conditions(scope))
+        select(bucket, *aggregates(scope.kind))
+        .where(*scope_conditions(scope))
         .group_by(bucket)
         .order_by(bucket)
     )
@@ -256,8 +256,8 @@ def breakdown(scope: Scope, field_name: str, low_n: int, limit: int = 100) -> li
     """The figure per value of a context field (plan, agent, team, ...), largest groups first."""
     column = field_column(field_name).label("grp")
     rows = db.session.execute(
-        select(column, *_aggregates(scope.kind))
-        .where(*_conditions(scope))
+        select(column, *aggregates(scope.kind))
+        .where(*scope_conditions(scope))
         .group_by(column)
         .order_by(func.count().desc())
         .limit(limit)
@@ -293,7 +293,7 @@ def response_rate(scope: Scope) -> dict[str, Any]:
         scope.workspace_id, scope.kind, scope.start, scope.end, scope.survey_ids, "widget"
     )
     answered = db.session.scalar(
-        select(func.count()).select_from(Response).where(*_conditions(widget))
+        select(func.count()).select_from(Response).where(*scope_conditions(widget))
     )
     out: dict[str, Any] = {"displays": displays, "responses": answered, "value": None}
     if displays:

@@ -23,12 +23,12 @@ DAYS = 182
 PLANS = (("Free", 0.35), ("Starter", 0.3), ("Pro", 0.25), ("Enterprise", 0.1))
 FEATURES = ("reports", "dashboards", "exports", "automations")
 TEAMS = {
-    "Tier 1": ("Alice Moreau", "Bilal Khan", "Chen Wei"),
-    "Billing desk": ("Dana Okafor", "Emil Novak"),
+    "Tier 1": ("Alice Moreau", "Bilal Khan", "Chen Wei", "Emil Novak"),
+    "Billing desk": ("Dana Okafor", "Ines Duarte"),
     "Technical": ("Farah Haddad", "Gus Lindqvist"),
 }
 # How each agent's customers tend to score: shifts of the CSAT distribution.
-AGENT_SKILL = {"Emil Novak": -1.1, "Farah Haddad": 0.4, "Alice Moreau": 0.25}
+AGENT_SKILL = {"Emil Novak": -1.6, "Farah Haddad": 0.4, "Alice Moreau": 0.25}
 
 # Comment fragments per theme: (subjects, praise, complaints). Sentences are assembled from
 # them with details and openers, and no sentence is used twice.

@@ -17,13 +17,21 @@ from sqlalchemy.orm import selectinload
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.metrics import KINDS, field_column
-from feedback.models import CONTEXT_COLUMNS, Response, Survey, Workspace, in_workspace
+from feedback.models import (
+    CONTEXT_COLUMNS,
+    Response,
+    ResponseTheme,
+    Survey,
+    Theme,
+    Workspace,
+    in_workspace,
+)
 from feedback.periods import NAMED, Period, custom, resolve
 from feedback.services.responses import RESPONSE_CHANNELS
 from feedback.surveys.kinds import ALL_BANDS
 
 RESERVED = {"survey", "period", "from", "to", "band", "channel", "kind", "q", "cursor", "limit"}
-RESERVED |= {"interval", "group_by", "compare", "score_min", "score_max", "format"}
+RESERVED |= {"interval", "group_by", "compare", "score_min", "score_max", "format", "theme"}
 
 
 @dataclass
@@ -36,6 +44,7 @@ class ResponseQuery:
     text: str | None = None
     score_min: int | None = None
     score_max: int | None = None
+    theme: str | None = None
     context: dict[str, str] = field(default_factory=dict)
 
 
@@ -97,6 +106,14 @@ def parse_query(workspace: Workspace, args: Mapping[str, str]) -> ResponseQuery:
             raise Invalid("A search is at most 200 characters.", "q")
         query.text = args["q"]
     query.score_min, query.score_max = _int_arg(args, "score_min"), _int_arg(args, "score_max")
+    if args.get("theme"):
+        slug = args["theme"]
+        known = db.session.scalar(
+            in_workspace(Theme, workspace.id, Theme.id).where(Theme.slug == slug)
+        )
+        if known is None:
+            raise Invalid(f"No theme {slug!r} in this workspace.", "theme")
+        query.theme = slug
     for name, value in args.items():
         if name in RESERVED:
             continue
@@ -136,6 +153,17 @@ def conditions(workspace: Workspace, query: ResponseQuery) -> list[ColumnElement
         conds.append(Response.score <= query.score_max)
     for name, value in query.context.items():
         conds.append(field_column(name) == value)
+    if query.theme:
+        tagged = (
+            select(ResponseTheme.response_id)
+            .join(Theme, Theme.id == ResponseTheme.theme_id)
+            .where(
+                Theme.workspace_id == workspace.id,
+                Theme.slug == query.theme,
+                ResponseTheme.removed.is_(False),
+            )
+        )
+        conds.append(Response.id.in_(tagged))
     return conds
 
 

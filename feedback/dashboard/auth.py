@@ -1,0 +1,53 @@
+"""Who is signed in, in which workspace, with which role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort, g
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from feedback.extensions import db, login_manager
+from feedback.models import Membership, User, Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+RANK = {"viewer": 0, "analyst": 1, "admin": 2, "owner": 3}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def requires(role: str = "viewer") -> Callable[[F], F]:
+    """Signed in, a member of a workspace, with at least `role`; sets g.workspace, g.role."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            row = db.session.execute(
+                select(Membership.role, Workspace)
+                .join(Workspace, Workspace.id == Membership.workspace_id)
+                .where(Membership.user_id == current_user.id)
+                .order_by(Membership.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                abort(403)
+            g.role, g.workspace = row
+            if RANK[g.role] < RANK[role]:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+def can(role: str) -> bool:
+    """Whether the signed-in member may do what `role` may (for showing controls)."""
+    return RANK.get(g.get("role", "viewer"), 0) >= RANK[role]

@@ -1,0 +1,153 @@
+"""Dashboard pages: thin views over the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response as HttpResponse
+from wtforms.fields.choices import SelectChoice
+
+from feedback.dashboard.auth import can, requires
+from feedback.dashboard.forms import LoginForm, TagForm, UntagForm
+from feedback.errors import FeedbackError
+from feedback.extensions import db, limiter
+from feedback.models import Response, User
+from feedback.periods import NAMED, resolve
+from feedback.services import queries, themes
+from feedback.services.agents import agent_report
+from feedback.services.scorecard import scorecard, sparkline
+from feedback.services.verbatims import with_tags
+
+bp = Blueprint("dashboard", __name__, url_prefix="/app")
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"can": can, "sparkline": sparkline, "periods": NAMED}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if user is not None and user.check_password(form.password.data):
+            login_user(user)
+            return redirect(url_for("dashboard.home"))
+        flash("That email and password do not match an account.", "error")
+    return render_template("dashboard/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> HttpResponse:
+    logout_user()
+    return redirect(url_for("dashboard.login"))
+
+
+@bp.get("/")
+@requires("viewer")
+def home() -> str:
+    return render_template(
+        "dashboard/scorecard.html", card=scorecard(g.workspace), user=current_user
+    )
+
+
+@bp.get("/verbatims")
+@requires("viewer")
+def verbatims() -> Any:
+    args = {k: v for k, v in request.args.items() if v}
+    args.setdefault("period", "last_30_days")
+    try:
+        query = queries.parse_query(g.workspace, {k: v for k, v in args.items() if k != "cursor"})
+        rows, cursor = queries.list_responses(g.workspace, query, request.args.get("cursor"), 50)
+    except FeedbackError as exc:
+        flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
+        return redirect(url_for("dashboard.verbatims"))
+    # Only responses with words to read: a score alone has no verbatim.
+    rows = [r for r in rows if r.comment]
+    return render_template(
+        "dashboard/verbatims.html",
+        items=with_tags(rows),
+        args=args,
+        cursor=cursor,
+        theme_list=themes.list_themes(g.workspace),
+        user=current_user,
+    )
+
+
+@bp.get("/agents")
+@requires("viewer")
+def agents() -> Any:
+    period_name = request.args.get("period", "last_90_days")
+    if period_name not in NAMED:
+        period_name = "last_90_days"
+    period = resolve(period_name, g.workspace.timezone)
+    return render_template(
+        "dashboard/agents.html",
+        report=agent_report(g.workspace, period),
+        period=period,
+        period_name=period_name,
+        user=current_user,
+    )
+
+
+def _theme_choices() -> list[SelectChoice]:
+    return [SelectChoice(t.slug, t.name) for t in themes.list_themes(g.workspace)]
+
+
+def _response(response_id: int) -> Response:
+    response = db.session.scalar(
+        select(Response).where(Response.workspace_id == g.workspace.id, Response.id == response_id)
+    )
+    if response is None:
+        abort(404)
+    return response
+
+
+@bp.get("/responses/<int:response_id>")
+@requires("viewer")
+def response_detail(response_id: int) -> str:
+    response = _response(response_id)
+    form = TagForm()
+    form.theme.choices = _theme_choices()
+    return render_template(
+        "dashboard/response.html",
+        item=with_tags([response])[0],
+        analysis=themes.response_analysis(g.workspace, response.id),
+        form=form,
+        untag=UntagForm(),
+        user=current_user,
+    )
+
+
+@bp.post("/responses/<int:response_id>/tags")
+@requires("analyst")
+def response_tag(response_id: int) -> HttpResponse:
+    response = _response(response_id)
+    form = TagForm()
+    form.theme.choices = _theme_choices()
+    if form.validate_on_submit():
+        themes.tag_response(
+            g.workspace, response.id, form.theme.data, form.sentiment.data, current_user.email
+        )
+        db.session.commit()
+        flash("Tag saved; analysis will keep it.", "ok")
+    else:
+        flash("Choose a theme and a sentiment.", "error")
+    return redirect(url_for("dashboard.response_detail", response_id=response.id))
+
+
+@bp.post("/responses/<int:response_id>/untag")
+@requires("analyst")
+def response_untag(response_id: int) -> HttpResponse:
+    response = _response(response_id)
+    form = UntagForm()
+    if form.validate_on_submit():
+        themes.untag_response(g.workspace, response.id, form.theme.data, current_user.email)
+        db.session.commit()
+        flash("Theme removed; analysis will not add it back.", "ok")
+    return redirect(url_for("dashboard.response_detail", response_id=response.id))

@@ -1,0 +1,69 @@
+"""CSAT per support agent and team, with the agents significantly below their team flagged."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import select
+
+from feedback import metrics
+from feedback.extensions import db
+from feedback.models import Response, Workspace
+from feedback.periods import Period
+
+
+def _rows(workspace: Workspace, period: Period) -> list[Any]:
+    conds = metrics.scope_conditions(metrics.Scope(workspace.id, "csat", period.start, period.end))
+    return db.session.execute(
+        select(Response.agent, Response.team, *metrics.aggregates("csat"))
+        .where(*conds, Response.agent.is_not(None))
+        .group_by(Response.agent, Response.team)
+    ).all()
+
+
+def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
+    """Each agent's CSAT with n and interval; flagged when significantly below the rest of
+    their team (two-proportion test at 95%)."""
+    per_agent: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
+    per_team: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
+    team_of: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in _rows(workspace, period):
+        raw = (row.n or 0, row.high or 0, row.low or 0, row.total or 0, row.total_sq or 0)
+        team = row.team or "No team"
+        for bucket in (per_agent[row.agent], per_team[team]):
+            for i, value in enumerate(raw):
+                bucket[i] += value
+        team_of[row.agent][team] += raw[0]
+    low_n = workspace.low_n
+    teams = {name: _figure(raw, low_n) for name, raw in per_team.items()}
+    agents = []
+    for name, raw in per_agent.items():
+        team = team_of[name].most_common(1)[0][0]
+        fig = _figure(raw, low_n)
+        rest = [t - a for t, a in zip(per_team[team], raw, strict=True)]
+        verdict = metrics.compare("csat", fig, _figure(rest, low_n))
+        below = verdict["significant"] and (verdict["change"] or 0) < 0
+        agents.append(
+            {
+                "agent": name,
+                "team": team,
+                **metrics.public(fig),
+                "below_team": below,
+                "versus_team": verdict["change"],
+            }
+        )
+    agents.sort(key=lambda a: (a["value"] is None, -(a["value"] or 0)))
+    return {
+        "agents": agents,
+        "teams": [{"team": k, **metrics.public(v)} for k, v in sorted(teams.items())],
+    }
+
+
+class _Row:
+    def __init__(self, raw: list[float]) -> None:
+        self.n, self.high, self.low, self.total, self.total_sq = raw
+
+
+def _figure(raw: list[float], low_n: int) -> dict[str, Any]:
+    return metrics.figure("csat", _Row(raw), low_n)

@@ -1,0 +1,72 @@
+"""The scorecard: each survey KPI with its confidence, change and three-month trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from feedback import metrics
+from feedback.models import Workspace
+from feedback.periods import Period, previous, resolve
+
+TITLES = {
+    "nps": "Net Promoter Score",
+    "csat": "Customer satisfaction",
+    "psat": "Product satisfaction",
+    "ces": "Customer effort",
+}
+UNITS = {"nps": "", "csat": "%", "psat": "%", "ces": " / 7"}
+
+
+@dataclass
+class Kpi:
+    kind: str
+    title: str
+    unit: str
+    figure: dict[str, Any]
+    comparison: dict[str, Any]
+    trend: list[dict[str, Any]]
+
+
+def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, Any]:
+    """Every survey KPI for the period, against the period before, with a weekly trend."""
+    period = period or resolve("last_90_days", workspace.timezone)
+    before = previous(period, workspace.timezone)
+    trend_period = resolve("last_90_days", workspace.timezone)
+    kpis = []
+    for kind in metrics.KINDS:
+        scope = metrics.Scope(workspace.id, kind, period.start, period.end)
+        current = metrics.summary(scope, workspace.low_n)
+        comparison: dict[str, Any] = {"change": None, "significant": False}
+        if before is not None:
+            earlier = metrics.summary(scope.between(before.start, before.end), workspace.low_n)
+            comparison = {
+                "previous": metrics.public(earlier),
+                **metrics.compare(kind, current, earlier),
+            }
+        trend_scope = metrics.Scope(workspace.id, kind, trend_period.start, trend_period.end)
+        trend = metrics.series(trend_scope, "week", workspace.timezone, workspace.low_n)
+        kpis.append(
+            Kpi(kind, TITLES[kind], UNITS[kind], metrics.public(current), comparison, trend)
+        )
+    return {"period": period, "previous": before, "kpis": kpis}
+
+
+def sparkline(points: list[float | None], width: int = 160, height: int = 40) -> str:
+    """An SVG path through the points (gaps where a week has no value)."""
+    values = [p for p in points if p is not None]
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = width / max(1, len(points) - 1)
+    path, pen_down = [], False
+    for i, value in enumerate(points):
+        if value is None:
+            pen_down = False
+            continue
+        x = round(i * step, 1)
+        y = round(height - 2 - (value - low) / span * (height - 4), 1)
+        path.append(f"{'L' if pen_down else 'M'}{x},{y}")
+        pen_down = True
+    return " ".join(path)
