@@ -76,7 +76,7 @@ def seed_demo(responses: int, seed: int) -> None:
     base = current_app.config["FEEDBACK_BASE_URL"]
     click.echo("")
     click.echo(f"  Demo workspace  {result.workspace.name} ({result.created_note})")
-    click.echo(f"  URL             {base}/")
+    click.echo(f"  Dashboard       {base}/app/")
     click.echo(f"  Login           {DEMO_EMAIL} / {DEMO_PASSWORD}")
     click.echo(f"  API key         {result.api_key}")
     click.echo(f"  Public key      {result.workspace.public_key}")
