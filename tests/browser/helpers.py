@@ -56,6 +56,8 @@ def focused(page: Any) -> dict[str, Any] | None:
 
 def tab_into_widget(page: Any, limit: int = 20) -> dict[str, Any]:
     """Press Tab until the focus enters the card, as a keyboard user would."""
+    # The card appears only once the server has answered; a busy machine may take a while.
+    page.locator(CARD).first.wait_for(state="visible", timeout=15_000)
     for _ in range(limit):
         page.keyboard.press("Tab")
         inside = focused(page)
