@@ -8,7 +8,6 @@ response answered again meanwhile is simply analysed again. A crashed worker's c
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
+from feedback.claims import claim
 from feedback.extensions import db, writing
 from feedback.models import (
     AnalysisRun,
@@ -28,6 +28,7 @@ from feedback.models import (
     Workspace,
     utcnow,
 )
+from feedback.services import webhooks
 from feedback.services.themes import taxonomy_dict
 
 log = logging.getLogger(__name__)
@@ -120,26 +121,14 @@ def _due() -> Any:
 def claim_batch(limit: int) -> tuple[str, list[_Claimed]]:
     """Mark up to `limit` due responses as ours; newest first, so fresh comments go ahead of a
     re-analysis backlog."""
-    token = secrets.token_hex(8)
-    due = (
-        select(Response.id)
-        .where(_due())
-        .order_by(Response.id.desc())
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    token, ids = claim(
+        Response,
+        _due(),
+        [Response.id.desc()],
+        limit,
+        "nlp_claim",
+        {"nlp_status": "running", "nlp_claimed_at": utcnow()},
     )
-    with writing():
-        # Ids first, then the update: inside one UPDATE, PostgreSQL may re-run a LIMIT
-        # subquery and claim far more rows than asked for.
-        ids = list(db.session.scalars(due))
-        if ids:
-            db.session.execute(
-                update(Response)
-                .where(Response.id.in_(ids))
-                .values(nlp_status="running", nlp_claim=token, nlp_claimed_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        db.session.commit()
     if not ids:
         return token, []
     rows = db.session.execute(
@@ -243,6 +232,7 @@ def _store(
                     for rid in done_ids
                 ],
             )
+            _emit_completed(claimed, done_ids, results)
         attempts = {c.id: c.attempts + 1 for c in claimed}
         failed = [
             {
@@ -269,6 +259,20 @@ def _store(
                 failed,
             )
         db.session.commit()
+
+
+def _emit_completed(claimed: list[_Claimed], done_ids: list[int], results: dict[int, Any]) -> None:
+    """An analysis.completed event per response, in the transaction that stores the results."""
+    workspace_of = {c.id: c.workspace_id for c in claimed}
+    for rid in done_ids:
+        analysis = results[rid]
+        payload = {
+            "id": rid,
+            "sentiment": analysis.sentiment,
+            "language": analysis.text_language,
+            "themes": [{"theme": m.slug, "sentiment": m.sentiment} for m in analysis.themes],
+        }
+        webhooks.emit(workspace_of[rid], "analysis.completed", payload)
 
 
 def _replace_auto_tags(

@@ -10,7 +10,6 @@ A worker that dies mid-batch leaves its claim; after CLAIM_TIMEOUT the invite is
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from feedback.claims import claim
 from feedback.email import Mailer, MailError, compose_invite
 from feedback.extensions import db, writing
 from feedback.models import EmailInvite, Respondent, Survey, Unsubscribe, Workspace, utcnow
@@ -61,27 +61,8 @@ def _due_reminders(now: datetime) -> Any:
 
 
 def _claim(condition: Any, values: dict[str, Any], limit: int) -> tuple[str, list[EmailInvite]]:
-    token = secrets.token_hex(8)
-    due = (
-        select(EmailInvite.id)
-        .where(condition)
-        .order_by(EmailInvite.scheduled_at, EmailInvite.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    with writing():
-        # Two statements, not UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED): PostgreSQL may
-        # run such a subquery again for each row, skip the rows the UPDATE itself just
-        # changed, and so claim far more than `limit`.
-        ids = list(db.session.scalars(due))
-        if ids:
-            db.session.execute(
-                update(EmailInvite)
-                .where(EmailInvite.id.in_(ids))
-                .values(claim=token, **values)
-                .execution_options(synchronize_session=False)
-            )
-        db.session.commit()
+    order = [EmailInvite.scheduled_at, EmailInvite.id]
+    token, ids = claim(EmailInvite, condition, order, limit, "claim", values)
     if not ids:
         return token, []
     claimed = db.session.scalars(
