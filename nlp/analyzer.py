@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from spacy.language import Language
 
-from nlp.embeddings import Embeddings, load_embeddings
+from nlp.embeddings import Embeddings, load_embeddings, shipped_embeddings
 from nlp.errors import ModelError
 from nlp.features import Parsed, parse
 from nlp.language import UNDETERMINED, detect_language, is_english
@@ -62,6 +62,9 @@ class Analyzer:
 
     Themes the model learned, unchanged in the taxonomy since, are decided by the model; themes
     added or edited since (new slug, other phrases or exclusions) are decided by the taxonomy.
+
+    A model trained with static embeddings needs the same ones: embeddings_path names their
+    folder; without it, the embeddings shipped in nlp/data/embeddings are used.
     """
 
     def __init__(
@@ -95,6 +98,9 @@ class Analyzer:
     def _bind(self, model: ThemeModel) -> None:
         dim = int(model.config.get("embedding_dim", 0))
         if dim:
+            if self.embeddings is None:
+                # Without a folder named, a model trained on the shipped embeddings uses them.
+                self.embeddings = shipped_embeddings()
             if self.embeddings is None:
                 raise ModelError(f"model {model.version} was trained with embeddings: pass them")
             if self.embeddings.fingerprint != model.config.get("embedding_fingerprint"):
@@ -132,7 +138,14 @@ class Analyzer:
             return None
         if not self.model.config.get("embedding_dim"):
             return None
-        return self.embeddings.embed([p.text for p in parsed])
+        # Kept on each parsed comment: the detector and the sentiment model both read them.
+        todo = [p for p in parsed if "vector" not in p.cache]
+        if todo:
+            for p, vector in zip(todo, self.embeddings.embed([p.text for p in todo]), strict=True):
+                p.cache["vector"] = vector
+        return np.array([p.cache["vector"] for p in parsed], dtype=np.float32).reshape(
+            len(parsed), self.embeddings.dim
+        )
 
     # -- analysis -------------------------------------------------------------------------
 

@@ -1,12 +1,15 @@
 """Measure theme detection and theme sentiment on a labeled file.
 
-    python -m nlp.evaluate FORMAT TEST [--train TRAIN] [--taxonomy FILE] [--json]
+    python -m nlp.evaluate FORMAT TEST [--train TRAIN] [--taxonomy FILE] [--embeddings PATH|none]
+                                       [--json]
     python -m nlp.evaluate FORMAT FILE --holdout 0.2   (train on 80% of FILE, test on the rest)
     python -m nlp.evaluate FORMAT FILE --cv 5          (5-fold cross-validation over FILE)
 
 FORMAT is semeval2014, semeval2016 or jsonl. Without --train the taxonomy (the default one, or
 FILE) and the default model are used; with --train the models are first fitted on TRAIN. For the
 SemEval formats the themes are the file's aspect categories, learned from the training data.
+Models fitted here use the embeddings shipped in nlp/data/embeddings (when present), as the
+shipped configuration does; --embeddings names another folder, or none.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.analyzer import Analyzer
+from nlp.embeddings import SHIPPED
 from nlp.learn import MIN_EXAMPLES, LabeledExample, normalise_score, train
 from nlp.model import load_model
 from nlp.taxonomy import OTHER, Taxonomy, Theme, default_taxonomy
@@ -157,13 +161,19 @@ def derived_taxonomy(items: Sequence[Item], names: dict[str, str]) -> Taxonomy:
 
 
 def fitted(
-    fmt: str, train_items: Sequence[Item], taxonomy: Taxonomy, names: dict[str, str], minimum: int
+    fmt: str,
+    train_items: Sequence[Item],
+    taxonomy: Taxonomy,
+    names: dict[str, str],
+    minimum: int,
+    embeddings: str | Path | None = SHIPPED,
 ) -> Analyzer:
     if fmt != "jsonl":
         taxonomy = derived_taxonomy(train_items, names)
     examples = [LabeledExample(i.text, i.themes, i.score, i.sentiment) for i in train_items]
-    model, _ = train(examples, taxonomy, min_examples=minimum)
-    return Analyzer(taxonomy=taxonomy, model=model)
+    model, _ = train(examples, taxonomy, embeddings_path=embeddings, min_examples=minimum)
+    folder = None if embeddings in (None, SHIPPED) else embeddings
+    return Analyzer(taxonomy=taxonomy, model=model, embeddings_path=folder)
 
 
 def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -200,6 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cv", type=int, help="k-fold cross-validation over TEST")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-examples", type=int, default=MIN_EXAMPLES)
+    parser.add_argument(
+        "--embeddings",
+        default=SHIPPED,
+        help="model2vec folder for the models fitted here, or none (default: the shipped ones)",
+    )
     parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
     args = parser.parse_args(argv)
 
@@ -207,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.taxonomy:
         taxonomy = Taxonomy.from_dict(json.loads(Path(args.taxonomy).read_text(encoding="utf-8")))
     items, names = read(args.format, args.test)
+    embeddings = None if args.embeddings.lower() == "none" else args.embeddings
     if args.holdout or args.cv:
         shuffled = list(items)
         random.Random(args.seed).shuffle(shuffled)
@@ -219,15 +235,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 cut = int(len(shuffled) * (1 - args.holdout))
                 rest, test = shuffled[:cut], shuffled[cut:]
-            analyzer = fitted(args.format, rest, taxonomy, names, args.min_examples)
+            analyzer = fitted(args.format, rest, taxonomy, names, args.min_examples, embeddings)
             parts.append(evaluate(analyzer, test))
         result = _merge(parts) if len(parts) > 1 else parts[0]
     else:
         if args.train:
             train_items, train_names = read(args.format, args.train)
-            analyzer = fitted(args.format, train_items, taxonomy, train_names, args.min_examples)
+            analyzer = fitted(
+                args.format, train_items, taxonomy, train_names, args.min_examples, embeddings
+            )
         else:
-            analyzer = Analyzer(taxonomy=taxonomy, model=load_model(None))
+            folder = None if embeddings in (None, SHIPPED) else embeddings
+            analyzer = Analyzer(taxonomy=taxonomy, model=load_model(None), embeddings_path=folder)
         result = evaluate(analyzer, items)
     _print(result, names)
     if args.json:

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from nlp.analyzer import Analyzer, rule_sentiment
-from nlp.embeddings import load_embeddings
+from nlp.embeddings import SHIPPED, load_embeddings, resolve_embeddings, shipped_embeddings
 from nlp.errors import NotEnoughLabels
 from nlp.features import Parsed, TfIdf, char_ngrams, ngrams
 from nlp.language import detect_language, is_english
@@ -56,6 +56,7 @@ class Settings:
     char_weight: float = 1.0
     flag_weight: float = 1.0
     embedding_weight: float = 1.0
+    sentiment_embedding_weight: float | None = 0.5  # None: embedding_weight
     min_df: int = 2
     max_terms: int = 40000
     seed: int = 0
@@ -116,7 +117,7 @@ def should_promote(
 def train(
     examples: Sequence[LabeledExample],
     taxonomy: Taxonomy,
-    embeddings_path: str | Path | None = None,
+    embeddings_path: str | Path | None = SHIPPED,
     folds: int = 5,
     *,
     min_examples: int = MIN_EXAMPLES,
@@ -127,6 +128,8 @@ def train(
     """Train both models on all examples; the report comes from `folds`-fold cross-validation.
 
     Raises NotEnoughLabels below min_examples labeled comments: the taxonomy stays in charge.
+    embeddings_path: a model2vec folder, SHIPPED (the embeddings shipped with the package, when
+    present: the default) or None for none.
     """
     settings = settings or Settings()
     kept = [e for e in examples if e.text.strip() and is_english(detect_language(e.text))]
@@ -134,7 +137,13 @@ def train(
         raise NotEnoughLabels(len(kept), min_examples)
     analyzer = Analyzer(taxonomy=taxonomy, spacy_model=spacy_model)
     parsed = analyzer.parse([cap(e.text) for e in kept])
-    embeddings = load_embeddings(embeddings_path) if embeddings_path is not None else None
+    folder = resolve_embeddings(embeddings_path)
+    if folder is None:
+        embeddings = None
+    elif str(embeddings_path) == SHIPPED:
+        embeddings = shipped_embeddings()
+    else:
+        embeddings = load_embeddings(folder)
     vectors = embeddings.embed([p.text for p in parsed]) if embeddings is not None else None
     counts: dict[str, int] = {}
     for e in kept:
@@ -215,6 +224,7 @@ class _Job:
             "char_weight": settings.char_weight,
             "flag_weight": settings.flag_weight,
             "embedding_weight": settings.embedding_weight,
+            "sentiment_embedding_weight": settings.sentiment_embedding_weight,
             "detector_c": settings.detector_c,
             "sentiment_c": settings.sentiment_c,
             "theme_weight": settings.theme_weight,

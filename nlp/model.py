@@ -66,7 +66,9 @@ class ThemeModel:
 
     # -- theme detection ------------------------------------------------------------------
 
-    def detector_features(self, docs: Sequence[Parsed], vectors: np.ndarray | None) -> Any:
+    def detector_features(
+        self, docs: Sequence[Parsed], vectors: np.ndarray | None, with_vectors: bool = True
+    ) -> Any:
         blocks = [self.words.transform([cached_ngrams(p) for p in docs])]
         if self.chars is not None:
             chars = self.chars.transform_chars([p.text for p in docs])
@@ -75,15 +77,30 @@ class ThemeModel:
             self.config.get("flag_weight", 1.0)
         )
         blocks.append(sparse.csr_matrix(flags))
-        blocks.extend(self._vector_block(vectors, len(docs)))
+        if with_vectors:
+            blocks.extend(self._vector_block(vectors, len(docs)))
         return sparse.hstack(blocks, format="csr")
 
     def detect(self, docs: Sequence[Parsed], vectors: np.ndarray | None = None) -> np.ndarray:
         """Probability of each learned theme (columns in self.themes order) per comment."""
         if not docs:
             return np.zeros((0, len(self.themes)), dtype=np.float32)
-        scores = self.detector.decision(self.detector_features(docs, vectors))
+        x = self.detector_features(docs, vectors, with_vectors=False)
+        scores = self._decision(self.detector, x, vectors, len(docs), None)
         return 1.0 / (1.0 + np.exp(-scores))
+
+    def _decision(
+        self, linear: Linear, x: Any, vectors: np.ndarray | None, n: int, weight: Any
+    ) -> np.ndarray:
+        """linear's scores on x plus the embedding block, the latter as a dense product."""
+        dim = int(self.config.get("embedding_dim", 0))
+        if not dim:
+            return linear.decision(x)
+        block = self._vector_block(vectors, n, weight, dense=True)[0]
+        coef = linear.coef
+        return (
+            np.asarray(x @ coef[:, :-dim].T) + block @ coef[:, -dim:].T + linear.intercept[None, :]
+        )
 
     def decide(self, probs: np.ndarray) -> np.ndarray:
         """Boolean decisions from probabilities, with the per-theme thresholds."""
@@ -116,6 +133,7 @@ class ThemeModel:
         pairs: Sequence[tuple[Parsed, str, list[int]]],
         scores: Sequence[float | None],
         vectors: np.ndarray | None,
+        with_vectors: bool = True,
     ) -> Any:
         """Features of (comment, theme, anchor token positions) pairs."""
         n, k = len(pairs), len(self.sentiment_themes)
@@ -154,7 +172,9 @@ class ThemeModel:
             ),
         ]
 
-        blocks.extend(self._vector_block(vectors, n))
+        if with_vectors:
+            weight = self.config.get("sentiment_embedding_weight")
+            blocks.extend(self._vector_block(vectors, n, weight))
         return sparse.hstack(blocks, format="csr")
 
     def predict_sentiment(
@@ -166,7 +186,9 @@ class ThemeModel:
         """The polarity and its probability for each (comment, theme, anchors) pair."""
         if not pairs:
             return []
-        logits = self.sentiment.decision(self.sentiment_features(pairs, scores, vectors))
+        x = self.sentiment_features(pairs, scores, vectors, with_vectors=False)
+        weight = self.config.get("sentiment_embedding_weight")
+        logits = self._decision(self.sentiment, x, vectors, len(pairs), weight)
         if logits.shape[1] == 1:  # two classes: sklearn keeps one column
             logits = np.hstack([np.zeros_like(logits), logits])
         logits -= logits.max(axis=1, keepdims=True)
@@ -175,13 +197,18 @@ class ThemeModel:
         best = probs.argmax(axis=1)
         return [(self.sentiment_classes[b], float(probs[i, b])) for i, b in enumerate(best)]
 
-    def _vector_block(self, vectors: np.ndarray | None, n: int) -> list[Any]:
+    def _vector_block(
+        self, vectors: np.ndarray | None, n: int, weight: float | None = None, dense: bool = False
+    ) -> list[Any]:
         dim = int(self.config.get("embedding_dim", 0))
         if not dim:
             return []
         if vectors is None or vectors.shape != (n, dim):
             raise ModelError(f"model {self.version} needs its {dim}-dimension embeddings")
-        return [sparse.csr_matrix(vectors * float(self.config.get("embedding_weight", 1.0)))]
+        if weight is None:
+            weight = self.config.get("embedding_weight", 1.0)
+        scaled = vectors * np.float32(weight)
+        return [scaled if dense else sparse.csr_matrix(scaled)]
 
     # -- storage --------------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
     python -m nlp.train_default [--out nlp/data/model]
 
-It learns from nlp/data/comments.jsonl with the default taxonomy and a fixed seed, prints the
-5-fold cross-validated report as JSON and saves the model (arrays.npz + model.json).
+It learns from nlp/data/comments.jsonl with the default taxonomy, the shipped static embeddings
+(nlp/data/embeddings) and a fixed seed, prints the 5-fold cross-validated report as JSON and
+saves the model (arrays.npz + model.json).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from nlp.embeddings import SHIPPED
 from nlp.learn import Settings, examples_from_records, train
 from nlp.taxonomy import default_taxonomy
 
@@ -31,7 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     examples = examples_from_records(records)
     # The blank pipeline, so the shipped model does not depend on what else is installed.
     model, report = train(
-        examples, default_taxonomy(), folds=5, settings=Settings(seed=0), spacy_model="blank"
+        examples,
+        default_taxonomy(),
+        embeddings_path=SHIPPED,
+        folds=5,
+        settings=Settings(seed=0),
+        spacy_model="blank",
     )
     model.version = f"{VERSION_PREFIX}-{model.version}"
     model.save(args.out)

