@@ -59,6 +59,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_MAIL_FROM": _env("MAIL_FROM", "feedback@localhost") or "feedback@localhost",
         "FEEDBACK_INVITE_DAYS": _int("INVITE_DAYS", 28),
         "FEEDBACK_REMINDER_DAYS": _int("REMINDER_DAYS", 3),
+        # Helpdesk CSAT: the mail goes this long after the ticket is solved.
+        "FEEDBACK_HELPDESK_DELAY_HOURS": _int("HELPDESK_DELAY_HOURS", 24),
+        # Outgoing webhooks to private, loopback or link-local addresses are refused unless
+        # this is set: otherwise anyone with a key could make the server probe its own network.
+        "FEEDBACK_WEBHOOKS_ALLOW_PRIVATE": _bool("WEBHOOKS_ALLOW_PRIVATE", False),
+        "FEEDBACK_WEBHOOK_TIMEOUT": _int("WEBHOOK_TIMEOUT", 5),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

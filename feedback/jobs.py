@@ -66,11 +66,42 @@ def send_reminders() -> int:
     return remind()
 
 
+def deliver_webhooks(batches: int = 10) -> int:
+    """Post the webhook events that are due, a few batches per run."""
+    from feedback.services.webhook_delivery import deliver_due
+
+    total = 0
+    for _ in range(batches):
+        handled = deliver_due()
+        total += handled
+        if handled == 0:
+            break
+    return total
+
+
+def send_digest() -> int:
+    """Mail each workspace's weekly digest once it is due (Monday 08:00, local time)."""
+    from feedback.services.digest import send_due_digests
+
+    return send_due_digests()
+
+
+def purge_old_data() -> dict[str, int]:
+    """Delete responses and displays older than each workspace's retention."""
+    from feedback.services.retention import purge_old_data as purge
+
+    return purge()
+
+
 JOBS: dict[str, tuple[Callable[[], Any], int]] = {
     "analyse_comments": (analyse_comments, 2),
     "train_models": (train_models, 300),
     "send_due_invites": (send_due_invites, 30),
     "send_reminders": (send_reminders, 600),
+    "deliver_webhooks": (deliver_webhooks, 10),
+    # A due check every 15 minutes finds each workspace's Monday 08:00 in its own timezone.
+    "send_digest": (send_digest, 900),
+    "purge_old_data": (purge_old_data, 3600),
 }
 
 

@@ -1,14 +1,23 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from feedback.models.base import in_workspace, utcnow
+from feedback.models.digest import DigestLog
 from feedback.models.invite import EmailInvite, Unsubscribe
 from feedback.models.response import CONTEXT_COLUMNS, Display, Respondent, Response
 from feedback.models.survey import Survey
 from feedback.models.theme import AnalysisRun, NlpModel, ResponseTheme, Theme
+from feedback.models.ticket import Ticket
+from feedback.models.webhook import WEBHOOK_EVENTS, WEBHOOK_FORMATS, Webhook, WebhookDelivery
 from feedback.models.workspace import ApiKey, Membership, User, Workspace
 
 __all__ = [
     "CONTEXT_COLUMNS",
+    "WEBHOOK_EVENTS",
+    "WEBHOOK_FORMATS",
+    "DigestLog",
+    "Ticket",
+    "Webhook",
+    "WebhookDelivery",
     "AnalysisRun",
     "ApiKey",
     "NlpModel",

@@ -35,6 +35,10 @@ class Workspace(db.Model):
     # Bumped by every taxonomy edit, so workers know their cached analyzer is stale.
     taxonomy_revision: Mapped[int] = mapped_column(default=0)
     train_requested_at: Mapped[datetime | None]
+    # Shared with the helpdesk, which signs its calls with it (HMAC-SHA256 of the body).
+    helpdesk_secret: Mapped[str | None] = mapped_column(String(200))
+    # Responses and displays older than this are purged; None keeps them forever.
+    retention_days: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     surveys = relationship("Survey", back_populates="workspace", passive_deletes=True)
@@ -48,6 +52,8 @@ class Workspace(db.Model):
             "allowed_origins": self.allowed_origins,
             "recontact_days": self.recontact_days,
             "low_n": self.low_n,
+            "retention_days": self.retention_days,
+            "helpdesk_secret_set": bool(self.helpdesk_secret),
         }
 
     def origin_allowed(self, origin: str) -> bool:

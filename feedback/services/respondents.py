@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db, upsert
 from feedback.models import Display, Respondent, Response, Workspace, in_workspace, utcnow
+from feedback.services.webhooks import redact_responses
 
 MAX_TRAITS = 50
 
@@ -218,6 +219,8 @@ def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
         .where(Display.workspace_id == workspace.id, Display.respondent_id == respondent.id)
         .values(respondent_id=None, page_url=None)
     )
+    # The webhook log holds copies of what they wrote.
+    redact_responses(workspace.id, [r.id for r in responses])
     db.session.delete(respondent)
     db.session.flush()
     return {"responses": len(responses), "displays": displays.rowcount or 0}

@@ -21,6 +21,7 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
+from feedback.services import webhooks
 from feedback.services.respondents import (
     RespondentInput,
     clean_traits,
@@ -260,6 +261,10 @@ def _store(
         if response_id is None:
             db.session.rollback()
             return None
+        # In the same transaction: the response and its webhook events commit together.
+        webhooks.response_recorded(
+            workspace.id, survey, response_id, given.client_id, values, existing
+        )
         db.session.commit()
     return Recorded(response_id, given.client_id, score, cleaned, existing is None)
 

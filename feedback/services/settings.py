@@ -11,7 +11,15 @@ from feedback.lookups import forget
 from feedback.models import Workspace
 from feedback.periods import zone
 
-EDITABLE = {"name", "timezone", "allowed_origins", "recontact_days", "low_n"}
+EDITABLE = {
+    "name",
+    "timezone",
+    "allowed_origins",
+    "recontact_days",
+    "low_n",
+    "retention_days",
+    "helpdesk_secret",
+}
 
 
 def _origin(value: Any, field: str) -> str:
@@ -53,6 +61,20 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise Invalid(f"Must be a whole number from {low} to {high}.", name)
             setattr(workspace, name, value)
+    if "retention_days" in payload:
+        days = payload["retention_days"]
+        if days is not None and (
+            isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36500
+        ):
+            raise Invalid(
+                "Must be a whole number from 1 to 36500, or null to keep forever.", "retention_days"
+            )
+        workspace.retention_days = days
+    if "helpdesk_secret" in payload:
+        secret = payload["helpdesk_secret"]
+        if secret is not None and (not isinstance(secret, str) or not 16 <= len(secret) <= 200):
+            raise Invalid("Must be 16 to 200 characters, or null.", "helpdesk_secret")
+        workspace.helpdesk_secret = secret
     db.session.flush()
     forget("workspace", workspace.public_key)
     return workspace
