@@ -220,6 +220,11 @@ def _bucket(interval: str, tz_name: str, start: datetime, end: datetime) -> Colu
     return func.strftime("%Y-%m-01", local)
 
 
+def bucket(interval: str, tz_name: str, start: datetime, end: datetime) -> ColumnElement[Any]:
+    """The local day, Monday of the week, or first of the month of a response, as SQL text."""
+    return _bucket(interval, tz_name, start, end)
+
+
 def _bounds(scope: Scope) -> tuple[datetime, datetime] | None:
     if scope.start is not None and scope.end is not None:
         return scope.start, scope.end

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 SENTIMENTS = [
-    ("negative", "Negative"),
-    ("neutral", "Neutral"),
-    ("positive", "Positive"),
-    ("mixed", "Mixed"),
+    SelectChoice("negative", "Negative"),
+    SelectChoice("neutral", "Neutral"),
+    SelectChoice("positive", "Positive"),
+    SelectChoice("mixed", "Mixed"),
 ]
 
 
@@ -26,3 +44,98 @@ class TagForm(FlaskForm):
 
 class UntagForm(FlaskForm):
     theme = HiddenField(validators=[DataRequired()])
+
+
+def lines(text: str | None) -> list[str]:
+    """The non-empty lines of a textarea, trimmed."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
+
+
+class ThemeForm(FlaskForm):
+    slug = StringField("Slug", validators=[DataRequired(), Length(max=64)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=1000)])
+    phrases = TextAreaField("Phrases (one per line)", validators=[Optional()])
+    exclusions = TextAreaField("Exclusions (one per line)", validators=[Optional()])
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug.data.strip(),
+            "name": self.name.data,
+            "description": self.description.data or "",
+            "phrases": lines(self.phrases.data),
+            "exclusions": lines(self.exclusions.data),
+        }
+
+
+class MergeForm(FlaskForm):
+    into = SelectField("Merge into", validators=[DataRequired()])
+
+
+class AdoptForm(FlaskForm):
+    phrase = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class WorkspaceForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
+    allowed_origins = TextAreaField("Allowed origins (one per line)", validators=[Optional()])
+    recontact_days = IntegerField(
+        "Days between surveys to one person", validators=[InputRequired(), NumberRange(0, 3650)]
+    )
+    low_n = IntegerField(
+        "Low-confidence threshold (responses)", validators=[InputRequired(), NumberRange(1, 10000)]
+    )
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data,
+            "timezone": self.timezone.data.strip(),
+            "allowed_origins": lines(self.allowed_origins.data),
+            "recontact_days": self.recontact_days.data,
+            "low_n": self.low_n.data,
+        }
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    scope = SelectField(
+        "Access",
+        choices=[SelectChoice("read", "Read only"), SelectChoice("write", "Read and write")],
+        validators=[DataRequired()],
+    )
+
+    def scopes(self) -> list[str]:
+        return ["read", "write"] if self.scope.data == "write" else ["read"]
+
+
+ROLE_CHOICES = [
+    SelectChoice("viewer", "Viewer: reads"),
+    SelectChoice("analyst", "Analyst: also tags comments"),
+    SelectChoice("admin", "Admin: manages surveys, themes, keys and users"),
+    SelectChoice("owner", "Owner"),
+]
+
+
+class MemberForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired(),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address."),
+            Length(max=320),
+        ],
+    )
+    password = PasswordField(
+        "Password for a new account (8 or more characters)",
+        validators=[DataRequired(), Length(min=8, max=200)],
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])

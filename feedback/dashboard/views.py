@@ -29,6 +29,16 @@ def _helpers() -> dict[str, Any]:
     return {"can": can, "sparkline": sparkline, "periods": NAMED}
 
 
+@bp.app_template_filter("number")
+def _number(value: float | None, digits: int = 0, sign: bool = False) -> str:
+    """A figure for people: thousands separated, fixed decimals, a dash when there is none."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{digits}f}"
+    # A sign only says something on a change: "+0" reads as a rise.
+    return f"+{text}" if sign and value > 0 and text.strip("0.,") else text
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def login() -> Any:

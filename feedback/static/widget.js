@@ -219,6 +219,7 @@
 
   // The automatic check after init and identify, once for several calls in a row.
   function check() {
+    if (!cfg || !cfg.auto) return;
     clearTimeout(checkTimer);
     checkTimer = setTimeout(guard(function () {
       if (!open) ask(null, null, {});
@@ -612,7 +613,7 @@
       o = o || {};
       if (typeof o.key != "string" || !o.key) return w.console && w.console.warn("[feedback] init needs a key");
       var host = o.host || (me && me.src ? me.src.replace(/\/widget\.js.*$/, "") : "");
-      cfg = { key: o.key, host: String(host).replace(/\/+$/, ""), debug: !!o.debug, context: o.context || {} };
+      cfg = { key: o.key, host: String(host).replace(/\/+$/, ""), debug: !!o.debug, context: o.context || {}, auto: o.auto !== false };
       log("ready", cfg.host);
       flush();
       check();

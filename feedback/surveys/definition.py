@@ -158,6 +158,7 @@ def _targeting(raw: Any) -> dict[str, Any]:
         "delay_seconds",
         "recontact",
         "recontact_days",
+        "daily_cap",
     }
     raw = _object(raw, "targeting", keys)
     out: dict[str, Any] = {}

@@ -120,3 +120,17 @@ def test_bands(kind: str, style: str | None, score: int, band: str) -> None:
         "scale"
     ]
     assert band_for(kind, scale, score) == band
+
+
+def test_targeting_keeps_its_rules() -> None:
+    targeting = {
+        "urls": [{"match": "starts_with", "value": "https://app.example.com/reports"}],
+        "events": ["exported_report"],
+        "traits": {"plan": ["Pro"]},
+        "sample_rate": 0.5,
+        "delay_seconds": 10,
+        "recontact": "every",
+        "recontact_days": 30,
+        "daily_cap": 100,
+    }
+    assert validate_survey({"kind": "nps", "targeting": targeting})["targeting"] == targeting

@@ -1,0 +1,150 @@
+"""Workspace settings, API keys, members and their roles, and the mail settings in effect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, g, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as HttpResponse
+
+from feedback.dashboard.auth import can, requires
+from feedback.dashboard.forms import ActionForm, ApiKeyForm, MemberForm, RoleForm, WorkspaceForm
+from feedback.dashboard.views import bp
+from feedback.errors import FeedbackError
+from feedback.extensions import db
+from feedback.services import members, workspaces
+from feedback.services.settings import update_workspace
+
+
+def _workspace_form() -> WorkspaceForm:
+    ws = g.workspace
+    # formdata=None: a POST of another form on the page must not fill this one.
+    return WorkspaceForm(
+        formdata=None,
+        data={
+            "name": ws.name,
+            "timezone": ws.timezone,
+            "allowed_origins": "\n".join(ws.allowed_origins or []),
+            "recontact_days": ws.recontact_days,
+            "low_n": ws.low_n,
+        },
+    )
+
+
+def _mail() -> dict[str, Any]:
+    """The SMTP settings in effect; the password only as whether one is set."""
+    config = current_app.config
+    return {
+        "host": config.get("FEEDBACK_SMTP_HOST") or None,
+        "port": config.get("FEEDBACK_SMTP_PORT"),
+        "user": config.get("FEEDBACK_SMTP_USER") or None,
+        "password_set": bool(config.get("FEEDBACK_SMTP_PASSWORD")),
+        "starttls": config.get("FEEDBACK_SMTP_STARTTLS"),
+        "sender": config.get("FEEDBACK_MAIL_FROM"),
+    }
+
+
+def _page(status: int = 200, **forms: Any) -> tuple[str, int]:
+    admin = can("admin")
+    page = render_template(
+        "dashboard/settings.html",
+        form=forms.get("form") or _workspace_form(),
+        key_form=forms.get("key_form") or ApiKeyForm(formdata=None, prefix="key"),
+        member_form=forms.get("member_form") or MemberForm(formdata=None, prefix="member"),
+        role_form=RoleForm(formdata=None),
+        action=ActionForm(),
+        issued=forms.get("issued"),
+        keys=workspaces.list_api_keys(g.workspace) if admin else [],
+        members=members.list_members(g.workspace) if admin else [],
+        mail=_mail() if admin else None,
+    )
+    return page, status
+
+
+@bp.get("/settings")
+@requires("viewer")
+def settings() -> Any:
+    return _page()
+
+
+@bp.post("/settings")
+@requires("admin")
+def settings_save() -> Any:
+    form = WorkspaceForm()
+    if not form.validate_on_submit():
+        return _page(422, form=form)
+    try:
+        update_workspace(g.workspace, form.payload())
+    except FeedbackError as exc:
+        db.session.rollback()
+        name = (exc.field or "name").split("[")[0]
+        getattr(form, name, form.name).errors = [exc.message]
+        return _page(422, form=form)
+    db.session.commit()
+    flash("Settings saved.", "ok")
+    return redirect(url_for("dashboard.settings"))
+
+
+@bp.post("/settings/keys")
+@requires("admin")
+def key_create() -> Any:
+    form = ApiKeyForm(prefix="key")
+    if not form.validate_on_submit():
+        return _page(422, key_form=form)
+    try:
+        issued = workspaces.create_api_key(g.workspace, form.name.data, form.scopes())
+    except FeedbackError as exc:
+        db.session.rollback()
+        form.name.errors = [exc.message]
+        return _page(422, key_form=form)
+    db.session.commit()
+    # Rendered, not redirected: the secret must never be stored, not even in the session.
+    return _page(issued=issued)
+
+
+@bp.post("/settings/keys/<int:key_id>/revoke")
+@requires("admin")
+def key_revoke(key_id: int) -> HttpResponse:
+    if ActionForm().validate_on_submit():
+        try:
+            key = workspaces.revoke_api_key(g.workspace, key_id)
+        except FeedbackError as exc:
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Key {key.name} revoked; it no longer works.", "ok")
+    return redirect(url_for("dashboard.settings"))
+
+
+@bp.post("/settings/members")
+@requires("admin")
+def member_add() -> Any:
+    form = MemberForm(prefix="member")
+    if not form.validate_on_submit():
+        return _page(422, member_form=form)
+    try:
+        members.add_member(g.workspace, g.role, form.email.data, form.password.data, form.role.data)
+    except FeedbackError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "email", form.email).errors = [exc.message]
+        return _page(422, member_form=form)
+    db.session.commit()
+    flash(f"{form.email.data.strip().lower()} is now a member ({form.role.data}).", "ok")
+    return redirect(url_for("dashboard.settings"))
+
+
+@bp.post("/settings/members/<int:user_id>/role")
+@requires("admin")
+def member_role(user_id: int) -> HttpResponse:
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            members.change_role(g.workspace, current_user, g.role, user_id, form.role.data)
+        except FeedbackError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("Role changed.", "ok")
+    return redirect(url_for("dashboard.settings"))

@@ -1,0 +1,211 @@
+"""Settings: workspace, API keys, members and roles, mail settings; roles, CSRF and scoping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from feedback.extensions import db
+from feedback.models import ApiKey, Membership, User, Workspace
+from feedback.services import workspaces
+from tests.dashboard.test_pages import csrf, member, sign_in
+from tests.factories import make_tenant
+
+ROLES = ("viewer", "analyst", "admin", "owner")
+
+
+def signed_in(client: FlaskClient, role: str = "admin"):
+    t = make_tenant(client)
+    member(t, f"{role}@acme.example", role)
+    sign_in(client, f"{role}@acme.example")
+    return t
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_settings_page_renders_for_every_role(client: FlaskClient, role: str) -> None:
+    t = signed_in(client, role)
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert t.workspace.name in page and t.workspace.public_key in page
+    admin = role in ("admin", "owner")
+    assert ("<h2>API keys</h2>" in page) == admin and ("Add a member" in page) == admin
+    assert ("Save settings" in page) == admin
+
+
+def test_admin_saves_workspace_settings(client: FlaskClient) -> None:
+    t = signed_in(client)
+    token = csrf(client, "/app/settings")
+    data = {
+        "csrf_token": token,
+        "name": "Acme Inc",
+        "timezone": "Europe/Paris",
+        "allowed_origins": "https://app.acme.example\nhttps://www.acme.example/\n",
+        "recontact_days": "14",
+        "low_n": "50",
+    }
+    assert client.post("/app/settings", data=data).status_code == 302
+    ws = db.session.get(Workspace, t.workspace.id)
+    assert (ws.name, ws.timezone, ws.recontact_days, ws.low_n) == (
+        "Acme Inc",
+        "Europe/Paris",
+        14,
+        50,
+    )
+    assert ws.allowed_origins == ["https://app.acme.example", "https://www.acme.example"]
+
+
+def test_a_bad_origin_is_named_by_its_field(client: FlaskClient) -> None:
+    signed_in(client)
+    token = csrf(client, "/app/settings")
+    data = {
+        "csrf_token": token,
+        "name": "Acme",
+        "timezone": "Mars/Olympus",
+        "allowed_origins": "",
+        "recontact_days": "7",
+        "low_n": "30",
+    }
+    res = client.post("/app/settings", data=data)
+    assert res.status_code == 422
+    page = res.get_data(as_text=True)
+    field = page[page.index('name="timezone"') :]
+    assert field.index("Unknown timezone") < field.index("</label>")
+    data.update(timezone="UTC", allowed_origins="app.acme.example")
+    page = client.post("/app/settings", data=data).get_data(as_text=True)
+    field = page[page.index('name="allowed_origins"') :]
+    assert field.index("is not an origin like") < field.index("</label>")
+
+
+def test_key_is_shown_once_then_revoked(app: Flask, client: FlaskClient) -> None:
+    t = signed_in(client)
+    token = csrf(client, "/app/settings")
+    res = client.post(
+        "/app/settings/keys",
+        data={"csrf_token": token, "key-name": "warehouse", "key-scope": "read"},
+    )
+    assert res.status_code == 200
+    secret = re.search(r'id="new-secret">(fbk_[^<]+)<', res.get_data(as_text=True)).group(1)
+    key = db.session.scalar(select(ApiKey).where(ApiKey.name == "warehouse"))
+    assert key.workspace_id == t.workspace.id and key.scopes == ["read"]
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/workspace", headers=auth).status_code == 200
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert secret not in page and f"fbk_{key.prefix}_" in page
+    res = client.post(f"/app/settings/keys/{key.id}/revoke", data={"csrf_token": token})
+    assert res.status_code == 302
+    db.session.refresh(key)
+    assert key.revoked_at is not None
+    assert (
+        client.get("/api/v1/workspace", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
+
+
+def test_admin_adds_a_member_and_changes_a_role(client: FlaskClient) -> None:
+    t = signed_in(client)
+    token = csrf(client, "/app/settings")
+    data = {
+        "csrf_token": token,
+        "member-email": "Ben@Acme.example",
+        "member-password": "long enough",
+        "member-role": "analyst",
+    }
+    assert client.post("/app/settings/members", data=data).status_code == 302
+    ben = db.session.scalar(select(User).where(User.email == "ben@acme.example"))
+    role = select(Membership.role).where(Membership.user_id == ben.id)
+    assert db.session.scalar(role) == "analyst"
+    res = client.post(
+        f"/app/settings/members/{ben.id}/role", data={"csrf_token": token, "role": "viewer"}
+    )
+    assert res.status_code == 302 and db.session.scalar(role) == "viewer"
+    assert "ben@acme.example" in client.get("/app/settings").get_data(as_text=True)
+    assert t.workspace.id == db.session.scalar(
+        select(Membership.workspace_id).where(Membership.user_id == ben.id)
+    )
+
+
+def test_an_admin_cannot_make_owners_or_demote_one(client: FlaskClient) -> None:
+    t = signed_in(client)
+    owner = workspaces.add_user(t.workspace, "olga@acme.example", "long enough", "owner")
+    db.session.commit()
+    token = csrf(client, "/app/settings")
+    data = {
+        "csrf_token": token,
+        "member-email": "new@acme.example",
+        "member-password": "long enough",
+        "member-role": "owner",
+    }
+    assert client.post("/app/settings/members", data=data).status_code == 422
+    client.post(
+        f"/app/settings/members/{owner.id}/role", data={"csrf_token": token, "role": "viewer"}
+    )
+    assert (
+        db.session.scalar(select(Membership.role).where(Membership.user_id == owner.id)) == "owner"
+    )
+    data.update({"member-email": "olga@acme.example", "member-role": "viewer"})
+    assert client.post("/app/settings/members", data=data).status_code == 422
+
+
+def test_mail_settings_never_show_the_password(app: Flask, client: FlaskClient) -> None:
+    app.config.update(
+        FEEDBACK_SMTP_HOST="smtp.acme.example",
+        FEEDBACK_SMTP_USER="mailer",
+        FEEDBACK_SMTP_PASSWORD="hunter2-secret",
+    )
+    signed_in(client)
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert "smtp.acme.example:587" in page and "mailer" in page and "(password set)" in page
+    assert "hunter2-secret" not in page
+
+
+@pytest.mark.parametrize("role", ("viewer", "analyst"))
+def test_below_admin_gets_403_on_every_change(client: FlaskClient, role: str) -> None:
+    t = signed_in(client, role)
+    key = workspaces.create_api_key(t.workspace, "ci").key
+    db.session.commit()
+    token = csrf(client, "/app/settings")
+    posts = {
+        "/app/settings": {
+            "name": "Taken over",
+            "timezone": "UTC",
+            "recontact_days": "1",
+            "low_n": "1",
+        },
+        "/app/settings/keys": {"key-name": "mine", "key-scope": "write"},
+        f"/app/settings/keys/{key.id}/revoke": {},
+        "/app/settings/members": {
+            "member-email": "x@y.example",
+            "member-password": "long enough",
+            "member-role": "owner",
+        },
+        f"/app/settings/members/{key.id}/role": {"role": "owner"},
+    }
+    for url, data in posts.items():
+        assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
+    assert db.session.get(Workspace, t.workspace.id).name != "Taken over"
+    assert db.session.get(ApiKey, key.id).revoked_at is None
+
+
+def test_a_form_without_csrf_token_is_refused(client: FlaskClient) -> None:
+    signed_in(client)
+    assert (
+        client.post("/app/settings/keys", data={"key-name": "k", "key-scope": "read"}).status_code
+        == 400
+    )
+    assert db.session.scalar(select(ApiKey.id).where(ApiKey.name == "k")) is None
+
+
+def test_another_workspace_keys_and_members_are_never_visible(client: FlaskClient) -> None:
+    a = make_tenant(client, "A")
+    secret_key = workspaces.create_api_key(a.workspace, "Secret key of A").key
+    workspaces.add_user(a.workspace, "someone@a.example", "long enough", "viewer")
+    db.session.commit()
+    signed_in(client)
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert "Secret key of A" not in page and "someone@a.example" not in page
+    token = csrf(client, "/app/settings")
+    client.post(f"/app/settings/keys/{secret_key.id}/revoke", data={"csrf_token": token})
+    assert db.session.get(ApiKey, secret_key.id).revoked_at is None
