@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from feedback import metrics
 from feedback.extensions import db
 from feedback.models import Response, Workspace
+from feedback.models.ticket import Ticket
 from feedback.periods import Period
 
 
@@ -20,6 +21,40 @@ def _rows(workspace: Workspace, period: Period) -> list[Any]:
         .where(*conds, Response.agent.is_not(None))
         .group_by(Response.agent, Response.team)
     ).all()
+
+
+def ticket_figures(workspace: Workspace, period: Period) -> dict[str, dict[str, Any]]:
+    """Per agent who solved them: tickets, mean first response and resolution time (hours),
+    and the one-touch rate, for tickets solved in the period."""
+    conds = [Ticket.workspace_id == workspace.id, Ticket.solved_at.is_not(None)]
+    if period.start is not None:
+        conds.append(Ticket.solved_at >= period.start)
+    if period.end is not None:
+        conds.append(Ticket.solved_at < period.end)
+    agent = func.coalesce(Ticket.solved_by, Ticket.agent)
+    rows = db.session.execute(
+        select(
+            agent.label("agent"),
+            func.count().label("tickets"),
+            func.avg(Ticket.first_response_seconds).label("frt"),
+            func.avg(Ticket.resolution_seconds).label("resolution"),
+            func.sum(case((Ticket.one_touch.is_(True), 1), else_=0)).label("one_touch"),
+            func.count(Ticket.one_touch).label("known"),
+        )
+        .where(*conds, agent.is_not(None))
+        .group_by(agent)
+    ).all()
+    return {
+        row.agent: {
+            "tickets": row.tickets,
+            "frt_hours": round(float(row.frt) / 3600, 1) if row.frt is not None else None,
+            "resolution_hours": (
+                round(float(row.resolution) / 3600, 1) if row.resolution is not None else None
+            ),
+            "one_touch": round(100 * row.one_touch / row.known, 1) if row.known else None,
+        }
+        for row in rows
+    }
 
 
 def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
@@ -53,6 +88,9 @@ def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
                 "versus_team": verdict["change"],
             }
         )
+    tickets = ticket_figures(workspace, period)
+    for row in agents:
+        row["tickets"] = tickets.get(row["agent"])
     agents.sort(key=lambda a: (a["value"] is None, -(a["value"] or 0)))
     return {
         "agents": agents,

@@ -196,3 +196,38 @@ def test_agents_page_ranks_agents_and_flags_the_low_one(client: FlaskClient) -> 
     flagged = re.findall(r'<tr class="flagged">\s*<td>([^<]+)</td>', page)
     assert flagged == ["Cal"]
     assert "/app/verbatims?agent=Cal" in page
+
+
+def test_agents_page_shows_ticket_figures_from_the_helpdesk(client: FlaskClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t = make_tenant(client)
+    member(t, "lead@acme.example", "viewer")
+    survey = make_survey(t.workspace, "csat")
+    opened = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=3)
+    for i, (frt_min, solve_h, contacts) in enumerate([(30, 4, 1), (90, 8, 2)]):
+        body = {
+            "id": f"T-{i}",
+            "requester": {"email": f"r{i}@example.com"},
+            "agent": "Dana",
+            "team": "Billing",
+            "created_at": opened.isoformat() + "Z",
+            "first_response_at": (opened + timedelta(minutes=frt_min)).isoformat() + "Z",
+            "solved_at": (opened + timedelta(hours=solve_h)).isoformat() + "Z",
+            "reopens": 0,
+            "contacts": contacts,
+            "survey": survey.public_id,
+        }
+        assert t.post("/api/v1/helpdesk/tickets", body).status_code == 201
+    reply = {
+        "survey": survey.public_id,
+        "score": 5,
+        "context": {"agent": "Dana", "team": "Billing"},
+    }
+    client.put(t.public("/responses/tk-000001"), json=reply)
+    sign_in(client, "lead@acme.example")
+    page = client.get("/app/agents").get_data(as_text=True)
+    row = page[page.index("<td>Dana</td>") :].split("</tr>")[0]
+    # Mean first response (30 + 90) / 2 minutes = 1.0 h; resolution (4 + 8) / 2 = 6.0 h;
+    # one ticket of two closed at the first contact.
+    assert "1.0 h" in row and "6.0 h" in row and "50%" in row
