@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
@@ -107,6 +117,25 @@ def agents() -> Any:
 
 def _theme_choices() -> list[SelectChoice]:
     return [SelectChoice(t.slug, t.name) for t in themes.list_themes(g.workspace)]
+
+
+@bp.get("/verbatims.csv")
+@requires("viewer")
+def verbatims_csv() -> Any:
+    """The current filter's responses as CSV (cells cannot start a spreadsheet formula)."""
+    args = {k: v for k, v in request.args.items() if v and k != "cursor"}
+    args.setdefault("period", "last_30_days")
+    try:
+        query = queries.parse_query(g.workspace, args)
+    except FeedbackError as exc:
+        flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
+        return redirect(url_for("dashboard.verbatims"))
+    rows = stream_with_context(queries.export_csv(g.workspace, query))
+    return HttpResponse(
+        rows,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="verbatims.csv"'},
+    )
 
 
 def _response(response_id: int) -> Response:

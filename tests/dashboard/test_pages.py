@@ -231,3 +231,22 @@ def test_agents_page_shows_ticket_figures_from_the_helpdesk(client: FlaskClient)
     # Mean first response (30 + 90) / 2 minutes = 1.0 h; resolution (4 + 8) / 2 = 6.0 h;
     # one ticket of two closed at the first contact.
     assert "1.0 h" in row and "6.0 h" in row and "50%" in row
+
+
+def test_verbatims_export_follows_the_filter(client: FlaskClient) -> None:
+    import csv
+    import io
+
+    t = make_tenant(client)
+    member(t, "ann@acme.example", "viewer")
+    survey = make_survey(t.workspace, "nps")
+    say(client, t, survey, "csv-00001", 2, '=HYPERLINK("http://x") too expensive')
+    say(client, t, survey, "csv-00002", 10, "Lovely support")
+    sign_in(client, "ann@acme.example")
+    page = client.get("/app/verbatims?band=detractor").get_data(as_text=True)
+    assert "/app/verbatims.csv?" in page and "band=detractor" in page
+    res = client.get("/app/verbatims.csv?band=detractor&period=last_30_days")
+    assert res.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(res.get_data(as_text=True))))
+    assert [r["score"] for r in rows] == ["2"]
+    assert rows[0]["comment"].startswith("'=HYPERLINK")
