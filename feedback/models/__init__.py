@@ -3,6 +3,7 @@
 from feedback.models.base import in_workspace, utcnow
 from feedback.models.digest import DigestLog
 from feedback.models.invite import EmailInvite, Unsubscribe
+from feedback.models.kpi import KpiTarget, KpiValue
 from feedback.models.response import CONTEXT_COLUMNS, Display, Respondent, Response
 from feedback.models.survey import Survey
 from feedback.models.theme import AnalysisRun, NlpModel, ResponseTheme, Theme
@@ -20,6 +21,8 @@ __all__ = [
     "WebhookDelivery",
     "AnalysisRun",
     "ApiKey",
+    "KpiTarget",
+    "KpiValue",
     "NlpModel",
     "ResponseTheme",
     "Theme",

@@ -23,38 +23,48 @@ def _rows(workspace: Workspace, period: Period) -> list[Any]:
     ).all()
 
 
-def ticket_figures(workspace: Workspace, period: Period) -> dict[str, dict[str, Any]]:
-    """Per agent who solved them: tickets, mean first response and resolution time (hours),
-    and the one-touch rate, for tickets solved in the period."""
+def _ticket_rows(workspace: Workspace, period: Period, by_agent: bool) -> list[Any]:
     conds = [Ticket.workspace_id == workspace.id, Ticket.solved_at.is_not(None)]
     if period.start is not None:
         conds.append(Ticket.solved_at >= period.start)
     if period.end is not None:
         conds.append(Ticket.solved_at < period.end)
-    agent = func.coalesce(Ticket.solved_by, Ticket.agent)
-    rows = db.session.execute(
-        select(
-            agent.label("agent"),
-            func.count().label("tickets"),
-            func.avg(Ticket.first_response_seconds).label("frt"),
-            func.avg(Ticket.resolution_seconds).label("resolution"),
-            func.sum(case((Ticket.one_touch.is_(True), 1), else_=0)).label("one_touch"),
-            func.count(Ticket.one_touch).label("known"),
-        )
-        .where(*conds, agent.is_not(None))
-        .group_by(agent)
-    ).all()
+    agent = func.coalesce(Ticket.solved_by, Ticket.agent).label("agent")
+    figures = (
+        func.count().label("tickets"),
+        func.avg(Ticket.first_response_seconds).label("frt"),
+        func.avg(Ticket.resolution_seconds).label("resolution"),
+        func.sum(case((Ticket.one_touch.is_(True), 1), else_=0)).label("one_touch"),
+        func.count(Ticket.one_touch).label("known"),
+    )
+    if by_agent:
+        stmt = select(agent, *figures).where(*conds, agent.is_not(None)).group_by(agent)
+    else:
+        stmt = select(*figures).where(*conds)
+    return db.session.execute(stmt).all()
+
+
+def _ticket_dict(row: Any) -> dict[str, Any]:
+    def hours(seconds: Any) -> float | None:
+        return round(float(seconds) / 3600, 1) if seconds is not None else None
+
     return {
-        row.agent: {
-            "tickets": row.tickets,
-            "frt_hours": round(float(row.frt) / 3600, 1) if row.frt is not None else None,
-            "resolution_hours": (
-                round(float(row.resolution) / 3600, 1) if row.resolution is not None else None
-            ),
-            "one_touch": round(100 * row.one_touch / row.known, 1) if row.known else None,
-        }
-        for row in rows
+        "tickets": row.tickets,
+        "frt_hours": hours(row.frt),
+        "resolution_hours": hours(row.resolution),
+        "one_touch": round(100 * row.one_touch / row.known, 1) if row.known else None,
     }
+
+
+def ticket_figures(workspace: Workspace, period: Period) -> dict[str, dict[str, Any]]:
+    """Per agent who solved them: tickets, mean first response and resolution time (hours),
+    and the one-touch rate, for tickets solved in the period."""
+    return {row.agent: _ticket_dict(row) for row in _ticket_rows(workspace, period, True)}
+
+
+def ticket_summary(workspace: Workspace, period: Period) -> dict[str, Any]:
+    """The same figures over every ticket solved in the period."""
+    return _ticket_dict(_ticket_rows(workspace, period, False)[0])
 
 
 def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:

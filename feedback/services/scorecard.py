@@ -7,7 +7,10 @@ from typing import Any
 
 from feedback import metrics
 from feedback.models import Workspace
+from feedback.models.kpi import PERSPECTIVES
 from feedback.periods import Period, previous, resolve
+from feedback.services import kpis as kpis_service
+from feedback.services.agents import ticket_summary
 
 TITLES = {
     "nps": "Net Promoter Score",
@@ -26,6 +29,16 @@ class Kpi:
     figure: dict[str, Any]
     comparison: dict[str, Any]
     trend: list[dict[str, Any]]
+    target: Any = None
+    status: str = "no target"
+
+
+# Operational figures from helpdesk tickets: (key, title, unit, lower is better).
+TICKET_KPIS = (
+    ("frt_hours", "First response time", " h", True),
+    ("resolution_hours", "Resolution time", " h", True),
+    ("one_touch", "One-touch resolution", "%", False),
+)
 
 
 def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, Any]:
@@ -33,6 +46,7 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
     period = period or resolve("last_90_days", workspace.timezone)
     before = previous(period, workspace.timezone)
     trend_period = resolve("last_90_days", workspace.timezone)
+    goals = kpis_service.targets(workspace)
     kpis = []
     for kind in metrics.KINDS:
         scope = metrics.Scope(workspace.id, kind, period.start, period.end)
@@ -46,10 +60,51 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
             }
         trend_scope = metrics.Scope(workspace.id, kind, trend_period.start, trend_period.end)
         trend = metrics.series(trend_scope, "week", workspace.timezone, workspace.low_n)
-        kpis.append(
-            Kpi(kind, TITLES[kind], UNITS[kind], metrics.public(current), comparison, trend)
+        fig = metrics.public(current)
+        kpi = Kpi(kind, TITLES[kind], UNITS[kind], fig, comparison, trend, goals.get(kind))
+        kpi.status = kpis_service.status(fig["value"], kpi.target, fig.get("interval"))
+        kpis.append(kpi)
+    return {
+        "period": period,
+        "previous": before,
+        "kpis": kpis,
+        "perspectives": _other_kpis(workspace, period, goals),
+    }
+
+
+def _other_kpis(workspace: Workspace, period: Period, goals: dict[str, Any]) -> dict[str, list]:
+    """Ticket figures and pushed KPIs, by balanced-scorecard perspective."""
+    groups: dict[str, list[dict[str, Any]]] = {p: [] for p in PERSPECTIVES}
+    tickets = ticket_summary(workspace, period)
+    if tickets["tickets"]:
+        for key, title, unit, _lower in TICKET_KPIS:
+            goal = goals.get(key)
+            groups[goal.perspective if goal else "process"].append(
+                {
+                    "metric": key,
+                    "title": title,
+                    "value": tickets[key],
+                    "unit": unit,
+                    "n": tickets["tickets"],
+                    "target": goal,
+                    "status": kpis_service.status(tickets[key], goal),
+                }
+            )
+    for key, entry in kpis_service.latest_values(workspace).items():
+        goal = goals.get(key)
+        groups[goal.perspective if goal else "financial"].append(
+            {
+                "metric": key,
+                "title": key.replace("_", " ").capitalize(),
+                "value": entry["value"],
+                "unit": f" {entry['unit']}" if entry.get("unit") else "",
+                "previous": entry.get("previous"),
+                "day": entry["day"],
+                "target": goal,
+                "status": kpis_service.status(entry["value"], goal),
+            }
         )
-    return {"period": period, "previous": before, "kpis": kpis}
+    return groups
 
 
 def sparkline(points: list[float | None], width: int = 160, height: int = 40) -> str:
