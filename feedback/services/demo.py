@@ -11,7 +11,8 @@ from sqlalchemy import insert, select
 
 from feedback.extensions import db
 from feedback.models import Display, Respondent, Response, Survey, Workspace, utcnow
-from feedback.services import surveys, workspaces
+from feedback.models.ticket import Ticket
+from feedback.services import kpis, surveys, workspaces
 from feedback.surveys import band_for
 from feedback.surveys.followups import followups_for
 
@@ -28,7 +29,7 @@ TEAMS = {
     "Technical": ("Farah Haddad", "Gus Lindqvist"),
 }
 # How each agent's customers tend to score: shifts of the CSAT distribution.
-AGENT_SKILL = {"Emil Novak": -1.6, "Farah Haddad": 0.4, "Alice Moreau": 0.25}
+AGENT_SKILL = {"Emil Novak": -2.6, "Farah Haddad": 0.4, "Alice Moreau": 0.25}
 
 # Comment fragments per theme: (subjects, praise, complaints). Sentences are assembled from
 # them with details and openers, and no sentence is used twice.
@@ -506,4 +507,90 @@ def _fill(workspace: Workspace, count: int, rng: random.Random) -> None:
                 )
     db.session.execute(insert(Response), rows)
     db.session.execute(insert(Display), displays)
+    db.session.execute(insert(Ticket), _tickets(workspace, rows, rng))
+    _kpis(workspace, rng)
     db.session.flush()
+
+
+def _tickets(workspace: Workspace, rows: list[dict], rng: random.Random) -> list[dict]:
+    """The helpdesk tickets behind the CSAT responses, with their operational figures."""
+    tickets = []
+    for row in rows:
+        if row["kind"] != "csat":
+            continue
+        skill = AGENT_SKILL.get(row["agent"], 0.0)
+        solved = row["submitted_at"] - timedelta(hours=rng.uniform(20, 30))
+        resolution = max(0.3, rng.gauss(9 - 3 * skill, 3))
+        first = min(resolution, max(0.1, rng.gauss(3 - skill, 1)))
+        contacts = 1 if rng.random() < 0.62 + 0.1 * skill else rng.randint(2, 4)
+        tickets.append(
+            {
+                "workspace_id": workspace.id,
+                "external_id": row["ticket_id"],
+                "agent": row["agent"],
+                "team": row["team"],
+                "solved_by": row["agent"],
+                "plan": row["plan"],
+                "opened_at": solved - timedelta(hours=resolution),
+                "first_response_at": solved - timedelta(hours=resolution - first),
+                "solved_at": solved,
+                "reopens": 0 if contacts == 1 else rng.choice((0, 0, 1)),
+                "contacts": contacts,
+                "first_response_seconds": int(first * 3600),
+                "resolution_seconds": int(resolution * 3600),
+                "one_touch": contacts == 1,
+                "context": {},
+            }
+        )
+    return tickets
+
+
+def _kpis(workspace: Workspace, rng: random.Random) -> None:
+    """Targets with owners for every perspective, and six months of pushed outside KPIs."""
+    goals = {
+        "nps": (30, "Priya Shah (product)", "customer", True),
+        "csat": (85, "Sam Ortiz (support)", "customer", True),
+        "psat": (80, "Priya Shah (product)", "customer", True),
+        "ces": (5.5, "Lee Park (onboarding)", "customer", True),
+        "frt_hours": (3, "Sam Ortiz (support)", "process", False),
+        "one_touch": (70, "Sam Ortiz (support)", "process", True),
+        "churn_rate": (2.0, "Dana Moss (finance)", "financial", False),
+        "net_revenue_retention": (105, "Dana Moss (finance)", "financial", True),
+        "training_hours": (8, "Lee Park (people)", "learning", True),
+    }
+    for metric, (target, owner, perspective, higher) in goals.items():
+        kpis.set_target(
+            workspace,
+            metric,
+            {
+                "target": target,
+                "owner": owner,
+                "perspective": perspective,
+                "higher_is_better": higher,
+            },
+        )
+    today = utcnow().date().replace(day=1)
+    values = []
+    for back in range(6, 0, -1):
+        month = (today - timedelta(days=28 * back)).replace(day=1)
+        values += [
+            {
+                "metric": "churn_rate",
+                "date": month.isoformat(),
+                "value": round(rng.uniform(1.6, 2.6), 2),
+                "unit": "%",
+            },
+            {
+                "metric": "net_revenue_retention",
+                "date": month.isoformat(),
+                "value": round(rng.uniform(99, 109), 1),
+                "unit": "%",
+            },
+            {
+                "metric": "training_hours",
+                "date": month.isoformat(),
+                "value": round(rng.uniform(5, 11), 1),
+                "unit": "h",
+            },
+        ]
+    kpis.push_values(workspace, values)
