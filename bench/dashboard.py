@@ -1,0 +1,191 @@
+"""Dashboard speed: every page's server time on a workspace of N responses (default 1,000,000).
+
+Builds the workspace with bulk inserts (SQLite file and, unless skipped, PostgreSQL), signs in
+through the login form and times each page with the Flask test client (server time only), next
+to a trivial page as the reference. Target: every page within 500 ms. Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from sqlalchemy import insert, text  # noqa: E402
+
+from feedback import create_app  # noqa: E402
+from feedback.extensions import db  # noqa: E402
+from feedback.models import Response, ResponseTheme, Theme, utcnow  # noqa: E402
+from feedback.services import surveys, workspaces  # noqa: E402
+from feedback.surveys import band_for  # noqa: E402
+
+PG_URL = os.environ.get(
+    "FEEDBACK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SCHEMA = "bench_dashboard"
+PAGES = ["/app/", "/app/verbatims", "/app/agents", "/app/themes", "/app/surveys", "/app/settings"]
+TARGET_MS = 500
+WORDS = [
+    "slow",
+    "price",
+    "support",
+    "export",
+    "crash",
+    "setup",
+    "invoice",
+    "mobile",
+    "great",
+    "love",
+]
+
+
+def build(n: int, rng: random.Random) -> None:
+    ws = workspaces.create_workspace("Bench", "bench", "UTC")
+    workspaces.add_user(ws, "bench@example.com", "bench-password", "owner")
+    by_kind = {k: surveys.create_survey(ws, {"kind": k}) for k in ("nps", "csat", "psat", "ces")}
+    db.session.commit()
+    themes = [t.id for t in db.session.scalars(db.select(Theme).where(Theme.workspace_id == ws.id))]
+    now = utcnow()
+    batch, tags, next_id = [], [], 1
+    for _ in range(n):
+        kind = rng.choices(("nps", "csat", "psat", "ces"), (4, 3, 2, 1))[0]
+        survey = by_kind[kind]
+        score = rng.randint(survey.scale["min"], survey.scale["max"])
+        commented = rng.random() < 0.4
+        batch.append(
+            {
+                "id": next_id,
+                "workspace_id": ws.id,
+                "survey_id": survey.id,
+                "client_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+                "channel": "widget",
+                "kind": kind,
+                "question": survey.question,
+                "score": score,
+                "band": band_for(kind, survey.scale, score),
+                "answers": {},
+                "comment": " ".join(rng.choices(WORDS, k=8)) if commented else None,
+                "plan": rng.choice(("Free", "Pro", "Enterprise")),
+                "agent": f"agent {rng.randint(1, 40)}" if kind == "csat" else None,
+                "team": f"team {rng.randint(1, 6)}" if kind == "csat" else None,
+                "context": {},
+                "nlp_status": "done" if commented else "none",
+                "submitted_at": now - timedelta(seconds=rng.randint(0, 182 * 86400)),
+                "updated_at": now,
+            }
+        )
+        if commented:
+            tags.append(
+                {
+                    "workspace_id": ws.id,
+                    "response_id": next_id,
+                    "theme_id": rng.choice(themes),
+                    "sentiment": rng.choice(("positive", "negative", "neutral")),
+                    "confidence": 0.9,
+                    "evidence": [],
+                    "source": "auto",
+                    "removed": False,
+                    "created_at": now,
+                }
+            )
+        next_id += 1
+        if len(batch) >= 20000:
+            db.session.execute(insert(Response), batch)
+            db.session.execute(insert(ResponseTheme), tags)
+            db.session.commit()
+            batch, tags = [], []
+    if batch:
+        db.session.execute(insert(Response), batch)
+        if tags:
+            db.session.execute(insert(ResponseTheme), tags)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('response', 'id'), :n)"), {"n": next_id}
+        )
+        db.session.execute(text("ANALYZE"))
+    else:
+        db.session.execute(text("ANALYZE"))
+    db.session.commit()
+
+
+def measure(app: Any, repeats: int) -> dict[str, float]:
+    client = app.test_client()
+    page = client.get("/app/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    client.post(
+        "/app/login",
+        data={"email": "bench@example.com", "password": "bench-password", "csrf_token": token},
+    )
+    times = {}
+    for path in ["/healthz", *PAGES]:
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            res = client.get(path)
+            elapsed = (time.perf_counter() - start) * 1000
+            assert res.status_code == 200, (path, res.status_code)
+            best = min(best, elapsed)
+        times[path] = round(best, 1)
+    return times
+
+
+def run(url: str, n: int, repeats: int, options: dict[str, Any] | None = None) -> dict[str, float]:
+    config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
+    if options:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        started = time.perf_counter()
+        build(n, random.Random(3))
+        print(f"built {n} responses in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        result = measure(app, repeats)
+        db.engine.dispose()
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {"responses": args.responses, "target_ms": TARGET_MS}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["sqlite"] = run(f"sqlite:///{tmp}/bench.sqlite3", args.responses, args.repeats)
+        print(f"sqlite: {json.dumps(results['sqlite'])}", file=sys.stderr)
+    if not args.skip_postgres:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            conn.execute(f"CREATE SCHEMA {SCHEMA}")
+        options = {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}
+        results["postgres"] = run(PG_URL, args.responses, args.repeats, options)
+        print(f"postgres: {json.dumps(results['postgres'])}", file=sys.stderr)
+    slow = [
+        f"{db_name} {path}"
+        for db_name in ("sqlite", "postgres")
+        for path, ms in results.get(db_name, {}).items()
+        if path in PAGES and ms > TARGET_MS
+    ]
+    results["over_target"] = slow
+    results["ok"] = not slow
+    print(json.dumps(results))
+    return 0 if not slow else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
