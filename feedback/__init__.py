@@ -49,13 +49,22 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from feedback.api import helpdesk, invites, kpis, manage, public, themes, webhooks
+    from feedback.api import cases, helpdesk, invites, kpis, manage, public, themes, webhooks
     from feedback.dashboard import bp as dashboard
     from feedback.home import bp as home
     from feedback.hosted import bp as hosted
     from feedback.widget import bp as widget
 
-    apis = (public.bp, manage.bp, themes.bp, invites.bp, helpdesk.bp, webhooks.bp, kpis.bp)
+    apis = (
+        public.bp,
+        manage.bp,
+        themes.bp,
+        invites.bp,
+        helpdesk.bp,
+        webhooks.bp,
+        kpis.bp,
+        cases.bp,
+    )
     for api in apis:
         # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
         csrf.exempt(api)

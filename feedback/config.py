@@ -65,6 +65,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # this is set: otherwise anyone with a key could make the server probe its own network.
         "FEEDBACK_WEBHOOKS_ALLOW_PRIVATE": _bool("WEBHOOKS_ALLOW_PRIVATE", False),
         "FEEDBACK_WEBHOOK_TIMEOUT": _int("WEBHOOK_TIMEOUT", 5),
+        # A low score's case waits this long for its comment to be analysed before routing
+        # without it: the comment usually follows the score within seconds.
+        "FEEDBACK_CASE_SETTLE_SECONDS": _int("CASE_SETTLE_SECONDS", 120),
+        # Where a respondent's mail reply to a case reply goes, when a mailbox is set up for it.
+        "FEEDBACK_CASE_REPLY_TO": _env("CASE_REPLY_TO", "") or "",
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -33,6 +33,19 @@ def analyse_comments(batches: int = 20) -> int:
     return total
 
 
+def route_cases(batches: int = 10) -> int:
+    """Give newly opened cases their owner, a few batches per run."""
+    from feedback.services.cases import route_new_cases
+
+    total = 0
+    for _ in range(batches):
+        routed = route_new_cases()
+        total += routed
+        if routed == 0:
+            break
+    return total
+
+
 def train_models() -> None:
     """Train the workspaces that asked for it or gathered enough new labels."""
     from feedback.services.training import due_for_training, train_workspace
@@ -95,6 +108,7 @@ def purge_old_data() -> dict[str, int]:
 
 JOBS: dict[str, tuple[Callable[[], Any], int]] = {
     "analyse_comments": (analyse_comments, 2),
+    "route_cases": (route_cases, 2),
     "train_models": (train_models, 300),
     "send_due_invites": (send_due_invites, 30),
     "send_reminders": (send_reminders, 600),

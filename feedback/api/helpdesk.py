@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 
 from feedback.api.common import json_body, require_key
 from feedback.errors import Unauthorized
-from feedback.services import helpdesk
+from feedback.services import cases, helpdesk
 from feedback.services.workspaces import by_public_key
 
 bp = Blueprint("helpdesk_api", __name__, url_prefix="/api/v1/helpdesk")
@@ -35,11 +35,25 @@ def _keyed_workspace() -> Any:
     return g.workspace
 
 
+def _workspace() -> Any:
+    if SIGNATURE_HEADER in request.headers and "Authorization" not in request.headers:
+        return _signed_workspace()
+    return _keyed_workspace()
+
+
 @bp.post("/tickets")
 def ticket_received() -> Any:
-    if SIGNATURE_HEADER in request.headers and "Authorization" not in request.headers:
-        workspace = _signed_workspace()
-    else:
-        workspace = _keyed_workspace()
+    workspace = _workspace()
     ticket, created = helpdesk.record_ticket(workspace, json_body())
     return jsonify(ticket.to_dict()), 201 if created else 200
+
+
+@bp.post("/cases/<case_id>")
+def case_update(case_id: str) -> Any:
+    """The helpdesk sets a case's status (and resolution, note, its own id) back here.
+
+    Applied once per `event_id`: a retried call answers 200 with `"applied": false`.
+    """
+    workspace = _workspace()
+    case, applied = cases.apply_external(workspace, case_id, json_body())
+    return jsonify({**case.to_dict(), "applied": applied})

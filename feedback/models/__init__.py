@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from feedback.models.base import in_workspace, utcnow
+from feedback.models.case import Case, CaseEvent, CaseNote, CaseRule
 from feedback.models.digest import DigestLog
 from feedback.models.invite import EmailInvite, Unsubscribe
 from feedback.models.kpi import KpiTarget, KpiValue
@@ -12,6 +13,10 @@ from feedback.models.webhook import WEBHOOK_EVENTS, WEBHOOK_FORMATS, Webhook, We
 from feedback.models.workspace import ApiKey, Membership, User, Workspace
 
 __all__ = [
+    "Case",
+    "CaseEvent",
+    "CaseNote",
+    "CaseRule",
     "CONTEXT_COLUMNS",
     "WEBHOOK_EVENTS",
     "WEBHOOK_FORMATS",

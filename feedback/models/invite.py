@@ -43,6 +43,10 @@ class EmailInvite(WorkspaceOwned, db.Model):
         db.ForeignKey("respondent.id", ondelete="SET NULL"), index=True
     )
     email: Mapped[str] = mapped_column(String(320))
+    # A re-survey after a resolved case: the one invite allowed past the recontact wait.
+    case_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("feedback_case.id", ondelete="SET NULL"), index=True
+    )
     external_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     # Travels with the response: agent, team, ticket_id, plan, ...

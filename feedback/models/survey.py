@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.extensions import db
 from feedback.models.base import WorkspaceOwned, new_token, utcnow
+from feedback.surveys.definition import loop_settings
 
 STATUSES = ("draft", "active", "paused", "archived")
 
@@ -25,6 +26,8 @@ class Survey(WorkspaceOwned, db.Model):
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     targeting: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     branding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Closing the loop: {"cases": bool, "at_or_below": score, "resurvey_days": days}.
+    loop: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -52,6 +55,7 @@ class Survey(WorkspaceOwned, db.Model):
             "channels": self.channels,
             "targeting": self.targeting,
             "branding": self.branding,
+            "loop": loop_settings(self.kind, self.scale, self.loop),
             "status": self.status,
             "created_at": self.created_at.isoformat() + "Z",
             "updated_at": self.updated_at.isoformat() + "Z",

@@ -18,6 +18,8 @@ WEBHOOK_EVENTS = (
     "response.updated",
     "response.low_score",
     "analysis.completed",
+    "case.opened",
+    "case.updated",
 )
 WEBHOOK_FORMATS = ("json", "slack")
 # pending -> sending (claimed by a worker) -> delivered; or back to pending with a later

@@ -39,6 +39,10 @@ class Workspace(db.Model):
     helpdesk_secret: Mapped[str | None] = mapped_column(String(200))
     # Responses and displays older than this are purged; None keeps them forever.
     retention_days: Mapped[int | None]
+    # Closing the loop: the SLA and business hours cases are due by (see feedback/cases/sla.py).
+    case_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Round robin: the number of cases handed out so far, so the next goes to the next handler.
+    case_rotation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     surveys = relationship("Survey", back_populates="workspace", passive_deletes=True)
@@ -81,6 +85,8 @@ class Membership(WorkspaceOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(db.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20), default="viewer")
+    # Takes cases in turn when no routing rule names an owner.
+    handles_cases: Mapped[bool] = mapped_column(default=False)
 
     user = relationship("User")
     workspace = relationship("Workspace")

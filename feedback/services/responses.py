@@ -21,7 +21,7 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
-from feedback.services import webhooks
+from feedback.services import cases, webhooks
 from feedback.services.respondents import (
     RespondentInput,
     clean_traits,
@@ -264,6 +264,9 @@ def _store(
         # In the same transaction: the response and its webhook events commit together.
         webhooks.response_recorded(
             workspace.id, survey, response_id, given.client_id, values, existing
+        )
+        cases.response_scored(
+            workspace, survey, response_id, values.get("respondent_id"), score, values.get("team")
         )
         db.session.commit()
     return Recorded(response_id, given.client_id, score, cleaned, existing is None)

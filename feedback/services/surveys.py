@@ -33,6 +33,7 @@ def update_survey(survey: Survey, payload: Any) -> Survey:
         "channels": survey.channels,
         "targeting": survey.targeting,
         "branding": survey.branding,
+        "loop": survey.loop,
         "status": survey.status,
     }
     for name, value in validate_survey(payload, current).items():

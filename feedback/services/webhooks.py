@@ -29,6 +29,7 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
+from feedback.surveys.definition import default_case_threshold
 
 MAX_WEBHOOKS = 20
 MAX_LOG = 200
@@ -89,14 +90,7 @@ def emit(workspace_id: int, event: str, payload: dict[str, Any]) -> int:
 
 def is_low_score(kind: str, scale: dict[str, Any], score: int) -> bool:
     """NPS 0-6, CSAT and PSAT 1-2 (the lower point of a 2-point scale), CES 1-3."""
-    if kind == "nps":
-        return score <= 6
-    if kind in ("csat", "psat"):
-        low, high = int(scale.get("min", 1)), int(scale.get("max", 5))
-        return score == low if high - low == 1 else score <= low + 1
-    if kind == "ces":
-        return score <= 3
-    return False
+    return score <= default_case_threshold(kind, scale)
 
 
 def response_recorded(

@@ -18,7 +18,17 @@ MAX_FOLLOWUPS = 10
 MAX_OPTIONS = 20
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_FIELDS = {"name", "kind", "question", "scale", "followups", "channels", "targeting", "branding"}
+_FIELDS = {
+    "name",
+    "kind",
+    "question",
+    "scale",
+    "followups",
+    "channels",
+    "targeting",
+    "branding",
+    "loop",
+}
 _FIELDS |= {"status"}
 
 
@@ -219,6 +229,52 @@ def _branding(raw: Any) -> dict[str, Any]:
     return out
 
 
+def _is_low(kind: str, scale: dict[str, Any], score: int) -> bool:
+    if kind == "nps":
+        return score <= 6
+    if kind == "ces":
+        return score <= 3
+    low, high = int(scale["min"]), int(scale["max"])
+    return score == low if high - low == 1 else score <= low + 1
+
+
+def default_case_threshold(kind: str, scale: dict[str, Any]) -> int:
+    """The highest score that opens a case by default: NPS 0-6, CSAT and PSAT 1-2 (1 on a
+    two-point scale), CES 1-3."""
+    low, high = int(scale["min"]), int(scale["max"])
+    return max((s for s in range(low, high + 1) if _is_low(kind, scale, s)), default=low)
+
+
+def loop_settings(kind: str, scale: dict[str, Any], loop: dict[str, Any] | None) -> dict[str, Any]:
+    """A survey's closing-the-loop settings with the defaults filled in."""
+    loop = loop or {}
+    return {
+        "cases": bool(loop.get("cases", True)),
+        "at_or_below": int(loop.get("at_or_below", default_case_threshold(kind, scale))),
+        "resurvey_days": int(loop.get("resurvey_days", 14)),
+    }
+
+
+def _loop(raw: Any, scale: dict[str, Any]) -> dict[str, Any]:
+    """Whether low scores open cases, at which score, and when a resolved case re-surveys."""
+    if not isinstance(raw, dict):
+        raise Invalid("Must be an object with cases, at_or_below and resurvey_days.", "loop")
+    unknown = sorted(set(raw) - {"cases", "at_or_below", "resurvey_days"})
+    if unknown:
+        raise Invalid(f"Unknown setting {unknown[0]!r}.", f"loop.{unknown[0]}")
+    cleaned: dict[str, Any] = {}
+    if "cases" in raw:
+        if not isinstance(raw["cases"], bool):
+            raise Invalid("Must be true or false.", "loop.cases")
+        cleaned["cases"] = raw["cases"]
+    if "at_or_below" in raw:
+        low, high = scale["min"], scale["max"] - 1
+        cleaned["at_or_below"] = _int(raw["at_or_below"], "loop.at_or_below", low, high)
+    if "resurvey_days" in raw:
+        cleaned["resurvey_days"] = _int(raw["resurvey_days"], "loop.resurvey_days", 0, 365)
+    return cleaned
+
+
 def validate_survey(payload: Any, current: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check a survey definition (a whole one, or changes to `current`); return it normalised."""
     if not isinstance(payload, dict):
@@ -257,6 +313,8 @@ def validate_survey(payload: Any, current: dict[str, Any] | None = None) -> dict
     out["branding"] = (
         _branding(payload["branding"]) if "branding" in payload else merged.get("branding", {})
     )
+    # Checked again when only the scale changes: the threshold must stay on it.
+    out["loop"] = _loop(payload.get("loop", merged.get("loop") or {}), out["scale"])
     out["status"] = _choice(
         payload.get("status", merged.get("status", "active")), "status", STATUSES
     )

@@ -1,0 +1,134 @@
+"""Cases over the management API: list, open, work, merge and route them, by secret key.
+
+An API key acts as an admin of its workspace (a `write` key changes, a `read` key reads);
+its changes are audited under the key's name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from feedback.api.common import json_body, require_key
+from feedback.errors import Invalid
+from feedback.services import cases
+
+bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
+MAX_LIST = 500
+
+
+def _actor() -> cases.Actor:
+    return cases.Actor(f"api key {g.api_key.name}", "admin")
+
+
+def _detail(case: Any) -> dict[str, Any]:
+    body = case.to_dict()
+    body["comment"] = case.response.comment if case.response else None
+    body["events"] = [e.to_dict() for e in cases.events(g.workspace, case)]
+    body["notes"] = [n.to_dict() for n in cases.notes(g.workspace, case)]
+    return body
+
+
+@bp.get("/cases")
+@require_key("read")
+def case_list() -> Any:
+    filters = cases.parse_filters(request.args)
+    limit = request.args.get("limit", "100")
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
+        raise Invalid(f"Must be a whole number from 1 to {MAX_LIST}.", "limit")
+    found = cases.list_cases(g.workspace, filters, int(limit))
+    return jsonify({"data": [c.to_dict() for c in found]})
+
+
+@bp.post("/cases")
+@require_key("write")
+def case_open() -> Any:
+    """Open a case by hand for any response: {"response": response id}."""
+    payload = json_body()
+    response_id = payload.get("response") if isinstance(payload, dict) else None
+    if isinstance(response_id, bool) or not isinstance(response_id, int):
+        raise Invalid("Name the response by its numeric id.", "response")
+    case, created = cases.open_manual(g.workspace, response_id, _actor())
+    return jsonify(_detail(case)), 201 if created else 200
+
+
+@bp.get("/cases/<case_id>")
+@require_key("read")
+def case_get(case_id: str) -> Any:
+    return jsonify(_detail(cases.get_case(g.workspace, case_id)))
+
+
+@bp.patch("/cases/<case_id>")
+@require_key("write")
+def case_update(case_id: str) -> Any:
+    """Change status, resolution, root_cause (a theme slug), owner (a user id), external_id."""
+    case = cases.update_case(g.workspace, case_id, json_body(), _actor())
+    return jsonify(_detail(case))
+
+
+@bp.post("/cases/<case_id>/notes")
+@require_key("write")
+def case_note(case_id: str) -> Any:
+    """{"body": ..., "kind": "note"} for the team, or "reply" to mail it to the respondent."""
+    payload = json_body()
+    if not isinstance(payload, dict):
+        raise Invalid('Send {"body": "...", "kind": "note" or "reply"}.')
+    kind = payload.get("kind", "note")
+    if kind not in ("note", "reply"):
+        raise Invalid('Kind is "note" (internal) or "reply" (mailed).', "kind")
+    write = cases.reply if kind == "reply" else cases.add_note
+    note = write(g.workspace, case_id, payload.get("body"), _actor())
+    return jsonify(note.to_dict()), 201
+
+
+@bp.post("/cases/<case_id>/merge")
+@require_key("write")
+def case_merge(case_id: str) -> Any:
+    """Fold {"case": other id} of the same respondent into this one."""
+    payload = json_body()
+    other = payload.get("case") if isinstance(payload, dict) else None
+    if other is None:
+        raise Invalid("Name the case to merge into this one.", "case")
+    return jsonify(_detail(cases.merge(g.workspace, case_id, other, _actor())))
+
+
+@bp.post("/cases/assign")
+@require_key("write")
+def case_assign() -> Any:
+    """Give many cases one owner: {"cases": [ids], "owner": user id}."""
+    payload = json_body()
+    if not isinstance(payload, dict):
+        raise Invalid('Send {"cases": [ids], "owner": user id}.')
+    ids = payload.get("cases")
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise Invalid("A list of case ids.", "cases")
+    changed = cases.bulk_assign(g.workspace, ids, payload.get("owner"), _actor())
+    return jsonify({"reassigned": changed})
+
+
+@bp.get("/case-rules")
+@require_key("read")
+def rule_list() -> Any:
+    return jsonify({"data": [r.to_dict() for r in cases.list_rules(g.workspace)]})
+
+
+@bp.post("/case-rules")
+@require_key("write")
+def rule_create() -> Any:
+    return jsonify(cases.create_rule(g.workspace, json_body(), _actor()).to_dict()), 201
+
+
+@bp.patch("/case-rules/<int:rule_id>")
+@require_key("write")
+def rule_update(rule_id: int) -> Any:
+    return jsonify(cases.update_rule(g.workspace, rule_id, json_body(), _actor()).to_dict())
+
+
+@bp.delete("/case-rules/<int:rule_id>")
+@require_key("write")
+def rule_delete(rule_id: int) -> Any:
+    cases.delete_rule(g.workspace, rule_id, _actor())
+    return "", 204

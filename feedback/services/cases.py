@@ -1,0 +1,925 @@
+"""Cases: opened from unhappy responses, routed to an owner, worked until they are closed.
+
+Every change goes through here, whoever makes it (the dashboard, the API, the helpdesk), so
+each one is checked against the actor's role, written to the audit trail, and announced to
+the outgoing webhooks, in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from feedback.cases import CaseFacts, decide, due_at, validate_rule
+from feedback.cases.rules import Rule
+from feedback.errors import Conflict, Forbidden, Invalid, NotFound
+from feedback.extensions import db, upsert, writing
+from feedback.lookups import cached, forget
+from feedback.models import (
+    CONTEXT_COLUMNS,
+    Case,
+    CaseEvent,
+    CaseNote,
+    CaseRule,
+    Membership,
+    Response,
+    ResponseTheme,
+    Survey,
+    Theme,
+    User,
+    Workspace,
+    in_workspace,
+    utcnow,
+)
+from feedback.models.case import CASE_STATUSES, CLOSED_STATUSES, OPEN_STATUSES, RESOLUTIONS
+from feedback.models.workspace import ROLES
+from feedback.services import webhooks
+from feedback.surveys.definition import loop_settings
+
+RANK = {role: len(ROLES) - i for i, role in enumerate(ROLES)}
+MAX_NOTE = 10_000
+MAX_RULES = 100
+# Statuses a person may set; "merged" comes only from merging.
+SETTABLE = tuple(s for s in CASE_STATUSES if s != "merged")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a member (with their role), an API key, the helpdesk, the system."""
+
+    label: str
+    role: str
+    user_id: int | None = None
+
+    def at_least(self, role: str) -> bool:
+        return RANK.get(self.role, 0) >= RANK[role]
+
+
+SYSTEM = Actor("system", "owner")
+HELPDESK = Actor("helpdesk", "admin")
+
+
+# -- survey settings -------------------------------------------------------------------------
+
+
+def loop_config(survey: Survey) -> dict[str, Any]:
+    """The survey's case settings with the defaults filled in."""
+    return loop_settings(survey.kind, survey.scale, survey.loop)
+
+
+def opens_case(survey: Survey, score: int) -> bool:
+    config = loop_config(survey)
+    return config["cases"] and score <= config["at_or_below"]
+
+
+# -- opening --------------------------------------------------------------------------------
+
+_OPEN_STATEMENTS: dict[str, Any] = {}
+
+
+def _open_statement() -> Any:
+    dialect = db.engine.dialect.name
+    if dialect not in _OPEN_STATEMENTS:
+        _OPEN_STATEMENTS[dialect] = upsert(Case.__table__).on_conflict_do_nothing(
+            index_elements=["response_id"]
+        )
+    return _OPEN_STATEMENTS[dialect]
+
+
+def response_scored(
+    workspace: Workspace,
+    survey: Survey,
+    response_id: int,
+    respondent_id: int | None,
+    score: int,
+    team: str | None,
+) -> None:
+    """Open a case for a low score, in the response's own transaction (the caller commits).
+
+    Idempotent: a retried or updated response finds its case and opens no second one. The
+    owner is chosen a moment later by `route_new_cases`, once the comment is analysed.
+    """
+    if not opens_case(survey, score):
+        return
+    now = utcnow()
+    db.session.execute(
+        _open_statement(),
+        {
+            "workspace_id": workspace.id,
+            "response_id": response_id,
+            "respondent_id": respondent_id,
+            "survey_id": survey.id,
+            "kind": survey.kind,
+            "score": score,
+            "status": "open",
+            "team": team,
+            "source": "auto",
+            "opened_at": now,
+            "due_at": due_at(now, workspace.timezone, workspace.case_settings),
+            "updated_at": now,
+        },
+    )
+
+
+def open_manual(workspace: Workspace, response_id: int, actor: Actor) -> tuple[Case, bool]:
+    """Open a case for any response by hand; the existing one when it has a case already."""
+    if not actor.at_least("analyst"):
+        raise Forbidden("Viewers cannot open cases.")
+    response = db.session.scalar(
+        in_workspace(Response, workspace.id).where(Response.id == response_id)
+    )
+    if response is None:
+        raise NotFound(f"No response {response_id} in this workspace.", "response")
+    existing = db.session.scalar(
+        in_workspace(Case, workspace.id).where(Case.response_id == response.id)
+    )
+    if existing is not None:
+        return existing, False
+    now = utcnow()
+    case = Case(
+        workspace_id=workspace.id,
+        response_id=response.id,
+        respondent_id=response.respondent_id,
+        survey_id=response.survey_id,
+        kind=response.kind,
+        score=response.score,
+        status="open",
+        team=response.team,
+        source="manual",
+        opened_at=now,
+        due_at=due_at(now, workspace.timezone, workspace.case_settings),
+    )
+    with writing():
+        db.session.add(case)
+        db.session.flush()
+        if actor.role == "analyst" and actor.user_id is not None:
+            # An analyst opens a case to work it: it is theirs.
+            _opened(case, actor)
+            _set_owner(case, actor.user_id, "manual", actor)
+            case.routed_at = now
+        else:
+            _route(workspace, case, response, actor)
+        db.session.commit()
+    return case, True
+
+
+# -- routing --------------------------------------------------------------------------------
+
+
+def _rules(workspace_id: int) -> tuple[Rule, ...]:
+    def load() -> tuple[Rule, ...]:
+        rows = db.session.execute(
+            in_workspace(
+                CaseRule, workspace_id, CaseRule.id, CaseRule.conditions, CaseRule.owner_id
+            )
+            .where(CaseRule.enabled.is_(True))
+            .order_by(CaseRule.position)
+        )
+        return tuple(Rule(rule_id, conditions or {}, owner) for rule_id, conditions, owner in rows)
+
+    return cached(("case_rules", workspace_id), load)
+
+
+def _members(workspace_id: int) -> dict[str, int]:
+    """Member emails (lower case) to user ids: theme owners are named by email."""
+    rows = db.session.execute(
+        select(User.email, User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace_id)
+    )
+    return {email.lower(): user_id for email, user_id in rows}
+
+
+def _handlers(workspace_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            in_workspace(Membership, workspace_id, Membership.user_id).where(
+                Membership.handles_cases.is_(True)
+            )
+        )
+    )
+
+
+def _themes(response_id: int | None) -> dict[str, str | None]:
+    """The response's themes and their sentiment, complaints first."""
+    if response_id is None:
+        return {}
+    rows = db.session.execute(
+        select(Theme.slug, ResponseTheme.sentiment)
+        .join(Theme, Theme.id == ResponseTheme.theme_id)
+        .where(ResponseTheme.response_id == response_id, ResponseTheme.removed.is_(False))
+    )
+    order = {"negative": 0, "mixed": 1, "neutral": 2, None: 3, "positive": 4}
+    return dict(sorted(((slug, s) for slug, s in rows), key=lambda x: order.get(x[1], 3)))
+
+
+def _theme_owners(workspace_id: int) -> dict[str, str]:
+    rows = db.session.execute(
+        in_workspace(Theme, workspace_id, Theme.slug, Theme.owner).where(Theme.owner.is_not(None))
+    )
+    return {slug: owner.lower() for slug, owner in rows if owner}
+
+
+def _facts(case: Case, response: Response | None) -> CaseFacts:
+    context: dict[str, str] = {}
+    if response is not None:
+        context.update({k: str(v) for k, v in (response.context or {}).items()})
+        context.update({k: getattr(response, k) for k in CONTEXT_COLUMNS if getattr(response, k)})
+    survey = db.session.get(Survey, case.survey_id) if case.survey_id else None
+    return CaseFacts(
+        kind=case.kind,
+        survey=survey.public_id if survey else "",
+        context=context,
+        themes=_themes(case.response_id),
+    )
+
+
+def _route(workspace: Workspace, case: Case, response: Response | None, actor: Actor) -> None:
+    """Choose the owner: the rules, then the owner of a theme the comment complains about,
+    then round robin among the case handlers."""
+    facts = _facts(case, response)
+    members = _members(workspace.id)
+    theme_owners = {
+        slug: members[email]
+        for slug, email in _theme_owners(workspace.id).items()
+        if email in members
+    }
+    rotation = db.session.scalar(
+        select(Workspace.case_rotation).where(Workspace.id == workspace.id)
+    )
+    decision = decide(
+        _rules(workspace.id), facts, _handlers(workspace.id), rotation or 0, theme_owners
+    )
+    if decision.rotated:
+        db.session.execute(
+            update(Workspace)
+            .where(Workspace.id == workspace.id)
+            .values(case_rotation=Workspace.case_rotation + 1)
+        )
+    _opened(case, actor)
+    case.routed_at = utcnow()
+    if decision.owner_id is not None:
+        _set_owner(case, decision.owner_id, decision.assigned_by, SYSTEM)
+    webhooks.emit(workspace.id, "case.opened", _payload(case, response, facts))
+
+
+def route_new_cases(limit: int = 50) -> int:
+    """Give the newly opened cases their owner, once their comment is analysed (or after a
+    short wait, for a score whose comment never comes)."""
+    settle = timedelta(seconds=int(current_app.config["FEEDBACK_CASE_SETTLE_SECONDS"]))
+    now = utcnow()
+    due = (
+        select(Case.id)
+        .outerjoin(Response, Response.id == Case.response_id)
+        .where(
+            Case.routed_at.is_(None),
+            or_(
+                Case.response_id.is_(None),
+                Response.nlp_status.not_in(("none", "pending", "running")),
+                Case.opened_at <= now - settle,
+            ),
+        )
+        .order_by(Case.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Case.__table__)
+    )
+    with writing():
+        ids = list(db.session.scalars(due))
+        cases = list(
+            db.session.scalars(
+                select(Case).where(Case.id.in_(ids)).options(selectinload(Case.response))
+            )
+        )
+        workspaces: dict[int, Workspace] = {}
+        for case in cases:
+            if case.workspace_id not in workspaces:
+                workspaces[case.workspace_id] = db.session.get(Workspace, case.workspace_id)
+            _route(workspaces[case.workspace_id], case, case.response, SYSTEM)
+        db.session.commit()
+    return len(cases)
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def get_case(workspace: Workspace, case_id: Any) -> Case:
+    if isinstance(case_id, bool) or not isinstance(case_id, int):
+        try:
+            case_id = int(case_id)
+        except (TypeError, ValueError):
+            raise NotFound("No such case in this workspace.", "case") from None
+    case = db.session.scalar(
+        in_workspace(Case, workspace.id)
+        .where(Case.id == case_id)
+        .options(selectinload(Case.response), selectinload(Case.owner))
+    )
+    if case is None:
+        raise NotFound(f"No case {case_id} in this workspace.", "case")
+    return case
+
+
+@dataclass
+class CaseFilters:
+    status: str | None = None  # a status, "active" (any open one) or "closed"
+    owner_id: int | None = None
+    unassigned: bool = False
+    team: str | None = None
+    theme: str | None = None
+    overdue: bool = False
+    survey: str | None = None
+
+
+def parse_filters(args: Any, me: int | None = None) -> CaseFilters:
+    """Filters from query arguments; an error names the argument that is wrong."""
+    status = args.get("status") or None
+    if status and status not in (*CASE_STATUSES, "active", "closed"):
+        raise Invalid(f"Status is one of: active, closed, {', '.join(CASE_STATUSES)}.", "status")
+    owner = args.get("owner") or None
+    owner_id, unassigned = None, False
+    if owner == "me":
+        owner_id = me
+    elif owner == "none":
+        unassigned = True
+    elif owner:
+        if not str(owner).isdigit():
+            raise Invalid('Owner is a user id, "me" or "none".', "owner")
+        owner_id = int(owner)
+    overdue = str(args.get("overdue", "")).lower() in ("1", "true", "yes", "on")
+    return CaseFilters(
+        status=status,
+        owner_id=owner_id,
+        unassigned=unassigned,
+        team=(args.get("team") or None),
+        theme=(args.get("theme") or None),
+        overdue=overdue,
+        survey=(args.get("survey") or None),
+    )
+
+
+def case_query(workspace: Workspace, filters: CaseFilters) -> Select[Any]:
+    """The workspace's cases under `filters`: overdue first, then by due time."""
+    now = utcnow()
+    stmt = in_workspace(Case, workspace.id).options(
+        selectinload(Case.owner), selectinload(Case.response), selectinload(Case.survey)
+    )
+    if filters.status == "active":
+        stmt = stmt.where(Case.status.in_(OPEN_STATUSES))
+    elif filters.status == "closed":
+        stmt = stmt.where(Case.status.in_(CLOSED_STATUSES))
+    elif filters.status:
+        stmt = stmt.where(Case.status == filters.status)
+    if filters.owner_id is not None:
+        stmt = stmt.where(Case.owner_id == filters.owner_id)
+    if filters.unassigned:
+        stmt = stmt.where(Case.owner_id.is_(None))
+    if filters.team:
+        stmt = stmt.where(Case.team == filters.team)
+    if filters.overdue:
+        stmt = stmt.where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+    if filters.survey:
+        stmt = stmt.join(Survey, Survey.id == Case.survey_id).where(
+            Survey.public_id == filters.survey
+        )
+    if filters.theme:
+        mentions = (
+            select(ResponseTheme.response_id)
+            .join(Theme, Theme.id == ResponseTheme.theme_id)
+            .where(
+                ResponseTheme.workspace_id == workspace.id,
+                ResponseTheme.removed.is_(False),
+                Theme.slug == filters.theme,
+            )
+        )
+        root = select(Theme.id).where(
+            Theme.workspace_id == workspace.id, Theme.slug == filters.theme
+        )
+        stmt = stmt.where(or_(Case.response_id.in_(mentions), Case.root_cause_theme_id.in_(root)))
+    is_late = and_(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
+    open_first = func.coalesce(Case.status.in_(OPEN_STATUSES), False)
+    return stmt.order_by(is_late.desc(), open_first.desc(), Case.due_at, Case.id)
+
+
+def list_cases(workspace: Workspace, filters: CaseFilters, limit: int = 200) -> list[Case]:
+    return list(db.session.scalars(case_query(workspace, filters).limit(limit)))
+
+
+def events(workspace: Workspace, case: Case) -> list[CaseEvent]:
+    return list(
+        db.session.scalars(
+            in_workspace(CaseEvent, workspace.id)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(CaseEvent.at, CaseEvent.id)
+        )
+    )
+
+
+def notes(workspace: Workspace, case: Case) -> list[CaseNote]:
+    ids = [case.id, *merged_ids(workspace, case)]
+    return list(
+        db.session.scalars(
+            in_workspace(CaseNote, workspace.id)
+            .where(CaseNote.case_id.in_(ids))
+            .order_by(CaseNote.created_at, CaseNote.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def merged_ids(workspace: Workspace, case: Case) -> list[int]:
+    return list(
+        db.session.scalars(
+            in_workspace(Case, workspace.id, Case.id).where(Case.merged_into_id == case.id)
+        )
+    )
+
+
+def respondent_history(workspace: Workspace, case: Case, limit: int = 20) -> list[Response]:
+    """The respondent's responses, newest first, this case's own included."""
+    if case.respondent_id is None:
+        return [case.response] if case.response else []
+    return list(
+        db.session.scalars(
+            in_workspace(Response, workspace.id)
+            .where(Response.respondent_id == case.respondent_id)
+            .order_by(Response.submitted_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+# -- changing -------------------------------------------------------------------------------
+
+
+def _event(case: Case, action: str, actor: Actor, detail: dict[str, Any], **extra: Any) -> None:
+    db.session.add(
+        CaseEvent(
+            workspace_id=case.workspace_id,
+            case_id=case.id,
+            actor_id=actor.user_id,
+            actor=actor.label,
+            action=action,
+            detail=detail,
+            **extra,
+        )
+    )
+
+
+def _opened(case: Case, actor: Actor) -> None:
+    _event(
+        case,
+        "opened",
+        actor,
+        {"score": case.score, "kind": case.kind, "source": case.source},
+        at=case.opened_at,
+    )
+
+
+def _owner_email(user_id: int | None) -> str | None:
+    return db.session.scalar(select(User.email).where(User.id == user_id)) if user_id else None
+
+
+def _set_owner(case: Case, owner_id: int | None, assigned_by: str | None, actor: Actor) -> None:
+    case.owner_id = owner_id
+    case.assigned_by = assigned_by
+    _event(case, "assigned", actor, {"owner": _owner_email(owner_id), "by": assigned_by})
+
+
+def _touched(case: Case, actor: Actor) -> None:
+    # The first thing a person does is what "time to first action" measures.
+    if case.first_action_at is None and actor.label not in ("system", "respondent"):
+        case.first_action_at = utcnow()
+
+
+def _check_member(workspace: Workspace, user_id: Any) -> int | None:
+    if user_id is None:
+        return None
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise Invalid("Name the owner by user id.", "owner")
+    found = db.session.scalar(
+        in_workspace(Membership, workspace.id, Membership.user_id).where(
+            Membership.user_id == user_id
+        )
+    )
+    if found is None:
+        raise Invalid(f"User {user_id} is not a member of this workspace.", "owner")
+    return user_id
+
+
+def _may_work(case: Case, actor: Actor) -> None:
+    if actor.at_least("admin"):
+        return
+    if actor.role == "analyst" and actor.user_id is not None and case.owner_id == actor.user_id:
+        return
+    if actor.role == "analyst":
+        raise Forbidden("Analysts work the cases assigned to them; ask an admin to assign it.")
+    raise Forbidden("Viewers can read cases but not change them.")
+
+
+def _payload(case: Case, response: Response | None = None, facts: CaseFacts | None = None) -> dict:
+    body = case.to_dict()
+    body["link"] = case_link(case.id)
+    if response is not None:
+        body["comment"] = response.comment
+    if facts is not None:
+        body["themes"] = facts.themes
+    return body
+
+
+def _announce(case: Case, actor: Actor, changes: dict[str, Any]) -> None:
+    webhooks.emit(
+        case.workspace_id,
+        "case.updated",
+        {**_payload(case), "changes": changes, "actor": actor.label},
+    )
+
+
+def _theme_id(workspace: Workspace, slug: Any) -> int | None:
+    if slug is None:
+        return None
+    theme_id = (
+        db.session.scalar(in_workspace(Theme, workspace.id, Theme.id).where(Theme.slug == slug))
+        if isinstance(slug, str)
+        else None
+    )
+    if theme_id is None:
+        raise Invalid(f"No theme {slug!r} in this workspace.", "root_cause")
+    return theme_id
+
+
+UPDATABLE = ("status", "resolution", "root_cause", "owner", "external_id")
+
+
+def _apply(workspace: Workspace, case: Case, payload: Any, actor: Actor) -> dict[str, Any]:
+    """Check and apply a change; the changes made, as {field: [before, after]}."""
+    if not isinstance(payload, dict) or not payload:
+        raise Invalid(f"Send an object with any of: {', '.join(UPDATABLE)}.")
+    unknown = set(payload) - set(UPDATABLE) - {"event_id", "note"}
+    if unknown:
+        raise Invalid(f"Unknown field; use any of: {', '.join(UPDATABLE)}.", sorted(unknown)[0])
+    if case.status == "merged":
+        raise Conflict(f"This case was merged into case {case.merged_into_id}.", "status")
+    changes: dict[str, Any] = {}
+    if "owner" in payload:
+        if not actor.at_least("admin"):
+            raise Forbidden("Only admins assign and reassign cases.", "owner")
+        owner_id = _check_member(workspace, payload["owner"])
+        if owner_id != case.owner_id:
+            changes["owner"] = [_owner_email(case.owner_id), _owner_email(owner_id)]
+            _set_owner(case, owner_id, "manual", actor)
+    status = payload.get("status", case.status)
+    if status not in SETTABLE:
+        raise Invalid(f"Status is one of: {', '.join(SETTABLE)}.", "status")
+    resolution = payload.get("resolution", case.resolution)
+    if resolution is not None and resolution not in RESOLUTIONS:
+        raise Invalid(f"Resolution is one of: {', '.join(RESOLUTIONS)}.", "resolution")
+    if "root_cause" in payload:
+        root = _theme_id(workspace, payload["root_cause"])
+        if root != case.root_cause_theme_id:
+            changes["root_cause"] = [case.root_cause_theme_id, root]
+            case.root_cause_theme_id = root
+    if "external_id" in payload:
+        value = payload["external_id"]
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 200):
+            raise Invalid("Must be text of 1 to 200 characters.", "external_id")
+        case.external_id = value
+    if resolution != case.resolution:
+        changes["resolution"] = [case.resolution, resolution]
+        case.resolution = resolution
+    if status != case.status:
+        if status == "resolved" and case.resolution is None:
+            raise Invalid("Say how it was resolved: choose a resolution.", "resolution")
+        changes["status"] = [case.status, status]
+        _set_status(workspace, case, status)
+    if changes:
+        _touched(case, actor)
+        for name, (before, after) in changes.items():
+            if name != "owner":
+                _event(case, name, actor, {"from": before, "to": after})
+    return changes
+
+
+def _set_status(workspace: Workspace, case: Case, status: str) -> None:
+    now = utcnow()
+    case.status = status
+    if status in CLOSED_STATUSES:
+        case.resolved_at = case.resolved_at or now
+        days = loop_config(case.survey)["resurvey_days"] if case.survey else 0
+        # "Did we fix it?" goes to those whose case was fixed, not to a won't-fix.
+        if status == "resolved" and days and case.respondent_id is not None:
+            case.resurvey_at = now + timedelta(days=days)
+    else:
+        case.resolved_at = None
+        case.resurvey_at = None
+
+
+def update_case(workspace: Workspace, case_id: Any, payload: Any, actor: Actor) -> Case:
+    case = get_case(workspace, case_id)
+    _may_work(case, actor)
+    with writing():
+        changes = _apply(workspace, case, payload, actor)
+        if changes:
+            _announce(case, actor, changes)
+        db.session.commit()
+    return case
+
+
+def bulk_assign(workspace: Workspace, case_ids: list[int], owner_id: Any, actor: Actor) -> int:
+    """Give many cases one owner (admins only); the number reassigned."""
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins assign and reassign cases.", "owner")
+    owner = _check_member(workspace, owner_id)
+    if not case_ids:
+        raise Invalid("Choose at least one case.", "cases")
+    cases = list(db.session.scalars(in_workspace(Case, workspace.id).where(Case.id.in_(case_ids))))
+    if len(cases) != len(set(case_ids)):
+        raise NotFound("Some of these cases are not in this workspace.", "cases")
+    changed = 0
+    with writing():
+        for case in cases:
+            if case.owner_id != owner and case.status != "merged":
+                changes = {"owner": [_owner_email(case.owner_id), _owner_email(owner)]}
+                _set_owner(case, owner, "manual", actor)
+                _announce(case, actor, changes)
+                changed += 1
+        db.session.commit()
+    return changed
+
+
+def _body(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("Write something first.", "body")
+    if len(value) > MAX_NOTE:
+        raise Invalid(f"At most {MAX_NOTE:,} characters.", "body")
+    return value.strip()
+
+
+def add_note(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNote:
+    """An internal note: seen by the team, never by the respondent."""
+    case = get_case(workspace, case_id)
+    _may_work(case, actor)
+    text = _body(body)
+    with writing():
+        note = CaseNote(
+            workspace_id=workspace.id,
+            case_id=case.id,
+            author_id=actor.user_id,
+            author=actor.label,
+            kind="note",
+            body=text,
+        )
+        db.session.add(note)
+        _touched(case, actor)
+        _event(case, "note", actor, {})
+        db.session.commit()
+    return note
+
+
+def reply_address(case: Case) -> str | None:
+    respondent = case.respondent
+    return respondent.email if respondent is not None and respondent.email else None
+
+
+def reply(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNote:
+    """A reply mailed to the respondent (by the mail job, within seconds), the comment quoted.
+
+    The case then waits on the customer, whose answer comes back into it by a link.
+    """
+    case = get_case(workspace, case_id)
+    _may_work(case, actor)
+    text = _body(body)
+    address = reply_address(case)
+    if address is None:
+        raise Invalid("This respondent left no email address; write a note instead.", "body")
+    with writing():
+        note = CaseNote(
+            workspace_id=workspace.id,
+            case_id=case.id,
+            author_id=actor.user_id,
+            author=actor.label,
+            kind="reply",
+            body=text,
+            mail_status="pending",
+            mail_to=address,
+            mail_next_at=utcnow(),
+        )
+        db.session.add(note)
+        _touched(case, actor)
+        _event(case, "reply", actor, {"to": address})
+        changes: dict[str, Any] = {"reply": True}
+        if case.status in ("open", "in_progress"):
+            changes["status"] = [case.status, "waiting"]
+            _set_status(workspace, case, "waiting")
+        _announce(case, actor, changes)
+        db.session.commit()
+    return note
+
+
+def respondent_answered(workspace: Workspace, case: Case, body: Any) -> CaseNote:
+    """The respondent's answer to a reply, back into the case (which is theirs to act on)."""
+    text = _body(body)
+    who = Actor("respondent", "viewer")
+    with writing():
+        note = CaseNote(
+            workspace_id=workspace.id, case_id=case.id, author=who.label, kind="answer", body=text
+        )
+        db.session.add(note)
+        _event(case, "answer", who, {})
+        changes: dict[str, Any] = {"answer": True}
+        if case.status in ("waiting", "resolved", "wont_fix"):
+            changes["status"] = [case.status, "open"]
+            _set_status(workspace, case, "open")
+        _announce(case, who, changes)
+        db.session.commit()
+    return note
+
+
+def merge(workspace: Workspace, keep_id: Any, other_id: Any, actor: Actor) -> Case:
+    """Fold a second case of the same respondent into the first: one person, one case."""
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins merge cases.")
+    keep, other = get_case(workspace, keep_id), get_case(workspace, other_id)
+    if keep.id == other.id:
+        raise Invalid("A case cannot be merged into itself.", "case")
+    if keep.respondent_id is None or keep.respondent_id != other.respondent_id:
+        raise Invalid("Only cases of the same respondent can be merged.", "case")
+    if "merged" in (keep.status, other.status):
+        raise Conflict("One of these cases is already merged.", "case")
+    with writing():
+        other.status = "merged"
+        other.merged_into_id = keep.id
+        other.resolved_at = other.resolved_at or utcnow()
+        other.resurvey_at = None
+        _event(other, "merged", actor, {"into": keep.id})
+        _event(keep, "merged", actor, {"from": other.id})
+        _announce(other, actor, {"status": ["open", "merged"], "merged_into": keep.id})
+        db.session.commit()
+    return keep
+
+
+def apply_external(workspace: Workspace, case_id: Any, payload: Any) -> tuple[Case, bool]:
+    """A status update from the helpdesk, applied once per `event_id`; (case, applied)."""
+    case = get_case(workspace, case_id)
+    if not isinstance(payload, dict):
+        raise Invalid('Send {"status": "...", "event_id": "..."}.')
+    event_id = payload.get("event_id")
+    if event_id is not None and (not isinstance(event_id, str) or not 0 < len(event_id) <= 200):
+        raise Invalid("Must be text of 1 to 200 characters.", "event_id")
+    if event_id is not None:
+        seen = db.session.scalar(
+            in_workspace(CaseEvent, workspace.id, CaseEvent.id).where(
+                CaseEvent.case_id == case.id, CaseEvent.external_id == event_id
+            )
+        )
+        if seen is not None:
+            return case, False
+    note = payload.get("note")
+    with writing():
+        changes = _apply(
+            workspace, case, {k: v for k, v in payload.items() if k != "note"}, HELPDESK
+        )
+        if note is not None:
+            db.session.add(
+                CaseNote(
+                    workspace_id=workspace.id,
+                    case_id=case.id,
+                    author="helpdesk",
+                    kind="note",
+                    body=_body(note),
+                )
+            )
+            changes["note"] = True
+        if event_id is not None:
+            _event(case, "helpdesk", HELPDESK, {"changes": sorted(changes)}, external_id=event_id)
+        if changes:
+            _announce(case, HELPDESK, changes)
+        db.session.commit()
+    return case, bool(changes)
+
+
+# -- rules ----------------------------------------------------------------------------------
+
+
+def list_rules(workspace: Workspace) -> list[CaseRule]:
+    return list(
+        db.session.scalars(
+            in_workspace(CaseRule, workspace.id)
+            .options(selectinload(CaseRule.owner))
+            .order_by(CaseRule.position)
+        )
+    )
+
+
+def _rule_fields(workspace: Workspace, payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise Invalid('Send {"name": ..., "conditions": {...}, "owner": user id}.')
+    name = payload.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise Invalid("Name the rule (1 to 200 characters).", "name")
+    enabled = payload.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise Invalid("Must be true or false.", "enabled")
+    owner = _check_member(workspace, payload.get("owner"))
+    if owner is None:
+        raise Invalid("A rule must name the owner its cases go to.", "owner")
+    return {
+        "name": name.strip(),
+        "conditions": validate_rule(payload.get("conditions")),
+        "owner_id": owner,
+        "enabled": enabled,
+    }
+
+
+def create_rule(workspace: Workspace, payload: Any, actor: Actor) -> CaseRule:
+    """A new rule, tried after the existing ones (admins only)."""
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins configure case rules.")
+    fields = _rule_fields(workspace, payload)
+    rules = list_rules(workspace)
+    if len(rules) >= MAX_RULES:
+        raise Invalid(f"At most {MAX_RULES} rules per workspace.", "name")
+    position = max((r.position for r in rules), default=0) + 1
+    rule = CaseRule(workspace_id=workspace.id, position=position, **fields)
+    with writing():
+        db.session.add(rule)
+        forget("case_rules", workspace.id)
+        db.session.commit()
+    return rule
+
+
+def _rule(workspace: Workspace, rule_id: int) -> CaseRule:
+    rule = db.session.scalar(in_workspace(CaseRule, workspace.id).where(CaseRule.id == rule_id))
+    if rule is None:
+        raise NotFound(f"No rule {rule_id} in this workspace.", "rule")
+    return rule
+
+
+def update_rule(workspace: Workspace, rule_id: int, payload: Any, actor: Actor) -> CaseRule:
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins configure case rules.")
+    rule = _rule(workspace, rule_id)
+    current = {"name": rule.name, "conditions": rule.conditions, "owner": rule.owner_id}
+    fields = _rule_fields(workspace, {**current, **(payload if isinstance(payload, dict) else {})})
+    with writing():
+        for name, value in fields.items():
+            setattr(rule, name, value)
+        forget("case_rules", workspace.id)
+        db.session.commit()
+    return rule
+
+
+def delete_rule(workspace: Workspace, rule_id: int, actor: Actor) -> None:
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins configure case rules.")
+    rule = _rule(workspace, rule_id)
+    with writing():
+        db.session.delete(rule)
+        forget("case_rules", workspace.id)
+        db.session.commit()
+
+
+def move_rule(workspace: Workspace, rule_id: int, offset: int, actor: Actor) -> None:
+    """Move a rule up (-1) or down (+1) in the order they are tried."""
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins configure case rules.")
+    rules = list_rules(workspace)
+    index = next((i for i, r in enumerate(rules) if r.id == rule_id), None)
+    if index is None:
+        raise NotFound(f"No rule {rule_id} in this workspace.", "rule")
+    target = index + offset
+    if not 0 <= target < len(rules):
+        return
+    a, b = rules[index], rules[target]
+    with writing():
+        # Positions are unique: park one while the other takes its place.
+        pa, pb = a.position, b.position
+        a.position = -1
+        db.session.flush()
+        b.position = pa
+        db.session.flush()
+        a.position = pb
+        forget("case_rules", workspace.id)
+        db.session.commit()
+
+
+def set_handler(workspace: Workspace, user_id: int, handles: bool, actor: Actor) -> None:
+    """Whether a member takes cases in turn when no rule names an owner (admins only)."""
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins choose the case handlers.")
+    _check_member(workspace, user_id)
+    with writing():
+        db.session.execute(
+            update(Membership)
+            .where(Membership.workspace_id == workspace.id, Membership.user_id == user_id)
+            .values(handles_cases=handles)
+        )
+        db.session.commit()
+
+
+def case_link(case_id: int) -> str:
+    base = str(current_app.config["FEEDBACK_BASE_URL"]).rstrip("/")
+    return f"{base}/app/cases/{case_id}"
