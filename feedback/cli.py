@@ -78,6 +78,7 @@ def seed_demo(responses: int, seed: int) -> None:
     click.echo(f"  Demo workspace  {result.workspace.name} ({result.created_note})")
     click.echo(f"  Dashboard       {base}/app/")
     click.echo(f"  Login           {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    click.echo(f"  Case handlers   sam@example.com, lee@example.com / {DEMO_PASSWORD} (analysts)")
     click.echo(f"  API key         {result.api_key}")
     click.echo(f"  Public key      {result.workspace.public_key}")
     click.echo(f"  Demo host page  {base}/demo")

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from feedback.extensions import db
-from feedback.models import ApiKey, Response, Survey, User, Workspace
+from feedback.models import ApiKey, Case, CaseEvent, Response, Survey, User, Workspace
 
 
 def test_create_workspace_user_and_key(app: Flask, runner) -> None:
@@ -75,6 +75,18 @@ def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None
     )
     repeated = [s for s, n in sentences.items() if n > 1]
     assert repeated == [], f"repeated sentences: {repeated[:3]}"
+    # Worked cases: most closed, some still open, every one owned and with its trail.
+    statuses = dict(
+        db.session.execute(select(Case.status, func.count()).group_by(Case.status)).all()
+    )
+    assert (
+        statuses.get("resolved", 0) > 20
+        and statuses.get("open", 0) + statuses.get("in_progress", 0) > 0
+    )
+    assert db.session.scalar(select(func.count()).where(Case.owner_id.is_(None))) == 0
+    assert db.session.scalar(select(func.count(func.distinct(CaseEvent.case_id)))) == sum(
+        statuses.values()
+    )
     # The printed key works, and a second run adds nothing but a new key.
     assert (
         app.test_client()

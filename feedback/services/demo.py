@@ -9,10 +9,25 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
+from feedback.cases import due_at
 from feedback.extensions import db
-from feedback.models import Display, Respondent, Response, Survey, Workspace, utcnow
+from feedback.models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    CaseRule,
+    Display,
+    Membership,
+    Respondent,
+    Response,
+    Survey,
+    Theme,
+    Workspace,
+    utcnow,
+)
 from feedback.models.ticket import Ticket
 from feedback.services import kpis, surveys, workspaces
+from feedback.services.cases import opens_case
 from feedback.surveys import band_for
 from feedback.surveys.followups import followups_for
 
@@ -510,6 +525,7 @@ def _fill(workspace: Workspace, count: int, rng: random.Random) -> None:
     db.session.execute(insert(Ticket), _tickets(workspace, rows, rng))
     _kpis(workspace, rng)
     db.session.flush()
+    _cases(workspace, by_kind, rng)
 
 
 def _tickets(workspace: Workspace, rows: list[dict], rng: random.Random) -> list[dict]:
@@ -594,3 +610,191 @@ def _kpis(workspace: Workspace, rng: random.Random) -> None:
             },
         ]
     kpis.push_values(workspace, values)
+
+
+# The people who work the cases: (email, role, handles cases in turn).
+CASE_TEAM = (
+    ("priya@example.com", "admin", False),
+    ("sam@example.com", "analyst", True),
+    ("lee@example.com", "analyst", True),
+)
+# Cases began two months ago: older low scores were never followed up.
+CASE_DAYS = 60
+NOTES = (
+    "Called the customer; they are evaluating a competitor.",
+    "Logged a bug for the export timeout and linked the ticket.",
+    "Offered a walkthrough of the reports builder.",
+    "Refund approved by finance.",
+    "Customer confirmed the fix works on their side.",
+)
+REPLIES = (
+    "Thank you for telling us. We have fixed the export timeout you ran into; could you try "
+    "again and let us know?",
+    "Sorry about the double charge. The refund is on its way and should arrive within five days.",
+)
+
+
+def _cases(workspace: Workspace, by_kind: dict[str, Survey], rng: random.Random) -> None:
+    """Two months of worked cases: routed by rules, theme owners and round robin, most closed
+    within their SLA, a few overdue, with notes, replies and the audit trail."""
+    users = {
+        email: workspaces.add_user(workspace, email, DEMO_PASSWORD, role).id
+        for email, role, _ in CASE_TEAM
+    }
+    for email, _role, handles in CASE_TEAM:
+        db.session.execute(
+            Membership.__table__.update()
+            .where(Membership.workspace_id == workspace.id, Membership.user_id == users[email])
+            .values(handles_cases=handles)
+        )
+    for slug, owner in (("pricing", "priya@example.com"), ("onboarding", "lee@example.com")):
+        db.session.execute(
+            Theme.__table__.update()
+            .where(Theme.workspace_id == workspace.id, Theme.slug == slug)
+            .values(owner=owner)
+        )
+    rules = [
+        ("Enterprise accounts", {"plan": "Enterprise"}, "priya@example.com"),
+        ("Support CSAT to the support lead", {"kind": "csat"}, "sam@example.com"),
+    ]
+    rule_ids = []
+    for position, (name, conditions, owner) in enumerate(rules, start=1):
+        rule = CaseRule(
+            workspace_id=workspace.id,
+            position=position,
+            name=name,
+            conditions=conditions,
+            owner_id=users[owner],
+        )
+        db.session.add(rule)
+        db.session.flush()
+        rule_ids.append(rule.id)
+    now = utcnow()
+    surveys_by_id = {s.id: s for s in by_kind.values()}
+    low = [
+        r
+        for r in db.session.execute(
+            select(
+                Response.id,
+                Response.survey_id,
+                Response.respondent_id,
+                Response.kind,
+                Response.score,
+                Response.plan,
+                Response.team,
+                Response.submitted_at,
+            )
+            .where(
+                Response.workspace_id == workspace.id,
+                Response.submitted_at >= now - timedelta(days=CASE_DAYS),
+            )
+            .order_by(Response.submitted_at)
+        )
+        if opens_case(surveys_by_id[r.survey_id], r.score)
+    ]
+    handlers = [users["sam@example.com"], users["lee@example.com"]]
+    admin = users["priya@example.com"]
+    email_of = {v: k for k, v in users.items()}
+    for turn, row in enumerate(low):
+        if row.plan == "Enterprise":
+            owner, by = admin, f"rule:{rule_ids[0]}"
+        elif row.kind == "csat":
+            owner, by = users["sam@example.com"], f"rule:{rule_ids[1]}"
+        else:
+            owner, by = handlers[turn % 2], "round_robin"
+        opened = row.submitted_at
+        due = due_at(opened, workspace.timezone, workspace.case_settings)
+        age_days = (now - opened).days
+        # Older cases are mostly closed; a few slipped past their SLA, some still open.
+        roll = rng.random()
+        if age_days > 7 and roll < 0.78:
+            status = "resolved" if rng.random() < 0.88 else "wont_fix"
+        elif age_days > 3 and roll < 0.9:
+            status = rng.choice(("in_progress", "waiting"))
+        else:
+            status = "open" if rng.random() < 0.6 else "in_progress"
+        first_action = opened + timedelta(hours=rng.uniform(0.5, 30))
+        resolved = None
+        if status in ("resolved", "wont_fix"):
+            on_time = rng.random() < 0.74
+            spread = (due - opened) * rng.uniform(0.2, 0.95) if on_time else None
+            resolved = opened + (spread or (due - opened) + timedelta(hours=rng.uniform(2, 60)))
+            resolved = min(resolved, now - timedelta(minutes=5))
+            first_action = min(first_action, resolved)
+        elif status == "open":
+            first_action = None
+        case = Case(
+            workspace_id=workspace.id,
+            response_id=row.id,
+            respondent_id=row.respondent_id,
+            survey_id=row.survey_id,
+            kind=row.kind,
+            score=row.score,
+            status=status,
+            owner_id=owner,
+            team=row.team,
+            assigned_by=by,
+            source="auto",
+            opened_at=opened,
+            due_at=due,
+            routed_at=opened,
+            first_action_at=first_action if first_action and first_action < now else None,
+            resolved_at=resolved,
+            resolution=(
+                rng.choice(("fixed", "explained", "refunded", "feature_request"))
+                if status == "resolved"
+                else ("other" if status == "wont_fix" else None)
+            ),
+            updated_at=resolved or first_action or opened,
+        )
+        db.session.add(case)
+        db.session.flush()
+        owner_email = email_of[owner]
+        trail = [
+            (opened, "system", None, "opened", {"score": row.score, "kind": row.kind}),
+            (opened, "system", None, "assigned", {"owner": owner_email, "by": by}),
+        ]
+        if case.first_action_at is not None:
+            if rng.random() < 0.5:
+                db.session.add(
+                    CaseNote(
+                        workspace_id=workspace.id,
+                        case_id=case.id,
+                        author_id=owner,
+                        author=owner_email,
+                        kind="note",
+                        body=rng.choice(NOTES),
+                        created_at=case.first_action_at,
+                    )
+                )
+                trail.append((case.first_action_at, owner_email, owner, "note", {}))
+            else:
+                trail.append(
+                    (
+                        case.first_action_at,
+                        owner_email,
+                        owner,
+                        "status",
+                        {"from": "open", "to": "in_progress"},
+                    )
+                )
+        if resolved is not None:
+            trail.append(
+                (resolved, owner_email, owner, "status", {"from": "in_progress", "to": status})
+            )
+        db.session.execute(
+            insert(CaseEvent),
+            [
+                {
+                    "workspace_id": workspace.id,
+                    "case_id": case.id,
+                    "at": at,
+                    "actor": actor,
+                    "actor_id": actor_id,
+                    "action": action,
+                    "detail": detail,
+                }
+                for at, actor, actor_id, action, detail in trail
+            ],
+        )
+    db.session.flush()
