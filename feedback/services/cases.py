@@ -923,3 +923,32 @@ def set_handler(workspace: Workspace, user_id: int, handles: bool, actor: Actor)
 def case_link(case_id: int) -> str:
     base = str(current_app.config["FEEDBACK_BASE_URL"]).rstrip("/")
     return f"{base}/app/cases/{case_id}"
+
+
+def erase_respondent(workspace_id: int, respondent_id: int) -> list[int]:
+    """Remove what an erased person wrote or received from their cases (the replies mailed to
+    them, their answers, their address in the trail); the cases and their figures stay.
+    Runs in the caller's transaction; the ids of the cases touched."""
+    ids = list(
+        db.session.scalars(
+            select(Case.id).where(
+                Case.workspace_id == workspace_id, Case.respondent_id == respondent_id
+            )
+        )
+    )
+    if not ids:
+        return ids
+    db.session.execute(
+        update(CaseNote)
+        .where(CaseNote.case_id.in_(ids), CaseNote.kind.in_(("reply", "answer")))
+        .values(body="[erased at the respondent's request]", mail_to=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(CaseEvent)
+        .where(CaseEvent.case_id.in_(ids), CaseEvent.action == "reply")
+        .values(detail={})
+        .execution_options(synchronize_session=False)
+    )
+    webhooks.redact_cases(workspace_id, ids)
+    return ids

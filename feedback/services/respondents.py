@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db, upsert
 from feedback.models import Display, Respondent, Response, Workspace, in_workspace, utcnow
+from feedback.services import cases
 from feedback.services.webhooks import redact_responses
 
 MAX_TRAITS = 50
@@ -221,6 +222,11 @@ def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
     )
     # The webhook log holds copies of what they wrote.
     redact_responses(workspace.id, [r.id for r in responses])
+    erased_cases = cases.erase_respondent(workspace.id, respondent.id)
     db.session.delete(respondent)
     db.session.flush()
-    return {"responses": len(responses), "displays": displays.rowcount or 0}
+    return {
+        "responses": len(responses),
+        "displays": displays.rowcount or 0,
+        "cases": len(erased_cases),
+    }

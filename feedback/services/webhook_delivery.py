@@ -95,6 +95,20 @@ def _slack_text(payload: dict[str, Any]) -> str:
             lines.append(f"> {comment}")
         lines.append(response_link(int(data["id"])))
         return "\n".join(lines)
+    if event.startswith("case."):
+        lines = [
+            f"Case #{data.get('id')}: {str(data.get('kind', '')).upper()} score "
+            f"{data.get('score')}, {data.get('status')}, owner {data.get('owner') or 'none'}"
+        ]
+        changes = data.get("changes") or {}
+        for name, change in changes.items():
+            if isinstance(change, list) and len(change) == 2:
+                lines.append(f"{name}: {change[0]} → {change[1]}")
+        comment = (data.get("comment") or "").strip()
+        if event == "case.opened" and comment:
+            lines.append("> " + (comment[:297] + "..." if len(comment) > 300 else comment))
+        lines.append(str(data.get("link", "")))
+        return "\n".join(lines)
     if event == "analysis.completed":
         themes = ", ".join(t["theme"] for t in data.get("themes", [])) or "no theme"
         return f"Analysed: {data.get('sentiment')} ({themes})\n{response_link(int(data['id']))}"

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import case, insert, update
+from sqlalchemy import case, insert, or_, update
 
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db, writing
@@ -131,18 +131,31 @@ def redact_responses(workspace_id: int, response_ids: list[int]) -> int:
     """Blank the logged events about these responses (an erased person's words must not
     survive in the delivery log) and drop those not yet sent. Runs in the caller's transaction.
     """
-    if not response_ids:
+    return _redact(workspace_id, response_ids, ("response.%", "analysis.%"), "the respondent")
+
+
+def redact_cases(workspace_id: int, case_ids: list[int]) -> int:
+    """The same for the logged events about these cases (they quote the comment)."""
+    return _redact(workspace_id, case_ids, ("case.%",), "the respondent")
+
+
+def _redact(workspace_id: int, ids: list[int], events: tuple[str, ...], who: str) -> int:
+    if not ids:
         return 0
     about = WebhookDelivery.payload["data"]["id"].as_integer()
     result = db.session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.workspace_id == workspace_id, about.in_(response_ids))
+        .where(
+            WebhookDelivery.workspace_id == workspace_id,
+            or_(*(WebhookDelivery.event.like(pattern) for pattern in events)),
+            about.in_(ids),
+        )
         .values(
             payload={"redacted": True},
             status=case((WebhookDelivery.status == "delivered", "delivered"), else_="failed"),
             last_error=case(
                 (WebhookDelivery.status == "delivered", WebhookDelivery.last_error),
-                else_="not sent: the respondent was erased",
+                else_=f"not sent: {who} was erased",
             ),
         )
         .execution_options(synchronize_session=False)

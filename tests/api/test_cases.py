@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -228,3 +229,26 @@ def test_another_workspace_sees_none_of_it(client: FlaskClient, tenant: Tenant) 
     assert other.patch(f"/api/v1/cases/{case_id}", json={"status": "wont_fix"}).status_code == 404
     assert other.post(f"/api/v1/helpdesk/cases/{case_id}", json={"status": "x"}).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == 0
+
+
+def test_a_slack_webhook_gets_a_readable_escaped_case_message(app: Flask) -> None:
+    from feedback.services.webhook_delivery import body_for
+
+    event = {
+        "type": "case.opened",
+        "data": {
+            "id": 12,
+            "kind": "nps",
+            "score": 2,
+            "status": "open",
+            "owner": "sam@example.com",
+            "comment": "<!channel> the app is slow",
+            "link": "http://feedback.test/app/cases/12",
+        },
+    }
+    text = json.loads(body_for("slack", event))["text"]
+    assert text.splitlines() == [
+        "Case #12: NPS score 2, open, owner sam@example.com",
+        "&gt; &lt;!channel&gt; the app is slow",
+        "http://feedback.test/app/cases/12",
+    ]

@@ -197,10 +197,17 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
     assert exported.status_code == 200
     assert exported.json["respondent"]["email"] == "ann@example.com"
     assert exported.json["responses"][0]["comment"] == "My name is Ann and the app is slow"
+    # The low score opened a case, and the team wrote back to Ann from it.
+    case_id = t.get("/api/v1/cases").json["data"][0]["id"]
+    reply = {"body": "Hi Ann, sorry about the speed.", "kind": "reply"}
+    assert t.post(f"/api/v1/cases/{case_id}/notes", json=reply).status_code == 201
 
     res = t.delete("/api/v1/respondents/ann")
     assert res.status_code == 200
-    assert res.json["erased"] == {"responses": 1, "displays": 1}
+    assert res.json["erased"] == {"responses": 1, "displays": 1, "cases": 1}
+    case = t.get(f"/api/v1/cases/{case_id}").json
+    assert (case["respondent"], case["comment"], case["score"]) == (None, None, 3)
+    assert "Ann" not in str(case["notes"]) and "ann@" not in str(case["events"])
     assert t.get("/api/v1/respondents/ann").status_code == 404
     db.session.expire_all()
     r = db.session.scalar(select(Response))
