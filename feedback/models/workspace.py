@@ -13,6 +13,7 @@ from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from feedback.cases.sla import DEFAULT_SETTINGS
 from feedback.extensions import db
 from feedback.models.base import WorkspaceOwned, utcnow
 
@@ -58,6 +59,7 @@ class Workspace(db.Model):
             "low_n": self.low_n,
             "retention_days": self.retention_days,
             "helpdesk_secret_set": bool(self.helpdesk_secret),
+            "case_settings": {**DEFAULT_SETTINGS, **(self.case_settings or {})},
         }
 
     def origin_allowed(self, origin: str) -> bool:

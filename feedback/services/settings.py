@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from feedback.cases import clean_settings
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.lookups import forget
@@ -19,6 +20,7 @@ EDITABLE = {
     "low_n",
     "retention_days",
     "helpdesk_secret",
+    "case_settings",
 }
 
 
@@ -75,6 +77,9 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
         if secret is not None and (not isinstance(secret, str) or not 16 <= len(secret) <= 200):
             raise Invalid("Must be 16 to 200 characters, or null.", "helpdesk_secret")
         workspace.helpdesk_secret = secret
+    if "case_settings" in payload:
+        # The new SLA applies to cases opened from now on; open ones keep their due time.
+        workspace.case_settings = clean_settings(payload["case_settings"], workspace.case_settings)
     db.session.flush()
     forget("workspace", workspace.public_key)
     return workspace

@@ -252,3 +252,11 @@ def test_a_slack_webhook_gets_a_readable_escaped_case_message(app: Flask) -> Non
         "&gt; &lt;!channel&gt; the app is slow",
         "http://feedback.test/app/cases/12",
     ]
+
+
+def test_the_sla_is_a_workspace_setting(tenant: Tenant) -> None:
+    bad = tenant.patch("/api/v1/workspace", json={"case_settings": {"day_end": 30}})
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "day_end"
+    good = tenant.patch("/api/v1/workspace", json={"case_settings": {"sla_hours": 4}})
+    assert good.get_json()["case_settings"]["sla_hours"] == 4
+    assert good.get_json()["case_settings"]["workdays"] == [1, 2, 3, 4, 5]
