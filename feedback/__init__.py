@@ -6,8 +6,10 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from feedback import config as settings
+from feedback.errors import MAX_ID
 from feedback.extensions import csrf, db, init_sqlite, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,6 +28,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
 
+    # An id in a path fits the database's integer columns, or the route does not match (404):
+    # a larger number would otherwise reach the database and fail there.
+    app.url_map.converters["int"] = RowId
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
@@ -35,6 +40,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         build_scheduler(app, blocking=False).start()
     return app
+
+
+class RowId(IntegerConverter):
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_extensions(app: Flask) -> None:
@@ -53,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.dashboard import bp as dashboard
     from feedback.home import bp as home
     from feedback.hosted import bp as hosted
+    from feedback.openapi import bp as openapi_bp
     from feedback.widget import bp as widget
 
     apis = (
@@ -70,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(api)
         app.register_blueprint(api)
     app.register_blueprint(home)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(widget)
     app.register_blueprint(hosted)
     app.register_blueprint(dashboard)

@@ -56,6 +56,19 @@ class Invalid(FeedbackError):
     status, code = 422, "invalid"
 
 
+# The largest id a row can have (PostgreSQL's integer): a bigger number names nothing.
+MAX_ID = 2**31 - 1
+
+
+def row_id(value: Any, field: str) -> int:
+    """An id given in a body or a query: a whole number that could name a row."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise Invalid("Must be an id: a whole number from 1.", field)
+    return value
+
+
 def _json_error(error: FeedbackError) -> tuple[Response, int]:
     return jsonify(error.to_dict()), error.status
 
@@ -102,6 +115,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error")
+        # A failed statement leaves the transaction unusable; nothing more may run in it.
+        from feedback.extensions import db
+
+        db.session.rollback()
         if not _wants_json():
             return "Internal server error", 500
         body = {"error": {"code": "internal", "message": "Something went wrong on our side."}}

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from feedback.api.common import json_body, require_key
-from feedback.errors import Invalid
+from feedback.errors import Invalid, row_id
 from feedback.services import cases
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
@@ -46,9 +46,7 @@ def case_list() -> Any:
 def case_open() -> Any:
     """Open a case by hand for any response: {"response": response id}."""
     payload = json_body()
-    response_id = payload.get("response") if isinstance(payload, dict) else None
-    if isinstance(response_id, bool) or not isinstance(response_id, int):
-        raise Invalid("Name the response by its numeric id.", "response")
+    response_id = row_id(payload.get("response") if isinstance(payload, dict) else None, "response")
     case, created = cases.open_manual(g.workspace, response_id, _actor())
     return jsonify(_detail(case)), 201 if created else 200
 
@@ -101,10 +99,9 @@ def case_assign() -> Any:
     if not isinstance(payload, dict):
         raise Invalid('Send {"cases": [ids], "owner": user id}.')
     ids = payload.get("cases")
-    if not isinstance(ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in ids
-    ):
-        raise Invalid("A list of case ids.", "cases")
+    if not isinstance(ids, list) or len(ids) > MAX_LIST:
+        raise Invalid(f"A list of at most {MAX_LIST} case ids.", "cases")
+    ids = [row_id(i, f"cases[{n}]") for n, i in enumerate(ids)]
     changed = cases.bulk_assign(g.workspace, ids, payload.get("owner"), _actor())
     return jsonify({"reassigned": changed})
 
