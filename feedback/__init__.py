@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 from feedback import config as settings
 from feedback.errors import MAX_ID
 from feedback.extensions import csrf, db, init_sqlite, limiter, login_manager, migrate
+from feedback.security import register_security_headers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    register_security_headers(app)
     register_commands(app)
     if app.config["FEEDBACK_RUN_JOBS"] and not app.testing:
         from feedback.jobs import build_scheduler
