@@ -473,7 +473,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "Invite people by email",
                 (201, ANY_OBJ),
                 body=_obj(
-                    {"survey": STR, "scheduled_at": STR, "people": {"type": "array"}},
+                    {"survey": STR, "scheduled_at": STR, "invites": {"type": "array"}},
                     ["survey"],
                 ),
                 auth="write",
