@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from feedback.errors import Malformed
+
 # Scripts only from our own origin (the survey preview runs the real widget from here);
 # inline style attributes stay allowed for the bars drawn by width. No framing, no plugins.
 DASHBOARD_POLICY = (
@@ -16,7 +18,25 @@ DASHBOARD_POLICY = (
 STRICT_BLUEPRINTS = frozenset({"dashboard", "home"})
 
 
+def _holds_nul() -> bool:
+    if "\x00" in request.path or b"%00" in request.query_string:
+        return True
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        return any("\x00" in value for value in request.form.values())
+    return False
+
+
 def register_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul() -> None:
+        # No column can store a NUL character (PostgreSQL refuses it outright): refuse it at
+        # the door with a clear answer, whichever part of the request carries it.
+        if _holds_nul():
+            raise Malformed("The request holds a NUL character (%00), which no field accepts.")
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -14,6 +15,8 @@ from feedback.services.workspaces import authenticate_api_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_DEPTH = 20
+# An escaped UTF-16 surrogate: fine in a pair (an emoji), not alone. Checked only when seen.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -41,6 +44,14 @@ def json_body() -> Any:
         raise Malformed(f"The body is not valid JSON: {exc}.") from exc
     if _depth(value) > MAX_DEPTH:
         raise Malformed(f"The JSON is nested deeper than {MAX_DEPTH} levels.")
+    if "\\u0000" in text:
+        # No database column can hold it, and no person types it.
+        raise Malformed("The body holds a NUL character (\\u0000), which no field accepts.")
+    if _SURROGATE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise Malformed("The body holds half of a UTF-16 surrogate pair.") from exc
     return value
 
 
