@@ -1,4 +1,5 @@
-"""The hosted survey page (`/s/<id>`, `/s/<id>/r/<token>`) and the unsubscribe page.
+"""The hosted survey page (`/s/<id>`, `/s/<id>/r/<token>`), the unsubscribe page, and the page
+where a respondent answers a reply from a case (`/c/<token>`).
 
 Plain HTML forms, POST then redirect: the page works without JavaScript. A GET never records
 anything, so the link scanners of mail providers, which open every link, cannot answer.
@@ -13,10 +14,10 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from feedback.errors import FeedbackError
+from feedback.errors import FeedbackError, Invalid
 from feedback.extensions import csrf, db
 from feedback.models import Survey
-from feedback.services import survey_page
+from feedback.services import case_mail, survey_page
 from feedback.services.survey_page import Page
 
 bp = Blueprint("hosted", __name__)
@@ -93,6 +94,30 @@ def unsubscribe(token: str) -> Any:
 def unsubscribe_submit(token: str) -> Any:
     invite = survey_page.unsubscribe_submit(token)
     return render_template("survey/unsubscribe.html", invite=invite, done=True)
+
+
+def _answer_page(token: str, status: int = 200, **values: Any) -> tuple[str, int]:
+    workspace, case, reply = case_mail.reply_for_answer(token)
+    page = render_template(
+        "survey/case_answer.html", workspace=workspace, survey=case.survey, reply=reply, **values
+    )
+    return page, status
+
+
+@bp.get("/c/<token>")
+def case_answer(token: str) -> Any:
+    return _answer_page(token, sent=request.args.get("sent") == "1")
+
+
+@bp.post("/c/<token>")
+def case_answer_submit(token: str) -> Any:
+    text = request.form.get("answer", "")
+    try:
+        case_mail.answer(token, text)
+    except Invalid as exc:
+        db.session.rollback()
+        return _answer_page(token, 422, error=exc.message, value=text)
+    return redirect(url_for(".case_answer", token=token, sent=1), 303)
 
 
 def _branded_survey() -> Survey | None:

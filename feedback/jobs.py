@@ -79,6 +79,26 @@ def send_reminders() -> int:
     return remind()
 
 
+def send_case_replies(batches: int = 10) -> int:
+    """Mail the replies written on cases, a few batches per run."""
+    from feedback.services.case_mail import send_case_replies as send_batch
+
+    total = 0
+    for _ in range(batches):
+        sent = send_batch()
+        total += sent
+        if sent == 0:
+            break
+    return total
+
+
+def send_resurveys() -> int:
+    """Invite the respondents of resolved cases whose re-survey is due."""
+    from feedback.services.resurveys import send_resurveys as invite
+
+    return invite()
+
+
 def deliver_webhooks(batches: int = 10) -> int:
     """Post the webhook events that are due, a few batches per run."""
     from feedback.services.webhook_delivery import deliver_due
@@ -112,6 +132,8 @@ JOBS: dict[str, tuple[Callable[[], Any], int]] = {
     "train_models": (train_models, 300),
     "send_due_invites": (send_due_invites, 30),
     "send_reminders": (send_reminders, 600),
+    "send_case_replies": (send_case_replies, 5),
+    "send_resurveys": (send_resurveys, 60),
     "deliver_webhooks": (deliver_webhooks, 10),
     # A due check every 15 minutes finds each workspace's Monday 08:00 in its own timezone.
     "send_digest": (send_digest, 900),

@@ -12,7 +12,7 @@ from feedback.errors import Invalid, NotFound
 from feedback.extensions import db
 from feedback.models import Response as SurveyResponse
 from feedback.services import queries, respondents, surveys, workspaces
-from feedback.services.reports import metric_report
+from feedback.services.reports import loop_report, metric_report
 from feedback.services.settings import update_workspace
 
 bp = Blueprint("manage_api", __name__, url_prefix="/api/v1")
@@ -146,6 +146,14 @@ def key_revoke(key_id: int) -> Any:
     workspaces.revoke_api_key(g.workspace, key_id)
     db.session.commit()
     return "", 204
+
+
+@bp.get("/metrics/loop")
+@require_key("read")
+def loop_metrics() -> Any:
+    """Closed-loop rate, time to first action and to resolution, recovered rate:
+    ?period=... (or from/to) and group_by=team|owner."""
+    return jsonify(loop_report(g.workspace, request.args))
 
 
 @bp.get("/metrics/<kind>")

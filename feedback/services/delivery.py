@@ -136,7 +136,9 @@ def _why_not(
         return "the address unsubscribed"
     if survey is None or survey.status != "active" or "email" not in survey.channels:
         return "the survey no longer takes answers by email"
-    if last is None:
+    # A re-survey after a resolved case ("did we fix it?") is the one invite allowed inside
+    # the recontact wait; an unsubscribe, above, still stops it.
+    if last is None or invite.case_id is not None:
         return None
     contact = last.get((invite.workspace_id, f"id:{invite.external_id}")) or last.get(
         (invite.workspace_id, f"email:{invite.email}")

@@ -1,14 +1,18 @@
-"""The metrics report: a figure for a period, its trend, its breakdown and its change."""
+"""The metrics reports: a figure for a period, its trend, its breakdown and its change; and the
+closing-the-loop figures, overall and per team or owner."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+
 from feedback import metrics
 from feedback.errors import Invalid
-from feedback.models import Workspace
-from feedback.periods import previous
+from feedback.extensions import db
+from feedback.models import User, Workspace
+from feedback.periods import Period, previous
 from feedback.services.queries import parse_period, parse_query
 
 
@@ -49,4 +53,36 @@ def metric_report(workspace: Workspace, kind: str, args: Mapping[str, str]) -> d
             "previous": metrics.public(earlier),
             **metrics.compare(kind, current, earlier),
         }
+    return report
+
+
+def loop_groups(workspace: Workspace, period: Period, group_by: str) -> list[dict[str, Any]]:
+    """The closing-the-loop figures per team or per owner (by email), most cases first."""
+    figures = metrics.loop_figures(
+        workspace.id, period.start, period.end, workspace.low_n, group_by
+    )
+    names: dict[Any, str] = {}
+    if group_by == "owner":
+        ids = [key for key in figures if key is not None]
+        names = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+    rows = [{"group": names.get(key, key), **fig} for key, fig in figures.items()]
+    return sorted(rows, key=lambda row: (-row["cases"], row["group"] is None, row["group"] or ""))
+
+
+def loop_report(workspace: Workspace, args: Mapping[str, str]) -> dict[str, Any]:
+    """Closed-loop rate, time to first action and to resolution, and recovered rate for a
+    period, overall and, with group_by, per team or per owner."""
+    period = parse_period(workspace, args, default="last_90_days")
+    group_by = args.get("group_by") or None
+    if group_by is not None and group_by not in metrics.LOOP_GROUPS:
+        raise Invalid(f"Must be one of: {', '.join(metrics.LOOP_GROUPS)}.", "group_by")
+    summary = metrics.loop_figures(workspace.id, period.start, period.end, workspace.low_n)
+    report: dict[str, Any] = {
+        "period": period.to_dict(),
+        "low_n": workspace.low_n,
+        "summary": summary[None],
+    }
+    if group_by is not None:
+        report["group_by"] = group_by
+        report["groups"] = loop_groups(workspace, period, group_by)
     return report

@@ -11,6 +11,7 @@ from feedback.models.kpi import PERSPECTIVES
 from feedback.periods import Period, previous, resolve
 from feedback.services import kpis as kpis_service
 from feedback.services.agents import ticket_summary
+from feedback.services.reports import loop_groups
 
 TITLES = {
     "nps": "Net Promoter Score",
@@ -40,6 +41,14 @@ TICKET_KPIS = (
     ("one_touch", "One-touch resolution", "%", False),
 )
 
+# Closing the loop, from cases: (metric, figure, title, what the value is, perspective).
+LOOP_KPIS = (
+    ("closed_loop_rate", "closed_loop", "Closed-loop rate", "closed within SLA", "process"),
+    ("case_first_action_hours", "first_action_hours", "Time to first action", "median", "process"),
+    ("case_resolution_hours", "resolution_hours", "Time to resolution", "median", "process"),
+    ("recovered_rate", "recovered", "Recovered rate", "next score not low", "customer"),
+)
+
 
 def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, Any]:
     """Every survey KPI for the period, against the period before, with a weekly trend."""
@@ -64,11 +73,48 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
         kpi = Kpi(kind, TITLES[kind], UNITS[kind], fig, comparison, trend, goals.get(kind))
         kpi.status = kpis_service.status(fig["value"], kpi.target, fig.get("interval"))
         kpis.append(kpi)
+    perspectives = _other_kpis(workspace, period, goals)
+    loop = _loop(workspace, period, goals)
+    for entry in loop["kpis"]:
+        perspectives[entry["perspective"]].append(entry)
     return {
         "period": period,
         "previous": before,
         "kpis": kpis,
-        "perspectives": _other_kpis(workspace, period, goals),
+        "perspectives": perspectives,
+        "loop": loop,
+    }
+
+
+def _loop(workspace: Workspace, period: Period, goals: dict[str, Any]) -> dict[str, Any]:
+    """The closing-the-loop KPIs (once the workspace has cases), and per team and owner."""
+    figures = metrics.loop_figures(workspace.id, period.start, period.end, workspace.low_n)[None]
+    if not figures["cases"]:
+        return {"cases": 0, "kpis": [], "teams": [], "owners": []}
+    entries = []
+    for key, name, title, detail, perspective in LOOP_KPIS:
+        fig, goal = figures[name], goals.get(key)
+        entries.append(
+            {
+                "metric": key,
+                "title": title,
+                "value": fig["value"],
+                "unit": " h" if name.endswith("_hours") else "%",
+                "detail": detail,
+                "n": fig["n"],
+                "n_label": "case" if fig["n"] == 1 else "cases",
+                "interval": fig.get("interval"),
+                "low_confidence": fig["low_confidence"],
+                "target": goal,
+                "status": kpis_service.status(fig["value"], goal, fig.get("interval")),
+                "perspective": goal.perspective if goal else perspective,
+            }
+        )
+    return {
+        "cases": figures["cases"],
+        "kpis": entries,
+        "teams": loop_groups(workspace, period, "team"),
+        "owners": loop_groups(workspace, period, "owner"),
     }
 
 

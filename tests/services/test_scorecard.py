@@ -1,0 +1,106 @@
+"""The scorecard's closing-the-loop KPIs: process and customer figures, per team and owner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+
+from feedback.extensions import db
+from feedback.models import Case, Respondent, utcnow
+from feedback.services import kpis, workspaces
+from feedback.services.scorecard import scorecard
+from tests.dashboard.test_pages import PASSWORD, sign_in
+from tests.factories import add_response, make_survey, make_tenant
+
+
+def add_cases(t) -> None:
+    """Three cases this month: two closed in time (one by Sam), one open; one recovered."""
+    survey = make_survey(t.workspace, "nps")
+    sam = workspaces.add_user(t.workspace, "sam@acme.example", PASSWORD, "analyst")
+    now = utcnow() - timedelta(days=2)
+    for i, (team, owner, status, hours) in enumerate(
+        [
+            ("Billing", sam.id, "resolved", 3),
+            ("Billing", None, "wont_fix", 20),
+            ("Support", None, "open", None),
+        ]
+    ):
+        person = Respondent(workspace_id=t.workspace.id, external_id=f"p{i}")
+        db.session.add(person)
+        db.session.flush()
+        first = add_response(survey, 2, when=now, respondent_id=person.id)
+        add_response(
+            survey, 9 if i == 0 else 3, when=now + timedelta(hours=1), respondent_id=person.id
+        )
+        db.session.add(
+            Case(
+                workspace_id=t.workspace.id,
+                response_id=first.id,
+                respondent_id=person.id,
+                kind="nps",
+                score=2,
+                status=status,
+                team=team,
+                owner_id=owner,
+                opened_at=now,
+                due_at=now + timedelta(hours=48),
+                first_action_at=now + timedelta(hours=1),
+                resolved_at=now + timedelta(hours=hours) if hours else None,
+                resolution="fixed" if status == "resolved" else None,
+            )
+        )
+    db.session.commit()
+
+
+def test_the_loop_kpis_join_the_process_and_customer_perspectives(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    add_cases(t)
+    kpis.set_target(
+        t.workspace,
+        "case_first_action_hours",
+        {"target": 4, "owner": "Dana", "perspective": "process", "higher_is_better": False},
+    )
+    db.session.commit()
+    card = scorecard(t.workspace)
+    process = {m["metric"]: m for m in card["perspectives"]["process"]}
+    customer = {m["metric"]: m for m in card["perspectives"]["customer"]}
+    closed = process["closed_loop_rate"]
+    assert (closed["value"], closed["n"], closed["low_confidence"]) == (66.7, 3, True)
+    assert closed["interval"] and closed["status"] == "no target"
+    first = process["case_first_action_hours"]
+    assert (first["value"], first["target"].owner, first["status"]) == (1.0, "Dana", "on track")
+    assert process["case_resolution_hours"]["value"] == 11.5
+    assert (customer["recovered_rate"]["value"], customer["recovered_rate"]["n"]) == (33.3, 3)
+    assert [(row["group"], row["cases"]) for row in card["loop"]["teams"]] == [
+        ("Billing", 2),
+        ("Support", 1),
+    ]
+    assert [(row["group"], row["cases"]) for row in card["loop"]["owners"]] == [
+        (None, 2),
+        ("sam@acme.example", 1),
+    ]
+
+
+def test_the_scorecard_page_shows_the_loop_per_team_and_owner(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    add_cases(t)
+    workspaces.add_user(t.workspace, "ann@acme.example", PASSWORD, "viewer")
+    db.session.commit()
+    sign_in(client, "ann@acme.example")
+    page = client.get("/app/").get_data(as_text=True)
+    assert "Closed-loop rate" in page and "closed within SLA, 95% " in page
+    assert "n = 3 cases" in page and "Recovered rate" in page
+    assert "Closing the loop by team" in page and "Closing the loop by owner" in page
+    assert '<th scope="row">Billing</th>' in page and '<th scope="row">Unassigned</th>' in page
+
+
+def test_no_cases_no_loop_section(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    card = scorecard(t.workspace)
+    assert card["loop"]["kpis"] == []
+    assert all(
+        not m["metric"].startswith(("closed_loop", "case_", "recovered"))
+        for p in card["perspectives"].values()
+        for m in p
+    )

@@ -1,0 +1,187 @@
+"""Closing-the-loop figures against cases computed by hand: closed in time, medians, recovered."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from feedback import metrics
+from feedback.errors import Invalid
+from feedback.extensions import db
+from feedback.models import Case, Respondent, Survey, Workspace
+from feedback.services import members
+from tests.factories import add_response, make_survey, make_tenant
+
+T0 = datetime(2026, 3, 2, 9, 0)
+START, END = datetime(2026, 3, 1), datetime(2026, 4, 1)
+
+
+@pytest.fixture
+def ws(client: FlaskClient) -> Workspace:
+    return make_tenant(client).workspace
+
+
+def person(ws: Workspace, name: str) -> int:
+    row = Respondent(workspace_id=ws.id, external_id=name)
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
+def add_case(
+    ws: Workspace,
+    opened: datetime = T0,
+    status: str = "open",
+    due_hours: float = 48,
+    resolved_hours: float | None = None,
+    first_action_hours: float | None = None,
+    **fields: Any,
+) -> Case:
+    case = Case(
+        workspace_id=ws.id,
+        kind=fields.pop("kind", "nps"),
+        score=fields.pop("score", 2),
+        status=status,
+        opened_at=opened,
+        due_at=opened + timedelta(hours=due_hours),
+        resolved_at=opened + timedelta(hours=resolved_hours)
+        if resolved_hours is not None
+        else None,
+        first_action_at=(
+            opened + timedelta(hours=first_action_hours) if first_action_hours is not None else None
+        ),
+        **fields,
+    )
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def figures(ws: Workspace, low_n: int = 30, group_by: str | None = None) -> Any:
+    result = metrics.loop_figures(ws.id, START, END, low_n, group_by)
+    return result if group_by else result[None]
+
+
+def test_no_cases_gives_empty_low_confidence_figures(ws: Workspace) -> None:
+    got = figures(ws)
+    assert got["cases"] == 0
+    for name in ("closed_loop", "first_action_hours", "resolution_hours", "recovered"):
+        assert (got[name]["n"], got[name]["value"], got[name]["low_confidence"]) == (0, None, True)
+        assert "interval" not in got[name]
+
+
+def test_closed_loop_counts_cases_closed_by_their_due_time(ws: Workspace) -> None:
+    add_case(ws, status="resolved", resolved_hours=10, resolution="fixed")
+    add_case(ws, status="wont_fix", resolved_hours=47)
+    add_case(ws, status="resolved", resolved_hours=50, resolution="fixed")  # late
+    add_case(ws, status="in_progress")
+    add_case(ws, status="waiting", due_hours=-1)
+    add_case(ws, status="merged", resolved_hours=1)  # its survivor counts, not it
+    add_case(ws, opened=START - timedelta(days=1), status="resolved", resolved_hours=1)  # before
+    got = figures(ws)["closed_loop"]
+    assert (got["n"], got["closed_in_time"], got["value"]) == (5, 2, 40.0)
+    assert got["interval"] == list(metrics.wilson(2, 5))
+    assert got["low_confidence"] is True
+
+
+def test_medians_of_time_to_first_action_and_to_resolution(ws: Workspace) -> None:
+    for hours in (1, 2, 3, 10):
+        add_case(ws, first_action_hours=hours)
+    add_case(ws)  # nothing done yet: not in the median
+    add_case(ws, status="resolved", resolved_hours=5, first_action_hours=0.5)
+    add_case(ws, status="wont_fix", resolved_hours=30)
+    add_case(ws, status="resolved", resolved_hours=7)
+    got = figures(ws)
+    first = got["first_action_hours"]
+    assert (first["n"], first["value"], first["interval"]) == (5, 2.0, [0.5, 10.0])
+    resolution = got["resolution_hours"]
+    assert (resolution["n"], resolution["value"], resolution["interval"]) == (3, 7.0, [5.0, 30.0])
+
+
+def test_the_median_interval_comes_from_order_statistics(ws: Workspace) -> None:
+    # Hours 1..100: the median is 50.5; the 95% interval runs from the 40th to the 61st value.
+    for hours in range(100, 0, -1):
+        add_case(ws, first_action_hours=hours)
+    got = figures(ws)["first_action_hours"]
+    assert (got["n"], got["value"], got["interval"]) == (100, 50.5, [40.0, 61.0])
+    assert got["low_confidence"] is False
+    # Odd n: the middle value itself.
+    add_case(ws, first_action_hours=1000)
+    assert figures(ws)["first_action_hours"]["value"] == 51.0
+
+
+def test_recovered_when_the_next_response_is_passive_or_promoter(ws: Workspace) -> None:
+    survey: Survey = make_survey(ws, "nps")
+    day = timedelta(days=1)
+
+    def case_with(name: str, *later: int) -> None:
+        who = person(ws, name)
+        first = add_response(survey, 2, when=T0, respondent_id=who)
+        add_case(ws, response_id=first.id, respondent_id=who, survey_id=survey.id)
+        for i, score in enumerate(later, start=1):
+            add_response(survey, score, when=T0 + i * day, respondent_id=who)
+
+    case_with("promoter", 10)
+    case_with("passive", 7)
+    case_with("still-unhappy", 4, 10)  # only the next answer counts
+    case_with("silent")  # never answered again: not in n
+    other = person(ws, "earlier")
+    add_response(survey, 9, when=T0 - day, respondent_id=other)  # before the case: not next
+    add_case(
+        ws,
+        response_id=add_response(survey, 1, when=T0, respondent_id=other).id,
+        respondent_id=other,
+    )
+    got = figures(ws)["recovered"]
+    assert (got["n"], got["recovered"], got["value"]) == (3, 2, 66.7)
+    assert got["interval"] == list(metrics.wilson(2, 3))
+
+
+def test_none_recovered_and_all_recovered(ws: Workspace) -> None:
+    survey = make_survey(ws, "csat")
+    who = [person(ws, f"p{i}") for i in range(3)]
+    for i, score in enumerate((1, 2, 2)):
+        first = add_response(survey, score, when=T0, respondent_id=who[i])
+        add_case(ws, response_id=first.id, respondent_id=who[i], kind="csat")
+        add_response(survey, 2, when=T0 + timedelta(hours=1), respondent_id=who[i])
+    got = figures(ws)["recovered"]
+    assert (got["n"], got["recovered"], got["value"]) == (3, 0, 0.0)
+    for i in range(3):
+        add_response(survey, 3, when=T0 + timedelta(minutes=30), respondent_id=who[i])
+    got = figures(ws)["recovered"]
+    assert (got["n"], got["recovered"], got["value"]) == (3, 3, 100.0)
+    assert got["interval"][1] == 100.0
+
+
+def test_low_n_flags_a_figure_below_the_threshold(ws: Workspace) -> None:
+    for _ in range(3):
+        add_case(ws, status="resolved", resolved_hours=1, first_action_hours=1)
+    assert figures(ws, low_n=4)["closed_loop"]["low_confidence"] is True
+    assert figures(ws, low_n=3)["closed_loop"]["low_confidence"] is False
+    assert figures(ws, low_n=3)["resolution_hours"]["low_confidence"] is False
+
+
+def test_per_team_and_per_owner(ws: Workspace) -> None:
+    sam = members.add_member(ws, "owner", "sam@example.com", "password-123", "analyst").id
+    add_case(ws, team="Billing", owner_id=sam, status="resolved", resolved_hours=2)
+    add_case(ws, team="Billing", owner_id=sam, first_action_hours=4)
+    add_case(ws, team="Onboarding", status="wont_fix", resolved_hours=99)
+    by_team = figures(ws, group_by="team")
+    assert set(by_team) == {"Billing", "Onboarding"}
+    assert by_team["Billing"]["cases"] == 2 and by_team["Billing"]["closed_loop"]["value"] == 50.0
+    assert by_team["Billing"]["first_action_hours"]["value"] == 4.0
+    assert by_team["Onboarding"]["closed_loop"]["value"] == 0.0
+    assert by_team["Onboarding"]["resolution_hours"]["value"] == 99.0
+    by_owner = figures(ws, group_by="owner")
+    assert {k: v["cases"] for k, v in by_owner.items()} == {sam: 2, None: 1}
+    with pytest.raises(Invalid):
+        figures(ws, group_by="plan")
+
+
+def test_another_workspace_counts_nothing_here(client: FlaskClient, ws: Workspace) -> None:
+    other = make_tenant(client, "Globex").workspace
+    add_case(other, status="resolved", resolved_hours=1)
+    assert figures(ws)["cases"] == 0
