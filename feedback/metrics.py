@@ -258,6 +258,32 @@ def series(scope: Scope, interval: str, tz_name: str, low_n: int) -> list[dict[s
     ]
 
 
+def series_by(
+    scope: Scope, field_name: str, interval: str, tz_name: str, low_n: int
+) -> dict[Any, list[dict[str, Any]]]:
+    """The figure per value of a context field and per day, week or month, in one grouped
+    query; only groups with a value, only buckets with responses."""
+    if interval not in INTERVALS:
+        raise Invalid(f"Must be one of: {', '.join(INTERVALS)}.", "interval")
+    bounds = _bounds(scope)
+    if bounds is None:
+        return {}
+    column = field_column(field_name)
+    bucket = _bucket(interval, tz_name, *bounds).label("bucket")
+    rows = db.session.execute(
+        select(column.label("grp"), bucket, *aggregates(scope.kind))
+        .where(*scope_conditions(scope), column.is_not(None))
+        .group_by(column, bucket)
+        .order_by(column, bucket)
+    )
+    out: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row.grp, []).append(
+            {"bucket": str(row.bucket)[:10], **_public(figure(scope.kind, row, low_n))}
+        )
+    return out
+
+
 def breakdown(scope: Scope, field_name: str, low_n: int, limit: int = 100) -> list[dict[str, Any]]:
     """The figure per value of a context field (plan, agent, team, ...), largest groups first."""
     column = field_column(field_name).label("grp")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -11,7 +12,7 @@ from feedback import metrics
 from feedback.extensions import db
 from feedback.models import Response, Workspace
 from feedback.models.ticket import Ticket
-from feedback.periods import Period
+from feedback.periods import Period, mondays, resolve
 
 
 def _rows(workspace: Workspace, period: Period) -> list[Any]:
@@ -99,13 +100,36 @@ def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
             }
         )
     tickets = ticket_figures(workspace, period)
+    weeks, trends = weekly_csat(workspace)
     for row in agents:
         row["tickets"] = tickets.get(row["agent"])
+        row["trend"] = trends.get(row["agent"], [None] * len(weeks))
     agents.sort(key=lambda a: (a["value"] is None, -(a["value"] or 0)))
     return {
         "agents": agents,
+        "weeks": weeks,
         "teams": [{"team": k, **metrics.public(v)} for k, v in sorted(teams.items())],
     }
+
+
+def weekly_csat(
+    workspace: Workspace, now: datetime | None = None
+) -> tuple[list[str], dict[str, list[float | None]]]:
+    """Each agent's CSAT for every week of the last three months (None where a week has no
+    answer), from one grouped query; and the weeks' Mondays."""
+    period = resolve("last_90_days", workspace.timezone, now)
+    weeks = mondays(period, workspace.timezone)
+    scope = metrics.Scope(workspace.id, "csat", period.start, period.end)
+    grouped = metrics.series_by(scope, "agent", "week", workspace.timezone, workspace.low_n)
+    position = {week: i for i, week in enumerate(weeks)}
+    trends: dict[str, list[float | None]] = {}
+    for agent, points in grouped.items():
+        values: list[float | None] = [None] * len(weeks)
+        for point in points:
+            if point["bucket"] in position:
+                values[position[point["bucket"]]] = point["value"]
+        trends[agent] = values
+    return weeks, trends
 
 
 class _Row:

@@ -233,6 +233,38 @@ def test_agents_page_shows_ticket_figures_from_the_helpdesk(client: FlaskClient)
     assert "1.0 h" in row and "6.0 h" in row and "50%" in row
 
 
+def test_agents_page_draws_each_agents_weekly_csat(client: FlaskClient) -> None:
+    from datetime import timedelta
+
+    from feedback.models import utcnow
+    from tests.factories import add_response
+
+    t = make_tenant(client)
+    member(t, "lead@acme.example", "viewer")
+    survey = make_survey(t.workspace, "csat")
+    now = utcnow()
+    # Eve: all satisfied ten weeks ago, half five weeks ago, none this week. Finn: steady.
+    for weeks_ago, scores in ((10, [5, 5, 5, 5]), (5, [5, 5, 1, 1]), (0, [1, 1, 1, 1])):
+        for score in scores:
+            when = now - timedelta(weeks=weeks_ago)
+            add_response(survey, score, when=when, agent="Eve", team="Tier 1")
+            add_response(survey, 5, when=when, agent="Finn", team="Tier 1")
+    db.session.commit()
+    sign_in(client, "lead@acme.example")
+    page = client.get("/app/agents").get_data(as_text=True)
+
+    def points(agent: str) -> list[tuple[float, float]]:
+        row = page[page.index(f"<td>{agent}</td>") :].split("</tr>")[0]
+        path = re.search(r'<svg class="spark"[^>]*><path d="([^"]+)"', row).group(1)
+        return [tuple(map(float, p.split(","))) for p in re.findall(r"[ML]([\d.]+,[\d.]+)", path)]
+
+    eve = points("Eve")
+    # Three weeks with answers, a gap between them; 100%, 50%, 0% drawn top to bottom.
+    assert [y for _, y in eve] == [2.0, 15.0, 28.0]
+    assert [x for x, _ in eve] == sorted(x for x, _ in eve) and eve[-1][0] == 120.0
+    assert points("Finn") == [(x, 28.0) for x, _ in eve]  # a flat line: no spread to scale
+
+
 def test_verbatims_export_follows_the_filter(client: FlaskClient) -> None:
     import csv
     import io
