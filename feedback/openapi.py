@@ -15,7 +15,10 @@ bp = Blueprint("openapi", __name__)
 
 VERSION = "1.0.0"
 ERRORS = {
-    400: ("malformed", "The body is not JSON, not UTF-8, or nested too deeply."),
+    400: (
+        "malformed",
+        "The body is not JSON, not UTF-8, or nested too deeply; or the query holds a NUL.",
+    ),
     401: ("unauthorized", "No key, or an unknown or revoked one."),
     403: ("forbidden", "The key lacks the scope, or the origin is not allowed."),
     404: ("not_found", "No such object in this workspace."),
@@ -26,9 +29,10 @@ ERRORS = {
     422: ("invalid", "A value is wrong; `field` names it."),
     429: ("rate_limited", "Too many requests; wait and retry."),
 }
-# Every operation may answer these; a JSON body may also be refused as malformed or too large.
-COMMON = (401, 404, 405, 429)
-BODY_ERRORS = (400, 413, 415, 422)
+# Every operation may answer these (any query may hold a NUL character, which nothing stores);
+# a JSON body may also be refused as too large or of the wrong type.
+COMMON = (400, 401, 404, 405, 429)
+BODY_ERRORS = (413, 415, 422)
 
 
 def _obj(props: dict[str, Any] | None = None, required: list[str] | None = None) -> dict:
