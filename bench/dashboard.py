@@ -26,7 +26,7 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from feedback import create_app  # noqa: E402
 from feedback.extensions import db  # noqa: E402
-from feedback.models import Response, ResponseTheme, Theme, utcnow  # noqa: E402
+from feedback.models import Case, Response, ResponseTheme, Theme, User, utcnow  # noqa: E402
 from feedback.services import surveys, workspaces  # noqa: E402
 from feedback.surveys import band_for  # noqa: E402
 
@@ -34,7 +34,19 @@ PG_URL = os.environ.get(
     "FEEDBACK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SCHEMA = "bench_dashboard"
-PAGES = ["/app/", "/app/verbatims", "/app/agents", "/app/themes", "/app/surveys", "/app/settings"]
+PAGES = [
+    "/app/",
+    "/app/verbatims",
+    "/app/agents",
+    "/app/themes",
+    "/app/surveys",
+    "/app/settings",
+    "/app/cases",
+    "/app/cases/all",
+    "/app/cases/all?status=active&theme=pricing",
+    "/app/cases/rules",
+    "/app/cases/1",
+]
 TARGET_MS = 500
 WORDS = [
     "slow",
@@ -110,6 +122,7 @@ def build(n: int, rng: random.Random) -> None:
         if tags:
             db.session.execute(insert(ResponseTheme), tags)
     db.session.commit()
+    build_cases(ws.id, rng)
     if db.engine.dialect.name == "postgresql":
         db.session.execute(
             text("SELECT setval(pg_get_serial_sequence('response', 'id'), :n)"), {"n": next_id}
@@ -117,6 +130,47 @@ def build(n: int, rng: random.Random) -> None:
         db.session.execute(text("ANALYZE"))
     else:
         db.session.execute(text("ANALYZE"))
+    db.session.commit()
+
+
+def build_cases(workspace_id: int, rng: random.Random) -> None:
+    """A case per low score (a quarter of the responses), some closed, a fifth the bench user's."""
+    me = db.session.scalar(db.select(User.id).where(User.email == "bench@example.com"))
+    low = (
+        db.select(Response.id, Response.survey_id, Response.kind, Response.score, Response.team)
+        .where(
+            Response.workspace_id == workspace_id,
+            Response.band.in_(("detractor", "negative", "difficult")),
+        )
+        .order_by(Response.id)
+    )
+    now, batch = utcnow(), []
+    for response_id, survey_id, kind, score, team in db.session.execute(low).all():
+        opened = now - timedelta(hours=rng.randint(0, 182 * 24))
+        status = rng.choices(("open", "in_progress", "waiting", "resolved"), (2, 1, 1, 6))[0]
+        batch.append(
+            {
+                "workspace_id": workspace_id,
+                "response_id": response_id,
+                "survey_id": survey_id,
+                "kind": kind,
+                "score": score,
+                "status": status,
+                "owner_id": me if rng.random() < 0.2 else None,
+                "team": team,
+                "source": "auto",
+                "opened_at": opened,
+                "due_at": opened + timedelta(days=2),
+                "routed_at": opened,
+                "resolved_at": opened + timedelta(days=1) if status == "resolved" else None,
+                "updated_at": now,
+            }
+        )
+        if len(batch) >= 20000:
+            db.session.execute(insert(Case), batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(Case), batch)
     db.session.commit()
 
 

@@ -105,6 +105,13 @@ class SurveyForm(FlaskForm):
     accent = StringField("Accent colour", default="#4f46e5", validators=[Optional()])
     theme = SelectField("Card theme", choices=_choices(THEMES), default="light")
     status = SelectField("Status", choices=_choices(STATUSES), default="draft")
+    cases = SelectField(
+        "Open a case for low scores",
+        choices=[SelectChoice("yes", "yes"), SelectChoice("no", "no")],
+        default="yes",
+    )
+    at_or_below = IntegerField("for a score at or below", validators=[Optional()])
+    resurvey_days = IntegerField("Re-survey after (days)", validators=[Optional()])
 
     def payload(self) -> tuple[dict[str, Any], list[int]]:
         """The definition to validate, and which form row each follow-up came from."""
@@ -160,10 +167,20 @@ class SurveyForm(FlaskForm):
             "channels": list(self.channels.data or []),
             "branding": {"accent": (self.accent.data or "").strip(), "theme": self.theme.data},
             "status": self.status.data,
+            "loop": self.loop(),
         }
         if not payload["branding"]["accent"]:
             del payload["branding"]["accent"]
         return payload, rows
+
+    def loop(self) -> dict[str, Any]:
+        """Closing the loop; an empty threshold or wait keeps the kind's default."""
+        loop: dict[str, Any] = {"cases": self.cases.data != "no"}
+        if self.at_or_below.data is not None:
+            loop["at_or_below"] = self.at_or_below.data
+        if self.resurvey_days.data is not None:
+            loop["resurvey_days"] = self.resurvey_days.data
+        return loop
 
 
 def form_data(definition: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +189,7 @@ def form_data(definition: dict[str, Any]) -> dict[str, Any]:
     labels = scale.get("labels") or {}
     targeting = definition.get("targeting") or {}
     branding = definition.get("branding") or {}
+    loop = definition.get("loop") or {}
     followups = []
     for f in definition.get("followups") or []:
         when = f.get("when") or {}
@@ -208,6 +226,9 @@ def form_data(definition: dict[str, Any]) -> dict[str, Any]:
         "accent": branding.get("accent", "#4f46e5"),
         "theme": branding.get("theme", "light"),
         "status": definition.get("status", "draft"),
+        "cases": "yes" if loop.get("cases", True) else "no",
+        "at_or_below": loop.get("at_or_below"),
+        "resurvey_days": loop.get("resurvey_days"),
     }
 
 
@@ -221,6 +242,7 @@ def survey_definition(survey: Survey) -> dict[str, Any]:
         "targeting": survey.targeting,
         "channels": survey.channels,
         "branding": survey.branding,
+        "loop": survey.loop,
         "status": survey.status,
     }
 
@@ -266,6 +288,10 @@ _TOP_FIELDS = {
     "targeting.delay_seconds": "delay_seconds",
     "targeting.recontact": "recontact",
     "targeting.recontact_days": "recontact_days",
+    "loop": "cases",
+    "loop.cases": "cases",
+    "loop.at_or_below": "at_or_below",
+    "loop.resurvey_days": "resurvey_days",
 }
 
 

@@ -21,13 +21,14 @@ from werkzeug.wrappers import Response as HttpResponse
 from wtforms.fields.choices import SelectChoice
 
 from feedback.dashboard.auth import can, requires
-from feedback.dashboard.forms import LoginForm, TagForm, UntagForm
+from feedback.dashboard.forms import ActionForm, LoginForm, TagForm, UntagForm
 from feedback.errors import FeedbackError
 from feedback.extensions import db, limiter
 from feedback.models import Response, User
 from feedback.periods import NAMED, resolve
 from feedback.services import queries, themes
 from feedback.services.agents import agent_report
+from feedback.services.case_file import case_for_response
 from feedback.services.scorecard import scorecard, sparkline
 from feedback.services.verbatims import with_tags
 
@@ -159,6 +160,8 @@ def response_detail(response_id: int) -> str:
         analysis=themes.response_analysis(g.workspace, response.id),
         form=form,
         untag=UntagForm(),
+        case_id=case_for_response(g.workspace.id, response.id),
+        action=ActionForm(),
         user=current_user,
     )
 

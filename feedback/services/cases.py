@@ -15,9 +15,9 @@ from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from feedback.cases import CaseFacts, decide, due_at, validate_rule
+from feedback.cases import CaseFacts, Decision, decide, due_at, validate_rule
 from feedback.cases.rules import Rule
-from feedback.errors import Conflict, Forbidden, Invalid, NotFound
+from feedback.errors import Conflict, Forbidden, Invalid, NotFound, row_id
 from feedback.extensions import db, upsert, writing
 from feedback.lookups import cached, forget
 from feedback.models import (
@@ -252,8 +252,11 @@ def _route(workspace: Workspace, case: Case, response: Response | None, actor: A
     rotation = db.session.scalar(
         select(Workspace.case_rotation).where(Workspace.id == workspace.id)
     )
-    decision = decide(
-        _rules(workspace.id), facts, _handlers(workspace.id), rotation or 0, theme_owners
+    # An owner given by hand before routing (reassigned within the settle wait) stays.
+    decision = (
+        decide(_rules(workspace.id), facts, _handlers(workspace.id), rotation or 0, theme_owners)
+        if case.owner_id is None
+        else Decision(None, None)
     )
     if decision.rotated:
         db.session.execute(
@@ -308,11 +311,10 @@ def route_new_cases(limit: int = 50) -> int:
 
 
 def get_case(workspace: Workspace, case_id: Any) -> Case:
-    if isinstance(case_id, bool) or not isinstance(case_id, int):
-        try:
-            case_id = int(case_id)
-        except (TypeError, ValueError):
-            raise NotFound("No such case in this workspace.", "case") from None
+    try:
+        case_id = row_id(case_id, "case")
+    except Invalid:
+        raise NotFound("No such case in this workspace.", "case") from None
     case = db.session.scalar(
         in_workspace(Case, workspace.id)
         .where(Case.id == case_id)
@@ -348,7 +350,7 @@ def parse_filters(args: Any, me: int | None = None) -> CaseFilters:
     elif owner:
         if not str(owner).isdigit():
             raise Invalid('Owner is a user id, "me" or "none".', "owner")
-        owner_id = int(owner)
+        owner_id = row_id(owner, "owner")
     overdue = str(args.get("overdue", "")).lower() in ("1", "true", "yes", "on")
     return CaseFilters(
         status=status,
@@ -498,8 +500,7 @@ def _touched(case: Case, actor: Actor) -> None:
 def _check_member(workspace: Workspace, user_id: Any) -> int | None:
     if user_id is None:
         return None
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
-        raise Invalid("Name the owner by user id.", "owner")
+    user_id = row_id(user_id, "owner")
     found = db.session.scalar(
         in_workspace(Membership, workspace.id, Membership.user_id).where(
             Membership.user_id == user_id
@@ -518,6 +519,15 @@ def _may_work(case: Case, actor: Actor) -> None:
     if actor.role == "analyst":
         raise Forbidden("Analysts work the cases assigned to them; ask an admin to assign it.")
     raise Forbidden("Viewers can read cases but not change them.")
+
+
+def may_work(case: Case, actor: Actor) -> bool:
+    """Whether `actor` may note, reply to and set the status of `case` (to show the forms)."""
+    try:
+        _may_work(case, actor)
+    except Forbidden:
+        return False
+    return case.status != "merged"
 
 
 def _payload(case: Case, response: Response | None = None, facts: CaseFacts | None = None) -> dict:
@@ -612,6 +622,8 @@ def _set_status(workspace: Workspace, case: Case, status: str) -> None:
         # "Did we fix it?" goes to those whose case was fixed, not to a won't-fix.
         if status == "resolved" and days and case.respondent_id is not None:
             case.resurvey_at = now + timedelta(days=days)
+        else:
+            case.resurvey_at = None
     else:
         case.resolved_at = None
         case.resurvey_at = None

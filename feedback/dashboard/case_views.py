@@ -1,0 +1,287 @@
+"""Cases: my cases, all cases (filters, bulk assign, CSV), a case's page and its forms.
+
+The case services check every change against the member's role; these views only show the
+controls that role may use and put a refusal next to the form it came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as HttpResponse
+from wtforms.fields.choices import SelectChoice
+
+from feedback.dashboard.auth import can, requires
+from feedback.dashboard.case_forms import (
+    RESOLUTION_NAMES,
+    STATUS_NAMES,
+    BulkAssignForm,
+    MergeForm,
+    NoteForm,
+    OwnerForm,
+    ReplyForm,
+    StatusForm,
+)
+from feedback.dashboard.forms import ActionForm
+from feedback.dashboard.views import bp
+from feedback.errors import FeedbackError, Forbidden, NotFound
+from feedback.extensions import db
+from feedback.models import Case, utcnow
+from feedback.services import case_export, case_file, cases, members, surveys, themes
+
+FILTER_ARGS = ("status", "owner", "team", "theme", "overdue", "survey")
+
+
+def actor() -> cases.Actor:
+    return cases.Actor(current_user.email, g.role, current_user.id)
+
+
+@bp.app_context_processor
+def _case_helpers() -> dict[str, Any]:
+    def my_open_cases() -> int:
+        if not g.get("workspace") or not current_user.is_authenticated:
+            return 0
+        return case_file.open_count(g.workspace.id, current_user.id)
+
+    return {
+        "my_open_cases": my_open_cases,
+        "assignment": case_file.assignment,
+        "now": utcnow(),
+        "status_names": STATUS_NAMES,
+        "resolution_names": RESOLUTION_NAMES,
+    }
+
+
+def _member_choices() -> list[SelectChoice]:
+    return [SelectChoice(m.user_id, m.email) for m in members.list_members(g.workspace)]
+
+
+def _list_page(mine: bool) -> Any:
+    args = {k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}
+    if mine:
+        args = {"owner": "me", "status": "active"}
+    try:
+        filters = cases.parse_filters(args, current_user.id)
+    except FeedbackError as exc:
+        flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
+        return redirect(url_for("dashboard.cases_all"))
+    assign = BulkAssignForm(formdata=None)
+    assign.owner.choices = _member_choices()
+    return render_template(
+        "dashboard/cases.html",
+        mine=mine,
+        items=cases.list_cases(g.workspace, filters),
+        args=args,
+        members=members.list_members(g.workspace),
+        theme_list=themes.list_themes(g.workspace),
+        survey_list=surveys.list_surveys(g.workspace),
+        assign=assign,
+    )
+
+
+@bp.get("/cases")
+@requires("viewer")
+def cases_mine() -> Any:
+    return _list_page(mine=True)
+
+
+@bp.get("/cases/all")
+@requires("viewer")
+def cases_all() -> Any:
+    return _list_page(mine=False)
+
+
+@bp.get("/cases.csv")
+@requires("viewer")
+def cases_csv() -> Any:
+    """The current filter's cases as CSV (cells cannot start a spreadsheet formula)."""
+    args = {k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}
+    try:
+        filters = cases.parse_filters(args, current_user.id)
+    except FeedbackError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("dashboard.cases_all"))
+    rows = stream_with_context(case_export.export_csv(g.workspace, filters))
+    return HttpResponse(
+        rows,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="cases.csv"'},
+    )
+
+
+@bp.post("/cases/assign")
+@requires("admin")
+def cases_assign() -> HttpResponse:
+    form = BulkAssignForm()
+    form.owner.choices = _member_choices()
+    back = request.form.get("next") or ""
+    back = back if back.startswith("/app/cases") else url_for("dashboard.cases_all")
+    if not form.validate_on_submit():
+        flash("Choose the cases and the member to assign them to.", "error")
+        return redirect(back)
+    try:
+        changed = cases.bulk_assign(g.workspace, form.cases.data, form.owner.data, actor())
+    except FeedbackError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"{changed:,} case{'s' if changed != 1 else ''} reassigned.", "ok")
+    return redirect(back)
+
+
+# -- a case ---------------------------------------------------------------------------------
+
+
+def _case(case_id: int) -> Case:
+    try:
+        return cases.get_case(g.workspace, case_id)
+    except NotFound:
+        abort(404)
+
+
+def _status_form(case: Case, formdata: bool = False) -> StatusForm:
+    data = {
+        "status": case.status if case.status in cases.SETTABLE else "open",
+        "resolution": case.resolution or "",
+        "root_cause": case.root_cause.slug if case.root_cause else "",
+    }
+    form = StatusForm() if formdata else StatusForm(formdata=None, data=data)
+    form.root_cause.choices = [
+        SelectChoice("", "–"),
+        *(SelectChoice(t.slug, t.name) for t in themes.list_themes(g.workspace)),
+    ]
+    return form
+
+
+def _page(case_id: int, status: int = 200, **forms: Any) -> tuple[str, int]:
+    case = _case(case_id)
+    who = actor()
+    file = case_file.case_file(g.workspace, case)
+    owner = forms.get("owner") or OwnerForm(formdata=None, data={"owner": case.owner_id})
+    owner.owner.choices = _member_choices()
+    merge = MergeForm(formdata=None)
+    merge.other.choices = [
+        SelectChoice(c.id, f"#{c.id} · {c.kind.upper()} {c.score} · {STATUS_NAMES[c.status]}")
+        for c in file.merge_candidates
+    ]
+    page = render_template(
+        "dashboard/case.html",
+        file=file,
+        case=case,
+        works=cases.may_work(case, who),
+        admin=can("admin") and case.status != "merged",
+        note=forms.get("note") or NoteForm(formdata=None, prefix="note"),
+        reply=forms.get("reply") or ReplyForm(formdata=None, prefix="reply"),
+        status_form=forms.get("status_form") or _status_form(case),
+        owner=owner,
+        merge=merge,
+    )
+    return page, status
+
+
+@bp.get("/cases/<int:case_id>")
+@requires("viewer")
+def case_page(case_id: int) -> Any:
+    return _page(case_id)
+
+
+def _refused(case_id: int, exc: FeedbackError, **forms: Any) -> tuple[str, int]:
+    """A service refusal: next to its form when the form has the field, else as a message."""
+    db.session.rollback()
+    for form in forms.values():
+        name = (exc.field or "").split(".")[0]
+        if name and name in form:
+            form[name].errors = [*form[name].errors, exc.message]
+            return _page(case_id, 403 if isinstance(exc, Forbidden) else 422, **forms)
+    flash(exc.message, "error")
+    return _page(case_id, 403 if isinstance(exc, Forbidden) else exc.status, **forms)
+
+
+def _written(case_id: int, kind: str) -> Any:
+    form = (NoteForm if kind == "note" else ReplyForm)(prefix=kind)
+    if not form.validate_on_submit():
+        return _page(case_id, 422, **{kind: form})
+    write = cases.add_note if kind == "note" else cases.reply
+    try:
+        write(g.workspace, case_id, form.body.data, actor())
+    except NotFound:
+        abort(404)
+    except FeedbackError as exc:
+        return _refused(case_id, exc, **{kind: form})
+    flash("Note added." if kind == "note" else "Reply queued; it goes out within a minute.", "ok")
+    return redirect(url_for("dashboard.case_page", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@requires("analyst")
+def case_note(case_id: int) -> Any:
+    return _written(case_id, "note")
+
+
+@bp.post("/cases/<int:case_id>/reply")
+@requires("analyst")
+def case_reply(case_id: int) -> Any:
+    return _written(case_id, "reply")
+
+
+@bp.post("/cases/<int:case_id>/status")
+@requires("analyst")
+def case_status(case_id: int) -> Any:
+    form = _status_form(_case(case_id), formdata=True)
+    if not form.validate_on_submit():
+        return _page(case_id, 422, status_form=form)
+    try:
+        cases.update_case(g.workspace, case_id, form.payload(), actor())
+    except FeedbackError as exc:
+        return _refused(case_id, exc, status_form=form)
+    flash("Case updated.", "ok")
+    return redirect(url_for("dashboard.case_page", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/owner")
+@requires("admin")
+def case_owner(case_id: int) -> Any:
+    form = OwnerForm()
+    form.owner.choices = _member_choices()
+    if not form.validate_on_submit():
+        return _page(case_id, 422, owner=form)
+    try:
+        cases.update_case(g.workspace, case_id, {"owner": form.owner.data}, actor())
+    except FeedbackError as exc:
+        return _refused(case_id, exc, owner=form)
+    flash("Owner changed.", "ok")
+    return redirect(url_for("dashboard.case_page", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/merge")
+@requires("admin")
+def case_merge(case_id: int) -> Any:
+    form = MergeForm()
+    if not form.validate_on_submit():
+        flash("Choose the case to merge into this one.", "error")
+        return redirect(url_for("dashboard.case_page", case_id=case_id))
+    try:
+        cases.merge(g.workspace, case_id, form.other.data, actor())
+    except FeedbackError as exc:
+        return _refused(case_id, exc)
+    flash(f"Case #{form.other.data} merged into this one.", "ok")
+    return redirect(url_for("dashboard.case_page", case_id=case_id))
+
+
+@bp.post("/responses/<int:response_id>/case")
+@requires("analyst")
+def response_case(response_id: int) -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        case, created = cases.open_manual(g.workspace, response_id, actor())
+    except NotFound:
+        abort(404)
+    except FeedbackError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("dashboard.response_detail", response_id=response_id))
+    flash(f"Case #{case.id} opened." if created else f"This response has case #{case.id}.", "ok")
+    return redirect(url_for("dashboard.case_page", case_id=case.id))

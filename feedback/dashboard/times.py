@@ -1,0 +1,48 @@
+"""Times for people: in the workspace's timezone, and relative to now ("due in 5 h")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import g
+
+from feedback.dashboard.views import bp
+from feedback.models import Case, utcnow
+
+
+@bp.app_template_filter("local")
+def local(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """A stored (naive UTC) time on the workspace's clock."""
+    if value is None:
+        return "–"
+    zone = ZoneInfo(g.workspace.timezone if g.get("workspace") else "UTC")
+    return value.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
+
+
+def span(seconds: float) -> str:
+    """A duration rounded the way people say it: 40 min, 5 h, 3 d."""
+    minutes = max(1, round(abs(seconds) / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = round(minutes / 60)
+    if hours < 48:
+        return f"{hours} h"
+    return f"{round(hours / 24)} d"
+
+
+@bp.app_template_filter("due")
+def due(case: Case) -> str:
+    """How a case stands against its SLA: "due in 5 h", "3 h overdue", or when it closed."""
+    if not case.is_open:
+        return f"closed {local(case.resolved_at, '%d %b')}" if case.resolved_at else "closed"
+    left = (case.due_at - utcnow()).total_seconds()
+    return f"due in {span(left)}" if left >= 0 else f"{span(left)} overdue"
+
+
+@bp.app_template_filter("ago")
+def ago(value: datetime | None) -> str:
+    if value is None:
+        return "–"
+    seconds = (utcnow() - value).total_seconds()
+    return "just now" if seconds < 60 else f"{span(seconds)} ago"
