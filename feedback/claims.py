@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ColumnElement, select, update
 
 from feedback.extensions import db, writing
+
+
+def claim_timeout(setting: str) -> timedelta:
+    """How long a claim holds before another worker may take the rows (a worker that died)."""
+    return timedelta(seconds=int(current_app.config[setting]))
 
 
 def claim(

@@ -70,6 +70,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_CASE_SETTLE_SECONDS": _int("CASE_SETTLE_SECONDS", 120),
         # Where a respondent's mail reply to a case reply goes, when a mailbox is set up for it.
         "FEEDBACK_CASE_REPLY_TO": _env("CASE_REPLY_TO", "") or "",
+        # A worker that dies mid-batch leaves its claim; after this long another takes over.
+        "FEEDBACK_ANALYSIS_CLAIM_SECONDS": _int("ANALYSIS_CLAIM_SECONDS", 600),
+        "FEEDBACK_EMAIL_CLAIM_SECONDS": _int("EMAIL_CLAIM_SECONDS", 900),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

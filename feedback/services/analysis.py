@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
-from feedback.claims import claim
+from feedback.claims import claim, claim_timeout
 from feedback.extensions import db, writing
 from feedback.models import (
     AnalysisRun,
@@ -33,7 +33,6 @@ from feedback.services.themes import taxonomy_dict
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-CLAIM_TIMEOUT = timedelta(minutes=10)
 _SCALES = {"nps": (0, 10), "csat": (1, 5), "psat": (1, 5), "ces": (1, 7)}
 
 
@@ -113,7 +112,8 @@ def _due() -> Any:
         or_(Response.nlp_retry_at.is_(None), Response.nlp_retry_at <= now),
     )
     abandoned = and_(
-        Response.nlp_status == "running", Response.nlp_claimed_at < now - CLAIM_TIMEOUT
+        Response.nlp_status == "running",
+        Response.nlp_claimed_at < now - claim_timeout("FEEDBACK_ANALYSIS_CLAIM_SECONDS"),
     )
     return or_(pending, abandoned)
 

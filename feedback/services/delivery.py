@@ -3,8 +3,8 @@
 A batch is claimed with a token (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on
 SQLite) and `sent_at` is set in the same transaction, before any mail leaves: two workers never
 send one invite twice. A refused or unreachable server is recorded and retried with back-off.
-A worker that dies mid-batch leaves its claim; after CLAIM_TIMEOUT the invite is claimed again
-(so a crash right after the server took a message can, rarely, send it twice).
+A worker that dies mid-batch leaves its claim; after FEEDBACK_EMAIL_CLAIM_SECONDS the invite is
+claimed again (so a crash right after the server took a message can, rarely, send it twice).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from feedback.claims import claim
+from feedback.claims import claim, claim_timeout
 from feedback.email import Mailer, MailError, compose_invite
 from feedback.extensions import db, writing
 from feedback.models import EmailInvite, Respondent, Survey, Unsubscribe, Workspace, utcnow
@@ -26,7 +26,6 @@ from feedback.surveys.targeting import cooldown_reason
 
 log = logging.getLogger(__name__)
 
-CLAIM_TIMEOUT = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 BATCH = 50
 
@@ -42,7 +41,10 @@ def _due_invites(now: datetime) -> Any:
         EmailInvite.scheduled_at <= now,
         or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
     )
-    abandoned = and_(EmailInvite.status == "sending", EmailInvite.claimed_at < now - CLAIM_TIMEOUT)
+    abandoned = and_(
+        EmailInvite.status == "sending",
+        EmailInvite.claimed_at < now - claim_timeout("FEEDBACK_EMAIL_CLAIM_SECONDS"),
+    )
     return or_(waiting, abandoned)
 
 
