@@ -16,6 +16,7 @@ from feedback.extensions import db
 
 PG_URL = os.environ.get("FEEDBACK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+REDIS_URL = os.environ.get("FEEDBACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def _worker() -> str:
@@ -59,6 +60,20 @@ def pg_config(schema: str) -> dict[str, Any]:
             "pool_pre_ping": True,
         },
     }
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server that shares rate-limit counts between processes."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+    except redis.RedisError:
+        if IN_CI:
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}; CI needs it.")
+        pytest.skip("Redis is not reachable")
+    return REDIS_URL
 
 
 BASE_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True}

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
 
 from feedback.api.common import json_body
 from feedback.errors import Forbidden, NotFound
+from feedback.extensions import limiter
 from feedback.services import eligibility as eligibility_service
 from feedback.services import responses, workspaces
 from feedback.services.surveys import live_survey
@@ -19,6 +21,20 @@ from feedback.services.surveys import live_survey
 bp = Blueprint("public_api", __name__, url_prefix="/api/public/<public_key>")
 
 ALLOWED_METHODS = "GET, POST, PUT, OPTIONS"
+
+
+def _visitor() -> str:
+    """One count per visitor address and workspace: one busy tenant cannot starve another."""
+    # The key is the path's fourth part (/api/public/<key>/...); view_args lose it earlier.
+    parts = request.path.split("/", 4)
+    return f"{get_remote_address()}|{parts[3] if len(parts) > 3 else ''}"
+
+
+limiter.limit(
+    lambda: current_app.config["FEEDBACK_PUBLIC_RATE_LIMIT"],
+    key_func=_visitor,
+    exempt_when=lambda: request.method == "OPTIONS",
+)(bp)
 
 
 @bp.url_value_preprocessor

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from feedback import create_app
 from feedback.extensions import db
 from feedback.models import Display, Respondent, Response
 from tests.factories import make_survey, make_tenant
@@ -299,3 +302,48 @@ def test_changing_the_score_drops_answers_that_no_longer_apply(client: FlaskClie
     assert res.json["answers"] == {}
     r = db.session.scalar(select(Response))
     assert (r.score, r.band, r.comment) == (9, "promoter", None)
+
+
+def test_a_flood_from_one_address_is_refused_and_nothing_of_it_stored(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["FEEDBACK_PUBLIC_RATE_LIMIT"] = "5 per minute"
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    body = {"survey": survey.public_id, "score": 9}
+    codes = [client.put(t.public(f"/responses/flood-{i:04d}"), json=body) for i in range(7)]
+    assert [r.status_code for r in codes] == [201] * 5 + [429] * 2
+    assert codes[-1].json["error"]["code"] == "rate_limited"
+    assert count(Response) == 5
+    # Another visitor is not held back by the first one's flood.
+    other = client.put(
+        t.public("/responses/other-0001"), json=body, environ_base={"REMOTE_ADDR": "10.0.0.9"}
+    )
+    assert other.status_code == 201
+
+
+def test_the_public_limit_is_shared_by_every_process_through_redis(
+    app: Flask, client: FlaskClient, redis_url: str
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "csat")
+    body = {"survey": survey.public_id, "score": 5}
+    shared = {
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "FEEDBACK_PUBLIC_RATE_LIMIT": "4 per minute",
+    }
+    # Two app objects stand for two server processes: only the storage joins them.
+    first = create_app({**app.config, **shared})
+    second = create_app({**app.config, **shared})
+    codes = []
+    for i in range(3):
+        with first.app_context():
+            codes.append(
+                first.test_client().put(t.public(f"/responses/one-{i:04d}"), json=body).status_code
+            )
+        with second.app_context():
+            codes.append(
+                second.test_client().put(t.public(f"/responses/two-{i:04d}"), json=body).status_code
+            )
+    assert codes == [201, 201, 201, 201, 429, 429]
