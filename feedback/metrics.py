@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
 
 from feedback.errors import Invalid
 from feedback.extensions import db
@@ -84,6 +84,86 @@ def aggregates(kind: str) -> list[Any]:
         func.sum(Response.score).label("total"),
         func.sum(Response.score * Response.score).label("total_sq"),
     ]
+
+
+@dataclass(frozen=True)
+class Sums:
+    """The additive sums a figure is computed from: what `figure` reads from an aggregate row."""
+
+    n: int = 0
+    high: int = 0
+    low: int = 0
+    total: float = 0.0
+    total_sq: float = 0.0
+
+    @classmethod
+    def of(cls, row: Any) -> Sums:
+        return cls(
+            int(row.n or 0),
+            int(row.high or 0),
+            int(row.low or 0),
+            float(row.total or 0),
+            float(row.total_sq or 0),
+        )
+
+    def __add__(self, other: Sums) -> Sums:
+        return Sums(
+            self.n + other.n,
+            self.high + other.high,
+            self.low + other.low,
+            self.total + other.total,
+            self.total_sq + other.total_sq,
+        )
+
+    def minus(self, other: Sums) -> Sums:
+        return Sums(
+            self.n - other.n,
+            self.high - other.high,
+            self.low - other.low,
+            self.total - other.total,
+            self.total_sq - other.total_sq,
+        )
+
+
+def span_sums(
+    workspace_id: int, kinds: tuple[str, ...], spans: list[tuple[datetime, datetime]]
+) -> list[dict[str, Sums]]:
+    """Each kind's sums in each [start, end) span, in one statement: a range scan of the
+    (workspace, kind, submitted_at) index per span and kind, with no per-row bucketing."""
+    if not spans or not kinds:
+        return [{} for _ in spans]
+    parts = []
+    for i, (start, end) in enumerate(spans):
+        for kind in kinds:
+            scope = Scope(workspace_id, kind, start, end)
+            parts.append(
+                select(
+                    literal(i).label("span"), literal(kind).label("kind"), *aggregates(kind)
+                ).where(*scope_conditions(scope))
+            )
+    out: list[dict[str, Sums]] = [{} for _ in spans]
+    for row in db.session.execute(union_all(*parts)):
+        out[row.span][row.kind] = Sums.of(row)
+    return out
+
+
+def week_spans(
+    tz_name: str, start: datetime, end: datetime
+) -> list[tuple[str, datetime, datetime]]:
+    """[start, end) cut at each local Monday: (that week's Monday, span start, span end) in
+    naive UTC, so a weekly series is a sum per span, exact across DST changes."""
+    tz = zone(tz_name)
+    first = start.replace(tzinfo=UTC).astimezone(tz).date()
+    monday = first - timedelta(days=first.weekday())
+    out = []
+    cursor = start
+    while cursor < end:
+        following = monday + timedelta(weeks=1)
+        local = datetime(following.year, following.month, following.day, tzinfo=tz)
+        edge = min(end, local.astimezone(UTC).replace(tzinfo=None))
+        out.append((monday.isoformat(), cursor, edge))
+        cursor, monday = edge, following
+    return out
 
 
 def wilson(successes: int, n: int) -> tuple[float, float]:

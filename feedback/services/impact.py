@@ -15,7 +15,6 @@ All sums come from one grouped SQL query; the figures use the formulas of `feedb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -27,25 +26,7 @@ from feedback.periods import Period
 
 CES_NEUTRAL = 4
 
-
-@dataclass(frozen=True)
-class Sums:
-    """What `metrics.figure` reads from an aggregate row."""
-
-    n: int = 0
-    high: int = 0
-    low: int = 0
-    total: float = 0.0
-    total_sq: float = 0.0
-
-    def minus(self, other: Sums) -> Sums:
-        return Sums(
-            self.n - other.n,
-            self.high - other.high,
-            self.low - other.low,
-            self.total - other.total,
-            self.total_sq - other.total_sq,
-        )
+Sums = metrics.Sums
 
 
 def _value(kind: str, sums: Sums, low_n: int) -> dict[str, Any]:
@@ -71,16 +52,15 @@ def gain(kind: str, overall: Sums, moved_n: int, moved_total: float, moved_sq: f
 
 def theme_impact(workspace: Workspace, kind: str, period: Period) -> list[dict[str, Any]]:
     """Each theme's score with and without it, and its gain, biggest gain first."""
+    return impact_report(workspace, kind, period)["themes"]
+
+
+def impact_report(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
+    """The period's figure for `kind` (the baseline) and each theme's impact on it."""
     scope = metrics.Scope(workspace.id, kind, period.start, period.end)
     conds = metrics.scope_conditions(scope)
     row = db.session.execute(select(*metrics.aggregates(kind)).where(*conds)).one()
-    overall = Sums(
-        int(row.n or 0),
-        int(row.high or 0),
-        int(row.low or 0),
-        float(row.total or 0),
-        float(row.total_sq or 0),
-    )
+    overall = Sums.of(row)
     moved = and_(ResponseTheme.sentiment == "negative", Response.band == metrics.LOW_BAND[kind])
     rows = db.session.execute(
         select(
@@ -107,13 +87,7 @@ def theme_impact(workspace: Workspace, kind: str, period: Period) -> list[dict[s
     out = []
     for theme_id, slug, name in themes:
         r = by_theme.get(theme_id)
-        with_ = Sums(
-            int(r.n or 0) if r else 0,
-            int(r.high or 0) if r else 0,
-            int(r.low or 0) if r else 0,
-            float(r.total or 0) if r else 0.0,
-            float(r.total_sq or 0) if r else 0.0,
-        )
+        with_ = Sums.of(r) if r else Sums()
         moved_n = int(r.moved_n or 0) if r else 0
         moved_total = float(r.moved_total or 0) if r else 0.0
         moved_sq = float(r.moved_sq or 0) if r else 0.0
@@ -128,10 +102,4 @@ def theme_impact(workspace: Workspace, kind: str, period: Period) -> list[dict[s
             }
         )
     out.sort(key=lambda e: (-e["gain"], -e["with"]["n"]))
-    return out
-
-
-def overall_score(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
-    """The period's figure for `kind`, as the impact table's baseline."""
-    scope = metrics.Scope(workspace.id, kind, period.start, period.end)
-    return metrics.public(metrics.summary(scope, workspace.low_n))
+    return {"score": metrics.public(metrics.figure(kind, overall, workspace.low_n)), "themes": out}

@@ -54,21 +54,15 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
     """Every survey KPI for the period, against the period before, with a weekly trend."""
     period = period or resolve("last_90_days", workspace.timezone)
     before = previous(period, workspace.timezone)
-    trend_period = resolve("last_90_days", workspace.timezone)
     goals = kpis_service.targets(workspace)
     kpis = []
-    for kind in metrics.KINDS:
-        scope = metrics.Scope(workspace.id, kind, period.start, period.end)
-        current = metrics.summary(scope, workspace.low_n)
+    for kind, (current, earlier, trend) in _survey_figures(workspace, period, before).items():
         comparison: dict[str, Any] = {"change": None, "significant": False}
-        if before is not None:
-            earlier = metrics.summary(scope.between(before.start, before.end), workspace.low_n)
+        if earlier is not None:
             comparison = {
                 "previous": metrics.public(earlier),
                 **metrics.compare(kind, current, earlier),
             }
-        trend_scope = metrics.Scope(workspace.id, kind, trend_period.start, trend_period.end)
-        trend = metrics.series(trend_scope, "week", workspace.timezone, workspace.low_n)
         fig = metrics.public(current)
         kpi = Kpi(kind, TITLES[kind], UNITS[kind], fig, comparison, trend, goals.get(kind))
         kpi.status = kpis_service.status(fig["value"], kpi.target, fig.get("interval"))
@@ -84,6 +78,42 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
         "perspectives": perspectives,
         "loop": loop,
     }
+
+
+def _survey_figures(
+    workspace: Workspace, period: Period, before: Period | None
+) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]]:
+    """Per kind: the period's figure, the period before's, and the weekly trend of the last
+    three months, all from one statement. The weeks are additive, so when the period is the
+    trend's window its figure is their sum instead of a second scan."""
+    trend_period = resolve("last_90_days", workspace.timezone)
+    weeks = metrics.week_spans(workspace.timezone, trend_period.start, trend_period.end)
+    spans: list[tuple[Any, Any]] = [(start, end) for _, start, end in weeks]
+    same = (period.start, period.end) == (trend_period.start, trend_period.end)
+    if not same:
+        spans.append((period.start, period.end))
+    if before is not None:
+        spans.append((before.start, before.end))
+    sums = metrics.span_sums(workspace.id, metrics.KINDS, spans)
+    low_n, out = workspace.low_n, {}
+    for kind in metrics.KINDS:
+        weekly = [span.get(kind, metrics.Sums()) for span in sums[: len(weeks)]]
+        if same:
+            current = sum(weekly, metrics.Sums())
+        else:
+            current = sums[len(weeks)].get(kind, metrics.Sums())
+        earlier = sums[-1].get(kind, metrics.Sums()) if before is not None else None
+        trend = [
+            {"bucket": label, **metrics.public(metrics.figure(kind, week, low_n))}
+            for (label, _, _), week in zip(weeks, weekly, strict=True)
+            if week.n
+        ]
+        out[kind] = (
+            metrics.figure(kind, current, low_n),
+            metrics.figure(kind, earlier, low_n) if earlier is not None else None,
+            trend,
+        )
+    return out
 
 
 def _loop(workspace: Workspace, period: Period, goals: dict[str, Any]) -> dict[str, Any]:

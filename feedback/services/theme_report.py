@@ -13,7 +13,7 @@ from feedback.extensions import db
 from feedback.models import NlpModel, Response, ResponseTheme, Theme, Workspace, utcnow
 from feedback.periods import Period, previous, zone
 from feedback.services import queries, themes, training
-from feedback.services.impact import overall_score, theme_impact
+from feedback.services.impact import impact_report
 
 TREND_WEEKS = 12
 
@@ -65,7 +65,8 @@ def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any
     conditions = queries.conditions(workspace, queries.ResponseQuery(period=period))
     summary = themes.theme_summary(workspace, conditions)
     trend = weekly_mentions(workspace)
-    impact = {row["theme"]: row for row in theme_impact(workspace, kind, period)}
+    impact_figures = impact_report(workspace, kind, period)
+    impact = {row["theme"]: row for row in impact_figures["themes"]}
     rows = []
     for entry in summary["themes"]:
         rows.append(
@@ -78,7 +79,7 @@ def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any
     return {
         "comments": summary["comments"],
         "themes": rows,
-        "score": overall_score(workspace, kind, period),
+        "score": impact_figures["score"],
     }
 
 

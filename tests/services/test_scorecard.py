@@ -104,3 +104,34 @@ def test_no_cases_no_loop_section(client: FlaskClient) -> None:
         for p in card["perspectives"].values()
         for m in p
     )
+
+
+def test_the_scorecard_figures_match_the_metrics_api(client: FlaskClient) -> None:
+    """Figures, comparison and weekly trend come from one statement; they must be the very
+    numbers the metrics module gives for the same scopes, across a DST change."""
+    import random
+
+    from feedback import metrics
+    from feedback.periods import previous, resolve
+
+    t = make_tenant(client, timezone="America/New_York")
+    rng = random.Random(7)
+    now = utcnow()
+    for kind in ("nps", "csat", "ces"):
+        survey = make_survey(t.workspace, kind)
+        low, high = survey.scale["min"], survey.scale["max"]
+        for _ in range(150):
+            when = now - timedelta(hours=rng.randint(1, 179 * 24))
+            add_response(survey, rng.randint(low, high), when=when)
+    db.session.commit()
+    card = scorecard(t.workspace)
+    period = resolve("last_90_days", "America/New_York")
+    before = previous(period, "America/New_York")
+    low_n = t.workspace.low_n
+    for kpi in card["kpis"]:
+        scope = metrics.Scope(t.workspace.id, kpi.kind, period.start, period.end)
+        assert kpi.figure == metrics.public(metrics.summary(scope, low_n))
+        earlier = metrics.summary(scope.between(before.start, before.end), low_n)
+        assert kpi.comparison["previous"] == metrics.public(earlier)
+        assert kpi.trend == metrics.series(scope, "week", "America/New_York", low_n)
+    assert [k.figure["n"] for k in card["kpis"]] != [0, 0, 0, 0]
