@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from flask import current_app, render_template
@@ -38,6 +40,18 @@ def _header_text(value: str) -> str:
     return " ".join(value.split())
 
 
+def invite_message_id(invite: EmailInvite, reminder: bool, domain: str) -> str:
+    """The same Message-ID each time one invite's mail (or its reminder) is sent.
+
+    A worker killed after the mail server took a message, before the database recorded it,
+    sends it again; with the same id, mail stores that drop repeated ids show it once.
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    part = f"{invite.id}.{'reminder' if reminder else 'invite'}"
+    mark = hmac.new(secret, part.encode(), hashlib.sha256).hexdigest()[:16]
+    return f"<{part}.{mark}@{domain or 'localhost'}>"
+
+
 def compose_invite(
     invite: EmailInvite, survey: Survey, workspace: Workspace, reminder: bool = False
 ) -> EmailMessage:
@@ -61,7 +75,7 @@ def compose_invite(
     sender_name, sender_address = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
     message["From"] = formataddr((_header_text(sender_name or product), sender_address))
     message["To"] = formataddr((_header_text(invite.name or ""), invite.email))
-    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
+    message["Message-ID"] = invite_message_id(invite, reminder, sender_address.rpartition("@")[2])
     # RFC 2369 and RFC 8058: mail clients offer their own unsubscribe button, which POSTs.
     message["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -310,3 +310,29 @@ def test_two_workers_send_each_invite_once(app: Flask, client: FlaskClient, smtp
     assert sum(counts) == 40 and all(c > 0 for c in counts), counts
     recipients = [str(m["To"]) for m in smtp.inbox.messages]
     assert len(recipients) == 40 and len(set(recipients)) == 40
+
+
+def test_a_mail_sent_again_after_a_crash_keeps_its_message_id(
+    client: FlaskClient, smtp: Any
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    ann = invite(t.workspace, survey, "ann@example.com")
+    invite(t.workspace, survey, "bob@example.com")
+    assert send_due_invites() == 2
+    # The worker died after the server took Ann's mail, before the database recorded it: her
+    # invite is still claimed, long ago, and she was never marked as surveyed.
+    db.session.execute(
+        update(EmailInvite)
+        .where(EmailInvite.id == ann.id)
+        .values(status="sending", claimed_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.execute(
+        update(Respondent).where(Respondent.email == "ann@example.com").values(last_shown_at=None)
+    )
+    db.session.commit()
+    assert send_due_invites() == 1
+    first, again = smtp.inbox.to("ann@example.com")
+    [bobs] = smtp.inbox.to("bob@example.com")
+    assert first["Message-ID"] == again["Message-ID"]  # a mail store shows it once
+    assert first["Message-ID"] != bobs["Message-ID"]
