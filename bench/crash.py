@@ -1,0 +1,451 @@
+"""Durability under crashes: SIGKILL the server and the worker mid-load, count what survived.
+
+1. Responses: threads PUT responses at the API through gunicorn while the whole server
+   (master and workers) is killed with SIGKILL several times and restarted. A response the
+   API acknowledged must be stored; one whose call failed is retried with the same id after
+   the restart, as the widget's queue does. Target: lost 0, duplicated 0, and every stored
+   score the one sent.
+2. Analysis: a worker (`flask feedback worker`) is killed mid-batch several times. Target:
+   afterwards every comment analysed, none twice (no duplicate theme rows).
+3. Email: the worker is killed while it mails a batch of invites to a loopback SMTP server.
+   Target: every invite sent and marked sent, and one Message-ID per invite. A crash between
+   the server accepting a message and the database recording it sends that one again (SMTP
+   has no way to ask whether a message arrived); it keeps its Message-ID, so a mail store that
+   drops repeated ids shows it once. Such resends are counted and reported as duplicates.
+
+On SQLite and PostgreSQL. Last line: one JSON object. Exit 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bench.ingest import (  # noqa: E402
+    PG_URL,
+    UNLIMITED,
+    VENV_BIN,
+    free_port,
+    prepare,
+    wait_until_up,
+)
+
+SCHEMA = "bench_crash"
+
+
+def reset_pg_schema() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+
+
+def _score(client_id: str) -> int:
+    return sum(client_id.encode()) % 11
+
+
+def start_server(url: str, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "FEEDBACK_DATABASE_URL": url,
+            "FEEDBACK_RUN_JOBS": "false",
+            "FEEDBACK_PUBLIC_RATE_LIMIT": UNLIMITED,  # one load generator is one address
+        },
+        start_new_session=True,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until_up(port, "/healthz")
+    return proc
+
+
+def kill(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+class Load:
+    """Threads sending responses; what was acknowledged and what must be retried."""
+
+    def __init__(self, port: int, key: str, survey: str, threads: int) -> None:
+        self.port, self.key, self.survey = port, key, survey
+        self.acked: set[str] = set()
+        self.unsure: set[str] = set()
+        self.lock = threading.Lock()
+        self.running = True
+        self.workers = [
+            threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(threads)
+        ]
+        self.sent = 0
+
+    def put(self, client_id: str) -> bool:
+        body = json.dumps(
+            {
+                "survey": self.survey,
+                "score": _score(client_id),
+                "answers": {},
+                "respondent": {"id": "crash-" + client_id[-3:]},
+            }
+        )
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            conn.request(
+                "PUT",
+                f"/api/public/{self.key}/responses/{client_id}",
+                body,
+                {"Content-Type": "application/json"},
+            )
+            status = conn.getresponse().status
+            conn.close()
+        except OSError:
+            return False
+        return status in (200, 201)
+
+    def _run(self, n: int) -> None:
+        i = 0
+        while self.running:
+            i += 1
+            client_id = f"crash-{n:02d}-{i:08d}"
+            ok = self.put(client_id)
+            with self.lock:
+                self.sent += 1
+                (self.acked if ok else self.unsure).add(client_id)
+            if not ok:
+                time.sleep(0.05)
+
+    def start(self) -> None:
+        for worker in self.workers:
+            worker.start()
+
+    def stop(self) -> None:
+        self.running = False
+        for worker in self.workers:
+            worker.join(timeout=30)
+
+    def retry_unsure(self) -> int:
+        """Send again, with the same ids, every call whose answer was lost."""
+        for client_id in sorted(self.unsure - self.acked):
+            for _ in range(50):
+                if self.put(client_id):
+                    self.acked.add(client_id)
+                    break
+                time.sleep(0.2)
+        return len(self.unsure - self.acked)
+
+
+def run_python(url: str, code: str, extra_env: dict[str, str] | None = None) -> str:
+    env = {**os.environ, "FEEDBACK_DATABASE_URL": url, **(extra_env or {})}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout
+
+
+STORED = """
+import json
+from sqlalchemy import select
+from feedback import create_app
+from feedback.extensions import db
+from feedback.models import Response
+app = create_app()
+with app.app_context():
+    rows = db.session.execute(select(Response.client_id, Response.score)).all()
+    print(json.dumps([[c, s] for c, s in rows]))
+"""
+
+
+def responses(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    key, survey = prepare(url)
+    port = free_port()
+    server = start_server(url, port)
+    load = Load(port, key, survey, args.threads)
+    load.start()
+    kills = 0
+    try:
+        for _ in range(args.kills):
+            time.sleep(args.round_seconds * random.uniform(0.6, 1.4))
+            kill(server)
+            kills += 1
+            time.sleep(0.5)
+            server = start_server(url, port)
+        time.sleep(args.round_seconds)
+        load.stop()
+        unanswered = load.retry_unsure()
+    finally:
+        load.running = False
+        kill(server)
+    stored = json.loads(run_python(url, STORED))
+    ids = [c for c, _ in stored]
+    wrong_score = sum(1 for c, s in stored if c.startswith("crash-") and s != _score(c))
+    return {
+        "kills": kills,
+        "sent": load.sent,
+        "acknowledged": len(load.acked),
+        "retried": len(load.unsure),
+        "never_answered": unanswered,
+        "stored": len(set(ids)),
+        "lost": len(load.acked - set(ids)),
+        "duplicates": len(ids) - len(set(ids)),
+        "wrong_score": wrong_score,
+    }
+
+
+SEED_COMMENTS = """
+import random, uuid
+from feedback import create_app
+from feedback.extensions import db
+from feedback.models import Response, Survey, Workspace
+from sqlalchemy import insert, select
+app = create_app()
+with app.app_context():
+    survey = db.session.scalar(select(Survey))
+    words = ["slow", "crashes", "pricing", "support was great", "export fails", "love reports",
+             "billing charged twice", "setup took ages", "mobile app", "integration with Slack"]
+    rng = random.Random(3)
+    rows = []
+    for n in range({count}):
+        text = " and ".join(rng.sample(words, 3)) + f". Case {{n}}."
+        rows.append(dict(workspace_id=survey.workspace_id, survey_id=survey.id,
+            client_id=f"nlp-{{n:06d}}", channel="api", kind="nps", question="q", score=5,
+            band="detractor", answers={{}}, comment=text, context={{}}, nlp_status="pending"))
+    db.session.execute(insert(Response), rows)
+    db.session.commit()
+"""
+
+ANALYSED = """
+import json
+from sqlalchemy import func, select
+from feedback import create_app
+from feedback.extensions import db
+from feedback.models import Response, ResponseTheme
+app = create_app()
+with app.app_context():
+    status = dict(db.session.execute(select(Response.nlp_status, func.count())
+        .where(Response.client_id.like("nlp-%")).group_by(Response.nlp_status)).all())
+    pairs = db.session.execute(select(ResponseTheme.response_id, ResponseTheme.theme_id,
+        func.count()).group_by(ResponseTheme.response_id, ResponseTheme.theme_id)
+        .having(func.count() > 1)).all()
+    print(json.dumps({"status": status, "duplicate_theme_rows": len(pairs)}))
+"""
+
+
+def start_worker(url: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(VENV_BIN / "flask"), "feedback", "worker"],
+        cwd=ROOT,
+        env={**os.environ, "FLASK_APP": "wsgi", "FEEDBACK_DATABASE_URL": url, **env},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill_mid_work(worker: subprocess.Popen, progress: Any, total: int) -> int:
+    """SIGKILL the worker once it has started on the work and before it has finished it."""
+    start = progress()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        now = progress()
+        if now > start or now >= total:
+            break
+        time.sleep(0.2)
+    # A moment further into the batch, at a random point.
+    time.sleep(random.uniform(0.1, 1.0))
+    kill(worker)
+    return progress()
+
+
+def wait_for(check: Any, seconds: float) -> Any:
+    deadline = time.time() + seconds
+    while True:
+        value = check()
+        if value is not None or time.time() > deadline:
+            return value
+        time.sleep(1)
+
+
+def analysis(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    run_python(url, SEED_COMMENTS.format(count=args.comments))
+    env = {"FEEDBACK_ANALYSIS_CLAIM_SECONDS": "3"}
+    kills, at_kill = 0, []
+
+    # Counted straight from the database: starting a Python process per look would see the
+    # work only once it was over, and the kill would land after the batch, not in it.
+    engine = create_engine(url)
+    done_count = text(
+        "SELECT count(*) FROM response WHERE nlp_status = 'done' AND client_id LIKE 'nlp-%'"
+    )
+
+    def done() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(done_count).scalar_one())
+
+    for _ in range(args.kills):
+        worker = start_worker(url, env)
+        at_kill.append(kill_mid_work(worker, done, args.comments))
+        kills += 1
+    worker = start_worker(url, env)
+
+    def finished() -> dict[str, Any] | None:
+        figures = json.loads(run_python(url, ANALYSED))
+        left = {k: v for k, v in figures["status"].items() if k in ("pending", "running")}
+        return figures if not left else None
+
+    try:
+        figures = wait_for(finished, args.wait)
+    finally:
+        kill(worker)
+    engine.dispose()
+    figures = figures or json.loads(run_python(url, ANALYSED))
+    status = figures["status"]
+    return {
+        "kills": kills,
+        "done_at_each_kill": at_kill,
+        "comments": args.comments,
+        "analysed": status.get("done", 0),
+        "failed": status.get("failed", 0),
+        "left": status.get("pending", 0) + status.get("running", 0),
+        "duplicate_theme_rows": figures["duplicate_theme_rows"],
+    }
+
+
+SEED_INVITES = """
+from feedback import create_app
+from feedback.extensions import db
+from feedback.models import Survey, Workspace
+from feedback.services import invites, surveys
+from feedback.services.invites import InviteInput
+from sqlalchemy import select
+app = create_app()
+with app.app_context():
+    workspace = db.session.scalar(select(Workspace))
+    survey = surveys.create_survey(workspace, {{"kind": "csat", "channels": ["email"]}})
+    db.session.commit()
+    people = [InviteInput(email=f"person{{n}}@crash.example", external_id=None, name=None,
+              context={{}}, scheduled_at=None) for n in range({count})]
+    invites.create_invites(workspace, survey.public_id, people)
+"""
+
+SENT = """
+import json
+from sqlalchemy import func, select
+from feedback import create_app
+from feedback.extensions import db
+from feedback.models import EmailInvite
+app = create_app()
+with app.app_context():
+    print(json.dumps(dict(db.session.execute(select(EmailInvite.status, func.count())
+        .group_by(EmailInvite.status)).all())))
+"""
+
+
+def email(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    from tests.mail import SmtpServer
+
+    server = SmtpServer()
+    run_python(url, SEED_INVITES.format(count=args.invites))
+    smtp = server.config()
+    env = {
+        "FEEDBACK_SMTP_HOST": smtp["FEEDBACK_SMTP_HOST"],
+        "FEEDBACK_SMTP_PORT": str(smtp["FEEDBACK_SMTP_PORT"]),
+        "FEEDBACK_SMTP_STARTTLS": "false",
+        "FEEDBACK_EMAIL_CLAIM_SECONDS": "3",
+    }
+    kills, at_kill = 0, []
+    try:
+        for _ in range(args.kills):
+            worker = start_worker(url, env)
+            at_kill.append(kill_mid_work(worker, lambda: len(server.inbox.messages), args.invites))
+            kills += 1
+        worker = start_worker(url, env)
+
+        def finished() -> dict[str, int] | None:
+            status = json.loads(run_python(url, SENT))
+            return status if set(status) <= {"sent", "failed", "suppressed"} else None
+
+        try:
+            status = wait_for(finished, args.wait) or json.loads(run_python(url, SENT))
+        finally:
+            kill(worker)
+        received = [m["To"] for m in server.inbox.messages]
+        message_ids = {m["Message-ID"] for m in server.inbox.messages}
+    finally:
+        server.stop()
+    return {
+        "kills": kills,
+        "sent_at_each_kill": at_kill,
+        "invites": args.invites,
+        "marked_sent": status.get("sent", 0),
+        "received_distinct": len(set(received)),
+        "received": len(received),
+        "duplicates": len(received) - len(set(received)),
+        # A mail sent again after a crash carries its first Message-ID: shown once.
+        "distinct_message_ids": len(message_ids),
+        "missing": args.invites - len(set(received)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--round-seconds", type=float, default=3.0)
+    parser.add_argument("--comments", type=int, default=4000)
+    parser.add_argument("--invites", type=int, default=300)
+    parser.add_argument("--wait", type=float, default=240.0)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = {"sqlite": f"sqlite:///{tmp}/crash.sqlite3"}
+        if not args.skip_postgres:
+            reset_pg_schema()
+            targets["postgres"] = f"{PG_URL}?options=-csearch_path%3D{SCHEMA}"
+        for name, url in targets.items():
+            results[name] = {
+                "responses": responses(url, args),
+                "analysis": analysis(url, args),
+                "email": email(url, args),
+            }
+            print(f"{name}: {json.dumps(results[name])}", file=sys.stderr)
+    ok = all(
+        r["responses"]["lost"] == 0
+        and r["responses"]["duplicates"] == 0
+        and r["responses"]["wrong_score"] == 0
+        and r["responses"]["never_answered"] == 0
+        and r["analysis"]["left"] == 0
+        and r["analysis"]["failed"] == 0
+        and r["analysis"]["duplicate_theme_rows"] == 0
+        and r["email"]["missing"] == 0
+        and r["email"]["marked_sent"] == r["email"]["invites"]
+        and r["email"]["distinct_message_ids"] == r["email"]["invites"]
+        for r in results.values()
+    )
+    results["ok"] = ok
+    print(json.dumps(results))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
