@@ -110,8 +110,8 @@ def wrk(
     return stats
 
 
-def prepare(url: str) -> tuple[str, str]:
-    """Migrate an empty database and create a workspace with an NPS survey."""
+def migrate(url: str) -> dict[str, str]:
+    """Bring an empty database to the latest revision; the environment that points at it."""
     env = {**os.environ, "FEEDBACK_DATABASE_URL": url, "FLASK_APP": "wsgi"}
     subprocess.run(
         [str(VENV_BIN / "flask"), "db", "upgrade"],
@@ -120,6 +120,12 @@ def prepare(url: str) -> tuple[str, str]:
         check=True,
         capture_output=True,
     )
+    return env
+
+
+def prepare(url: str) -> tuple[str, str]:
+    """Migrate an empty database and create a workspace with an NPS survey."""
+    env = migrate(url)
     code = (
         "from feedback import create_app\n"
         "from feedback.extensions import db\n"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import PG_URL, UNLIMITED, VENV_BIN, gunicorn, stop, wrk  # noqa: E402
+from bench.ingest import PG_URL, UNLIMITED, gunicorn, migrate, stop, wrk  # noqa: E402
 
 SCHEMA = "bench_scale"
 URL = f"{PG_URL}?options=-csearch_path%3D{SCHEMA}"
@@ -96,14 +95,7 @@ def psql(sql: str) -> None:
 def prepare() -> dict[str, Any]:
     """An empty schema migrated to head, a workspace with four surveys, a login and a key."""
     psql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
-    env = {**os.environ, "FEEDBACK_DATABASE_URL": URL, "FLASK_APP": "wsgi"}
-    subprocess.run(
-        [str(VENV_BIN / "flask"), "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    env = migrate(URL)
     code = (
         "import json\n"
         "from feedback import create_app\n"
