@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, make_response, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -91,12 +92,33 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.is_json
 
 
+def _dashboard_page(exc: HTTPException) -> Response:
+    """The dashboard's own page for an HTTP error, with a way back."""
+    status = exc.code or 500
+    message = exc.description or exc.name
+    if isinstance(exc, CSRFError):
+        message = (
+            "This form has expired or did not come from this dashboard, so nothing was changed. "
+            "Go back, reload the page and try again."
+        )
+    page = render_template(
+        "dashboard/error.html", title=exc.name, message=message, back=url_for("dashboard.home")
+    )
+    response = make_response(page, status)
+    for key, value in exc.get_headers():  # Retry-After and the like
+        if key.lower() not in {"content-type", "content-length"}:
+            response.headers[key] = value
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON errors on the API, plain pages elsewhere."""
     app.register_error_handler(FeedbackError, _json_error)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        if request.path.startswith("/app/") and not request.is_json:
+            return _dashboard_page(exc)
         if not _wants_json():
             return exc
         status = exc.code or 500
