@@ -2,7 +2,9 @@
 
 For SQLite and PostgreSQL: a throughput run (responses/s, p50/p99) and an exactness run whose
 last seconds send no upserts, so every acknowledged response can be counted in the database.
-Target: ratio to the bare endpoint >= 0.6, no errors, stored = acknowledged.
+Target: ratio to the bare endpoint >= 0.6, no errors, stored = acknowledged. Beside it, a
+floor endpoint (bench/floor_app.py: one raw INSERT and COMMIT, nothing else) shows the ratio no
+durable write path can beat on this server, and the product's share of it.
 Last line: one JSON object. Exit 1 when a target is missed.
 """
 
@@ -51,13 +53,18 @@ def wait_until_up(port: int, path: str = "/") -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def gunicorn(app: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
+def gunicorn(
+    app: str, env: dict[str, str], workers: int, threads: int = 1
+) -> tuple[subprocess.Popen, int]:
+    """Serve `app`; every server of one run gets the same workers and threads."""
     port = free_port()
     proc = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
             "-w",
             str(workers),
+            "--threads",
+            str(threads),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -171,11 +178,27 @@ def reset_pg_schema() -> None:
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
 
 
+def floor_run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The same load on one raw INSERT and COMMIT per call (bench/floor_app.py)."""
+    env = {"FLOOR_DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-c", "from bench.floor_app import create_table; create_table()"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    proc, port = gunicorn("bench.floor_app:app", env, args.workers, args.threads)
+    try:
+        return wrk(port, "/api/public/pk", "s", args.seconds, 0, args.connections)
+    finally:
+        stop(proc)
+
+
 def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     key, survey = prepare(url)
     # One load generator is one address: lift the per-visitor limit (it is still checked).
     env = {"FEEDBACK_DATABASE_URL": url, "FEEDBACK_PUBLIC_RATE_LIMIT": UNLIMITED}
-    proc, port = gunicorn("wsgi:app", env, args.workers)
+    proc, port = gunicorn("wsgi:app", env, args.workers, args.threads)
     try:
         path = f"/api/public/{key}"
         speed = wrk(port, path, survey, args.seconds, 0, args.connections)
@@ -186,7 +209,9 @@ def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, A
         after, distinct = stored(url)
     finally:
         stop(proc)
+    floor = floor_run(url, args)
     return {
+        "floor_per_s": floor["per_s"],
         "responses_per_s": speed["per_s"],
         "p50_ms": speed["p50_ms"],
         "p99_ms": speed["p99_ms"],
@@ -206,6 +231,8 @@ def main() -> int:
     parser.add_argument("--exact-seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    # Threads let a worker take the next request while a commit waits on the disk.
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -213,7 +240,7 @@ def main() -> int:
         return 2
 
     def bare_run() -> dict[str, Any]:
-        proc, port = gunicorn("bench.bare_app:app", {}, args.workers)
+        proc, port = gunicorn("bench.bare_app:app", {}, args.workers, args.threads)
         try:
             return wrk(port, "/api/public/pk", "s", args.seconds, 0, args.connections)
         finally:
@@ -234,6 +261,9 @@ def main() -> int:
             reference = (bare[-2]["per_s"] + bare[-1]["per_s"]) / 2
             result["bare_per_s"] = round(reference, 1)
             result["ratio"] = round(result["responses_per_s"] / reference, 3)
+            # The ceiling any durable ingest reaches here, and how much of it the product gets.
+            result["floor_ratio"] = round(result["floor_per_s"] / reference, 3)
+            result["share_of_floor"] = round(result["responses_per_s"] / result["floor_per_s"], 3)
             results[name] = result
             print(f"{name}: {json.dumps(result)}", file=sys.stderr)
     results["bare_p50_ms"] = bare[0]["p50_ms"]
@@ -246,6 +276,7 @@ def main() -> int:
         if isinstance(r, dict)
     )
     results["target_ratio"] = TARGET_RATIO
+    results["workers"], results["threads"] = args.workers, args.threads
     results["ok"] = ok
     print(json.dumps(results))
     return 0 if ok else 1
