@@ -53,9 +53,36 @@ class Response(WorkspaceOwned, db.Model):
     __table_args__ = (
         UniqueConstraint("workspace_id", "client_id"),
         Index("ix_response_ws_submitted", "workspace_id", "submitted_at"),
-        Index("ix_response_ws_kind_submitted", "workspace_id", "kind", "submitted_at"),
+        # Every survey figure reads a kind's responses in a period: with band, score, agent
+        # and team in the index, the sums come from the index alone, never the table.
+        Index(
+            "ix_response_kind_figures",
+            "workspace_id",
+            "kind",
+            "submitted_at",
+            "band",
+            "score",
+            "agent",
+            "team",
+        ),
         Index("ix_response_ws_survey_submitted", "workspace_id", "survey_id", "submitted_at"),
         Index("ix_response_ws_agent", "workspace_id", "agent"),
+        # The themes page counts and reads comments only: a small share of the responses.
+        Index(
+            "ix_response_commented",
+            "workspace_id",
+            "submitted_at",
+            "nlp_status",
+            sqlite_where=text("comment IS NOT NULL"),
+            postgresql_where=text("comment IS NOT NULL"),
+        ),
+        Index(
+            "ix_response_commented_status",
+            "workspace_id",
+            "nlp_status",
+            sqlite_where=text("comment IS NOT NULL"),
+            postgresql_where=text("comment IS NOT NULL"),
+        ),
         # Only the analysis queue reads by status, and only for pending rows.
         Index(
             "ix_response_nlp_pending",

@@ -50,6 +50,8 @@ class ResponseTheme(WorkspaceOwned, db.Model):
     __table_args__ = (
         UniqueConstraint("response_id", "theme_id"),
         Index("ix_response_theme_ws_theme", "workspace_id", "theme_id"),
+        # Theme figures join a period's responses to their tags: read from the index alone.
+        Index("ix_response_theme_figures", "response_id", "removed", "theme_id", "sentiment"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
