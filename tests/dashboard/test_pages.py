@@ -253,16 +253,18 @@ def test_agents_page_draws_each_agents_weekly_csat(client: FlaskClient) -> None:
     sign_in(client, "lead@acme.example")
     page = client.get("/app/agents").get_data(as_text=True)
 
-    def points(agent: str) -> list[tuple[float, float]]:
+    def points(agent: str) -> tuple[float, list[tuple[float, float]]]:
         row = page[page.index(f"<td>{agent}</td>") :].split("</tr>")[0]
-        path = re.search(r'<svg class="spark"[^>]*><path d="([^"]+)"', row).group(1)
-        return [tuple(map(float, p.split(","))) for p in re.findall(r"[ML]([\d.]+,[\d.]+)", path)]
+        svg = re.search(r'<svg class="spark" width="(\d+)"[^>]*><path d="([^"]+)"', row)
+        found = re.findall(r"[ML]([\d.]+),([\d.]+)", svg.group(2))
+        return float(svg.group(1)), [(float(x), float(y)) for x, y in found]
 
-    eve = points("Eve")
-    # Three weeks with answers, a gap between them; 100%, 50%, 0% drawn top to bottom.
+    width, eve = points("Eve")
+    # Three weeks with answers, gaps between them; 100%, 50%, 0% drawn top to bottom, the
+    # last at this week's end of the line.
     assert [y for _, y in eve] == [2.0, 15.0, 28.0]
-    assert [x for x, _ in eve] == sorted(x for x, _ in eve) and eve[-1][0] == 120.0
-    assert points("Finn") == [(x, 28.0) for x, _ in eve]  # a flat line: no spread to scale
+    assert [x for x, _ in eve] == sorted(x for x, _ in eve) and eve[-1][0] == width
+    assert points("Finn")[1] == [(x, 28.0) for x, _ in eve]  # flat: no spread to scale
 
 
 def test_verbatims_export_follows_the_filter(client: FlaskClient) -> None:
