@@ -45,6 +45,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
         "FEEDBACK_SQLITE_BUSY_MS": _int("SQLITE_BUSY_MS", 10000),
         "FEEDBACK_LOOKUP_TTL": _int("LOOKUP_TTL", 5),
+        "FEEDBACK_FIGURES_TTL": _int("FIGURES_TTL", 60),
         "FEEDBACK_MIN_LABELS": _int("MIN_LABELS", 150),
         "FEEDBACK_MODEL_DIR": _env("MODEL_DIR", str(Path(instance_path) / "models")),
         "FEEDBACK_EMBEDDINGS_PATH": _env("EMBEDDINGS_PATH", ""),

@@ -1,6 +1,10 @@
 """Short-lived caches for what every public request reads: a workspace by its public key and
 a live survey. A change reaches every process within FEEDBACK_LOOKUP_TTL seconds (default 5)
 and this process at once: the services that change them call `forget`.
+
+Dashboard figures that take seconds over a large workspace and move slowly (the closing-the-loop
+medians, the themes page, emerging phrases) are `kept` for FEEDBACK_FIGURES_TTL seconds
+(default 60) the same way.
 """
 
 from __future__ import annotations
@@ -21,17 +25,29 @@ _lock = threading.Lock()
 _PENDING = "feedback.lookups.forget"
 
 
-def _cache() -> TTLCache:
+def _cache(name: str = "feedback.lookups", setting: str = "FEEDBACK_LOOKUP_TTL") -> TTLCache:
     ext = current_app.extensions
-    if "feedback.lookups" not in ext:
-        ttl = float(current_app.config["FEEDBACK_LOOKUP_TTL"])
-        ext["feedback.lookups"] = TTLCache(maxsize=4096, ttl=ttl) if ttl > 0 else None
-    return ext["feedback.lookups"]
+    if name not in ext:
+        ttl = float(current_app.config[setting])
+        ext[name] = TTLCache(maxsize=4096, ttl=ttl) if ttl > 0 else None
+    return ext[name]
+
+
+def _figures() -> TTLCache:
+    return _cache("feedback.figures", "FEEDBACK_FIGURES_TTL")
 
 
 def cached(key: Hashable, load: Callable[[], T]) -> T:
     """The value under `key`, loaded once per TTL; a missing value (None) is not kept."""
-    cache = _cache()
+    return _through(_cache(), key, load)
+
+
+def kept(key: Hashable, load: Callable[[], T]) -> T:
+    """A slow dashboard figure under `key`, computed once per FEEDBACK_FIGURES_TTL."""
+    return _through(_figures(), key, load)
+
+
+def _through(cache: TTLCache | None, key: Hashable, load: Callable[[], T]) -> T:
     if cache is None:
         return load()
     with _lock:
@@ -56,11 +72,11 @@ def forget(*prefix: Any) -> None:
     Dropping only now would let a request that reads between the change and its commit put
     the old value back for a whole TTL.
     """
-    cache = _cache()
-    if cache is None:
-        return
-    _drop(cache, prefix)
-    db.session.info.setdefault(_PENDING, []).append((cache, prefix))
+    for cache in (_cache(), _figures()):
+        if cache is None:
+            continue
+        _drop(cache, prefix)
+        db.session.info.setdefault(_PENDING, []).append((cache, prefix))
 
 
 @event.listens_for(Session, "after_commit")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from feedback import metrics
+from feedback.lookups import kept
 from feedback.models import Workspace
 from feedback.models.kpi import PERSPECTIVES
 from feedback.periods import Period, previous, resolve
@@ -68,7 +69,9 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
         kpi.status = kpis_service.status(fig["value"], kpi.target, fig.get("interval"))
         kpis.append(kpi)
     perspectives = _other_kpis(workspace, period, goals)
-    loop = _loop(workspace, period, goals)
+    # Medians over every case of the period take seconds on a large workspace; they move slowly.
+    key = ("figures", workspace.id, "loop", period.start, period.end)
+    loop = kept(key, lambda: _loop(workspace, period, goals))
     for entry in loop["kpis"]:
         perspectives[entry["perspective"]].append(entry)
     return {

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from feedback import metrics
 from feedback.extensions import db
+from feedback.lookups import kept
 from feedback.models import NlpModel, Response, ResponseTheme, Theme, Workspace, utcnow
 from feedback.periods import Period, previous, zone
 from feedback.services import queries, themes, training
@@ -61,7 +62,13 @@ def weekly_mentions(workspace: Workspace, now: datetime | None = None) -> dict[s
 
 
 def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
-    """Each theme with its mentions, sentiment split, weekly trend and impact on `kind`."""
+    """Each theme with its mentions, sentiment split, weekly trend and impact on `kind`; kept
+    for a minute, as joining every tag to its response takes seconds on a large workspace."""
+    key = ("figures", workspace.id, "themes", kind, period.start, period.end)
+    return kept(key, lambda: _theme_page(workspace, kind, period))
+
+
+def _theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
     conditions = queries.conditions(workspace, queries.ResponseQuery(period=period))
     summary = themes.theme_summary(workspace, conditions)
     trend = weekly_mentions(workspace)
@@ -84,7 +91,13 @@ def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any
 
 
 def emerging(workspace: Workspace, period: Period, limit: int = 10) -> list[Any]:
-    """Phrases frequent in comments no theme covers, and growing against the period before."""
+    """Phrases frequent in comments no theme covers, and growing against the period before;
+    kept for a minute (reading and phrasing thousands of comments takes seconds)."""
+    key = ("figures", workspace.id, "emerging", period.start, period.end, limit)
+    return kept(key, lambda: _emerging(workspace, period, limit))
+
+
+def _emerging(workspace: Workspace, period: Period, limit: int) -> list[Any]:
     from nlp import Taxonomy
     from nlp.discover import candidates
 

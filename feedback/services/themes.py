@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db
+from feedback.lookups import forget
 from feedback.models import Response, ResponseTheme, Theme, Workspace, in_workspace, utcnow
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -89,6 +90,7 @@ def _apply(theme: Theme, payload: dict[str, Any]) -> None:
 
 
 def _changed(workspace: Workspace) -> None:
+    forget("figures", workspace.id)
     # Workers compare this number with the one their analyzer was built for.
     db.session.execute(
         update(Workspace)
@@ -194,6 +196,7 @@ def tag_response(
     tag.confidence, tag.tagged_by, tag.created_at = 1.0, who, utcnow()
     tag.model_version = None
     db.session.flush()
+    forget("figures", workspace.id)
     return tag
 
 
@@ -217,6 +220,7 @@ def untag_response(workspace: Workspace, response_id: int, slug: str, who: str) 
     tag.source, tag.removed, tag.tagged_by, tag.created_at = "manual", True, who, utcnow()
     tag.evidence = []
     db.session.flush()
+    forget("figures", workspace.id)
 
 
 def response_analysis(workspace: Workspace, response_id: int) -> dict[str, Any]:
@@ -288,10 +292,16 @@ def theme_summary(workspace: Workspace, conditions: list[Any]) -> dict[str, Any]
 
 def uncovered_comments(workspace: Workspace, conditions: list[Any], limit: int = 5000) -> list[str]:
     """Comments that no theme but "other" covers: where new themes are found."""
+    # Correlated, so each comment probes its own tags instead of every tag being listed.
     tagged = (
-        select(ResponseTheme.response_id)
+        select(ResponseTheme.id)
         .join(Theme, Theme.id == ResponseTheme.theme_id)
-        .where(ResponseTheme.removed.is_(False), Theme.slug != "other")
+        .where(
+            ResponseTheme.response_id == Response.id,
+            ResponseTheme.removed.is_(False),
+            Theme.slug != "other",
+        )
+        .exists()
     )
     return list(
         db.session.scalars(
@@ -299,7 +309,7 @@ def uncovered_comments(workspace: Workspace, conditions: list[Any], limit: int =
             .where(
                 Response.comment.is_not(None),
                 Response.nlp_status == "done",
-                Response.id.not_in(tagged),
+                ~tagged,
                 *conditions,
             )
             .order_by(Response.id.desc())
