@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
@@ -49,6 +50,7 @@ class Settings:
     sentiment_c: float = 2.0
     balanced: bool = True
     naive_bayes: bool = True
+    plain_blend: float = 0.5  # share of a plain LR's scores averaged into NB-LR's
     theme_weight: float = 1.0
     score_dropout: float = 0.4
     dense_weight: float = 1.0
@@ -289,6 +291,13 @@ class _Job:
                 ratio = _log_count_ratio(x, target)
                 clf.fit(x @ sparse.diags(ratio), target)
                 coef[j], intercept[j] = clf.coef_[0] * ratio, clf.intercept_[0]
+                if s.plain_blend:
+                    # The mean of its scores and a plain LR's: more accurate than either alone
+                    # (cross-validated), and still one linear model.
+                    plain = clone(clf).fit(x, target)
+                    b = s.plain_blend
+                    coef[j] = (1 - b) * coef[j] + b * plain.coef_[0]
+                    intercept[j] = (1 - b) * intercept[j] + b * plain.intercept_[0]
             else:
                 clf.fit(x, target)
                 coef[j], intercept[j] = clf.coef_[0], clf.intercept_[0]

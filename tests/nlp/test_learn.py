@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nlp import Analyzer, ModelError, NotEnoughLabels, Taxonomy, Theme, default_taxonomy, load_model
-from nlp.learn import LabeledExample, TrainReport, should_promote, train
+from nlp.learn import LabeledExample, Settings, TrainReport, should_promote, train
 
 SAMPLE = [
     "The export keeps failing and I lost an afternoon of work.",
@@ -136,3 +136,23 @@ def test_theme_added_after_training_comes_from_the_taxonomy(trained):
     security = [m for m in result.themes if m.slug == "security"]
     assert security and security[0].source == "taxonomy"
     assert [s.text for s in security[0].evidence] == ["GDPR"]
+
+
+def test_blended_detector_is_one_linear_model_between_its_two_parts(shipped_examples):
+    examples = shipped_examples[:200]
+    detectors = [
+        train(
+            examples,
+            default_taxonomy(),
+            embeddings_path=None,
+            folds=2,
+            settings=Settings(plain_blend=blend),
+            spacy_model="blank",
+        )[0].detector
+        for blend in (0.0, 1.0, 0.5)
+    ]
+    nb_only, plain_only, blended = detectors
+    np.testing.assert_allclose(blended.coef, (nb_only.coef + plain_only.coef) / 2, atol=1e-5)
+    np.testing.assert_allclose(
+        blended.intercept, (nb_only.intercept + plain_only.intercept) / 2, atol=1e-5
+    )
