@@ -77,6 +77,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Calls to the public API per visitor address and workspace: far above what a widget,
         # a hosted page or an email click sends, low enough to blunt a flood from one address.
         "FEEDBACK_PUBLIC_RATE_LIMIT": _env("PUBLIC_RATE_LIMIT", "600 per minute;60 per second"),
+        # Sign-in attempts per address: enough for a typo or two, too few to guess passwords.
+        "FEEDBACK_LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

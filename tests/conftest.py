@@ -76,7 +76,13 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-BASE_CONFIG = {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True}
+# Tests send far faster than any visitor; the rate-limit tests set their own low limits.
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test",
+    "WTF_CSRF_ENABLED": True,
+    "FEEDBACK_PUBLIC_RATE_LIMIT": "100000 per second",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

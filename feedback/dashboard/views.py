@@ -7,6 +7,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -51,7 +52,7 @@ def _number(value: float | None, digits: int = 0, sign: bool = False) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(lambda: current_app.config["FEEDBACK_LOGIN_RATE_LIMIT"], methods=["POST"])
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():

@@ -161,6 +161,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             "TESTING": True,
             "SECRET_KEY": "t",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/b.sqlite3",
+            # One browser signs in and answers for every test of the session, from one address.
+            "FEEDBACK_LOGIN_RATE_LIMIT": "1000 per minute",
+            "FEEDBACK_PUBLIC_RATE_LIMIT": "100000 per second",
         }
     )
     with app.app_context():
