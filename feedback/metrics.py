@@ -158,6 +158,32 @@ def span_sums(
     return out
 
 
+def span_groups(
+    workspace_id: int,
+    kind: str,
+    spans: list[tuple[datetime, datetime]],
+    fields: tuple[str, ...],
+) -> list[dict[tuple[Any, ...], Sums]]:
+    """Per [start, end) span, the sums of `kind` per value of the context `fields` (responses
+    without the first field left out), in one statement; each span sorts only its own rows."""
+    columns = [field_column(name).label(f"f{i}") for i, name in enumerate(fields)]
+    parts = [
+        select(literal(i).label("span"), *columns, *aggregates(kind))
+        .where(
+            *scope_conditions(Scope(workspace_id, kind, start, end)),
+            field_column(fields[0]).is_not(None),
+        )
+        .group_by(*columns)
+        for i, (start, end) in enumerate(spans)
+    ]
+    out: list[dict[tuple[Any, ...], Sums]] = [{} for _ in spans]
+    if not parts:
+        return out
+    for row in db.session.execute(union_all(*parts)):
+        out[row.span][tuple(row[1 : 1 + len(fields)])] = Sums.of(row)
+    return out
+
+
 def week_spans(
     tz_name: str, start: datetime, end: datetime
 ) -> list[tuple[str, datetime, datetime]]:
@@ -347,32 +373,6 @@ def series(scope: Scope, interval: str, tz_name: str, low_n: int) -> list[dict[s
     return [
         {"bucket": str(row.bucket)[:10], **_public(figure(scope.kind, row, low_n))} for row in rows
     ]
-
-
-def series_by(
-    scope: Scope, field_name: str, interval: str, tz_name: str, low_n: int
-) -> dict[Any, list[dict[str, Any]]]:
-    """The figure per value of a context field and per day, week or month, in one grouped
-    query; only groups with a value, only buckets with responses."""
-    if interval not in INTERVALS:
-        raise Invalid(f"Must be one of: {', '.join(INTERVALS)}.", "interval")
-    bounds = _bounds(scope)
-    if bounds is None:
-        return {}
-    column = field_column(field_name)
-    bucket = _bucket(interval, tz_name, *bounds).label("bucket")
-    rows = db.session.execute(
-        select(column.label("grp"), bucket, *aggregates(scope.kind))
-        .where(*scope_conditions(scope), column.is_not(None))
-        .group_by(column, bucket)
-        .order_by(column, bucket)
-    )
-    out: dict[Any, list[dict[str, Any]]] = {}
-    for row in rows:
-        out.setdefault(row.grp, []).append(
-            {"bucket": str(row.bucket)[:10], **_public(figure(scope.kind, row, low_n))}
-        )
-    return out
 
 
 def breakdown(scope: Scope, field_name: str, low_n: int, limit: int = 100) -> list[dict[str, Any]]:

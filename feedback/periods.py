@@ -135,18 +135,3 @@ def previous(period: Period, tz_name: str) -> Period | None:
     return _span(
         first - length, first, tz, f"{first - length} to {first - timedelta(days=1)}", period.kind
     )
-
-
-def mondays(period: Period, tz_name: str) -> list[str]:
-    """The local Mondays (ISO dates) of the weeks a bounded period touches, oldest first."""
-    if period.start is None or period.end is None:
-        return []
-    tz = zone(tz_name)
-    first = period.start.replace(tzinfo=UTC).astimezone(tz).date()
-    last = (period.end - timedelta(microseconds=1)).replace(tzinfo=UTC).astimezone(tz).date()
-    monday = first - timedelta(days=first.weekday())
-    out = []
-    while monday <= last:
-        out.append(monday.isoformat())
-        monday += timedelta(weeks=1)
-    return out

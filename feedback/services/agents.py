@@ -12,7 +12,7 @@ from feedback import metrics
 from feedback.extensions import db
 from feedback.models import Response, Workspace
 from feedback.models.ticket import Ticket
-from feedback.periods import Period, mondays, resolve
+from feedback.periods import Period, resolve
 
 
 def _rows(workspace: Workspace, period: Period) -> list[Any]:
@@ -70,17 +70,26 @@ def ticket_summary(workspace: Workspace, period: Period) -> dict[str, Any]:
 
 def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
     """Each agent's CSAT with n and interval; flagged when significantly below the rest of
-    their team (two-proportion test at 95%)."""
+    their team (two-proportion test at 95%); and each agent's CSAT by week."""
+    trend, weeks, weekly = _weekly(workspace)
+    if (period.start, period.end) == (trend.start, trend.end):
+        # The weeks are additive: the period's sums are theirs, without a second scan.
+        sums: dict[tuple[Any, ...], metrics.Sums] = defaultdict(metrics.Sums)
+        for week in weekly:
+            for key, value in week.items():
+                sums[key] = sums[key] + value
+    else:
+        sums = {(row.agent, row.team): metrics.Sums.of(row) for row in _rows(workspace, period)}
     per_agent: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
     per_team: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
     team_of: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in _rows(workspace, period):
-        raw = (row.n or 0, row.high or 0, row.low or 0, row.total or 0, row.total_sq or 0)
-        team = row.team or "No team"
-        for bucket in (per_agent[row.agent], per_team[team]):
-            for i, value in enumerate(raw):
-                bucket[i] += value
-        team_of[row.agent][team] += raw[0]
+    for (agent, team_name), value in sums.items():
+        raw = (value.n, value.high, value.low, value.total, value.total_sq)
+        team = team_name or "No team"
+        for bucket in (per_agent[agent], per_team[team]):
+            for i, part in enumerate(raw):
+                bucket[i] += part
+        team_of[agent][team] += raw[0]
     low_n = workspace.low_n
     teams = {name: _figure(raw, low_n) for name, raw in per_team.items()}
     agents = []
@@ -100,36 +109,40 @@ def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
             }
         )
     tickets = ticket_figures(workspace, period)
-    weeks, trends = weekly_csat(workspace)
+    trends = _trends(weekly, low_n)
     for row in agents:
         row["tickets"] = tickets.get(row["agent"])
         row["trend"] = trends.get(row["agent"], [None] * len(weeks))
     agents.sort(key=lambda a: (a["value"] is None, -(a["value"] or 0)))
     return {
         "agents": agents,
-        "weeks": weeks,
+        "weeks": [label for label, _, _ in weeks],
         "teams": [{"team": k, **metrics.public(v)} for k, v in sorted(teams.items())],
     }
 
 
-def weekly_csat(
+def _weekly(
     workspace: Workspace, now: datetime | None = None
-) -> tuple[list[str], dict[str, list[float | None]]]:
-    """Each agent's CSAT for every week of the last three months (None where a week has no
-    answer), from one grouped query; and the weeks' Mondays."""
-    period = resolve("last_90_days", workspace.timezone, now)
-    weeks = mondays(period, workspace.timezone)
-    scope = metrics.Scope(workspace.id, "csat", period.start, period.end)
-    grouped = metrics.series_by(scope, "agent", "week", workspace.timezone, workspace.low_n)
-    position = {week: i for i, week in enumerate(weeks)}
-    trends: dict[str, list[float | None]] = {}
-    for agent, points in grouped.items():
-        values: list[float | None] = [None] * len(weeks)
-        for point in points:
-            if point["bucket"] in position:
-                values[position[point["bucket"]]] = point["value"]
-        trends[agent] = values
-    return weeks, trends
+) -> tuple[Period, list[tuple[str, datetime, datetime]], list[dict[tuple[Any, ...], Any]]]:
+    """The last three months, their weeks, and each week's CSAT sums per agent and team."""
+    trend = resolve("last_90_days", workspace.timezone, now)
+    assert trend.start is not None and trend.end is not None
+    weeks = metrics.week_spans(workspace.timezone, trend.start, trend.end)
+    spans = [(start, end) for _, start, end in weeks]
+    return trend, weeks, metrics.span_groups(workspace.id, "csat", spans, ("agent", "team"))
+
+
+def _trends(weekly: list[dict[tuple[Any, ...], Any]], low_n: int) -> dict[str, list[Any]]:
+    """Each agent's CSAT for every week (None where a week has no answer)."""
+    out: dict[str, list[Any]] = {}
+    for i, week in enumerate(weekly):
+        per_agent: dict[str, metrics.Sums] = defaultdict(metrics.Sums)
+        for (agent, _team), value in week.items():
+            per_agent[agent] = per_agent[agent] + value
+        for agent, value in per_agent.items():
+            values = out.setdefault(agent, [None] * len(weekly))
+            values[i] = metrics.figure("csat", value, low_n)["value"]
+    return out
 
 
 class _Row:
