@@ -143,7 +143,13 @@ def grow(ws: int, target: int) -> int:
 def reads(key: str, repeats: int) -> dict[str, float]:
     from feedback import create_app
 
-    config = {"SQLALCHEMY_DATABASE_URI": URL, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
+    # Nothing kept between requests: every timing computes its page.
+    config = {
+        "SQLALCHEMY_DATABASE_URI": URL,
+        "SECRET_KEY": "bench",
+        "RATELIMIT_ENABLED": False,
+        "FEEDBACK_FIGURES_TTL": 0,
+    }
     app = create_app(config)
     client = app.test_client()
     page = client.get("/app/login").get_data(as_text=True)
