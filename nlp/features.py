@@ -14,6 +14,7 @@ from scipy import sparse
 from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH, SENT_START
 from spacy.tokens import Doc
 
+from nlp.pipeline import LemmaTable
 from nlp.sentiment import CONTRAST, Scores, score
 from nlp.taxonomy import Hit, Matcher
 
@@ -52,7 +53,7 @@ class Parsed:
 def parse(
     doc: Doc,
     lemma: Callable[[Any], str],
-    table: dict[str, str] | None = None,
+    table: LemmaTable | None = None,
     text: str | None = None,
 ) -> Parsed:
     """Read what the analysis needs from a doc, scoring each sentence with VADER once.
@@ -76,9 +77,8 @@ def parse(
         array = raw.astype(np.int64)
         starts = array[:, 1].tolist()
         ends = [a + len(t) for a, t in zip(starts, texts, strict=True)]
-        get = table.get
         lowers = [t.lower() for t in texts]
-        lemmas = [get(low, low) for low in lowers]
+        lemmas = [table[low] for low in lowers]
         words = ((array[:, 2] == 0) & (array[:, 3] == 0)).tolist()
         sent_starts = (array[:, 4] == 1).tolist()
     sentences, sentence_scores = [], []

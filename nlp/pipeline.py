@@ -12,6 +12,11 @@ from spacy.tokens import Doc
 # Long comments are cut to this many characters before analysis: the themes and the tone of a
 # comment show in its first few paragraphs, and the cost of analysis grows with the length.
 MAX_CHARS = 5000
+# Distinct words whose lemma a lookup table remembers.
+MAX_CACHED_WORDS = 200_000
+# Words spaCy's lookup table turns into a lemma of another meaning: "ai" -> "have" (it is there
+# for "ain't"), "as" -> "a", and comparatives that lose their strength ("worst" -> "wrong").
+KEEP_AS_IS = frozenset({"ai", "as", "better", "best", "worse", "worst"})
 
 # Trained English pipelines, best first, used when one is installed and the caller asked for "auto".
 _TRAINED = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg")
@@ -43,16 +48,32 @@ def _blank() -> Language:
     return nlp
 
 
+class LemmaTable(dict):
+    """Lower-case word -> lower-case lemma, read from spaCy's lookup table on a word's first use.
+
+    spaCy keys its table by string hash, so a plain dict of its items would find no word at all.
+    """
+
+    def __init__(self, table) -> None:
+        super().__init__()
+        self._table = table
+
+    def __missing__(self, word: str) -> str:
+        lemma = word if word in KEEP_AS_IS else self._table.get(word, word).lower()
+        if len(self) < MAX_CACHED_WORDS:  # typos and ids must not grow it without bound
+            self[word] = lemma
+        return lemma
+
+
 @functools.lru_cache(maxsize=4)
-def lookup_table(nlp: Language) -> dict[str, str] | None:
+def lookup_table(nlp: Language) -> LemmaTable | None:
     """The lemma lookup table when the pipeline lemmatizes by lookup, else None."""
     if "lemmatizer" not in nlp.pipe_names:
         return None
     lemmatizer = nlp.get_pipe("lemmatizer")
     if getattr(lemmatizer, "mode", "") != "lookup":
         return None
-    table = lemmatizer.lookups.get_table("lemma_lookup")
-    return dict(table.items())
+    return LemmaTable(lemmatizer.lookups.get_table("lemma_lookup"))
 
 
 def lemmatizer_for(nlp: Language):
@@ -64,11 +85,9 @@ def lemmatizer_for(nlp: Language):
     table = lookup_table(nlp)
     if table is None:
         return lambda token: token.lemma_.lower() or token.lower_
-    get = table.get
 
     def lemma(token) -> str:
-        lower = token.lower_
-        return get(lower, lower)
+        return table[token.lower_]
 
     return lemma
 

@@ -46,6 +46,19 @@ def test_adding_a_theme_tags_its_phrases():
     assert "ai" in slugs(Analyzer(added, spacy_model="blank"), text)
 
 
+def test_a_phrase_finds_other_forms_of_its_words():
+    added = edited(default_taxonomy(), Theme("exports", "Exports", phrases=("export report",)))
+    result = Analyzer(added, spacy_model="blank").analyse("I exported reports all morning.")
+    found = [m for m in result.themes if m.slug == "exports"]
+    assert found and [s.text for s in found[0].evidence] == ["exported reports"]
+
+
+def test_ai_is_not_read_as_a_form_of_have():
+    added = edited(default_taxonomy(), Theme("ai", "AI", phrases=("ai",)))
+    assert "ai" in slugs(Analyzer(added, spacy_model="blank"), "The AI keeps guessing wrong.")
+    assert "ai" not in slugs(Analyzer(added, spacy_model="blank"), "I have no complaints.")
+
+
 def test_renaming_a_theme_tags_the_new_slug_even_with_a_model():
     base = default_taxonomy()
     old = base.get("pricing")
