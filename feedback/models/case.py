@@ -55,6 +55,8 @@ class Case(WorkspaceOwned, db.Model):
             "respondent_id",
             "response_id",
         ),
+        # The cases list filtered by a theme finds those with it as their root cause.
+        Index("ix_case_ws_root_cause", "workspace_id", "root_cause_theme_id"),
         # The routing job reads only the cases it has not routed yet.
         Index(
             "ix_case_unrouted",

@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, func, or_, select, union, update
+from sqlalchemy.orm import aliased, selectinload
 
 from feedback.cases import CaseFacts, Decision, decide, due_at, validate_rule
 from feedback.cases.rules import Rule
@@ -388,19 +388,24 @@ def case_query(workspace: Workspace, filters: CaseFilters) -> Select[Any]:
             Survey.public_id == filters.survey
         )
     if filters.theme:
-        mentions = (
-            select(ResponseTheme.response_id)
-            .join(Theme, Theme.id == ResponseTheme.theme_id)
+        theme = select(Theme.id).where(
+            Theme.workspace_id == workspace.id, Theme.slug == filters.theme
+        )
+        # From the theme's mentions to their cases, not from every case to its mentions.
+        other = aliased(Case)
+        mentioned = (
+            select(other.id)
+            .join(ResponseTheme, ResponseTheme.response_id == other.response_id)
             .where(
                 ResponseTheme.workspace_id == workspace.id,
                 ResponseTheme.removed.is_(False),
-                Theme.slug == filters.theme,
+                ResponseTheme.theme_id.in_(theme),
             )
         )
-        root = select(Theme.id).where(
-            Theme.workspace_id == workspace.id, Theme.slug == filters.theme
+        rooted = select(other.id).where(
+            other.workspace_id == workspace.id, other.root_cause_theme_id.in_(theme)
         )
-        stmt = stmt.where(or_(Case.response_id.in_(mentions), Case.root_cause_theme_id.in_(root)))
+        stmt = stmt.where(Case.id.in_(union(mentioned, rooted)))
     is_late = and_(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
     open_first = func.coalesce(Case.status.in_(OPEN_STATUSES), False)
     return stmt.order_by(is_late.desc(), open_first.desc(), Case.due_at, Case.id)
