@@ -220,11 +220,14 @@ def main() -> int:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = {"responses": args.responses, "target_ms": TARGET_MS}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = run(f"sqlite:///{tmp}/bench.sqlite3", args.responses, args.repeats)
-        print(f"sqlite: {json.dumps(results['sqlite'])}", file=sys.stderr)
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.sqlite3"
+            results["sqlite"] = run(url, args.responses, args.repeats)
+            print(f"sqlite: {json.dumps(results['sqlite'])}", file=sys.stderr)
     if not args.skip_postgres:
         import psycopg
 
