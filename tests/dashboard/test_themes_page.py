@@ -46,6 +46,20 @@ def test_impact_column_shows_the_points_gained(client: FlaskClient) -> None:
     assert '<strong class="gain">+66.7</strong>' in page
 
 
+def test_an_analysts_tag_reaches_the_kept_figures_at_once(client: FlaskClient) -> None:
+    from feedback.models import Response
+    from feedback.services import themes
+
+    t = seeded(client)
+    url = "/app/themes?period=last_7_days&kind=nps"
+    assert '<strong class="gain">+66.7</strong>' in client.get(url).get_data(as_text=True)
+    first = db.session.scalar(select(Response.id).where(Response.client_id == "th-000001"))
+    themes.untag_response(t.workspace, first, "pricing", "ann@acme.example")
+    db.session.commit()
+    # One detractor left on pricing: the figures kept a minute are recomputed now.
+    assert '<strong class="gain">+33.3</strong>' in client.get(url).get_data(as_text=True)
+
+
 def test_empty_workspace_says_what_to_do(client: FlaskClient) -> None:
     t = make_tenant(client)
     member(t, "vic@acme.example", "viewer")
