@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,9 +154,9 @@ def _recording(app: Flask, calls: list[tuple[str, str, str, int]]) -> Callable[.
     return wsgi
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    tmp = tmp_path_factory.mktemp("browser")
+@contextmanager
+def _serving(tmp: Path) -> Iterator[Live]:
+    """An app on a fresh SQLite file, served on loopback with a host site beside it."""
     app = create_app(
         {
             "TESTING": True,
@@ -178,6 +179,22 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     yield state
     app_server.stop()
     host_server.stop()
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with _serving(tmp_path_factory.mktemp("browser")) as state:
+        yield state
+
+
+@pytest.fixture(scope="module")
+def demo_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """A server of its own holding the demo workspace, apart from the other tests' tenants."""
+    from feedback.services.demo import seed_demo_workspace
+
+    with _serving(tmp_path_factory.mktemp("demo")) as state:
+        state.query(lambda: seed_demo_workspace(responses=1500))
+        yield state
 
 
 @dataclass

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import update
 
 from feedback.extensions import db
-from feedback.models import Response, User, utcnow
+from feedback.models import Response, utcnow
 from feedback.services import workspaces
 from feedback.services.demo import DEMO_EMAIL as DEMO_LOGIN
-from feedback.services.demo import DEMO_PASSWORD, seed_demo_workspace
+from feedback.services.demo import DEMO_PASSWORD
 from feedback.services.responses import record_response
 from tests.browser.conftest import Live, Watched
 
@@ -142,22 +142,19 @@ def test_another_workspace_s_data_is_never_visible(
 
 
 def test_the_demo_agents_are_ranked_and_the_weak_one_flagged(
-    live: Live, watched: Watched, shot: Any
+    demo_live: Live, context: Any, shot: Any
 ) -> None:
-    def seed() -> None:
-        if db.session.scalar(db.select(User.id).where(User.email == DEMO_LOGIN)) is None:
-            seed_demo_workspace(responses=1500)
-
-    live.query(seed)
-    page = watched.page
-    page.goto(f"{live.origin}/app/login")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(e.message))
+    page.goto(f"{demo_live.origin}/app/login")
     page.fill("input[name=email]", DEMO_LOGIN)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live.origin}/app/")
-    page.goto(f"{live.origin}/app/agents")
+    page.wait_for_url(f"{demo_live.origin}/app/")
+    page.goto(f"{demo_live.origin}/app/agents")
     names = page.locator("table").first.locator("tbody tr td:first-child").all_inner_texts()
     assert len(names) == 8 and names[-1] == "Emil Novak"  # the demo's weak agent, ranked last
     assert page.locator("tr.flagged td:first-child").all_inner_texts() == ["Emil Novak"]
     shot(page, "demo-agents", full_page=True)
-    assert not watched.errors
+    assert not errors
