@@ -47,7 +47,7 @@ class Settings:
     """Knobs of training; the defaults were tuned on held-out data."""
 
     detector_c: float = 4.0
-    sentiment_c: float = 2.0
+    sentiment_c: float = 4.0
     balanced: bool = True
     naive_bayes: bool = True
     plain_blend: float = 0.5  # share of a plain LR's scores averaged into NB-LR's
