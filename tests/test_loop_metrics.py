@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import random
+import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -111,6 +114,39 @@ def test_the_median_interval_comes_from_order_statistics(ws: Workspace) -> None:
     # Odd n: the middle value itself.
     add_case(ws, first_action_hours=1000)
     assert figures(ws)["first_action_hours"]["value"] == 51.0
+
+
+def _resolution(hours: float) -> float:
+    """The bucket width the medians promise: a quarter-hour, an hour, a day; plus rounding."""
+    return (0.25 if hours < 48 else 1.0 if hours < 336 else 24.0) + 0.05
+
+
+@pytest.mark.parametrize("typical_hours", [6, 120, 900])
+def test_the_median_of_many_cases_is_exact_within_its_resolution(
+    ws: Workspace, typical_hours: float
+) -> None:
+    rng = random.Random(typical_hours)
+    spread = sorted(rng.lognormvariate(math.log(typical_hours), 0.8) for _ in range(2001))
+    db.session.add_all(
+        Case(
+            workspace_id=ws.id,
+            kind="nps",
+            score=2,
+            status="open",
+            opened_at=T0,
+            due_at=T0 + timedelta(hours=48),
+            first_action_at=T0 + timedelta(seconds=round(hours * 3600)),
+        )
+        for hours in spread
+    )
+    db.session.flush()
+    exact = [round(hours * 3600) / 3600 for hours in spread]
+    # n = 2001: the interval runs from the 956th to the 1046th value (ranks n/2 -+ 1.96 sqrt(n)/2).
+    want = (statistics.median(exact), exact[955], exact[1045])
+    got = figures(ws)["first_action_hours"]
+    assert got["n"] == len(exact)
+    for value, expected in zip((got["value"], *got["interval"]), want, strict=True):
+        assert abs(value - expected) <= _resolution(expected), (value, expected)
 
 
 def test_recovered_when_the_next_response_is_passive_or_promoter(ws: Workspace) -> None:
