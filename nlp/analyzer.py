@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from spacy.language import Language
+from threadpoolctl import ThreadpoolController
 
 from nlp.embeddings import Embeddings, load_embeddings, shipped_embeddings
 from nlp.errors import ModelError
@@ -31,6 +32,7 @@ from nlp.sentiment import (
 from nlp.taxonomy import OTHER, Hit, Matcher, Span, Taxonomy, default_taxonomy
 
 TAXONOMY_VERSION = "taxonomy"
+_BLAS = ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,10 @@ class Analyzer:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._analyse_batch(texts, scores)
+            # The products are small: BLAS threads only wait on each other, and on a busy
+            # machine they halve the throughput.
+            with _BLAS.limit(limits=1, user_api="blas"):
+                return self._analyse_batch(texts, scores)
         finally:
             if collecting:
                 gc.enable()
