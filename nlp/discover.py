@@ -68,8 +68,15 @@ def candidates(
     count_before = _document_frequency(before)
     n_now, n_before = max(len(current), 1), max(len(previous), 1)
     ranked = []
+    # Every run of words inside a seed phrase, so a candidate is checked against them at once.
+    inside_known = {
+        " ".join(words[i:j])
+        for words in (k.split() for k in known)
+        for i in range(len(words))
+        for j in range(i + 1, len(words) + 1)
+    }
     for phrase, count in count_now.items():
-        if count < min_count or phrase in known or any(_inside(phrase, k) for k in known):
+        if count < min_count or phrase in inside_known:
             continue
         prior = count_before.get(phrase, 0)
         # Add-one smoothing keeps a phrase unseen before from getting an infinite growth.
@@ -101,7 +108,10 @@ def candidates(
 
 def _phrase_docs(nlp, lemma, texts: Sequence[str]) -> list[set[str]]:
     table = lookup_table(nlp)
-    return [_phrases(parse(doc, lemma, table)) for doc in nlp.pipe(cap(t) for t in texts)]
+    # Only the words count here: no sentiment, and no lemmatizer when the table gives lemmas.
+    skip = ["lemmatizer"] if table is not None else []
+    docs = nlp.pipe((cap(t) for t in texts), disable=skip)
+    return [_phrases(parse(doc, lemma, table, scored=False)) for doc in docs]
 
 
 def _phrases(parsed: Parsed) -> set[str]:

@@ -55,8 +55,10 @@ def parse(
     lemma: Callable[[Any], str],
     table: LemmaTable | None = None,
     text: str | None = None,
+    scored: bool = True,
 ) -> Parsed:
-    """Read what the analysis needs from a doc, scoring each sentence with VADER once.
+    """Read what the analysis needs from a doc, scoring each sentence with VADER once
+    (unless `scored` is false: discovery reads only the words).
 
     With a lookup table the tokens are read as arrays rather than Token objects, which is
     several times faster; the lemma is then looked up on the lower-case text.
@@ -91,7 +93,8 @@ def parse(
         chunk = text[starts[first] : ends[last - 1]]
         if chunk.strip():
             sentences.append((first, last))
-            sentence_scores.append(score(chunk))
+            if scored:
+                sentence_scores.append(score(chunk))
     return Parsed(text, lemmas, starts, ends, words, sentences, sentence_scores, lowers)
 
 
