@@ -463,6 +463,8 @@ def respondent_history(workspace: Workspace, case: Case, limit: int = 20) -> lis
 
 
 def _event(case: Case, action: str, actor: Actor, detail: dict[str, Any], **extra: Any) -> None:
+    # Every change of a case moves the scorecard's closing-the-loop figures.
+    forget("figures", case.workspace_id, "loop")
     db.session.add(
         CaseEvent(
             workspace_id=case.workspace_id,

@@ -165,6 +165,9 @@ def _serving(tmp: Path) -> Iterator[Live]:
             # One browser signs in and answers for every test of the session, from one address.
             "FEEDBACK_LOGIN_RATE_LIMIT": "1000 per minute",
             "FEEDBACK_PUBLIC_RATE_LIMIT": "100000 per second",
+            # Each step of a flow is checked on the page at once; keeping figures for a minute
+            # is tested on its own (tests/dashboard, tests/services).
+            "FEEDBACK_FIGURES_TTL": 0,
         }
     )
     with app.app_context():

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from feedback.extensions import db
 from feedback.models import Case, Respondent, utcnow
-from feedback.services import kpis, workspaces
+from feedback.services import cases, kpis, workspaces
 from feedback.services.scorecard import scorecard
 from tests.dashboard.test_pages import PASSWORD, sign_in
 from tests.factories import add_response, make_survey, make_tenant
@@ -135,3 +135,17 @@ def test_the_scorecard_figures_match_the_metrics_api(client: FlaskClient) -> Non
         assert kpi.comparison["previous"] == metrics.public(earlier)
         assert kpi.trend == metrics.series(scope, "week", "America/New_York", low_n)
     assert [k.figure["n"] for k in card["kpis"]] != [0, 0, 0, 0]
+
+
+def test_closing_a_case_moves_the_kept_loop_figures_at_once(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    add_cases(t)
+    still_open = db.session.scalar(db.select(Case).where(Case.status == "open"))
+    still_open.due_at = utcnow() + timedelta(days=1)  # still in time to be closed within SLA
+    db.session.commit()
+    closed = {m["metric"]: m for m in scorecard(t.workspace)["perspectives"]["process"]}
+    assert closed["closed_loop_rate"]["value"] == 66.7
+    lead = cases.Actor("lead@acme.example", "admin")
+    cases.update_case(t.workspace, still_open.id, {"status": "wont_fix"}, lead)
+    again = {m["metric"]: m for m in scorecard(t.workspace)["perspectives"]["process"]}
+    assert again["closed_loop_rate"]["value"] == 100.0  # not the minute-old figure
