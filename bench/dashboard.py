@@ -185,15 +185,18 @@ def build_cases(workspace_id: int, rng: random.Random) -> None:
     db.session.commit()
 
 
-def measure(app: Any, repeats: int) -> dict[str, float]:
-    """Each page's best time over `repeats` requests (its first alone when repeats is 1)."""
+def signed_in(app: Any, email: str, password: str) -> Any:
+    """A test client signed in through the login form, CSRF token and all."""
     client = app.test_client()
     page = client.get("/app/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-    client.post(
-        "/app/login",
-        data={"email": "bench@example.com", "password": "bench-password", "csrf_token": token},
-    )
+    client.post("/app/login", data={"email": email, "password": password, "csrf_token": token})
+    return client
+
+
+def measure(app: Any, repeats: int) -> dict[str, float]:
+    """Each page's best time over `repeats` requests (its first alone when repeats is 1)."""
+    client = signed_in(app, "bench@example.com", "bench-password")
     times = {}
     for path in ["/healthz", *PAGES]:
         best = float("inf")

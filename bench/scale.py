@@ -25,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.dashboard import signed_in  # noqa: E402
 from bench.ingest import PG_URL, UNLIMITED, gunicorn, migrate, stop, wrk  # noqa: E402
 
 SCHEMA = "bench_scale"
@@ -151,13 +152,7 @@ def reads(key: str, repeats: int) -> dict[str, float]:
         "FEEDBACK_FIGURES_TTL": 0,
     }
     app = create_app(config)
-    client = app.test_client()
-    page = client.get("/app/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-    client.post(
-        "/app/login",
-        data={"email": "scale@example.com", "password": "scale-password", "csrf_token": token},
-    )
+    client = signed_in(app, "scale@example.com", "scale-password")
     times = {}
     with app.app_context():
         for path in [*PAGES, *METRICS]:

@@ -75,3 +75,12 @@ def eligibility_answer(page: Any, action: Callable[[], Any]) -> dict[str, Any]:
     with page.expect_response(is_eligibility) as info:
         action()
     return info.value.json()
+
+
+def sign_in(page: Any, live: Any, email: str, password: str = "correct horse battery") -> None:
+    """Sign in through the login form and land on the scorecard."""
+    page.goto(f"{live.origin}/app/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live.origin}/app/")

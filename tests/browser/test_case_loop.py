@@ -17,6 +17,7 @@ from feedback.models import Case, CaseNote, Workspace, utcnow
 from feedback.services import cases, workspaces
 from feedback.services.responses import record_response
 from tests.browser.conftest import Live, Watched
+from tests.browser.helpers import sign_in
 from tests.mail import SmtpServer, parts, score_links
 
 pytestmark = pytest.mark.browser
@@ -59,14 +60,6 @@ def _detractor_case(live: Live, tenant: Any, lead: str, email: str) -> tuple[int
     return live.query(fill)
 
 
-def _sign_in(page: Any, live: Live, email: str) -> None:
-    page.goto(f"{live.origin}/app/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live.origin}/app/")
-
-
 def _recovered_card(page: Any) -> str:
     entry = page.locator(".kpi .other", has_text="Recovered rate")
     return entry.inner_text()
@@ -79,7 +72,7 @@ def test_reply_answer_resolve_and_resurvey_move_the_recovered_rate(
     lead, email = f"lead-{tag}@acme.example", f"ann-{tag}@example.com"
     ws_id, case_id = _detractor_case(live, tenant, lead, email)
     page = watched.page
-    _sign_in(page, live, lead)
+    sign_in(page, live, lead, PASSWORD)
     # Before: one case, nobody has answered again, so no recovered rate yet.
     assert "n = 0 cases" in _recovered_card(page)
 

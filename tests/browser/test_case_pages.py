@@ -19,8 +19,7 @@ from feedback.models import Case, Membership, Response, Survey, User, Workspace,
 from feedback.services import analysis, cases, workspaces
 from feedback.services.responses import record_response
 from tests.browser.conftest import Live, Watched
-from tests.browser.helpers import CARD, eventually
-from tests.browser.test_dashboard import sign_in
+from tests.browser.helpers import CARD, eventually, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -10,6 +10,7 @@ from feedback.extensions import db
 from feedback.services import analysis, workspaces
 from feedback.services.responses import record_response
 from tests.browser.conftest import Live, Watched
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,14 +38,6 @@ def seed(live: Live, tenant: Any) -> Any:
 
     live.query(fill)
     return t
-
-
-def sign_in(page: Any, live: Live, email: str) -> None:
-    page.goto(f"{live.origin}/app/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live.origin}/app/")
 
 
 def test_analyst_reads_filters_and_retags(

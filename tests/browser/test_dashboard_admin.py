@@ -10,7 +10,7 @@ from feedback.extensions import db
 from feedback.services import analysis, workspaces
 from feedback.services.responses import record_response
 from tests.browser.conftest import Live, Watched
-from tests.browser.test_dashboard import sign_in
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 

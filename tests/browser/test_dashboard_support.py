@@ -15,6 +15,7 @@ from feedback.services.demo import DEMO_EMAIL as DEMO_LOGIN
 from feedback.services.demo import DEMO_PASSWORD
 from feedback.services.responses import record_response
 from tests.browser.conftest import Live, Watched
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -56,14 +57,6 @@ def seed_support(live: Live, tenant: Any, users: dict[str, str]) -> Any:
 
     live.query(fill)
     return t
-
-
-def sign_in(page: Any, live: Live, email: str) -> None:
-    page.goto(f"{live.origin}/app/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live.origin}/app/")
 
 
 def test_the_agents_page_ranks_agents_and_flags_the_low_one(
@@ -147,11 +140,7 @@ def test_the_demo_agents_are_ranked_and_the_weak_one_flagged(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(e.message))
-    page.goto(f"{demo_live.origin}/app/login")
-    page.fill("input[name=email]", DEMO_LOGIN)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{demo_live.origin}/app/")
+    sign_in(page, demo_live, DEMO_LOGIN, DEMO_PASSWORD)
     page.goto(f"{demo_live.origin}/app/agents")
     names = page.locator("table").first.locator("tbody tr td:first-child").all_inner_texts()
     assert len(names) == 8 and names[-1] == "Emil Novak"  # the demo's weak agent, ranked last
