@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from feedback.api.common import json_body, require_key
+from feedback.downloads import csv_attachment
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db
 from feedback.models import Response as SurveyResponse
@@ -101,12 +102,7 @@ def response_get(response_id: int) -> Any:
 @require_key("read")
 def response_export() -> Response:
     query = queries.parse_query(g.workspace, request.args)
-    rows = stream_with_context(queries.export_csv(g.workspace, query))
-    return Response(
-        rows,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="responses.csv"'},
-    )
+    return csv_attachment(queries.export_csv(g.workspace, query), "responses.csv")
 
 
 @bp.get("/respondents/<path:external_id>")

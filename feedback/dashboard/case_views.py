@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 from wtforms.fields.choices import SelectChoice
@@ -26,6 +26,7 @@ from feedback.dashboard.case_forms import (
 )
 from feedback.dashboard.forms import ActionForm
 from feedback.dashboard.views import bp
+from feedback.downloads import csv_attachment
 from feedback.errors import FeedbackError, Forbidden, NotFound
 from feedback.extensions import db
 from feedback.models import Case, utcnow
@@ -103,12 +104,7 @@ def cases_csv() -> Any:
     except FeedbackError as exc:
         flash(exc.message, "error")
         return redirect(url_for("dashboard.cases_all"))
-    rows = stream_with_context(case_export.export_csv(g.workspace, filters))
-    return HttpResponse(
-        rows,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="cases.csv"'},
-    )
+    return csv_attachment(case_export.export_csv(g.workspace, filters), "cases.csv")
 
 
 @bp.post("/cases/assign")

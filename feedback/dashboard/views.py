@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
@@ -23,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 
 from feedback.dashboard.auth import can, requires
 from feedback.dashboard.forms import ActionForm, LoginForm, TagForm, UntagForm
+from feedback.downloads import csv_attachment
 from feedback.errors import FeedbackError
 from feedback.extensions import db, limiter
 from feedback.models import Response, User
@@ -132,12 +132,7 @@ def verbatims_csv() -> Any:
     except FeedbackError as exc:
         flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
         return redirect(url_for("dashboard.verbatims"))
-    rows = stream_with_context(queries.export_csv(g.workspace, query))
-    return HttpResponse(
-        rows,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="verbatims.csv"'},
-    )
+    return csv_attachment(queries.export_csv(g.workspace, query), "verbatims.csv")
 
 
 def _response(response_id: int) -> Response:
