@@ -454,12 +454,19 @@ def _case_conditions(workspace_id: int, start: datetime | None, end: datetime | 
     return conds
 
 
-def _case_group(group_by: str | None) -> ColumnElement[Any] | None:
+def _level(group_by: str | None) -> int | None:
+    """Which part of a (team, owner) key a level keeps: None for the whole workspace."""
     if group_by is None:
         return None
     if group_by not in LOOP_GROUPS:
         raise Invalid(f"Must be one of: {', '.join(LOOP_GROUPS)}.", "group_by")
-    return Case.team if group_by == "team" else Case.owner_id
+    return LOOP_GROUPS.index(group_by)
+
+
+# Every loop figure is read per (team, owner) and added up to the level asked for: the counts
+# add, and a median's bucket counts add too, so the workspace, its teams and its owners all
+# come from the same four statements.
+_GROUPS = (Case.team.label("team"), Case.owner_id.label("owner"))
 
 
 def _hours(later: Any, earlier: Any) -> ColumnElement[Any]:
@@ -469,13 +476,12 @@ def _hours(later: Any, earlier: Any) -> ColumnElement[Any]:
     return (func.julianday(later) - func.julianday(earlier)) * 24.0
 
 
-def _grouped(group: ColumnElement[Any] | None, stmt_columns: list[Any]) -> list[Any]:
-    return ([group.label("grp")] if group is not None else []) + stmt_columns
-
-
-def _rows(stmt: Any, group: ColumnElement[Any] | None) -> dict[Any, Any]:
-    """{group value (None when ungrouped): row} of an aggregate query."""
-    return {(row.grp if group is not None else None): row for row in db.session.execute(stmt)}
+def _sums(stmt: Any) -> dict[tuple[Any, Any], tuple[int, int]]:
+    """{(team, owner): (n, hit)} of an aggregate query grouped by team and owner."""
+    return {
+        (row.team, row.owner): (int(row.n or 0), int(row.hit or 0))
+        for row in db.session.execute(stmt)
+    }
 
 
 def _proportion(successes: int, n: int, low_n: int, name: str) -> dict[str, Any]:
@@ -485,20 +491,15 @@ def _proportion(successes: int, n: int, low_n: int, name: str) -> dict[str, Any]
     return out
 
 
-def _closed_loop(conds: list, group: ColumnElement[Any] | None) -> dict[Any, Any]:
+def _closed_loop(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
     in_time = and_(
         Case.status.in_(_CLOSED_IN_TIME),
         Case.resolved_at.is_not(None),
         Case.resolved_at <= Case.due_at,
     )
-    stmt = select(
-        *_grouped(
-            group, [func.count().label("n"), func.sum(case((in_time, 1), else_=0)).label("hit")]
-        )
-    ).where(*conds)
-    if group is not None:
-        stmt = stmt.group_by(group)
-    return _rows(stmt, group)
+    hit = func.sum(case((in_time, 1), else_=0)).label("hit")
+    stmt = select(*_GROUPS, func.count().label("n"), hit).where(*conds).group_by(*_GROUPS)
+    return _sums(stmt)
 
 
 # Durations are counted in fine buckets, so a median is read off a few hundred bucket counts
@@ -562,31 +563,52 @@ class _Spread:
         return cls(n, (values[middle[0]] + values[middle[1]]) / 2, *(values[r] for r in ranks))
 
 
-def _median(conds: list, group: ColumnElement[Any] | None, until: Any) -> dict[Any, _Spread]:
-    """Median hours from opening to `until`, with its 95% interval, per group: exact to the
-    quarter-hour below two days, to the hour below two weeks, to the day beyond."""
+@dataclass(frozen=True)
+class _Bucket:
+    bucket: int
+    cnt: int
+    lo: float
+    hi: float
+
+
+def _median_buckets(conds: list, until: Any) -> dict[tuple[Any, Any], dict[int, _Bucket]]:
+    """Hours from opening to `until`, counted in buckets per (team, owner)."""
     hours = _hours(until, Case.opened_at)
     bucket = _duration_bucket(hours)
-    keys = ([group] if group is not None else []) + [bucket]
     stmt = (
         select(
-            *_grouped(
-                group,
-                [
-                    bucket.label("bucket"),
-                    func.count().label("cnt"),
-                    func.min(hours).label("lo"),
-                    func.max(hours).label("hi"),
-                ],
-            )
+            *_GROUPS,
+            bucket.label("bucket"),
+            func.count().label("cnt"),
+            func.min(hours).label("lo"),
+            func.max(hours).label("hi"),
         )
         .where(*conds, until.is_not(None))
-        .group_by(*keys)
+        .group_by(*_GROUPS, bucket)
     )
-    by_group: dict[Any, list[Any]] = {}
+    out: dict[tuple[Any, Any], dict[int, _Bucket]] = {}
     for row in db.session.execute(stmt):
-        by_group.setdefault(row.grp if group is not None else None, []).append(row)
-    return {key: _Spread.of(rows) for key, rows in by_group.items()}
+        found = _Bucket(int(row.bucket), int(row.cnt), float(row.lo), float(row.hi))
+        out.setdefault((row.team, row.owner), {})[found.bucket] = found
+    return out
+
+
+def _median(
+    buckets: dict[tuple[Any, Any], dict[int, _Bucket]], level: int | None
+) -> dict[Any, _Spread]:
+    """Median hours with its 95% interval per key of the level: exact to the quarter-hour
+    below two days, to the hour below two weeks, to the day beyond."""
+    merged: dict[Any, dict[int, _Bucket]] = {}
+    for key, by_bucket in buckets.items():
+        into = merged.setdefault(key[level] if level is not None else None, {})
+        for number, b in by_bucket.items():
+            had = into.get(number)
+            into[number] = (
+                b
+                if had is None
+                else _Bucket(number, had.cnt + b.cnt, min(had.lo, b.lo), max(had.hi, b.hi))
+            )
+    return {key: _Spread.of(list(found.values())) for key, found in merged.items()}
 
 
 def _duration(spread: _Spread | None, low_n: int) -> dict[str, Any]:
@@ -600,7 +622,7 @@ def _duration(spread: _Spread | None, low_n: int) -> dict[str, Any]:
     return out
 
 
-def _recovered(conds: list, group: ColumnElement[Any] | None) -> dict[Any, Any]:
+def _recovered(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
     first = Response.__table__.alias("first")
     later = Response.__table__.alias("later")
     since = func.coalesce(first.c.submitted_at, Case.opened_at)
@@ -610,15 +632,11 @@ def _recovered(conds: list, group: ColumnElement[Any] | None) -> dict[Any, Any]:
     )
     ranked = (
         select(
-            *_grouped(
-                group,
-                [
-                    later.c.band.label("band"),
-                    func.row_number()
-                    .over(partition_by=Case.id, order_by=(later.c.submitted_at, later.c.id))
-                    .label("rn"),
-                ],
-            )
+            *_GROUPS,
+            later.c.band.label("band"),
+            func.row_number()
+            .over(partition_by=Case.id, order_by=(later.c.submitted_at, later.c.id))
+            .label("rn"),
         )
         .select_from(Case)
         .outerjoin(first, first.c.id == Case.response_id)
@@ -635,14 +653,23 @@ def _recovered(conds: list, group: ColumnElement[Any] | None) -> dict[Any, Any]:
         .subquery()
     )
     recovered = func.sum(case((ranked.c.band.not_in(_LOW_BANDS), 1), else_=0))
-    columns = [func.count().label("n"), recovered.label("hit")]
-    grp = ranked.c.grp if group is not None else None
-    stmt = select(*(([grp.label("grp")] if grp is not None else []) + columns)).where(
-        ranked.c.rn == 1
+    stmt = (
+        select(ranked.c.team, ranked.c.owner, func.count().label("n"), recovered.label("hit"))
+        .where(ranked.c.rn == 1)
+        .group_by(ranked.c.team, ranked.c.owner)
     )
-    if grp is not None:
-        stmt = stmt.group_by(grp)
-    return _rows(stmt, group)
+    return _sums(stmt)
+
+
+def _add_up(
+    sums: dict[tuple[Any, Any], tuple[int, int]], level: int | None
+) -> dict[Any, tuple[int, int]]:
+    out: dict[Any, tuple[int, int]] = {}
+    for key, (n, hit) in sums.items():
+        at = key[level] if level is not None else None
+        had = out.get(at, (0, 0))
+        out[at] = (had[0] + n, had[1] + hit)
+    return out
 
 
 def loop_figures(
@@ -655,32 +682,52 @@ def loop_figures(
     """The four closing-the-loop figures for cases opened in [start, end), each with n, its
     95% interval and the low-n flag; keyed by team or owner id (None: no team, unassigned),
     or under None alone when not grouped."""
+    return loop_levels(workspace_id, start, end, low_n, (group_by,))[group_by]
+
+
+def loop_levels(
+    workspace_id: int,
+    start: datetime | None,
+    end: datetime | None,
+    low_n: int,
+    levels: tuple[str | None, ...] = (None, *LOOP_GROUPS),
+) -> dict[str | None, dict[Any, dict[str, Any]]]:
+    """`loop_figures` for several levels at once (None: the whole workspace), from one set
+    of four statements."""
+    places = {name: _level(name) for name in levels}
     conds = _case_conditions(workspace_id, start, end)
-    group = _case_group(group_by)
-    closed = _closed_loop(conds, group)
-    first_action = _median(conds, group, Case.first_action_at)
+    closed = _closed_loop(conds)
+    first_action = _median_buckets(conds, Case.first_action_at)
     closed_at = case((Case.status.in_(_CLOSED_IN_TIME), Case.resolved_at))
-    resolution = _median(conds, group, closed_at)
-    recovered = _recovered(conds, group)
-    keys = closed if group is not None else {None: None}
+    resolution = _median_buckets(conds, closed_at)
+    recovered = _recovered(conds)
+    return {
+        name: _figures_at(closed, first_action, resolution, recovered, level, low_n)
+        for name, level in places.items()
+    }
+
+
+def _figures_at(
+    closed_sums: dict[tuple[Any, Any], tuple[int, int]],
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]],
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]],
+    recovered_sums: dict[tuple[Any, Any], tuple[int, int]],
+    level: int | None,
+    low_n: int,
+) -> dict[Any, dict[str, Any]]:
+    closed = _add_up(closed_sums, level)
+    recovered = _add_up(recovered_sums, level)
+    firsts, resolved = _median(first_action, level), _median(resolution, level)
+    keys = closed if level is not None else {None: None}
     out: dict[Any, dict[str, Any]] = {}
     for key in keys:
-        row, back = closed.get(key), recovered.get(key)
+        n, hit = closed.get(key, (0, 0))
+        back_n, back_hit = recovered.get(key, (0, 0))
         out[key] = {
-            "cases": int(row.n or 0) if row is not None else 0,
-            "closed_loop": _proportion(
-                int(row.hit or 0) if row is not None else 0,
-                int(row.n or 0) if row is not None else 0,
-                low_n,
-                "closed_in_time",
-            ),
-            "first_action_hours": _duration(first_action.get(key), low_n),
-            "resolution_hours": _duration(resolution.get(key), low_n),
-            "recovered": _proportion(
-                int(back.hit or 0) if back is not None else 0,
-                int(back.n or 0) if back is not None else 0,
-                low_n,
-                "recovered",
-            ),
+            "cases": n,
+            "closed_loop": _proportion(hit, n, low_n, "closed_in_time"),
+            "first_action_hours": _duration(firsts.get(key), low_n),
+            "resolution_hours": _duration(resolved.get(key), low_n),
+            "recovered": _proportion(back_hit, back_n, low_n, "recovered"),
         }
     return out

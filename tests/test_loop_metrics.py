@@ -217,6 +217,25 @@ def test_per_team_and_per_owner(ws: Workspace) -> None:
         figures(ws, group_by="plan")
 
 
+def test_every_level_adds_up_the_same_cases(ws: Workspace) -> None:
+    sam = members.add_member(ws, "owner", "sam@example.com", "password-123", "analyst").id
+    ann = members.add_member(ws, "owner", "ann@example.com", "password-123", "analyst").id
+    for team, owner, hours in [
+        ("Billing", sam, 2),
+        ("Billing", sam, 10),
+        ("Billing", ann, 4),
+        ("Onboarding", sam, 6),
+    ]:
+        add_case(ws, team=team, owner_id=owner, status="resolved", resolved_hours=hours)
+    levels = metrics.loop_levels(ws.id, START, END, 30)
+    assert levels[None][None]["resolution_hours"]["value"] == 5.0  # of 2, 4, 6 and 10
+    assert levels["team"]["Billing"]["resolution_hours"]["value"] == 4.0  # 2, 4, 10
+    assert levels["owner"][sam]["resolution_hours"]["value"] == 6.0  # 2, 6, 10, two teams
+    assert levels["owner"][ann]["cases"] == 1
+    assert sum(f["cases"] for f in levels["team"].values()) == levels[None][None]["cases"] == 4
+    assert levels["team"] == figures(ws, group_by="team")
+
+
 def test_another_workspace_counts_nothing_here(client: FlaskClient, ws: Workspace) -> None:
     other = make_tenant(client, "Globex").workspace
     add_case(other, status="resolved", resolved_hours=1)

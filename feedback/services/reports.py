@@ -56,11 +56,18 @@ def metric_report(workspace: Workspace, kind: str, args: Mapping[str, str]) -> d
     return report
 
 
-def loop_groups(workspace: Workspace, period: Period, group_by: str) -> list[dict[str, Any]]:
-    """The closing-the-loop figures per team or per owner (by email), most cases first."""
-    figures = metrics.loop_figures(
-        workspace.id, period.start, period.end, workspace.low_n, group_by
-    )
+def loop_groups(
+    workspace: Workspace,
+    period: Period,
+    group_by: str,
+    figures: dict[Any, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The closing-the-loop figures per team or per owner (by email), most cases first;
+    `figures` when they are already at hand (see `metrics.loop_levels`)."""
+    if figures is None:
+        figures = metrics.loop_figures(
+            workspace.id, period.start, period.end, workspace.low_n, group_by
+        )
     names: dict[Any, str] = {}
     if group_by == "owner":
         ids = [key for key in figures if key is not None]

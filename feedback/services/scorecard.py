@@ -121,7 +121,8 @@ def _survey_figures(
 
 def _loop(workspace: Workspace, period: Period, goals: dict[str, Any]) -> dict[str, Any]:
     """The closing-the-loop KPIs (once the workspace has cases), and per team and owner."""
-    figures = metrics.loop_figures(workspace.id, period.start, period.end, workspace.low_n)[None]
+    levels = metrics.loop_levels(workspace.id, period.start, period.end, workspace.low_n)
+    figures = levels[None][None]
     if not figures["cases"]:
         return {"cases": 0, "kpis": [], "teams": [], "owners": []}
     entries = []
@@ -146,8 +147,8 @@ def _loop(workspace: Workspace, period: Period, goals: dict[str, Any]) -> dict[s
     return {
         "cases": figures["cases"],
         "kpis": entries,
-        "teams": loop_groups(workspace, period, "team"),
-        "owners": loop_groups(workspace, period, "owner"),
+        "teams": loop_groups(workspace, period, "team", levels["team"]),
+        "owners": loop_groups(workspace, period, "owner", levels["owner"]),
     }
 
 
