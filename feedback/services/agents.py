@@ -80,24 +80,22 @@ def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
                 sums[key] = sums[key] + value
     else:
         sums = {(row.agent, row.team): metrics.Sums.of(row) for row in _rows(workspace, period)}
-    per_agent: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
-    per_team: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
+    per_agent: dict[str, metrics.Sums] = defaultdict(metrics.Sums)
+    per_team: dict[str, metrics.Sums] = defaultdict(metrics.Sums)
     team_of: dict[str, Counter[str]] = defaultdict(Counter)
     for (agent, team_name), value in sums.items():
-        raw = (value.n, value.high, value.low, value.total, value.total_sq)
         team = team_name or "No team"
-        for bucket in (per_agent[agent], per_team[team]):
-            for i, part in enumerate(raw):
-                bucket[i] += part
-        team_of[agent][team] += raw[0]
+        per_agent[agent] = per_agent[agent] + value
+        per_team[team] = per_team[team] + value
+        team_of[agent][team] += value.n
     low_n = workspace.low_n
-    teams = {name: _figure(raw, low_n) for name, raw in per_team.items()}
+    teams = {name: metrics.figure("csat", value, low_n) for name, value in per_team.items()}
     agents = []
-    for name, raw in per_agent.items():
+    for name, value in per_agent.items():
         team = team_of[name].most_common(1)[0][0]
-        fig = _figure(raw, low_n)
-        rest = [t - a for t, a in zip(per_team[team], raw, strict=True)]
-        verdict = metrics.compare("csat", fig, _figure(rest, low_n))
+        fig = metrics.figure("csat", value, low_n)
+        rest = metrics.figure("csat", per_team[team].minus(value), low_n)
+        verdict = metrics.compare("csat", fig, rest)
         below = verdict["significant"] and (verdict["change"] or 0) < 0
         agents.append(
             {
@@ -143,12 +141,3 @@ def _trends(weekly: list[dict[tuple[Any, ...], Any]], low_n: int) -> dict[str, l
             values = out.setdefault(agent, [None] * len(weekly))
             values[i] = metrics.figure("csat", value, low_n)["value"]
     return out
-
-
-class _Row:
-    def __init__(self, raw: list[float]) -> None:
-        self.n, self.high, self.low, self.total, self.total_sq = raw
-
-
-def _figure(raw: list[float], low_n: int) -> dict[str, Any]:
-    return metrics.figure("csat", _Row(raw), low_n)
