@@ -535,6 +535,16 @@ def _interval_ranks(n: int) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class _Bucket:
+    """How many durations fell in one bucket, and the smallest and largest of them."""
+
+    bucket: int
+    cnt: int
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
 class _Spread:
     """A median and its 95% interval, read off one group's bucket counts."""
 
@@ -544,31 +554,21 @@ class _Spread:
     high: float
 
     @classmethod
-    def of(cls, buckets: list[Any]) -> _Spread:
+    def of(cls, buckets: list[_Bucket]) -> _Spread:
         buckets = sorted(buckets, key=lambda b: b.bucket)
-        n = sum(int(b.cnt) for b in buckets)
+        n = sum(b.cnt for b in buckets)
         ranks = _interval_ranks(n)
         middle = (n + 1) // 2, n // 2 + 1
         wanted = sorted({*ranks, *middle})
         values: dict[int, float] = {}
         before = 0
         for b in buckets:
-            count = int(b.cnt)
             for rank in wanted:
-                if before < rank <= before + count:
-                    lo, hi = float(b.lo), float(b.hi)
-                    step = (hi - lo) / (count - 1) if count > 1 else 0.0
-                    values[rank] = lo + step * (rank - before - 1)
-            before += count
+                if before < rank <= before + b.cnt:
+                    step = (b.hi - b.lo) / (b.cnt - 1) if b.cnt > 1 else 0.0
+                    values[rank] = b.lo + step * (rank - before - 1)
+            before += b.cnt
         return cls(n, (values[middle[0]] + values[middle[1]]) / 2, *(values[r] for r in ranks))
-
-
-@dataclass(frozen=True)
-class _Bucket:
-    bucket: int
-    cnt: int
-    lo: float
-    hi: float
 
 
 def _median_buckets(conds: list, until: Any) -> dict[tuple[Any, Any], dict[int, _Bucket]]:
