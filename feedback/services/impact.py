@@ -21,12 +21,11 @@ from sqlalchemy import and_, case, func, select
 
 from feedback import metrics
 from feedback.extensions import db
+from feedback.metrics import Sums
 from feedback.models import Response, ResponseTheme, Theme, Workspace
 from feedback.periods import Period
 
 CES_NEUTRAL = 4
-
-Sums = metrics.Sums
 
 
 def _value(kind: str, sums: Sums, low_n: int) -> dict[str, Any]:
