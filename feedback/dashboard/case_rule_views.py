@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from feedback.cases import DEFAULT_SETTINGS
 from feedback.dashboard.auth import requires
 from feedback.dashboard.case_forms import RULE_FIELDS, HandlersForm, RuleForm, SlaForm
-from feedback.dashboard.case_views import actor
+from feedback.dashboard.case_views import actor, member_choices
 from feedback.dashboard.forms import ActionForm
 from feedback.dashboard.views import bp
 from feedback.errors import FeedbackError, NotFound
@@ -30,9 +30,7 @@ def _rule_form(data: dict[str, Any] | None = None) -> RuleForm:
         SelectChoice("", "any"),
         *(SelectChoice(t.slug, t.name) for t in themes.list_themes(g.workspace)),
     ]
-    form.owner.choices = [
-        SelectChoice(m.user_id, m.email) for m in members.list_members(g.workspace)
-    ]
+    form.owner.choices = member_choices()
     return form
 
 
@@ -44,7 +42,7 @@ def _page(status: int = 200, **forms: Any) -> tuple[str, int]:
     team = members.list_members(g.workspace)
     handlers = case_file.handler_ids(g.workspace.id)
     handler_form = HandlersForm(formdata=None, data={"handlers": sorted(handlers)})
-    handler_form.handlers.choices = [SelectChoice(m.user_id, m.email) for m in team]
+    handler_form.handlers.choices = member_choices(team)
     page = render_template(
         "dashboard/case_rules.html",
         rules=cases.list_rules(g.workspace),

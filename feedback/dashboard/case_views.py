@@ -55,8 +55,10 @@ def _case_helpers() -> dict[str, Any]:
     }
 
 
-def _member_choices() -> list[SelectChoice]:
-    return [SelectChoice(m.user_id, m.email) for m in members.list_members(g.workspace)]
+def member_choices(team: list[Any] | None = None) -> list[SelectChoice]:
+    """The workspace's members as choices of an owner field (`team` when already loaded)."""
+    team = team if team is not None else members.list_members(g.workspace)
+    return [SelectChoice(m.user_id, m.email) for m in team]
 
 
 def _list_page(mine: bool) -> Any:
@@ -68,14 +70,15 @@ def _list_page(mine: bool) -> Any:
     except FeedbackError as exc:
         flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
         return redirect(url_for("dashboard.cases_all"))
+    team = members.list_members(g.workspace)
     assign = BulkAssignForm(formdata=None)
-    assign.owner.choices = _member_choices()
+    assign.owner.choices = member_choices(team)
     return render_template(
         "dashboard/cases.html",
         mine=mine,
         items=cases.list_cases(g.workspace, filters),
         args=args,
-        members=members.list_members(g.workspace),
+        members=team,
         theme_list=themes.list_themes(g.workspace),
         survey_list=surveys.list_surveys(g.workspace),
         assign=assign,
@@ -111,7 +114,7 @@ def cases_csv() -> Any:
 @requires("admin")
 def cases_assign() -> HttpResponse:
     form = BulkAssignForm()
-    form.owner.choices = _member_choices()
+    form.owner.choices = member_choices()
     back = request.form.get("next") or ""
     back = back if back.startswith("/app/cases") else url_for("dashboard.cases_all")
     if not form.validate_on_submit():
@@ -156,7 +159,7 @@ def _page(case_id: int, status: int = 200, **forms: Any) -> tuple[str, int]:
     who = actor()
     file = case_file.case_file(g.workspace, case)
     owner = forms.get("owner") or OwnerForm(formdata=None, data={"owner": case.owner_id})
-    owner.owner.choices = _member_choices()
+    owner.owner.choices = member_choices()
     merge = MergeForm(formdata=None)
     merge.other.choices = [
         SelectChoice(c.id, f"#{c.id} · {c.kind.upper()} {c.score} · {STATUS_NAMES[c.status]}")
@@ -222,33 +225,33 @@ def case_reply(case_id: int) -> Any:
     return _written(case_id, "reply")
 
 
+def _updated(case_id: int, payload: dict[str, Any], done: str, **forms: Any) -> Any:
+    """Apply one change to the case; a refusal goes back to the form that asked for it."""
+    try:
+        cases.update_case(g.workspace, case_id, payload, actor())
+    except FeedbackError as exc:
+        return _refused(case_id, exc, **forms)
+    flash(done, "ok")
+    return redirect(url_for("dashboard.case_page", case_id=case_id))
+
+
 @bp.post("/cases/<int:case_id>/status")
 @requires("analyst")
 def case_status(case_id: int) -> Any:
     form = _status_form(_case(case_id), formdata=True)
     if not form.validate_on_submit():
         return _page(case_id, 422, status_form=form)
-    try:
-        cases.update_case(g.workspace, case_id, form.payload(), actor())
-    except FeedbackError as exc:
-        return _refused(case_id, exc, status_form=form)
-    flash("Case updated.", "ok")
-    return redirect(url_for("dashboard.case_page", case_id=case_id))
+    return _updated(case_id, form.payload(), "Case updated.", status_form=form)
 
 
 @bp.post("/cases/<int:case_id>/owner")
 @requires("admin")
 def case_owner(case_id: int) -> Any:
     form = OwnerForm()
-    form.owner.choices = _member_choices()
+    form.owner.choices = member_choices()
     if not form.validate_on_submit():
         return _page(case_id, 422, owner=form)
-    try:
-        cases.update_case(g.workspace, case_id, {"owner": form.owner.data}, actor())
-    except FeedbackError as exc:
-        return _refused(case_id, exc, owner=form)
-    flash("Owner changed.", "ok")
-    return redirect(url_for("dashboard.case_page", case_id=case_id))
+    return _updated(case_id, {"owner": form.owner.data}, "Owner changed.", owner=form)
 
 
 @bp.post("/cases/<int:case_id>/merge")
