@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import g
 
 from feedback.dashboard.views import bp
 from feedback.models import Case, utcnow
+from feedback.periods import zone
 
 
 @bp.app_template_filter("local")
@@ -16,8 +16,8 @@ def local(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
     """A stored (naive UTC) time on the workspace's clock."""
     if value is None:
         return "–"
-    zone = ZoneInfo(g.workspace.timezone if g.get("workspace") else "UTC")
-    return value.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
+    tz = zone(g.workspace.timezone if g.get("workspace") else "UTC")
+    return value.replace(tzinfo=UTC).astimezone(tz).strftime(fmt)
 
 
 def span(seconds: float) -> str:
