@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import uuid
+import subprocess
+import sys
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -304,6 +305,17 @@ def test_changing_the_score_drops_answers_that_no_longer_apply(client: FlaskClie
     assert (r.score, r.band, r.comment) == (9, "promoter", None)
 
 
+OTHER_PROCESS = """
+import json, sys
+from feedback import create_app
+app = create_app(json.loads(sys.argv[1]))
+with app.app_context():
+    client = app.test_client()
+    calls = json.loads(sys.argv[2])
+    print(json.dumps([client.put(path, json=body).status_code for path, body in calls]))
+"""
+
+
 def test_a_flood_from_one_address_is_refused_and_nothing_of_it_stored(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -328,22 +340,29 @@ def test_the_public_limit_is_shared_by_every_process_through_redis(
     t = make_tenant(client)
     survey = make_survey(t.workspace, "csat")
     body = {"survey": survey.public_id, "score": 5}
-    shared = {
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SQLALCHEMY_ENGINE_OPTIONS": app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        # The count is per visitor and public key, and every tenant's key is new: no prefix
+        # is needed to keep runs apart (Flask-Limiter keeps the first prefix it was given).
         "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "FEEDBACK_PUBLIC_RATE_LIMIT": "4 per minute",
     }
-    # Two app objects stand for two server processes: only the storage joins them.
-    first = create_app({**app.config, **shared})
-    second = create_app({**app.config, **shared})
-    codes = []
-    for i in range(3):
-        with first.app_context():
-            codes.append(
-                first.test_client().put(t.public(f"/responses/one-{i:04d}"), json=body).status_code
-            )
-        with second.app_context():
-            codes.append(
-                second.test_client().put(t.public(f"/responses/two-{i:04d}"), json=body).status_code
-            )
+    here = create_app(config)
+    with here.app_context():
+        codes = [
+            here.test_client().put(t.public(f"/responses/one-{i:04d}"), json=body).status_code
+            for i in range(3)
+        ]
+    # A second server process, with nothing but the storage in common with this one.
+    calls = [[t.public(f"/responses/two-{i:04d}"), body] for i in range(3)]
+    other = subprocess.run(
+        [sys.executable, "-c", OTHER_PROCESS, json.dumps(config), json.dumps(calls)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    codes += json.loads(other.stdout.strip().splitlines()[-1])
     assert codes == [201, 201, 201, 201, 429, 429]
