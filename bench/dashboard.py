@@ -29,7 +29,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from feedback import create_app  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Case, Response, ResponseTheme, Theme, User, utcnow  # noqa: E402
-from feedback.services import surveys, workspaces  # noqa: E402
+from feedback.services import rollups, surveys, workspaces  # noqa: E402
 from feedback.surveys import band_for  # noqa: E402
 
 PG_URL = os.environ.get(
@@ -138,6 +138,10 @@ def build(n: int, rng: random.Random) -> None:
     else:
         db.session.execute(text("ANALYZE"))
     db.session.commit()
+    # What the rollup job does within a minute of the rows arriving: sum the closed days.
+    started = time.perf_counter()
+    rollups.refresh(ws, grace=timedelta(0))
+    print(f"summed the days in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def build_cases(workspace_id: int, rng: random.Random) -> None:

@@ -5,7 +5,8 @@ grows in steps, generated inside PostgreSQL; at each size the bench times
 - ingest: the upsert endpoint through gunicorn (2 workers) under wrk, as a ratio to a bare Flask
   endpoint measured in the same window, so background load does not read as slowing down;
 - reads: the dashboard pages and the metrics API calls that aggregate the most rows (server
-  time through the Flask test client, best of a few).
+  time through the Flask test client, best of a few), after the rollup job has summed the
+  closed days (its time is printed as summing_s).
 Targets: every read under 500 ms at the largest size, and ingest at the largest size at least
 0.8 of its ratio at the smallest (it does not slow as the table grows).
 Last line: one JSON object. Exit 1 when a target is missed.
@@ -155,6 +156,14 @@ def reads(key: str, repeats: int) -> dict[str, float]:
     client = signed_in(app, "scale@example.com", "scale-password")
     times = {}
     with app.app_context():
+        from datetime import timedelta
+
+        from feedback.services.rollups import refresh_all
+
+        # What the rollup job does after rows arrive: sum the new and changed days.
+        started = time.perf_counter()
+        refresh_all(grace=timedelta(0))
+        times["summing_s"] = round(time.perf_counter() - started, 1)
         for path in [*PAGES, *METRICS]:
             headers = {"Authorization": f"Bearer {key}"} if path.startswith("/api/") else {}
             best = float("inf")
@@ -210,12 +219,16 @@ def main() -> int:
         results["sizes"][str(size)] = step
         print(f"{size}: {json.dumps(step)}", file=sys.stderr)
     first, last = results["sizes"][str(sizes[0])], results["sizes"][str(sizes[-1])]
-    slowest = max(last["reads_ms"].items(), key=lambda kv: kv[1])
+    slowest = max(
+        ((path, ms) for path, ms in last["reads_ms"].items() if path != "summing_s"),
+        key=lambda kv: kv[1],
+    )
     kept = round(last["ingest"]["ratio"] / first["ingest"]["ratio"], 3)
     results["slowest_read_at_largest"] = {"path": slowest[0], "ms": slowest[1]}
     results["read_growth"] = {
         path: round(last["reads_ms"][path] / max(first["reads_ms"][path], 0.1), 2)
         for path in last["reads_ms"]
+        if path != "summing_s"
     }
     results["ingest_kept"] = kept
     errors = sum(s["ingest"]["errors"] for s in results["sizes"].values())

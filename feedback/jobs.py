@@ -119,6 +119,13 @@ def send_digest() -> int:
     return send_due_digests()
 
 
+def refresh_rollups() -> int:
+    """Sum the days that closed or changed into each workspace's daily sums."""
+    from feedback.services.rollups import refresh_all
+
+    return refresh_all()
+
+
 def purge_old_data() -> dict[str, int]:
     """Delete responses and displays older than each workspace's retention."""
     from feedback.services.retention import purge_old_data as purge
@@ -138,6 +145,7 @@ JOBS: dict[str, tuple[Callable[[], Any], int]] = {
     # A due check every 15 minutes finds each workspace's Monday 08:00 in its own timezone.
     "send_digest": (send_digest, 900),
     "purge_old_data": (purge_old_data, 3600),
+    "refresh_rollups": (refresh_rollups, 60),
 }
 
 

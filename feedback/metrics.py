@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -27,9 +27,10 @@ from sqlalchemy import (
     union_all,
 )
 
+from feedback import rollups
 from feedback.errors import Invalid
 from feedback.extensions import db
-from feedback.models import CONTEXT_COLUMNS, Display, Response, Survey
+from feedback.models import CONTEXT_COLUMNS, DayFigure, Display, Response, Survey
 from feedback.models.case import Case
 from feedback.periods import zone
 
@@ -137,26 +138,104 @@ class Sums:
         )
 
 
+def _summed_columns(fields: tuple[str, ...]) -> list[Any]:
+    if fields == ("channel",):
+        return [DayFigure.channel]
+    if fields == ("survey",):
+        return [DayFigure.survey_id]
+    return [DayFigure.value, DayFigure.value2][: len(fields)]
+
+
+def _grouped(
+    workspace_id: int,
+    kinds: tuple[str, ...],
+    spans: list[tuple[datetime | None, datetime | None]],
+    fields: tuple[str, ...] = (),
+    survey_ids: tuple[int, ...] | None = None,
+    channel: str | None = None,
+    context: dict[str, str] | None = None,
+    skip_null: bool = False,
+) -> list[dict[tuple[Any, ...], Sums]]:
+    """Per [start, end) span, the sums keyed by (kind, *values of `fields`), from the daily
+    sums where they hold the span's whole days and from the rows for the rest, in two
+    statements. `skip_null` leaves out responses without the first field."""
+    field = rollups.summed_fields(fields) if not context else None
+    found = rollups.plan(workspace_id) if field is not None else None
+    covers = [rollups.cover(found, start, end) for start, end in spans]
+    out: list[dict[tuple[Any, ...], Sums]] = [{} for _ in spans]
+
+    def add(row: Any) -> None:
+        key = (row.kind, *(row[2 + j] for j in range(len(fields))))
+        had = out[row.span].get(key)
+        out[row.span][key] = Sums.of(row) if had is None else had + Sums.of(row)
+
+    summed = []
+    for i, found_cover in enumerate(covers):
+        if not found_cover.days:
+            continue
+        columns = _summed_columns(fields)
+        conds = [
+            DayFigure.workspace_id == workspace_id,
+            DayFigure.field == field,
+            DayFigure.kind.in_(kinds),
+            rollups.in_days(DayFigure.day, found_cover.days),
+        ]
+        if survey_ids is not None:
+            conds.append(DayFigure.survey_id.in_(survey_ids))
+        if channel:
+            conds.append(DayFigure.channel == channel)
+        if skip_null:
+            conds.append(columns[0].is_not(None))
+        summed.append(
+            select(
+                literal(i).label("span"),
+                DayFigure.kind.label("kind"),
+                *(c.label(f"f{j}") for j, c in enumerate(columns)),
+                func.sum(DayFigure.n).label("n"),
+                func.sum(DayFigure.high).label("high"),
+                func.sum(DayFigure.low).label("low"),
+                func.sum(DayFigure.total).label("total"),
+                func.sum(DayFigure.total_sq).label("total_sq"),
+            )
+            .where(*conds)
+            .group_by(DayFigure.kind, *columns)
+        )
+    if summed:
+        for row in db.session.execute(union_all(*summed)):
+            add(row)
+    live = []
+    for i, found_cover in enumerate(covers):
+        if not found_cover.live:
+            continue
+        for kind in kinds:
+            scope = Scope(workspace_id, kind, None, None, survey_ids, channel, context or {})
+            columns = [field_column(name).label(f"f{j}") for j, name in enumerate(fields)]
+            conds = [
+                *scope_conditions(scope),
+                rollups.in_ranges(Response.submitted_at, found_cover.live),
+            ]
+            if skip_null:
+                conds.append(field_column(fields[0]).is_not(None))
+            live.append(
+                select(literal(i).label("span"), literal(kind).label("kind"), *columns)
+                .add_columns(*aggregates(kind))
+                .where(*conds)
+                .group_by(*columns)
+            )
+    if live:
+        for row in db.session.execute(union_all(*live)):
+            add(row)
+    return out
+
+
 def span_sums(
     workspace_id: int, kinds: tuple[str, ...], spans: list[tuple[datetime, datetime]]
 ) -> list[dict[str, Sums]]:
-    """Each kind's sums in each [start, end) span, in one statement: a range scan of the
-    (workspace, kind, submitted_at) index per span and kind, with no per-row bucketing."""
+    """Each kind's sums in each [start, end) span."""
     if not spans or not kinds:
         return [{} for _ in spans]
-    parts = []
-    for i, (start, end) in enumerate(spans):
-        for kind in kinds:
-            scope = Scope(workspace_id, kind, start, end)
-            parts.append(
-                select(
-                    literal(i).label("span"), literal(kind).label("kind"), *aggregates(kind)
-                ).where(*scope_conditions(scope))
-            )
-    out: list[dict[str, Sums]] = [{} for _ in spans]
-    for row in db.session.execute(union_all(*parts)):
-        out[row.span][row.kind] = Sums.of(row)
-    return out
+    grouped = _grouped(workspace_id, kinds, list(spans))
+    return [{key[0]: sums for key, sums in span.items()} for span in grouped]
 
 
 def span_groups(
@@ -166,23 +245,29 @@ def span_groups(
     fields: tuple[str, ...],
 ) -> list[dict[tuple[Any, ...], Sums]]:
     """Per [start, end) span, the sums of `kind` per value of the context `fields` (responses
-    without the first field left out), in one statement; each span sorts only its own rows."""
-    columns = [field_column(name).label(f"f{i}") for i, name in enumerate(fields)]
-    parts = [
-        select(literal(i).label("span"), *columns, *aggregates(kind))
-        .where(
-            *scope_conditions(Scope(workspace_id, kind, start, end)),
-            field_column(fields[0]).is_not(None),
-        )
-        .group_by(*columns)
-        for i, (start, end) in enumerate(spans)
-    ]
-    out: list[dict[tuple[Any, ...], Sums]] = [{} for _ in spans]
-    if not parts:
-        return out
-    for row in db.session.execute(union_all(*parts)):
-        out[row.span][tuple(row[1 : 1 + len(fields)])] = Sums.of(row)
-    return out
+    without the first field left out)."""
+    if not spans:
+        return []
+    grouped = _grouped(workspace_id, (kind,), list(spans), fields, skip_null=True)
+    return [{key[1:]: sums for key, sums in span.items()} for span in grouped]
+
+
+def scope_sums(scope: Scope, fields: tuple[str, ...] = ()) -> dict[tuple[Any, ...], Sums]:
+    """The sums of the scope's responses, per value of `fields` (keys without the kind)."""
+    if scope.kind not in KINDS:
+        raise Invalid(f"Must be one of: {', '.join(KINDS)}.", "kind")
+    for name in fields:
+        field_column(name)  # a bad field name is refused before anything is read
+    span = _grouped(
+        scope.workspace_id,
+        (scope.kind,),
+        [(scope.start, scope.end)],
+        fields,
+        scope.survey_ids,
+        scope.channel,
+        scope.context,
+    )[0]
+    return {key[1:]: sums for key, sums in span.items()}
 
 
 def week_spans(
@@ -266,8 +351,7 @@ def _public(fig: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary(scope: Scope, low_n: int) -> dict[str, Any]:
-    row = db.session.execute(select(*aggregates(scope.kind)).where(*scope_conditions(scope))).one()
-    return figure(scope.kind, row, low_n)
+    return figure(scope.kind, scope_sums(scope).get((), Sums()), low_n)
 
 
 def compare(kind: str, current: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -357,44 +441,86 @@ def _bounds(scope: Scope) -> tuple[datetime, datetime] | None:
     return scope.start or low, scope.end or high + timedelta(seconds=1)
 
 
+def _label(interval: str, day: date) -> str:
+    if interval == "week":
+        return (day - timedelta(days=day.weekday())).isoformat()
+    if interval == "month":
+        return day.replace(day=1).isoformat()
+    return day.isoformat()
+
+
 def series(scope: Scope, interval: str, tz_name: str, low_n: int) -> list[dict[str, Any]]:
-    """The figure per day, week (from Monday) or month, in the workspace's timezone."""
+    """The figure per day, week (from Monday) or month, in the workspace's timezone: whole
+    summed days from the daily sums, bucketed here; the rest from the rows, bucketed in SQL."""
     if interval not in INTERVALS:
         raise Invalid(f"Must be one of: {', '.join(INTERVALS)}.", "interval")
     bounds = _bounds(scope)
     if bounds is None:
         return []
-    bucket = _bucket(interval, tz_name, *bounds).label("bucket")
-    rows = db.session.execute(
-        select(bucket, *aggregates(scope.kind))
-        .where(*scope_conditions(scope))
-        .group_by(bucket)
-        .order_by(bucket)
-    )
+    found = rollups.plan(scope.workspace_id) if not scope.context else None
+    part = rollups.cover(found, *bounds)
+    buckets: dict[str, Sums] = {}
+
+    def add(label: str, row: Any) -> None:
+        buckets[label] = buckets.get(label, Sums()) + Sums.of(row)
+
+    if part.days:
+        conds = [
+            DayFigure.workspace_id == scope.workspace_id,
+            DayFigure.field == "",
+            DayFigure.kind == scope.kind,
+            rollups.in_days(DayFigure.day, part.days),
+        ]
+        if scope.survey_ids is not None:
+            conds.append(DayFigure.survey_id.in_(scope.survey_ids))
+        if scope.channel:
+            conds.append(DayFigure.channel == scope.channel)
+        rows = db.session.execute(
+            select(
+                DayFigure.day,
+                func.sum(DayFigure.n).label("n"),
+                func.sum(DayFigure.high).label("high"),
+                func.sum(DayFigure.low).label("low"),
+                func.sum(DayFigure.total).label("total"),
+                func.sum(DayFigure.total_sq).label("total_sq"),
+            )
+            .where(*conds)
+            .group_by(DayFigure.day)
+        )
+        for row in rows:
+            add(_label(interval, date.fromisoformat(row.day)), row)
+    if part.live:
+        bucket = _bucket(interval, tz_name, *bounds).label("bucket")
+        rows = db.session.execute(
+            select(bucket, *aggregates(scope.kind))
+            .where(
+                *scope_conditions(scope.between(None, None)),
+                rollups.in_ranges(Response.submitted_at, part.live),
+            )
+            .group_by(bucket)
+        )
+        for row in rows:
+            add(str(row.bucket)[:10], row)
     return [
-        {"bucket": str(row.bucket)[:10], **_public(figure(scope.kind, row, low_n))} for row in rows
+        {"bucket": label, **_public(figure(scope.kind, buckets[label], low_n))}
+        for label in sorted(buckets)
+        if buckets[label].n
     ]
 
 
 def breakdown(scope: Scope, field_name: str, low_n: int, limit: int = 100) -> list[dict[str, Any]]:
     """The figure per value of a context field (plan, agent, team, ...), largest groups first."""
-    column = field_column(field_name).label("grp")
-    rows = db.session.execute(
-        select(column, *aggregates(scope.kind))
-        .where(*scope_conditions(scope))
-        .group_by(column)
-        .order_by(func.count().desc())
-        .limit(limit)
-    ).all()
+    sums = scope_sums(scope, (field_name,))
+    ranked = sorted(sums.items(), key=lambda item: -item[1].n)[:limit]
     names: dict[Any, str] = {}
     if field_name == "survey":
-        ids = [row.grp for row in rows]
+        ids = [key[0] for key, _ in ranked]
         names = dict(
             db.session.execute(select(Survey.id, Survey.public_id).where(Survey.id.in_(ids))).all()
         )
     return [
-        {"group": names.get(row.grp, row.grp), **_public(figure(scope.kind, row, low_n))}
-        for row in rows
+        {"group": names.get(key[0], key[0]), **_public(figure(scope.kind, value, low_n))}
+        for key, value in ranked
     ]
 
 
@@ -416,9 +542,7 @@ def response_rate(scope: Scope) -> dict[str, Any]:
     widget = Scope(
         scope.workspace_id, scope.kind, scope.start, scope.end, scope.survey_ids, "widget"
     )
-    answered = db.session.scalar(
-        select(func.count()).select_from(Response).where(*scope_conditions(widget))
-    )
+    answered = scope_sums(widget).get((), Sums()).n
     out: dict[str, Any] = {"displays": displays, "responses": answered, "value": None}
     if displays:
         out["value"] = round(min(answered, displays) / displays * 100, 1)

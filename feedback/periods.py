@@ -54,6 +54,16 @@ def _utc(day: date, tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
+def midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The naive UTC instant local day `day` starts at."""
+    return _utc(day, tz)
+
+
+def local_day(moment: datetime, tz: ZoneInfo) -> date:
+    """The local date of a naive UTC instant."""
+    return moment.replace(tzinfo=UTC).astimezone(tz).date()
+
+
 def _span(first: date, after: date, tz: ZoneInfo, label: str, kind: str) -> Period:
     return Period(_utc(first, tz), _utc(after, tz), label, kind)
 

@@ -45,6 +45,30 @@ def test_upgrade_from_empty_matches_the_models(empty_app: Any) -> None:
     assert diff == [], f"models and migrations disagree: {diff}"
 
 
+def test_upgrade_installs_the_triggers_that_file_changed_days(empty_app: Any) -> None:
+    """A migrated database files a change to a summed day, as one made by create_all does."""
+    from datetime import datetime
+
+    from feedback.models import RollupMark, RollupStale
+    from feedback.services import surveys, workspaces
+    from tests.factories import add_response
+
+    upgrade()
+    ws = workspaces.create_workspace("W", "w")
+    survey = surveys.create_survey(ws, {"kind": "nps"})
+    old = add_response(survey, 9, datetime(2026, 1, 5, 10))
+    db.session.add(
+        RollupMark(workspace_id=ws.id, timezone="UTC", rolled_until=datetime(2026, 2, 1))
+    )
+    db.session.commit()
+    old.score, old.band = 3, "detractor"
+    add_response(survey, 10, datetime(2026, 1, 9, 10))
+    add_response(survey, 10, datetime(2026, 2, 3, 10))  # after the mark: not filed
+    db.session.commit()
+    days = db.session.scalars(db.select(RollupStale.day).order_by(RollupStale.day)).all()
+    assert days == ["2026-01-05", "2026-01-09"]
+
+
 def test_downgrade_to_base_removes_every_table(empty_app: Any) -> None:
     upgrade()
     downgrade(revision="base")

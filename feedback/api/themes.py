@@ -12,7 +12,7 @@ from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.models import NlpModel, utcnow
 from feedback.periods import previous
-from feedback.services import analysis, queries, themes, training
+from feedback.services import analysis, queries, theme_report, themes, training
 
 bp = Blueprint("themes_api", __name__, url_prefix="/api/v1")
 
@@ -76,7 +76,7 @@ def theme_delete(slug: str) -> Any:
 @require_key("read")
 def theme_summary() -> Any:
     query = queries.parse_query(g.workspace, request.args)
-    summary = themes.theme_summary(g.workspace, queries.conditions(g.workspace, query))
+    summary = theme_report.query_summary(g.workspace, query)
     return jsonify({"period": query.period.to_dict(), **summary})
 
 

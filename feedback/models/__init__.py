@@ -6,6 +6,7 @@ from feedback.models.digest import DigestLog
 from feedback.models.invite import EmailInvite, Unsubscribe
 from feedback.models.kpi import KpiTarget, KpiValue
 from feedback.models.response import CONTEXT_COLUMNS, Display, Respondent, Response
+from feedback.models.rollup import DayFigure, DayThemeFigure, RollupMark, RollupStale
 from feedback.models.survey import Survey
 from feedback.models.theme import AnalysisRun, NlpModel, ResponseTheme, Theme
 from feedback.models.ticket import Ticket
@@ -20,7 +21,11 @@ __all__ = [
     "CONTEXT_COLUMNS",
     "WEBHOOK_EVENTS",
     "WEBHOOK_FORMATS",
+    "DayFigure",
+    "DayThemeFigure",
     "DigestLog",
+    "RollupMark",
+    "RollupStale",
     "Ticket",
     "Webhook",
     "WebhookDelivery",

@@ -10,20 +10,22 @@ For a survey kind and a period, per theme:
   satisfied answers, which a neutral answer does not change, so for them the responses are left
   out of the count instead.
 
-All sums come from one grouped SQL query; the figures use the formulas of `feedback.metrics`.
+The sums come from the daily sums and the rows (feedback/services/theme_figures.py); the
+figures use the formulas of `feedback.metrics`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 
 from feedback import metrics
 from feedback.extensions import db
 from feedback.metrics import Sums
-from feedback.models import Response, ResponseTheme, Theme, Workspace
+from feedback.models import Theme, Workspace
 from feedback.periods import Period
+from feedback.services.theme_figures import TagSums, tag_sums
 
 CES_NEUTRAL = 4
 
@@ -57,27 +59,14 @@ def theme_impact(workspace: Workspace, kind: str, period: Period) -> list[dict[s
 def impact_report(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
     """The period's figure for `kind` (the baseline) and each theme's impact on it."""
     scope = metrics.Scope(workspace.id, kind, period.start, period.end)
-    conds = metrics.scope_conditions(scope)
-    row = db.session.execute(select(*metrics.aggregates(kind)).where(*conds)).one()
-    overall = Sums.of(row)
-    moved = and_(ResponseTheme.sentiment == "negative", Response.band == metrics.LOW_BAND[kind])
-    rows = db.session.execute(
-        select(
-            ResponseTheme.theme_id,
-            *metrics.aggregates(kind),
-            func.sum(case((moved, 1), else_=0)).label("moved_n"),
-            func.sum(case((moved, Response.score), else_=0)).label("moved_total"),
-            func.sum(case((moved, Response.score * Response.score), else_=0)).label("moved_sq"),
-        )
-        .join(Response, Response.id == ResponseTheme.response_id)
-        .where(
-            ResponseTheme.workspace_id == workspace.id,
-            ResponseTheme.removed.is_(False),
-            *conds,
-        )
-        .group_by(ResponseTheme.theme_id)
-    ).all()
-    by_theme = {r.theme_id: r for r in rows}
+    overall = metrics.scope_sums(scope).get((), Sums())
+    tagged = tag_sums(workspace.id, [(period.start, period.end)], (kind,))[0]
+    with_by_theme: dict[int, TagSums] = {}
+    moved_by_theme: dict[int, TagSums] = {}
+    for (theme_id, sentiment, _kind), value in tagged.items():
+        with_by_theme[theme_id] = with_by_theme.get(theme_id, TagSums()) + value
+        if sentiment == "negative":
+            moved_by_theme[theme_id] = moved_by_theme.get(theme_id, TagSums()) + value
     themes = db.session.execute(
         select(Theme.id, Theme.slug, Theme.name)
         .where(Theme.workspace_id == workspace.id)
@@ -85,11 +74,10 @@ def impact_report(workspace: Workspace, kind: str, period: Period) -> dict[str, 
     ).all()
     out = []
     for theme_id, slug, name in themes:
-        r = by_theme.get(theme_id)
-        with_ = Sums.of(r) if r else Sums()
-        moved_n = int(r.moved_n or 0) if r else 0
-        moved_total = float(r.moved_total or 0) if r else 0.0
-        moved_sq = float(r.moved_sq or 0) if r else 0.0
+        with_ = with_by_theme.get(theme_id, TagSums()).scores()
+        moved = moved_by_theme.get(theme_id, TagSums())
+        # The negative mentions in the low band: `low` counts them, low_* hold their scores.
+        moved_n, moved_total, moved_sq = moved.low, moved.low_total, moved.low_sq
         out.append(
             {
                 "theme": slug,

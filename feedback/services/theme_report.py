@@ -6,14 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from feedback import metrics
 from feedback.extensions import db
 from feedback.lookups import kept
-from feedback.models import NlpModel, Response, ResponseTheme, Theme, Workspace, utcnow
-from feedback.periods import Period, previous, zone
-from feedback.services import queries, themes, training
+from feedback.models import NlpModel, Theme, Workspace, utcnow
+from feedback.periods import Period, midnight, previous, zone
+from feedback.services import queries, theme_figures, themes, training
 from feedback.services.impact import impact_report
 
 TREND_WEEKS = 12
@@ -37,28 +36,46 @@ def _weeks(
 
 def weekly_mentions(workspace: Workspace, now: datetime | None = None) -> dict[str, list[int]]:
     """Mentions per theme slug for each of the last TREND_WEEKS weeks (zeros included)."""
-    labels, start, end = _weeks(workspace, now)
-    week = metrics.bucket("week", workspace.timezone, start, end).label("week")
-    rows = db.session.execute(
-        select(Theme.slug, week, func.count())
-        .join(ResponseTheme, ResponseTheme.theme_id == Theme.id)
-        .join(Response, Response.id == ResponseTheme.response_id)
-        .where(
-            Theme.workspace_id == workspace.id,
-            ResponseTheme.removed.is_(False),
-            Response.submitted_at >= start,
-            Response.submitted_at < end,
-        )
-        .group_by(Theme.slug, week)
-    ).all()
-    index = {label: i for i, label in enumerate(labels)}
+    labels, _start, _end = _weeks(workspace, now)
+    tz = zone(workspace.timezone)
+    mondays = [date.fromisoformat(label) for label in labels]
+    spans = [
+        (midnight(monday, tz), midnight(monday + timedelta(weeks=1), tz)) for monday in mondays
+    ]
+    slugs = dict(
+        db.session.execute(
+            select(Theme.id, Theme.slug).where(Theme.workspace_id == workspace.id)
+        ).all()
+    )
     out: dict[str, list[int]] = {}
-    for slug, bucket, count in rows:
-        series = out.setdefault(slug, [0] * len(labels))
-        position = index.get(str(bucket)[:10])
-        if position is not None:
-            series[position] += count
+    for i, week in enumerate(theme_figures.tag_sums(workspace.id, list(spans))):
+        for (theme_id, _sentiment, _kind), sums in week.items():
+            slug = slugs.get(theme_id)
+            if slug is not None:
+                out.setdefault(slug, [0] * len(labels))[i] += sums.n
     return out
+
+
+def query_summary(workspace: Workspace, query: queries.ResponseQuery) -> dict[str, Any]:
+    """The theme summary of the responses a query selects: from the daily sums when it filters
+    by period, survey, channel and kind alone, else from the rows."""
+    if (
+        query.bands
+        or query.text
+        or query.score_min is not None
+        or query.score_max is not None
+        or query.context
+        or query.theme
+    ):
+        return themes.theme_summary(workspace, queries.conditions(workspace, query))
+    span = (query.period.start, query.period.end) if query.period else (None, None)
+    kinds = (query.kind,) if query.kind else None
+    sums = theme_figures.tag_sums(workspace.id, [span], kinds, query.survey_ids, query.channel)[0]
+    counts: dict[tuple[int, str], int] = {}
+    for (theme_id, sentiment, _kind), value in sums.items():
+        counts[(theme_id, sentiment)] = counts.get((theme_id, sentiment), 0) + value.n
+    commented = theme_figures.commented(workspace.id, span, kinds, query.survey_ids, query.channel)
+    return themes.summary_of(workspace, [(t, s, c) for (t, s), c in counts.items()], commented)
 
 
 def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
@@ -69,8 +86,7 @@ def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any
 
 
 def _theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
-    conditions = queries.conditions(workspace, queries.ResponseQuery(period=period))
-    summary = themes.theme_summary(workspace, conditions)
+    summary = query_summary(workspace, queries.ResponseQuery(period=period))
     trend = weekly_mentions(workspace)
     impact_figures = impact_report(workspace, kind, period)
     impact = {row["theme"]: row for row in impact_figures["themes"]}

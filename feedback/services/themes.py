@@ -263,25 +263,37 @@ def response_analysis(workspace: Workspace, response_id: int) -> dict[str, Any]:
 def theme_summary(workspace: Workspace, conditions: list[Any]) -> dict[str, Any]:
     """Mentions per theme with their sentiment split, over the responses `conditions` select."""
     rows = db.session.execute(
-        select(Theme.slug, Theme.name, ResponseTheme.sentiment, func.count())
-        .join(ResponseTheme, ResponseTheme.theme_id == Theme.id)
+        select(ResponseTheme.theme_id, ResponseTheme.sentiment, func.count())
         .join(Response, Response.id == ResponseTheme.response_id)
-        .where(Theme.workspace_id == workspace.id, ResponseTheme.removed.is_(False), *conditions)
-        .group_by(Theme.slug, Theme.name, ResponseTheme.sentiment)
+        .where(
+            ResponseTheme.workspace_id == workspace.id,
+            ResponseTheme.removed.is_(False),
+            *conditions,
+        )
+        .group_by(ResponseTheme.theme_id, ResponseTheme.sentiment)
     ).all()
     commented = db.session.scalar(
         select(func.count()).select_from(Response).where(Response.comment.is_not(None), *conditions)
     )
-    themes: dict[str, dict[str, Any]] = {}
+    return summary_of(workspace, [tuple(row) for row in rows], commented or 0)
+
+
+def summary_of(
+    workspace: Workspace, counts: list[tuple[int, str, int]], commented: int
+) -> dict[str, Any]:
+    """The theme summary from (theme id, sentiment, mentions) counts and the comment count."""
+    themes: dict[int, dict[str, Any]] = {}
     for theme in list_themes(workspace):
-        themes[theme.slug] = {
+        themes[theme.id] = {
             "theme": theme.slug,
             "name": theme.name,
             "mentions": 0,
             "sentiment": dict.fromkeys(SENTIMENTS, 0),
         }
-    for slug, _name, sentiment, count in rows:
-        entry = themes[slug]
+    for theme_id, sentiment, count in counts:
+        entry = themes.get(theme_id)
+        if entry is None:
+            continue
         entry["mentions"] += count
         entry["sentiment"][sentiment] = entry["sentiment"].get(sentiment, 0) + count
     for entry in themes.values():

@@ -1,0 +1,200 @@
+"""Daily sums of closed days, so a figure over months reads a few hundred rows, not millions.
+
+`DayFigure` holds, per local day, survey and channel, the sums every survey figure is computed
+from (n, top and bottom band counts, score sum and sum of squares, comments), for all the
+responses and per value of a few low-cardinality context fields. `DayThemeFigure` holds the same
+per theme and sentiment of the tags. Only days before `RollupMark.rolled_until` are summed.
+
+Triggers keep them exact: any insert, delete or change of a response or a tag dated before the
+mark files its UTC day in `RollupStale`; readers read those days from the rows themselves until
+the rollup job has summed them again (feedback/rollups.py). The triggers are database objects,
+so no code path (ORM, bulk statement, cascade) can change a counted row without it being seen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DDL, Index, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedback.extensions import db
+
+# The context fields summed per value (one row per day, survey, channel and value), and the one
+# pair the agents page reads. High-cardinality fields (page URL, ticket id, JSON keys) are read
+# from the rows.
+FIELDS = ("plan", "feature", "agent", "team")
+PAIRS = (("agent", "team"),)
+
+
+class DayFigure(db.Model):
+    __tablename__ = "day_figure"
+    __table_args__ = (Index("ix_day_figure_read", "workspace_id", "field", "kind", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))  # the local date, ISO
+    kind: Mapped[str] = mapped_column(String(8))
+    survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    # "" for all responses; a field of FIELDS, or "agent,team" for a pair.
+    field: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str | None] = mapped_column(String(200))
+    value2: Mapped[str | None] = mapped_column(String(200))
+    n: Mapped[int]
+    high: Mapped[int]
+    low: Mapped[int]
+    total: Mapped[float]
+    total_sq: Mapped[float]
+    commented: Mapped[int]
+
+
+class DayThemeFigure(db.Model):
+    __tablename__ = "day_theme_figure"
+    __table_args__ = (Index("ix_day_theme_figure_read", "workspace_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(8))
+    survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    theme_id: Mapped[int] = mapped_column(db.ForeignKey("theme.id", ondelete="CASCADE"))
+    sentiment: Mapped[str] = mapped_column(String(10))
+    # The tagged responses' sums, and those of the ones among them in the low band.
+    n: Mapped[int]
+    high: Mapped[int]
+    low: Mapped[int]
+    total: Mapped[float]
+    total_sq: Mapped[float]
+    low_total: Mapped[float]
+    low_sq: Mapped[float]
+
+
+class RollupMark(db.Model):
+    """How far a workspace's days are summed, and in which timezone they were cut."""
+
+    __tablename__ = "rollup_mark"
+
+    workspace_id: Mapped[int] = mapped_column(
+        db.ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    timezone: Mapped[str] = mapped_column(String(64))
+    rolled_until: Mapped[datetime | None]  # naive UTC, a local midnight
+    # The next mark, announced a while before the days up to it are summed, so that a change
+    # already under way when they are summed is filed by the triggers (see rollups.advance).
+    pending_until: Mapped[datetime | None]
+    pending_at: Mapped[datetime | None]
+
+
+class RollupStale(db.Model):
+    """A UTC day with a change since it was summed; `seq` grows with each change."""
+
+    __tablename__ = "rollup_stale"
+
+    workspace_id: Mapped[int] = mapped_column(
+        db.ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    seq: Mapped[int] = mapped_column(default=1)
+
+
+# -- triggers -----------------------------------------------------------------------------------
+# A change counts when it touches a summed column; the migration creating them holds the same.
+
+WATCHED = "score, band, kind, survey_id, channel, plan, feature, agent, team, comment, submitted_at"
+TAG_WATCHED = "response_id, theme_id, sentiment, removed"
+
+_SQLITE_FILE = """
+INSERT INTO rollup_stale (workspace_id, day, seq)
+SELECT {row}.workspace_id, date({at}), 1
+WHERE {at} < (SELECT coalesce(pending_until, rolled_until) FROM rollup_mark
+              WHERE workspace_id = {row}.workspace_id)
+ON CONFLICT (workspace_id, day) DO UPDATE SET seq = seq + 1;
+"""
+_RESPONSE_AT = "{row}.submitted_at"
+_TAG_AT = "(SELECT submitted_at FROM response WHERE id = {row}.response_id)"
+
+
+def sqlite_triggers() -> list[str]:
+    """CREATE TRIGGER statements for SQLite: one per table and operation."""
+    out = []
+    for table, watched, at in (
+        ("response", WATCHED, _RESPONSE_AT),
+        ("response_theme", TAG_WATCHED, _TAG_AT),
+    ):
+        for op, rows in (("INSERT", ("NEW",)), ("DELETE", ("OLD",)), ("UPDATE", ("OLD", "NEW"))):
+            of = f" OF {watched}" if op == "UPDATE" else ""
+            body = "".join(_SQLITE_FILE.format(row=row, at=at.format(row=row)) for row in rows)
+            out.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_rollup_{op.lower()} "
+                f"AFTER {op}{of} ON {table} FOR EACH ROW BEGIN {body} END"
+            )
+    return out
+
+
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    until timestamp;
+    at timestamp;
+BEGIN
+    IF TG_OP <> 'DELETE' THEN
+        SELECT coalesce(pending_until, rolled_until) INTO until FROM rollup_mark
+         WHERE workspace_id = NEW.workspace_id;
+        {new_at}
+        IF at < until THEN
+            INSERT INTO rollup_stale (workspace_id, day, seq)
+            VALUES (NEW.workspace_id, to_char(at, 'YYYY-MM-DD'), 1)
+            ON CONFLICT (workspace_id, day) DO UPDATE SET seq = rollup_stale.seq + 1;
+        END IF;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        SELECT coalesce(pending_until, rolled_until) INTO until FROM rollup_mark
+         WHERE workspace_id = OLD.workspace_id;
+        {old_at}
+        IF at < until THEN
+            INSERT INTO rollup_stale (workspace_id, day, seq)
+            VALUES (OLD.workspace_id, to_char(at, 'YYYY-MM-DD'), 1)
+            ON CONFLICT (workspace_id, day) DO UPDATE SET seq = rollup_stale.seq + 1;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
+
+def postgresql_triggers() -> list[str]:
+    """The trigger functions and triggers for PostgreSQL."""
+    out = []
+    for table, watched, at in (
+        ("response", WATCHED, "at := {row}.submitted_at;"),
+        (
+            "response_theme",
+            TAG_WATCHED,
+            "SELECT submitted_at INTO at FROM response WHERE id = {row}.response_id;",
+        ),
+    ):
+        name = f"{table}_rollup_stale"
+        out.append(
+            _PG_FUNCTION.format(name=name, new_at=at.format(row="NEW"), old_at=at.format(row="OLD"))
+        )
+        out.append(f"DROP TRIGGER IF EXISTS {table}_rollup ON {table}")
+        out.append(
+            f"CREATE TRIGGER {table}_rollup AFTER INSERT OR DELETE OR UPDATE OF {watched} "
+            f"ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+        )
+    return out
+
+
+def _create_triggers(target: object, connection: object, **kw: object) -> None:
+    dialect = connection.dialect.name  # type: ignore[attr-defined]
+    statements = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}.get(dialect)
+    for statement in statements() if statements else []:
+        connection.execute(DDL(statement))  # type: ignore[attr-defined]
+
+
+# A schema made by `create_all` (tests, benches) gets the triggers the migration makes, once
+# every table they read exists.
+event.listen(db.metadata, "after_create", _create_triggers)

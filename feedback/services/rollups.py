@@ -1,0 +1,236 @@
+"""Summing closed days into DayFigure and DayThemeFigure, and summing changed days again.
+
+The mark moves in two steps, so that no change slips between the sums and the triggers: a run
+announces the next mark (`pending_until`, from which on the triggers file changes to the days
+before it), and a run at least GRACE later sums those days and moves `rolled_until`. A change
+that began before the announcement has committed by then (requests take milliseconds), so the
+sums see it; one that begins after is filed, and its day is summed again.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, insert, literal, select
+
+from feedback import metrics
+from feedback.extensions import db
+from feedback.models import (
+    DayFigure,
+    DayThemeFigure,
+    Response,
+    ResponseTheme,
+    RollupMark,
+    RollupStale,
+    Workspace,
+    utcnow,
+)
+from feedback.models.rollup import FIELDS, PAIRS
+from feedback.periods import local_day, midnight, zone
+
+GRACE = timedelta(seconds=30)
+CHUNK_DAYS = 31  # days summed per statement (and per commit) on the first run
+_HIGH = tuple(set(metrics.HIGH_BAND.values()))
+_LOW = tuple(set(metrics.LOW_BAND.values()))
+
+
+def refresh_all(now: datetime | None = None, grace: timedelta = GRACE) -> int:
+    """Refresh every workspace's sums; the number of days summed."""
+    total = 0
+    for workspace in db.session.scalars(select(Workspace).order_by(Workspace.id)).all():
+        total += refresh(workspace, now, grace)
+    return total
+
+
+def refresh(workspace: Workspace, now: datetime | None = None, grace: timedelta = GRACE) -> int:
+    """Sum the days that changed, and move the mark to the start of today (local) once it
+    has been announced for `grace`; commits. The number of days summed."""
+    now = now or utcnow()
+    tz = zone(workspace.timezone)
+    mark = db.session.get(RollupMark, workspace.id)
+    if mark is None or mark.timezone != workspace.timezone:
+        reset(workspace)
+        mark = RollupMark(workspace_id=workspace.id, timezone=workspace.timezone)
+        db.session.add(mark)
+        db.session.commit()
+    target = midnight(local_day(now, tz), tz)
+    summed = 0
+    if mark.rolled_until != target:
+        if mark.pending_until != target:
+            mark.pending_until, mark.pending_at = target, now
+            db.session.commit()
+        if mark.pending_at is not None and now - mark.pending_at >= grace:
+            summed += _advance(workspace, mark, target)
+    summed += _resum_stale(workspace, mark)
+    return summed
+
+
+def reset(workspace: Workspace) -> None:
+    """Forget the workspace's sums (its timezone changed: the days are cut elsewhere)."""
+    for model in (DayFigure, DayThemeFigure, RollupStale):
+        db.session.execute(delete(model).where(model.workspace_id == workspace.id))
+    db.session.execute(delete(RollupMark).where(RollupMark.workspace_id == workspace.id))
+
+
+def _advance(workspace: Workspace, mark: RollupMark, target: datetime) -> int:
+    tz = zone(workspace.timezone)
+    last = local_day(target, tz)
+    if mark.rolled_until is not None:
+        first = local_day(mark.rolled_until, tz)
+    else:
+        earliest = db.session.scalar(
+            select(func.min(Response.submitted_at)).where(Response.workspace_id == workspace.id)
+        )
+        first = local_day(earliest, tz) if earliest is not None else last
+    cursor = first
+    while cursor < last:
+        following = min(cursor + timedelta(days=CHUNK_DAYS), last)
+        _sum_days(workspace, cursor, following)
+        db.session.commit()
+        cursor = following
+    mark.rolled_until, mark.pending_until, mark.pending_at = target, None, None
+    db.session.commit()
+    return (last - first).days
+
+
+def _resum_stale(workspace: Workspace, mark: RollupMark) -> int:
+    """Sum again the summed days filed as changed, then drop the filings not changed since."""
+    if mark.rolled_until is None:
+        return 0
+    tz = zone(workspace.timezone)
+    until_day = local_day(mark.rolled_until, tz)
+    filed = db.session.execute(
+        select(RollupStale.day, RollupStale.seq).where(RollupStale.workspace_id == workspace.id)
+    ).all()
+    days: set[date] = set()
+    done = []
+    for day, seq in filed:
+        start = datetime.fromisoformat(day)
+        touched = {local_day(start, tz), local_day(start + timedelta(days=1, microseconds=-1), tz)}
+        if all(d >= until_day for d in touched):
+            continue  # not summed yet: the next advance reads it
+        days |= {d for d in touched if d < until_day}
+        done.append((day, seq))
+    for day in sorted(days):
+        _sum_days(workspace, day, day + timedelta(days=1))
+    for day, seq in done:
+        # A filing changed since it was read stays: its day is summed again next time.
+        db.session.execute(
+            delete(RollupStale).where(
+                RollupStale.workspace_id == workspace.id,
+                RollupStale.day == day,
+                RollupStale.seq == seq,
+            )
+        )
+    db.session.commit()
+    return len(days)
+
+
+def _sum_days(workspace: Workspace, first: date, last: date) -> None:
+    """Replace the sums of local days [first, last) with sums of the rows."""
+    tz = zone(workspace.timezone)
+    start, end = midnight(first, tz), midnight(last, tz)
+    for model in (DayFigure, DayThemeFigure):
+        db.session.execute(
+            delete(model).where(
+                model.workspace_id == workspace.id,
+                model.day >= first.isoformat(),
+                model.day < last.isoformat(),
+            )
+        )
+    day = _day(workspace.timezone, start, end)
+    in_range = and_(
+        Response.workspace_id == workspace.id,
+        Response.submitted_at >= start,
+        Response.submitted_at < end,
+    )
+    sums = (
+        func.count().label("n"),
+        func.sum(case((Response.band.in_(_HIGH), 1), else_=0)).label("high"),
+        func.sum(case((Response.band.in_(_LOW), 1), else_=0)).label("low"),
+        func.sum(Response.score).label("total"),
+        func.sum(Response.score * Response.score).label("total_sq"),
+    )
+    commented = func.sum(case((Response.comment.is_not(None), 1), else_=0)).label("commented")
+    keys = (day, Response.kind, Response.survey_id, Response.channel)
+    groups: list[tuple[str, tuple[Any, ...]]] = [("", ())]
+    groups += [(name, (getattr(Response, name),)) for name in FIELDS]
+    groups += [(",".join(pair), tuple(getattr(Response, n) for n in pair)) for pair in PAIRS]
+    for name, columns in groups:
+        values = [*columns, *([literal(None)] * (2 - len(columns)))]
+        stmt = (
+            select(
+                literal(workspace.id),
+                *keys,
+                literal(name),
+                *values,
+                *sums,
+                commented,
+            )
+            .where(in_range)
+            .group_by(*keys, *columns)
+        )
+        db.session.execute(
+            insert(DayFigure).from_select(
+                [
+                    "workspace_id",
+                    "day",
+                    "kind",
+                    "survey_id",
+                    "channel",
+                    "field",
+                    "value",
+                    "value2",
+                    "n",
+                    "high",
+                    "low",
+                    "total",
+                    "total_sq",
+                    "commented",
+                ],
+                stmt,
+            )
+        )
+    in_low = Response.band.in_(_LOW)
+    tags = (
+        select(
+            literal(workspace.id),
+            *keys,
+            ResponseTheme.theme_id,
+            ResponseTheme.sentiment,
+            *sums,
+            func.sum(case((in_low, Response.score), else_=0)).label("low_total"),
+            func.sum(case((in_low, Response.score * Response.score), else_=0)).label("low_sq"),
+        )
+        .join(Response, Response.id == ResponseTheme.response_id)
+        .where(
+            in_range, ResponseTheme.workspace_id == workspace.id, ResponseTheme.removed.is_(False)
+        )
+        .group_by(*keys, ResponseTheme.theme_id, ResponseTheme.sentiment)
+    )
+    db.session.execute(
+        insert(DayThemeFigure).from_select(
+            [
+                "workspace_id",
+                "day",
+                "kind",
+                "survey_id",
+                "channel",
+                "theme_id",
+                "sentiment",
+                "n",
+                "high",
+                "low",
+                "total",
+                "total_sq",
+                "low_total",
+                "low_sq",
+            ],
+            tags,
+        )
+    )
+
+
+def _day(tz_name: str, start: datetime, end: datetime) -> Any:
+    return metrics.bucket("day", tz_name, start, end).label("day")
