@@ -82,11 +82,13 @@ def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
         sums = {(row.agent, row.team): metrics.Sums.of(row) for row in _rows(workspace, period)}
     per_agent: dict[str, metrics.Sums] = defaultdict(metrics.Sums)
     per_team: dict[str, metrics.Sums] = defaultdict(metrics.Sums)
+    in_team: dict[tuple[str, str], metrics.Sums] = defaultdict(metrics.Sums)
     team_of: dict[str, Counter[str]] = defaultdict(Counter)
     for (agent, team_name), value in sums.items():
         team = team_name or "No team"
         per_agent[agent] = per_agent[agent] + value
         per_team[team] = per_team[team] + value
+        in_team[(agent, team)] = in_team[(agent, team)] + value
         team_of[agent][team] += value.n
     low_n = workspace.low_n
     teams = {name: metrics.figure("csat", value, low_n) for name, value in per_team.items()}
@@ -94,7 +96,8 @@ def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
     for name, value in per_agent.items():
         team = team_of[name].most_common(1)[0][0]
         fig = metrics.figure("csat", value, low_n)
-        rest = metrics.figure("csat", per_team[team].minus(value), low_n)
+        # The rest of the team: its answers without this agent's (in that team).
+        rest = metrics.figure("csat", per_team[team].minus(in_team[(name, team)]), low_n)
         verdict = metrics.compare("csat", fig, rest)
         below = verdict["significant"] and (verdict["change"] or 0) < 0
         agents.append(
