@@ -30,7 +30,7 @@ from sqlalchemy import (
 from feedback import rollups
 from feedback.errors import Invalid
 from feedback.extensions import db
-from feedback.models import CONTEXT_COLUMNS, DayFigure, Display, Response, Survey
+from feedback.models import CONTEXT_COLUMNS, DayCaseFigure, DayFigure, Display, Response, Survey
 from feedback.models.case import Case
 from feedback.periods import zone
 
@@ -404,8 +404,10 @@ def _offsets(tz_name: str, start: datetime, end: datetime) -> list[tuple[datetim
     return segments
 
 
-def _bucket(interval: str, tz_name: str, start: datetime, end: datetime) -> ColumnElement[Any]:
-    column = Response.submitted_at
+def _bucket(
+    interval: str, tz_name: str, start: datetime, end: datetime, column: Any = None
+) -> ColumnElement[Any]:
+    column = Response.submitted_at if column is None else column
     if db.engine.dialect.name == "postgresql":
         local = func.timezone(tz_name, func.timezone("UTC", column))
         return func.to_char(func.date_trunc(interval, local), "YYYY-MM-DD")
@@ -423,9 +425,12 @@ def _bucket(interval: str, tz_name: str, start: datetime, end: datetime) -> Colu
     return func.strftime("%Y-%m-01", local)
 
 
-def bucket(interval: str, tz_name: str, start: datetime, end: datetime) -> ColumnElement[Any]:
-    """The local day, Monday of the week, or first of the month of a response, as SQL text."""
-    return _bucket(interval, tz_name, start, end)
+def bucket(
+    interval: str, tz_name: str, start: datetime, end: datetime, column: Any = None
+) -> ColumnElement[Any]:
+    """The local day, Monday of the week, or first of the month of a response (or of another
+    time `column`), as SQL text."""
+    return _bucket(interval, tz_name, start, end, column)
 
 
 def _bounds(scope: Scope) -> tuple[datetime, datetime] | None:
@@ -615,13 +620,16 @@ def _proportion(successes: int, n: int, low_n: int, name: str) -> dict[str, Any]
     return out
 
 
+IN_TIME = and_(
+    Case.status.in_(_CLOSED_IN_TIME),
+    Case.resolved_at.is_not(None),
+    Case.resolved_at <= Case.due_at,
+)
+CLOSED_AT = case((Case.status.in_(_CLOSED_IN_TIME), Case.resolved_at))
+
+
 def _closed_loop(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
-    in_time = and_(
-        Case.status.in_(_CLOSED_IN_TIME),
-        Case.resolved_at.is_not(None),
-        Case.resolved_at <= Case.due_at,
-    )
-    hit = func.sum(case((in_time, 1), else_=0)).label("hit")
+    hit = func.sum(case((IN_TIME, 1), else_=0)).label("hit")
     stmt = select(*_GROUPS, func.count().label("n"), hit).where(*conds).group_by(*_GROUPS)
     return _sums(stmt)
 
@@ -714,6 +722,44 @@ def _median_buckets(conds: list, until: Any) -> dict[tuple[Any, Any], dict[int, 
     for row in db.session.execute(stmt):
         found = _Bucket(int(row.bucket), int(row.cnt), float(row.lo), float(row.hi))
         out.setdefault((row.team, row.owner), {})[found.bucket] = found
+    return out
+
+
+def loop_day_selects(workspace_id: int, day: Any, conds: list) -> list[Any]:
+    """Selects of (workspace, day, team, owner, measure, bucket, n, hit, lo, hi) over the cases
+    `conds` pick, for DayCaseFigure: the closed-loop counts and both duration buckets."""
+    keys = (day, Case.team, Case.owner_id)
+    out = [
+        select(
+            literal(workspace_id),
+            *keys,
+            literal("closed"),
+            literal(None, Integer),
+            func.count(),
+            func.sum(case((IN_TIME, 1), else_=0)),
+            literal(None, Float),
+            literal(None, Float),
+        )
+        .where(*conds, Case.status != "merged")
+        .group_by(*keys)
+    ]
+    for measure, until in (("first_action", Case.first_action_at), ("resolution", CLOSED_AT)):
+        hours = _hours(until, Case.opened_at)
+        bucket = _duration_bucket(hours)
+        out.append(
+            select(
+                literal(workspace_id),
+                *keys,
+                literal(measure),
+                bucket,
+                func.count(),
+                literal(0),
+                func.min(hours),
+                func.max(hours),
+            )
+            .where(*conds, Case.status != "merged", until.is_not(None))
+            .group_by(*keys, bucket)
+        )
     return out
 
 
@@ -819,16 +865,88 @@ def loop_levels(
     """`loop_figures` for several levels at once (None: the whole workspace), from one set
     of four statements."""
     places = {name: _level(name) for name in levels}
-    conds = _case_conditions(workspace_id, start, end)
-    closed = _closed_loop(conds)
-    first_action = _median_buckets(conds, Case.first_action_at)
-    closed_at = case((Case.status.in_(_CLOSED_IN_TIME), Case.resolved_at))
-    resolution = _median_buckets(conds, closed_at)
-    recovered = _recovered(conds)
+    part = rollups.cover(rollups.plan(workspace_id), start, end)
+    closed: dict[tuple[Any, Any], tuple[int, int]] = {}
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]] = {}
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]] = {}
+    if part.days:
+        _add_summed(workspace_id, part.days, closed, first_action, resolution)
+    if part.live:
+        conds = [
+            Case.workspace_id == workspace_id,
+            Case.status != "merged",
+            rollups.in_ranges(Case.opened_at, part.live),
+        ]
+        _add_counts(closed, _closed_loop(conds))
+        _add_buckets(first_action, _median_buckets(conds, Case.first_action_at))
+        _add_buckets(resolution, _median_buckets(conds, CLOSED_AT))
+    # Whether a respondent came back hangs on responses after the case, not on the case's day:
+    # always read from the rows.
+    recovered = _recovered(_case_conditions(workspace_id, start, end))
     return {
         name: _figures_at(closed, first_action, resolution, recovered, level, low_n)
         for name, level in places.items()
     }
+
+
+def _add_counts(
+    into: dict[tuple[Any, Any], tuple[int, int]], found: dict[tuple[Any, Any], tuple[int, int]]
+) -> None:
+    for key, (n, hit) in found.items():
+        had = into.get(key, (0, 0))
+        into[key] = (had[0] + n, had[1] + hit)
+
+
+def _add_buckets(
+    into: dict[tuple[Any, Any], dict[int, _Bucket]],
+    found: dict[tuple[Any, Any], dict[int, _Bucket]],
+) -> None:
+    for key, buckets in found.items():
+        mine = into.setdefault(key, {})
+        for number, b in buckets.items():
+            had = mine.get(number)
+            mine[number] = (
+                b
+                if had is None
+                else _Bucket(number, had.cnt + b.cnt, min(had.lo, b.lo), max(had.hi, b.hi))
+            )
+
+
+def _add_summed(
+    workspace_id: int,
+    days: tuple[tuple[str | None, str], ...],
+    closed: dict[tuple[Any, Any], tuple[int, int]],
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]],
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]],
+) -> None:
+    """The loop counts of the summed days, added per (team, owner)."""
+    keys = (DayCaseFigure.team, DayCaseFigure.owner_id, DayCaseFigure.measure, DayCaseFigure.bucket)
+    rows = db.session.execute(
+        select(
+            *keys,
+            func.sum(DayCaseFigure.n).label("n"),
+            func.sum(DayCaseFigure.hit).label("hit"),
+            func.min(DayCaseFigure.lo).label("lo"),
+            func.max(DayCaseFigure.hi).label("hi"),
+        )
+        .where(DayCaseFigure.workspace_id == workspace_id, rollups.in_days(DayCaseFigure.day, days))
+        .group_by(*keys)
+    )
+    counts: dict[tuple[Any, Any], tuple[int, int]] = {}
+    buckets: dict[str, dict[tuple[Any, Any], dict[int, _Bucket]]] = {
+        "first_action": {},
+        "resolution": {},
+    }
+    for row in rows:
+        key = (row.team, row.owner_id)
+        if row.measure == "closed":
+            counts[key] = (int(row.n), int(row.hit))
+        else:
+            found = _Bucket(int(row.bucket), int(row.n), float(row.lo), float(row.hi))
+            buckets[row.measure].setdefault(key, {})[found.bucket] = found
+    _add_counts(closed, counts)
+    _add_buckets(first_action, buckets["first_action"])
+    _add_buckets(resolution, buckets["resolution"])
 
 
 def _figures_at(

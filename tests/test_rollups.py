@@ -18,6 +18,8 @@ from sqlalchemy import delete, func, select, update
 from feedback import metrics, rollups
 from feedback.extensions import db
 from feedback.models import (
+    Case,
+    DayCaseFigure,
     DayFigure,
     DayThemeFigure,
     Response,
@@ -70,6 +72,26 @@ def _seed(t: Any) -> None:
                         removed=rng.random() < 0.1,
                     )
                 )
+        if response.band in ("detractor", "negative", "difficult"):
+            opened = response.submitted_at + timedelta(minutes=rng.randint(0, 90))
+            status = rng.choice(("open", "resolved", "wont_fix", "merged", "in_progress"))
+            acted = opened + timedelta(hours=rng.expovariate(1 / 8))
+            db.session.add(
+                Case(
+                    workspace_id=t.workspace.id,
+                    response_id=response.id,
+                    kind=kind,
+                    score=score,
+                    status=status,
+                    team=rng.choice(("A", "B", None)),
+                    opened_at=opened,
+                    due_at=opened + timedelta(hours=48),
+                    first_action_at=acted if status != "open" else None,
+                    resolved_at=acted + timedelta(hours=rng.expovariate(1 / 30))
+                    if status in ("resolved", "wont_fix")
+                    else None,
+                )
+            )
     db.session.commit()
 
 
@@ -102,6 +124,9 @@ def _figures(t: Any) -> dict[str, Any]:
         out[f"themes-{i}"] = theme_report.query_summary(ws, ResponseQuery(period=p))
         out[f"impact-{i}"] = impact_report(ws, "nps", p)
     out["weekly"] = theme_report.weekly_mentions(ws, NOW)
+    for i, p in enumerate([*periods, resolve("last_90_days", TZ, NOW)]):
+        out[f"loop-{i}"] = metrics.loop_levels(ws.id, p.start, p.end, 30)
+    out["loop-odd"] = metrics.loop_levels(ws.id, *odd, 30)
     return out
 
 
@@ -132,6 +157,7 @@ def test_sums_cover_the_closed_days_and_give_the_rows_figures(
     assert mark.rolled_until == datetime(2026, 3, 20, 4, 0)  # local midnight, EDT
     assert db.session.scalar(select(func.count()).select_from(DayFigure)) > 0
     assert db.session.scalar(select(func.count()).select_from(DayThemeFigure)) > 0
+    assert db.session.scalar(select(func.count()).select_from(DayCaseFigure)) > 0
     found = rollups.plan(t.workspace.id)
     assert found is not None and not found.stale
     assert _figures(t) == _from_rows(t, monkeypatch)
@@ -174,6 +200,18 @@ def test_every_kind_of_change_to_a_summed_day_is_seen(
             .order_by(ResponseTheme.id)
         )
     )
+    # A case resolved, one reassigned to another team, one deleted.
+    cases = list(
+        db.session.scalars(
+            select(Case)
+            .where(Case.workspace_id == ws.id, Case.opened_at < NOW - timedelta(days=3))
+            .order_by(Case.id)
+        )
+    )
+    cases[0].status, cases[0].resolved_at = "resolved", cases[0].opened_at + timedelta(hours=5)
+    cases[0].first_action_at = cases[0].opened_at + timedelta(hours=1)
+    cases[1].team = "C"
+    db.session.delete(cases[2])
     tags[0].sentiment = "mixed" if tags[0].sentiment != "mixed" else "positive"
     tags[1].removed = not tags[1].removed
     db.session.execute(delete(ResponseTheme).where(ResponseTheme.id == tags[2].id))

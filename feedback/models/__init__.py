@@ -6,7 +6,13 @@ from feedback.models.digest import DigestLog
 from feedback.models.invite import EmailInvite, Unsubscribe
 from feedback.models.kpi import KpiTarget, KpiValue
 from feedback.models.response import CONTEXT_COLUMNS, Display, Respondent, Response
-from feedback.models.rollup import DayFigure, DayThemeFigure, RollupMark, RollupStale
+from feedback.models.rollup import (
+    DayCaseFigure,
+    DayFigure,
+    DayThemeFigure,
+    RollupMark,
+    RollupStale,
+)
 from feedback.models.survey import Survey
 from feedback.models.theme import AnalysisRun, NlpModel, ResponseTheme, Theme
 from feedback.models.ticket import Ticket
@@ -21,6 +27,7 @@ __all__ = [
     "CONTEXT_COLUMNS",
     "WEBHOOK_EVENTS",
     "WEBHOOK_FORMATS",
+    "DayCaseFigure",
     "DayFigure",
     "DayThemeFigure",
     "DigestLog",

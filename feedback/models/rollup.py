@@ -3,12 +3,14 @@
 `DayFigure` holds, per local day, survey and channel, the sums every survey figure is computed
 from (n, top and bottom band counts, score sum and sum of squares, comments), for all the
 responses and per value of a few low-cardinality context fields. `DayThemeFigure` holds the same
-per theme and sentiment of the tags. Only days before `RollupMark.rolled_until` are summed.
+per theme and sentiment of the tags, `DayCaseFigure` the closing-the-loop counts of the cases
+opened that day. Only days before `RollupMark.rolled_until` are summed.
 
-Triggers keep them exact: any insert, delete or change of a response or a tag dated before the
-mark files its UTC day in `RollupStale`; readers read those days from the rows themselves until
-the rollup job has summed them again (feedback/rollups.py). The triggers are database objects,
-so no code path (ORM, bulk statement, cascade) can change a counted row without it being seen.
+Triggers keep them exact: any insert, delete or change of a response, a tag or a case dated
+before the mark files its UTC day in `RollupStale`; readers read those days from the rows
+themselves until the rollup job has summed them again (feedback/rollups.py). The triggers are
+database objects, so no code path (ORM, bulk statement, cascade) can change a counted row
+without it being seen.
 """
 
 from __future__ import annotations
@@ -71,6 +73,28 @@ class DayThemeFigure(db.Model):
     low_sq: Mapped[float]
 
 
+class DayCaseFigure(db.Model):
+    """Per local day of opening, team and owner: the closing-the-loop counts of the cases
+    (merged ones left out). `measure` "closed" holds n and those closed within the SLA (hit);
+    "first_action" and "resolution" hold, per duration bucket (see metrics), the count (n) and
+    the smallest and largest hours in it."""
+
+    __tablename__ = "day_case_figure"
+    __table_args__ = (Index("ix_day_case_figure_read", "workspace_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    team: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[int | None]
+    measure: Mapped[str] = mapped_column(String(12))
+    bucket: Mapped[int | None]
+    n: Mapped[int]
+    hit: Mapped[int]
+    lo: Mapped[float | None]
+    hi: Mapped[float | None]
+
+
 class RollupMark(db.Model):
     """How far a workspace's days are summed, and in which timezone they were cut."""
 
@@ -104,6 +128,7 @@ class RollupStale(db.Model):
 
 WATCHED = "score, band, kind, survey_id, channel, plan, feature, agent, team, comment, submitted_at"
 TAG_WATCHED = "response_id, theme_id, sentiment, removed"
+CASE_WATCHED = "status, team, owner_id, opened_at, due_at, resolved_at, first_action_at"
 
 _SQLITE_FILE = """
 INSERT INTO rollup_stale (workspace_id, day, seq)
@@ -114,6 +139,7 @@ ON CONFLICT (workspace_id, day) DO UPDATE SET seq = seq + 1;
 """
 _RESPONSE_AT = "{row}.submitted_at"
 _TAG_AT = "(SELECT submitted_at FROM response WHERE id = {row}.response_id)"
+_CASE_AT = "{row}.opened_at"
 
 
 def sqlite_triggers() -> list[str]:
@@ -122,6 +148,7 @@ def sqlite_triggers() -> list[str]:
     for table, watched, at in (
         ("response", WATCHED, _RESPONSE_AT),
         ("response_theme", TAG_WATCHED, _TAG_AT),
+        ("feedback_case", CASE_WATCHED, _CASE_AT),
     ):
         for op, rows in (("INSERT", ("NEW",)), ("DELETE", ("OLD",)), ("UPDATE", ("OLD", "NEW"))):
             of = f" OF {watched}" if op == "UPDATE" else ""
@@ -175,6 +202,7 @@ def postgresql_triggers() -> list[str]:
             TAG_WATCHED,
             "SELECT submitted_at INTO at FROM response WHERE id = {row}.response_id;",
         ),
+        ("feedback_case", CASE_WATCHED, "at := {row}.opened_at;"),
     ):
         name = f"{table}_rollup_stale"
         out.append(

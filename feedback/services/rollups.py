@@ -17,6 +17,8 @@ from sqlalchemy import and_, case, delete, func, insert, literal, select
 from feedback import metrics
 from feedback.extensions import db
 from feedback.models import (
+    Case,
+    DayCaseFigure,
     DayFigure,
     DayThemeFigure,
     Response,
@@ -68,7 +70,7 @@ def refresh(workspace: Workspace, now: datetime | None = None, grace: timedelta 
 
 def reset(workspace: Workspace) -> None:
     """Forget the workspace's sums (its timezone changed: the days are cut elsewhere)."""
-    for model in (DayFigure, DayThemeFigure, RollupStale):
+    for model in (DayFigure, DayThemeFigure, DayCaseFigure, RollupStale):
         db.session.execute(delete(model).where(model.workspace_id == workspace.id))
     db.session.execute(delete(RollupMark).where(RollupMark.workspace_id == workspace.id))
 
@@ -131,7 +133,7 @@ def _sum_days(workspace: Workspace, first: date, last: date) -> None:
     """Replace the sums of local days [first, last) with sums of the rows."""
     tz = zone(workspace.timezone)
     start, end = midnight(first, tz), midnight(last, tz)
-    for model in (DayFigure, DayThemeFigure):
+    for model in (DayFigure, DayThemeFigure, DayCaseFigure):
         db.session.execute(
             delete(model).where(
                 model.workspace_id == workspace.id,
@@ -230,6 +232,15 @@ def _sum_days(workspace: Workspace, first: date, last: date) -> None:
             tags,
         )
     )
+    _sum_cases(workspace, start, end)
+
+
+def _sum_cases(workspace: Workspace, start: datetime, end: datetime) -> None:
+    day = metrics.bucket("day", workspace.timezone, start, end, Case.opened_at).label("day")
+    conds = [Case.workspace_id == workspace.id, Case.opened_at >= start, Case.opened_at < end]
+    columns = ["workspace_id", "day", "team", "owner_id", "measure", "bucket", "n", "hit"]
+    for stmt in metrics.loop_day_selects(workspace.id, day, conds):
+        db.session.execute(insert(DayCaseFigure).from_select([*columns, "lo", "hi"], stmt))
 
 
 def _day(tz_name: str, start: datetime, end: datetime) -> Any:

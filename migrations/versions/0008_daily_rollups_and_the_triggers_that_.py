@@ -50,6 +50,30 @@ def upgrade():
         sa.PrimaryKeyConstraint("workspace_id", "day", name=op.f("pk_rollup_stale")),
     )
     op.create_table(
+        "day_case_figure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("team", sa.String(length=200), nullable=True),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
+        sa.Column("measure", sa.String(length=12), nullable=False),
+        sa.Column("bucket", sa.Integer(), nullable=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("hit", sa.Integer(), nullable=False),
+        sa.Column("lo", sa.Double(), nullable=True),
+        sa.Column("hi", sa.Double(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspace.id"],
+            name=op.f("fk_day_case_figure_workspace_id_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_day_case_figure")),
+    )
+    with op.batch_alter_table("day_case_figure", schema=None) as batch_op:
+        batch_op.create_index("ix_day_case_figure_read", ["workspace_id", "day"], unique=False)
+
+    op.create_table(
         "day_figure",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
@@ -136,7 +160,7 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("response", "response_theme"):
+    for table in ("response", "response_theme", "feedback_case"):
         if op.get_bind().dialect.name == "postgresql":
             op.execute(f"DROP TRIGGER IF EXISTS {table}_rollup ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS {table}_rollup_stale()")
@@ -152,6 +176,10 @@ def downgrade():
         batch_op.drop_index("ix_day_figure_read")
 
     op.drop_table("day_figure")
+    with op.batch_alter_table("day_case_figure", schema=None) as batch_op:
+        batch_op.drop_index("ix_day_case_figure_read")
+
+    op.drop_table("day_case_figure")
     op.drop_table("rollup_stale")
     op.drop_table("rollup_mark")
     # ### end Alembic commands ###
