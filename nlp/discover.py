@@ -57,16 +57,50 @@ def candidates(
     """
     nlp = get_pipeline(spacy_model)
     lemma = lemmatizer_for(nlp)
+    now = _phrase_docs(nlp, lemma, current)
+    before = _phrase_docs(nlp, lemma, previous)
+    return rank(
+        current,
+        now,
+        before,
+        taxonomy=taxonomy,
+        min_count=min_count,
+        limit=limit,
+        examples=examples,
+        spacy_model=spacy_model,
+    )
+
+
+def phrase_sets(texts: Sequence[str], spacy_model: str = "auto") -> list[list[str]]:
+    """Each text's candidate phrases (lemma 1-3-grams), sorted: what `rank` counts. Worth
+    storing with a comment when it is analysed, so discovery need not read it again."""
+    nlp = get_pipeline(spacy_model)
+    return [sorted(found) for found in _phrase_docs(nlp, lemmatizer_for(nlp), texts)]
+
+
+def rank(
+    current: Sequence[str],
+    now: Sequence[set[str]],
+    before: Sequence[set[str]],
+    *,
+    taxonomy: Taxonomy | None = None,
+    min_count: int = 3,
+    limit: int = 10,
+    examples: int = 3,
+    spacy_model: str = "auto",
+) -> list[Candidate]:
+    """`candidates` from phrase sets already found: `now[i]` those of `current[i]`, `before`
+    those of the previous period's comments."""
     known: set[str] = set()
     if taxonomy is not None:
+        nlp = get_pipeline(spacy_model)
+        lemma = lemmatizer_for(nlp)
         phrases = [p for t in taxonomy.themes for p in t.phrases]
         for doc in nlp.pipe(phrases):
             known.add(" ".join(lemma(token) for token in doc))
-    now = _phrase_docs(nlp, lemma, current)
-    before = _phrase_docs(nlp, lemma, previous)
     count_now = _document_frequency(now)
     count_before = _document_frequency(before)
-    n_now, n_before = max(len(current), 1), max(len(previous), 1)
+    n_now, n_before = max(len(now), 1), max(len(before), 1)
     ranked = []
     # Every run of words inside a seed phrase, so a candidate is checked against them at once.
     inside_known = {
