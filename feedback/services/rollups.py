@@ -88,6 +88,7 @@ def _advance(workspace: Workspace, mark: RollupMark, target: datetime) -> int:
     cursor = first
     while cursor < last:
         following = min(cursor + timedelta(days=CHUNK_DAYS), last)
+        _lock(workspace)
         _sum_days(workspace, cursor, following)
         db.session.commit()
         cursor = following
@@ -114,6 +115,7 @@ def _resum_stale(workspace: Workspace, mark: RollupMark) -> int:
             continue  # not summed yet: the next advance reads it
         days |= {d for d in touched if d < until_day}
         done.append((day, seq))
+    _lock(workspace)
     for day in sorted(days):
         _sum_days(workspace, day, day + timedelta(days=1))
     for day, seq in done:
@@ -127,6 +129,16 @@ def _resum_stale(workspace: Workspace, mark: RollupMark) -> int:
         )
     db.session.commit()
     return len(days)
+
+
+def _lock(workspace: Workspace) -> None:
+    """Hold the workspace's mark for the transaction: two workers summing the same day one
+    after the other replace each other's sums instead of adding a second copy."""
+    db.session.execute(
+        select(RollupMark.workspace_id)
+        .where(RollupMark.workspace_id == workspace.id)
+        .with_for_update()
+    )
 
 
 def _sum_days(workspace: Workspace, first: date, last: date) -> None:
