@@ -11,7 +11,6 @@ from feedback.api.common import json_body, require_key
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.models import NlpModel, utcnow
-from feedback.periods import previous
 from feedback.services import analysis, queries, theme_report, themes, training
 
 bp = Blueprint("themes_api", __name__, url_prefix="/api/v1")
@@ -84,19 +83,9 @@ def theme_summary() -> Any:
 @require_key("read")
 def theme_candidates() -> Any:
     """Phrases frequent in uncovered comments now, and growing against the period before."""
-    from nlp import Taxonomy
-    from nlp.discover import candidates
-
     args = {"period": "last_30_days", **request.args.to_dict()}
     query = queries.parse_query(g.workspace, args)
-    now = themes.uncovered_comments(g.workspace, queries.conditions(g.workspace, query))
-    before_period = previous(query.period, g.workspace.timezone)
-    before: list[str] = []
-    if before_period is not None:
-        query.period = before_period
-        before = themes.uncovered_comments(g.workspace, queries.conditions(g.workspace, query))
-    taxonomy = Taxonomy.from_dict(themes.taxonomy_dict(g.workspace))
-    found = candidates(now, before, taxonomy=taxonomy)
+    found = theme_report.discover(g.workspace, query)
     return jsonify(
         {
             "data": [

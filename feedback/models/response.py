@@ -128,6 +128,8 @@ class Response(WorkspaceOwned, db.Model):
     nlp_retry_at: Mapped[datetime | None]
     nlp_error: Mapped[str | None] = mapped_column(Text)
     sentiment: Mapped[str | None] = mapped_column(String(10))
+    # The comment's candidate phrases, found when it was analysed: what theme discovery counts.
+    phrases: Mapped[list[str] | None] = mapped_column(JSON)
     sentiment_score: Mapped[float | None]
     language: Mapped[str | None] = mapped_column(String(8))
     model_version: Mapped[str | None] = mapped_column(String(64))

@@ -188,12 +188,27 @@ def analyse_pending(limit: int = 64) -> int:
         done, failed = _analyse(analyzer, items)
         results.update(done)
         errors.update(failed)
-    _store(token, claimed, results, errors)
+    _store(token, claimed, results, errors, _phrases(claimed, results))
     return len(claimed)
 
 
+def _phrases(claimed: list[_Claimed], results: dict[int, Any]) -> dict[int, list[str] | None]:
+    """The candidate phrases of each English comment analysed, for theme discovery."""
+    from nlp.discover import phrase_sets
+
+    english = [c for c in claimed if c.id in results and results[c.id].is_english]
+    found: dict[int, list[str] | None] = dict.fromkeys(results)
+    for item, phrases in zip(english, phrase_sets([c.comment for c in english]), strict=True):
+        found[item.id] = phrases[:200]  # a 100,000-character comment keeps a sample
+    return found
+
+
 def _store(
-    token: str, claimed: list[_Claimed], results: dict[int, Any], errors: dict[int, str]
+    token: str,
+    claimed: list[_Claimed],
+    results: dict[int, Any],
+    errors: dict[int, str],
+    phrases: dict[int, list[str] | None] | None = None,
 ) -> None:
     now = utcnow()
     with writing():
@@ -219,6 +234,7 @@ def _store(
                     sentiment_score=bindparam("b_score"),
                     language=bindparam("b_language"),
                     model_version=bindparam("b_version"),
+                    phrases=bindparam("b_phrases"),
                     analysed_at=now,
                 ),
                 [
@@ -228,6 +244,7 @@ def _store(
                         "b_score": results[rid].compound,
                         "b_language": results[rid].text_language[:8],
                         "b_version": results[rid].model_version[:64],
+                        "b_phrases": (phrases or {}).get(rid),
                     }
                     for rid in done_ids
                 ],

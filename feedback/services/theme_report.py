@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -114,20 +115,35 @@ def emerging(workspace: Workspace, period: Period, limit: int = 10) -> list[Any]
 
 
 def _emerging(workspace: Workspace, period: Period, limit: int) -> list[Any]:
-    from nlp import Taxonomy
-    from nlp.discover import candidates
+    return discover(workspace, queries.ResponseQuery(period=period), limit)
 
-    query = queries.ResponseQuery(period=period)
+
+def discover(workspace: Workspace, query: queries.ResponseQuery, limit: int = 10) -> list[Any]:
+    """Phrases frequent in the query's uncovered comments and growing against the same query
+    over the period before, from the phrases stored at analysis."""
+    from nlp import Taxonomy
+    from nlp.discover import rank
+
     now = themes.uncovered_comments(workspace, queries.conditions(workspace, query))
     if not now:
         return []
-    before: list[str] = []
-    before_period = previous(period, workspace.timezone)
+    before: list[tuple[str, list[str] | None]] = []
+    before_period = previous(query.period, workspace.timezone) if query.period else None
     if before_period is not None:
-        query = queries.ResponseQuery(period=before_period)
-        before = themes.uncovered_comments(workspace, queries.conditions(workspace, query))
+        earlier = dataclasses.replace(query, period=before_period)
+        before = themes.uncovered_comments(workspace, queries.conditions(workspace, earlier))
     taxonomy = Taxonomy.from_dict(themes.taxonomy_dict(workspace))
-    return list(candidates(now, before, taxonomy=taxonomy))[:limit]
+    found = rank([text for text, _ in now], _sets(now), _sets(before), taxonomy=taxonomy)
+    return list(found)[:limit]
+
+
+def _sets(rows: list[tuple[str, list[str] | None]]) -> list[set[str]]:
+    """Each comment's phrases: stored at analysis, or found now for one analysed before."""
+    from nlp.discover import phrase_sets
+
+    missing = [i for i, (_, phrases) in enumerate(rows) if phrases is None]
+    found = dict(zip(missing, phrase_sets([rows[i][0] for i in missing]), strict=True))
+    return [set(found[i] if phrases is None else phrases) for i, (_, phrases) in enumerate(rows)]
 
 
 def model_status(workspace: Workspace) -> dict[str, Any]:

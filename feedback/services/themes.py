@@ -302,10 +302,19 @@ def summary_of(
     return {"comments": commented, "themes": ranked}
 
 
-def uncovered_comments(workspace: Workspace, conditions: list[Any], limit: int = 5000) -> list[str]:
-    """Comments that no theme but "other" covers: where new themes are found."""
-    # Correlated, so each comment probes its own tags instead of every tag being listed.
-    tagged = (
+def uncovered_comments(
+    workspace: Workspace, conditions: list[Any], limit: int = 2000
+) -> list[tuple[str, list[str] | None]]:
+    """The newest comments only the "other" theme covers (where new themes are found), each
+    with the phrases found when it was analysed (None for one analysed before)."""
+    # Analysis tags "other" where no theme matched: start from those tags, newest first, so a
+    # large workspace reads a few thousand rows, not every comment of the period.
+    other = (
+        select(Theme.id)
+        .where(Theme.workspace_id == workspace.id, Theme.slug == "other")
+        .scalar_subquery()
+    )
+    themed = (
         select(ResponseTheme.id)
         .join(Theme, Theme.id == ResponseTheme.theme_id)
         .where(
@@ -315,16 +324,19 @@ def uncovered_comments(workspace: Workspace, conditions: list[Any], limit: int =
         )
         .exists()
     )
-    return list(
-        db.session.scalars(
-            select(Response.comment)
-            .where(
-                Response.comment.is_not(None),
-                Response.nlp_status == "done",
-                ~tagged,
-                *conditions,
-            )
-            .order_by(Response.id.desc())
-            .limit(limit)
+    rows = db.session.execute(
+        select(Response.comment, Response.phrases)
+        .join(ResponseTheme, ResponseTheme.response_id == Response.id)
+        .where(
+            ResponseTheme.workspace_id == workspace.id,
+            ResponseTheme.theme_id == other,
+            ResponseTheme.removed.is_(False),
+            Response.comment.is_not(None),
+            Response.nlp_status == "done",
+            ~themed,
+            *conditions,
         )
+        .order_by(Response.submitted_at.desc())
+        .limit(limit)
     )
+    return [(row.comment, row.phrases) for row in rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from feedback.extensions import db
 from feedback.models import Response
@@ -113,6 +113,13 @@ def test_emerging_candidates_come_from_uncovered_comments(client: FlaskClient) -
     analysis.analyse_pending()
     found = t.get("/api/v1/themes/candidates").json["data"]
     assert found and "logo" in found[0]["phrase"] and found[0]["count"] >= 3
+    # Analysis kept each comment's phrases, so discovery need not read the comments again;
+    # comments analysed before phrases were kept are read as they come.
+    stored = db.session.scalars(select(Response.phrases).where(Response.comment.is_not(None)))
+    assert all(phrases and "logo" in phrases for phrases in stored)
+    db.session.execute(update(Response).values(phrases=None))
+    db.session.commit()
+    assert t.get("/api/v1/themes/candidates").json["data"] == found
 
 
 def test_model_status_and_training_request(client: FlaskClient) -> None:
