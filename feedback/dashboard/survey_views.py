@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
+from feedback import metrics
 from feedback.dashboard.auth import can, requires
 from feedback.dashboard.survey_form import (
     SurveyForm,
@@ -19,7 +19,7 @@ from feedback.dashboard.survey_form import (
 from feedback.dashboard.views import bp
 from feedback.errors import FeedbackError, NotFound
 from feedback.extensions import db
-from feedback.models import Response, Survey
+from feedback.models import Survey
 from feedback.services import surveys
 from feedback.surveys import KINDS, default_survey
 from feedback.widget import embed_snippet
@@ -67,13 +67,7 @@ def _save(form: SurveyForm, survey: Survey | None) -> tuple[Survey | None, str |
 @bp.get("/surveys")
 @requires("viewer")
 def survey_list() -> str:
-    counts = dict(
-        db.session.execute(
-            select(Response.survey_id, func.count())
-            .where(Response.workspace_id == g.workspace.id)
-            .group_by(Response.survey_id)
-        ).all()
-    )
+    counts = metrics.responses_per_survey(g.workspace.id)
     return render_template(
         "dashboard/surveys.html",
         surveys=surveys.list_surveys(g.workspace),

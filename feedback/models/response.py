@@ -83,6 +83,14 @@ class Response(WorkspaceOwned, db.Model):
             sqlite_where=text("comment IS NOT NULL"),
             postgresql_where=text("comment IS NOT NULL"),
         ),
+        # Theme discovery reads the newest comments no theme covers: those with phrases kept.
+        Index(
+            "ix_response_uncovered",
+            "workspace_id",
+            "submitted_at",
+            sqlite_where=text("phrases IS NOT NULL"),
+            postgresql_where=text("phrases IS NOT NULL"),
+        ),
         # Only the analysis queue reads by status, and only for pending rows.
         Index(
             "ix_response_nlp_pending",
@@ -128,8 +136,9 @@ class Response(WorkspaceOwned, db.Model):
     nlp_retry_at: Mapped[datetime | None]
     nlp_error: Mapped[str | None] = mapped_column(Text)
     sentiment: Mapped[str | None] = mapped_column(String(10))
-    # The comment's candidate phrases, found when it was analysed: what theme discovery counts.
-    phrases: Mapped[list[str] | None] = mapped_column(JSON)
+    # The candidate phrases of a comment no theme covers (found when it was analysed, or when
+    # an analyst took its last theme off): what theme discovery counts.
+    phrases: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     sentiment_score: Mapped[float | None]
     language: Mapped[str | None] = mapped_column(String(8))
     model_version: Mapped[str | None] = mapped_column(String(64))

@@ -193,10 +193,17 @@ def analyse_pending(limit: int = 64) -> int:
 
 
 def _phrases(claimed: list[_Claimed], results: dict[int, Any]) -> dict[int, list[str] | None]:
-    """The candidate phrases of each English comment analysed, for theme discovery."""
+    """The candidate phrases of each English comment no theme but "other" covers: what theme
+    discovery counts (themes.uncovered_comments)."""
     from nlp.discover import phrase_sets
 
-    english = [c for c in claimed if c.id in results and results[c.id].is_english]
+    english = [
+        c
+        for c in claimed
+        if c.id in results
+        and results[c.id].is_english
+        and all(m.slug == "other" for m in results[c.id].themes)
+    ]
     found: dict[int, list[str] | None] = dict.fromkeys(results)
     for item, phrases in zip(english, phrase_sets([c.comment for c in english]), strict=True):
         found[item.id] = phrases[:200]  # a 100,000-character comment keeps a sample

@@ -120,14 +120,14 @@ def _emerging(workspace: Workspace, period: Period, limit: int) -> list[Any]:
 
 def discover(workspace: Workspace, query: queries.ResponseQuery, limit: int = 10) -> list[Any]:
     """Phrases frequent in the query's uncovered comments and growing against the same query
-    over the period before, from the phrases stored at analysis."""
+    over the period before, from the phrases kept for them."""
     from nlp import Taxonomy
     from nlp.discover import rank
 
     now = themes.uncovered_comments(workspace, queries.conditions(workspace, query))
     if not now:
         return []
-    before: list[tuple[str, list[str] | None]] = []
+    before: list[tuple[str, list[str]]] = []
     before_period = previous(query.period, workspace.timezone) if query.period else None
     if before_period is not None:
         earlier = dataclasses.replace(query, period=before_period)
@@ -137,13 +137,8 @@ def discover(workspace: Workspace, query: queries.ResponseQuery, limit: int = 10
     return list(found)[:limit]
 
 
-def _sets(rows: list[tuple[str, list[str] | None]]) -> list[set[str]]:
-    """Each comment's phrases: stored at analysis, or found now for one analysed before."""
-    from nlp.discover import phrase_sets
-
-    missing = [i for i, (_, phrases) in enumerate(rows) if phrases is None]
-    found = dict(zip(missing, phrase_sets([rows[i][0] for i in missing]), strict=True))
-    return [set(found[i] if phrases is None else phrases) for i, (_, phrases) in enumerate(rows)]
+def _sets(rows: list[tuple[str, list[str]]]) -> list[set[str]]:
+    return [set(phrases) for _, phrases in rows]
 
 
 def model_status(workspace: Workspace) -> dict[str, Any]:

@@ -220,6 +220,7 @@ def untag_response(workspace: Workspace, response_id: int, slug: str, who: str) 
     tag.source, tag.removed, tag.tagged_by, tag.created_at = "manual", True, who, utcnow()
     tag.evidence = []
     db.session.flush()
+    keep_phrases_if_uncovered(response)
     forget("figures", workspace.id)
 
 
@@ -302,19 +303,9 @@ def summary_of(
     return {"comments": commented, "themes": ranked}
 
 
-def uncovered_comments(
-    workspace: Workspace, conditions: list[Any], limit: int = 2000
-) -> list[tuple[str, list[str] | None]]:
-    """The newest comments only the "other" theme covers (where new themes are found), each
-    with the phrases found when it was analysed (None for one analysed before)."""
-    # Analysis tags "other" where no theme matched: start from those tags, newest first, so a
-    # large workspace reads a few thousand rows, not every comment of the period.
-    other = (
-        select(Theme.id)
-        .where(Theme.workspace_id == workspace.id, Theme.slug == "other")
-        .scalar_subquery()
-    )
-    themed = (
+def _themed() -> Any:
+    """Whether a response carries a theme other than "other" (correlated to Response)."""
+    return (
         select(ResponseTheme.id)
         .join(Theme, Theme.id == ResponseTheme.theme_id)
         .where(
@@ -324,19 +315,35 @@ def uncovered_comments(
         )
         .exists()
     )
+
+
+def uncovered_comments(
+    workspace: Workspace, conditions: list[Any], limit: int = 2000
+) -> list[tuple[str, list[str]]]:
+    """The newest comments no theme but "other" covers (where new themes are found), with the
+    phrases kept for them. Phrases are kept for every comment analysis found uncovered and
+    for one an analyst uncovers, so their index holds few rows, read newest first."""
     rows = db.session.execute(
         select(Response.comment, Response.phrases)
-        .join(ResponseTheme, ResponseTheme.response_id == Response.id)
         .where(
-            ResponseTheme.workspace_id == workspace.id,
-            ResponseTheme.theme_id == other,
-            ResponseTheme.removed.is_(False),
+            Response.phrases.is_not(None),
             Response.comment.is_not(None),
             Response.nlp_status == "done",
-            ~themed,
+            ~_themed(),
             *conditions,
         )
         .order_by(Response.submitted_at.desc())
         .limit(limit)
     )
     return [(row.comment, row.phrases) for row in rows]
+
+
+def keep_phrases_if_uncovered(response: Response) -> None:
+    """Give a comment its phrases once no theme covers it any more (an analyst's untag)."""
+    if response.phrases is not None or not response.comment or response.nlp_status != "done":
+        return
+    if db.session.scalar(select(_themed().where(Response.id == response.id))):
+        return
+    from nlp.discover import phrase_sets
+
+    response.phrases = phrase_sets([response.comment])[0][:200]
