@@ -252,6 +252,15 @@ def span_groups(
     return [{key[1:]: sums for key, sums in span.items()} for span in grouped]
 
 
+def responses_per_survey(workspace_id: int) -> dict[int, int]:
+    """How many responses each survey of the workspace has had, all time."""
+    out: dict[int, int] = {}
+    grouped = _grouped(workspace_id, KINDS, [(None, None)], ("survey",))[0]
+    for (_kind, survey_id), sums in grouped.items():
+        out[survey_id] = out.get(survey_id, 0) + sums.n
+    return out
+
+
 def scope_sums(scope: Scope, fields: tuple[str, ...] = ()) -> dict[tuple[Any, ...], Sums]:
     """The sums of the scope's responses, per value of `fields` (keys without the kind)."""
     if scope.kind not in KINDS:
@@ -726,12 +735,13 @@ def _median_buckets(conds: list, until: Any) -> dict[tuple[Any, Any], dict[int, 
 
 
 def loop_day_selects(workspace_id: int, day: Any, conds: list) -> list[Any]:
-    """Selects of (workspace, day, team, owner, measure, bucket, n, hit, lo, hi) over the cases
-    `conds` pick, for DayCaseFigure: the closed-loop counts and both duration buckets."""
+    """Selects of (workspace, "day", day, team, owner, measure, bucket, n, hit, lo, hi) over the
+    cases `conds` pick, for DayCaseFigure: the closed-loop counts and both duration buckets."""
     keys = (day, Case.team, Case.owner_id)
     out = [
         select(
             literal(workspace_id),
+            literal("day"),
             *keys,
             literal("closed"),
             literal(None, Integer),
@@ -749,6 +759,7 @@ def loop_day_selects(workspace_id: int, day: Any, conds: list) -> list[Any]:
         out.append(
             select(
                 literal(workspace_id),
+                literal("day"),
                 *keys,
                 literal(measure),
                 bucket,
@@ -912,6 +923,36 @@ def _add_buckets(
             )
 
 
+def _months_within(
+    days: tuple[tuple[str | None, str], ...],
+) -> tuple[tuple[tuple[str | None, str], ...], tuple[tuple[str | None, str], ...]]:
+    """The day ranges cut into whole months (as ranges of their first days) and the days
+    left over at either end of each range."""
+    months: list[tuple[str | None, str]] = []
+    rest: list[tuple[str | None, str]] = []
+    for first, last in days:
+        end = date.fromisoformat(last)
+        upto = end.replace(day=1)  # the whole months end where the last one begins
+        if first is None:
+            months.append((None, upto.isoformat()))
+            if upto < end:
+                rest.append((upto.isoformat(), last))
+            continue
+        start = date.fromisoformat(first)
+        begin = (
+            start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        )
+        if begin >= upto:
+            rest.append((first, last))
+            continue
+        months.append((begin.isoformat(), upto.isoformat()))
+        if start < begin:
+            rest.append((first, begin.isoformat()))
+        if upto < end:
+            rest.append((upto.isoformat(), last))
+    return tuple(months), tuple(rest)
+
+
 def _add_summed(
     workspace_id: int,
     days: tuple[tuple[str | None, str], ...],
@@ -919,7 +960,14 @@ def _add_summed(
     first_action: dict[tuple[Any, Any], dict[int, _Bucket]],
     resolution: dict[tuple[Any, Any], dict[int, _Bucket]],
 ) -> None:
-    """The loop counts of the summed days, added per (team, owner)."""
+    """The loop counts of the summed days, added per (team, owner): whole months from their
+    month rows, the other days from theirs."""
+    months, rest = _months_within(days)
+    parts = [and_(DayCaseFigure.span == "day", rollups.in_days(DayCaseFigure.day, rest))]
+    if months:
+        parts.append(
+            and_(DayCaseFigure.span == "month", rollups.in_days(DayCaseFigure.day, months))
+        )
     keys = (DayCaseFigure.team, DayCaseFigure.owner_id, DayCaseFigure.measure, DayCaseFigure.bucket)
     rows = db.session.execute(
         select(
@@ -929,7 +977,7 @@ def _add_summed(
             func.min(DayCaseFigure.lo).label("lo"),
             func.max(DayCaseFigure.hi).label("hi"),
         )
-        .where(DayCaseFigure.workspace_id == workspace_id, rollups.in_days(DayCaseFigure.day, days))
+        .where(DayCaseFigure.workspace_id == workspace_id, or_(*parts))
         .group_by(*keys)
     )
     counts: dict[tuple[Any, Any], tuple[int, int]] = {}

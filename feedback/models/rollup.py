@@ -80,10 +80,14 @@ class DayCaseFigure(db.Model):
     the smallest and largest hours in it."""
 
     __tablename__ = "day_case_figure"
-    __table_args__ = (Index("ix_day_case_figure_read", "workspace_id", "day"),)
+    __table_args__ = (Index("ix_day_case_figure_read", "workspace_id", "span", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+    # A day's cases spread over about as many buckets as there are cases, so a long period
+    # would add up as many rows as cases: whole summed months are also kept as one "month"
+    # span (`day` its first day), added up from their days.
+    span: Mapped[str] = mapped_column(String(5), default="day")
     day: Mapped[str] = mapped_column(String(10))
     team: Mapped[str | None] = mapped_column(String(200))
     owner_id: Mapped[int | None]

@@ -89,7 +89,7 @@ def _advance(workspace: Workspace, mark: RollupMark, target: datetime) -> int:
     while cursor < last:
         following = min(cursor + timedelta(days=CHUNK_DAYS), last)
         _lock(workspace)
-        _sum_days(workspace, cursor, following)
+        _sum_days(workspace, cursor, following, complete_before=following)
         db.session.commit()
         cursor = following
     mark.rolled_until, mark.pending_until, mark.pending_at = target, None, None
@@ -117,7 +117,7 @@ def _resum_stale(workspace: Workspace, mark: RollupMark) -> int:
         done.append((day, seq))
     _lock(workspace)
     for day in sorted(days):
-        _sum_days(workspace, day, day + timedelta(days=1))
+        _sum_days(workspace, day, day + timedelta(days=1), complete_before=until_day)
     for day, seq in done:
         # A filing changed since it was read stays: its day is summed again next time.
         db.session.execute(
@@ -141,8 +141,9 @@ def _lock(workspace: Workspace) -> None:
     )
 
 
-def _sum_days(workspace: Workspace, first: date, last: date) -> None:
-    """Replace the sums of local days [first, last) with sums of the rows."""
+def _sum_days(workspace: Workspace, first: date, last: date, complete_before: date) -> None:
+    """Replace the sums of local days [first, last) with sums of the rows, and those of the
+    months they touch that are summed to their end (before `complete_before`)."""
     tz = zone(workspace.timezone)
     start, end = midnight(first, tz), midnight(last, tz)
     for model in (DayFigure, DayThemeFigure, DayCaseFigure):
@@ -151,6 +152,7 @@ def _sum_days(workspace: Workspace, first: date, last: date) -> None:
                 model.workspace_id == workspace.id,
                 model.day >= first.isoformat(),
                 model.day < last.isoformat(),
+                *([DayCaseFigure.span == "day"] if model is DayCaseFigure else []),
             )
         )
     day = _day(workspace.timezone, start, end)
@@ -245,14 +247,60 @@ def _sum_days(workspace: Workspace, first: date, last: date) -> None:
         )
     )
     _sum_cases(workspace, start, end)
+    _sum_case_months(workspace, first, last, complete_before)
 
 
 def _sum_cases(workspace: Workspace, start: datetime, end: datetime) -> None:
     day = metrics.bucket("day", workspace.timezone, start, end, Case.opened_at).label("day")
     conds = [Case.workspace_id == workspace.id, Case.opened_at >= start, Case.opened_at < end]
-    columns = ["workspace_id", "day", "team", "owner_id", "measure", "bucket", "n", "hit"]
+    columns = ["workspace_id", "span", "day", "team", "owner_id", "measure", "bucket", "n"]
     for stmt in metrics.loop_day_selects(workspace.id, day, conds):
-        db.session.execute(insert(DayCaseFigure).from_select([*columns, "lo", "hi"], stmt))
+        db.session.execute(insert(DayCaseFigure).from_select([*columns, "hit", "lo", "hi"], stmt))
+
+
+def _sum_case_months(workspace: Workspace, first: date, last: date, before: date) -> None:
+    """Add up the day rows of each whole month touching [first, last) into its month row."""
+    month = first.replace(day=1)
+    while month < last:
+        following = (month + timedelta(days=32)).replace(day=1)
+        db.session.execute(
+            delete(DayCaseFigure).where(
+                DayCaseFigure.workspace_id == workspace.id,
+                DayCaseFigure.span == "month",
+                DayCaseFigure.day == month.isoformat(),
+            )
+        )
+        if following <= before:
+            keys = (
+                DayCaseFigure.team,
+                DayCaseFigure.owner_id,
+                DayCaseFigure.measure,
+                DayCaseFigure.bucket,
+            )
+            stmt = (
+                select(
+                    literal(workspace.id),
+                    literal("month"),
+                    literal(month.isoformat()),
+                    *keys,
+                    func.sum(DayCaseFigure.n),
+                    func.sum(DayCaseFigure.hit),
+                    func.min(DayCaseFigure.lo),
+                    func.max(DayCaseFigure.hi),
+                )
+                .where(
+                    DayCaseFigure.workspace_id == workspace.id,
+                    DayCaseFigure.span == "day",
+                    DayCaseFigure.day >= month.isoformat(),
+                    DayCaseFigure.day < following.isoformat(),
+                )
+                .group_by(*keys)
+            )
+            columns = ["workspace_id", "span", "day", "team", "owner_id", "measure", "bucket"]
+            db.session.execute(
+                insert(DayCaseFigure).from_select([*columns, "n", "hit", "lo", "hi"], stmt)
+            )
+        month = following
 
 
 def _day(tz_name: str, start: datetime, end: datetime) -> Any:
