@@ -7,6 +7,7 @@ periods and a few example comments, ranked by how much it stands out and grows.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,13 +92,10 @@ def rank(
 ) -> list[Candidate]:
     """`candidates` from phrase sets already found: `now[i]` those of `current[i]`, `before`
     those of the previous period's comments."""
-    known: set[str] = set()
+    known: frozenset[str] = frozenset()
     if taxonomy is not None:
-        nlp = get_pipeline(spacy_model)
-        lemma = lemmatizer_for(nlp)
-        phrases = [p for t in taxonomy.themes for p in t.phrases]
-        for doc in nlp.pipe(phrases):
-            known.add(" ".join(lemma(token) for token in doc))
+        phrases = tuple(p for t in taxonomy.themes for p in t.phrases)
+        known = _lemma_phrases(phrases, spacy_model)
     count_now = _document_frequency(now)
     count_before = _document_frequency(before)
     n_now, n_before = max(len(now), 1), max(len(before), 1)
@@ -138,6 +136,14 @@ def rank(
         shown = [current[i] for i, phrases in enumerate(now) if phrase in phrases][:examples]
         out.append(Candidate(phrase, count, prior, round(growth, 3), round(score, 3), shown))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _lemma_phrases(phrases: tuple[str, ...], spacy_model: str) -> frozenset[str]:
+    """The seed phrases as lemmas; kept, as a taxonomy changes far less often than it is read."""
+    nlp = get_pipeline(spacy_model)
+    lemma = lemmatizer_for(nlp)
+    return frozenset(" ".join(lemma(token) for token in doc) for doc in nlp.pipe(phrases))
 
 
 def _phrase_docs(nlp, lemma, texts: Sequence[str]) -> list[set[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback.extensions import db
@@ -52,6 +52,14 @@ class ResponseTheme(WorkspaceOwned, db.Model):
         Index("ix_response_theme_ws_theme", "workspace_id", "theme_id"),
         # Theme figures join a period's responses to their tags: read from the index alone.
         Index("ix_response_theme_figures", "response_id", "removed", "theme_id", "sentiment"),
+        # The label count (comments an analyst reviewed) reads the manual tags alone.
+        Index(
+            "ix_response_theme_manual",
+            "workspace_id",
+            "response_id",
+            sqlite_where=text("source = 'manual'"),
+            postgresql_where=text("source = 'manual'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

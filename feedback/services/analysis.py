@@ -29,6 +29,7 @@ from feedback.models import (
     utcnow,
 )
 from feedback.services import webhooks
+from feedback.services.theme_figures import commented
 from feedback.services.themes import taxonomy_dict
 
 log = logging.getLogger(__name__)
@@ -373,13 +374,20 @@ def start_reanalysis(workspace: Workspace, reason: str) -> AnalysisRun:
 
 def progress(workspace: Workspace) -> dict[str, Any]:
     """How far the latest re-analysis got, and what waits or failed right now."""
+    # The few comments not done are counted; the done ones are the rest of all comments,
+    # which the daily sums count (counting them here would read every comment).
     counts = dict(
         db.session.execute(
             select(Response.nlp_status, func.count())
-            .where(Response.workspace_id == workspace.id, Response.comment.is_not(None))
+            .where(
+                Response.workspace_id == workspace.id,
+                Response.comment.is_not(None),
+                Response.nlp_status.in_(("pending", "running", "failed")),
+            )
             .group_by(Response.nlp_status)
         ).all()
     )
+    counts["done"] = commented(workspace.id, (None, None)) - sum(counts.values())
     waiting = counts.get("pending", 0) + counts.get("running", 0)
     run = db.session.scalar(
         select(AnalysisRun)
