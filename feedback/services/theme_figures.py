@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import case, func, literal, select, true, union_all
 
 from feedback import metrics, rollups
 from feedback.extensions import db
@@ -98,8 +98,6 @@ def tag_sums(
             )
         if part.live:
             conds = [
-                ResponseTheme.workspace_id == workspace_id,
-                ResponseTheme.removed.is_(False),
                 Response.workspace_id == workspace_id,
                 rollups.in_ranges(Response.submitted_at, part.live),
             ]
@@ -109,8 +107,11 @@ def tag_sums(
                 conds.append(Response.survey_id.in_(survey_ids))
             if channel:
                 conds.append(Response.channel == channel)
+            tags = _tags_of_each()
+            if _joined():
+                conds.append(ResponseTheme.removed.is_(False))
             in_low = Response.band.in_(_LOW)
-            keys = (ResponseTheme.theme_id, ResponseTheme.sentiment, Response.kind)
+            keys = (tags.c.theme_id, tags.c.sentiment, Response.kind)
             live.append(
                 select(
                     literal(i).label("span"),
@@ -125,7 +126,8 @@ def tag_sums(
                         "low_sq"
                     ),
                 )
-                .join(Response, Response.id == ResponseTheme.response_id)
+                .select_from(Response)
+                .join(tags, ResponseTheme.response_id == Response.id if _joined() else true())
                 .where(*conds)
                 .group_by(*keys)
             )
@@ -137,6 +139,24 @@ def tag_sums(
             had = out[row.span].get(key)
             out[row.span][key] = TagSums.of(row) if had is None else had + TagSums.of(row)
     return out
+
+
+def _joined() -> bool:
+    return db.engine.dialect.name != "postgresql"
+
+
+def _tags_of_each() -> Any:
+    """A response's live tags. On PostgreSQL a lateral subquery, fenced by OFFSET 0 so the
+    planner cannot flatten it: the few hours not yet summed then probe each response's tags
+    by index, where a join would hash every tag of the workspace."""
+    if _joined():
+        return ResponseTheme.__table__
+    return (
+        select(ResponseTheme.theme_id, ResponseTheme.sentiment)
+        .where(ResponseTheme.response_id == Response.id, ResponseTheme.removed.is_(False))
+        .offset(0)
+        .lateral("tags")
+    )
 
 
 def commented(
