@@ -974,11 +974,11 @@ def _add_summed(
     """The loop counts of the summed days, added per (team, owner): whole months from their
     month rows, the other days from theirs."""
     months, rest = _months_within(days)
-    parts = [and_(DayCaseFigure.span == "day", rollups.in_days(DayCaseFigure.day, rest))]
-    if months:
-        parts.append(
-            and_(DayCaseFigure.span == "month", rollups.in_days(DayCaseFigure.day, months))
-        )
+    parts = [
+        and_(DayCaseFigure.span == span, rollups.in_days(DayCaseFigure.day, ranges))
+        for span, ranges in (("day", rest), ("month", months))
+        if ranges
+    ]
     keys = (DayCaseFigure.team, DayCaseFigure.owner_id, DayCaseFigure.measure, DayCaseFigure.bucket)
     rows = db.session.execute(
         select(

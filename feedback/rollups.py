@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from feedback.extensions import db
 from feedback.models import RollupMark, RollupStale, Workspace
@@ -111,22 +111,18 @@ def _merged(
 
 
 def in_days(column: Any, days: tuple[tuple[str | None, str], ...]) -> ColumnElement[bool]:
-    """`column` (an ISO date) within any of the day ranges."""
-    from sqlalchemy import or_
-
+    """`column` (an ISO date) within any of the day ranges (none: no day)."""
     parts = [
-        and_(column < last) if first is None else and_(column >= first, column < last)
+        column < last if first is None else and_(column >= first, column < last)
         for first, last in days
     ]
-    return or_(*parts)
+    return or_(false(), *parts)
 
 
 def in_ranges(
     column: Any, ranges: tuple[tuple[datetime | None, datetime | None], ...]
 ) -> ColumnElement[bool]:
-    """`column` (a naive UTC time) within any of the ranges."""
-    from sqlalchemy import or_, true
-
+    """`column` (a naive UTC time) within any of the ranges (none: no time)."""
     parts = []
     for lo, hi in ranges:
         conds = []
@@ -135,7 +131,7 @@ def in_ranges(
         if hi is not None:
             conds.append(column < hi)
         parts.append(and_(*conds) if conds else true())
-    return or_(*parts)
+    return or_(false(), *parts)
 
 
 def summed_fields(fields: tuple[str, ...]) -> str | None:

@@ -99,7 +99,8 @@ def _figures(t: Any) -> dict[str, Any]:
     """A wide set of figures: summaries, series, groups, the agents and themes pages."""
     ws = t.workspace
     out: dict[str, Any] = {}
-    periods = [resolve(name, TZ, NOW) for name in ("last_7_days", "last_30_days", "this_month")]
+    names = ("last_7_days", "last_30_days", "this_month", "last_month")
+    periods = [resolve(name, TZ, NOW) for name in names]
     periods.append(resolve("all", TZ, NOW))
     # A span that starts and ends inside days.
     odd = (NOW - timedelta(days=17, hours=5), NOW - timedelta(days=2, hours=3))
