@@ -38,6 +38,8 @@ Z95 = 1.959964
 HIGH_BAND = {"nps": "promoter", "csat": "positive", "psat": "positive", "ces": "easy"}
 LOW_BAND = {"nps": "detractor", "csat": "negative", "psat": "negative", "ces": "difficult"}
 KINDS = tuple(HIGH_BAND)
+ANY_HIGH = tuple(sorted(set(HIGH_BAND.values())))
+ANY_LOW = tuple(sorted(set(LOW_BAND.values())))
 INTERVALS = ("day", "week", "month")
 _FIELD = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 GROUP_COLUMNS = (*CONTEXT_COLUMNS, "channel", "survey")
@@ -89,13 +91,30 @@ def scope_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     return conds
 
 
-def aggregates(kind: str) -> list[Any]:
+def _in_band(band: str | tuple[str, ...]) -> ColumnElement[bool]:
+    return Response.band == band if isinstance(band, str) else Response.band.in_(band)
+
+
+def aggregates(kind: str | None) -> list[Any]:
+    """The sums `Sums.of` reads, over responses of `kind` (None: of any kind, whose top and
+    bottom bands are told apart by their names alone)."""
+    high = HIGH_BAND[kind] if kind else ANY_HIGH
+    low = LOW_BAND[kind] if kind else ANY_LOW
     return [
         func.count().label("n"),
-        func.sum(case((Response.band == HIGH_BAND[kind], 1), else_=0)).label("high"),
-        func.sum(case((Response.band == LOW_BAND[kind], 1), else_=0)).label("low"),
+        func.sum(case((_in_band(high), 1), else_=0)).label("high"),
+        func.sum(case((_in_band(low), 1), else_=0)).label("low"),
         func.sum(Response.score).label("total"),
         func.sum(Response.score * Response.score).label("total_sq"),
+    ]
+
+
+def low_aggregates() -> list[Any]:
+    """The score sums of the responses in their kind's bottom band (for what fixing is worth)."""
+    in_low = _in_band(ANY_LOW)
+    return [
+        func.sum(case((in_low, Response.score), else_=0)).label("low_total"),
+        func.sum(case((in_low, Response.score * Response.score), else_=0)).label("low_sq"),
     ]
 
 
@@ -186,13 +205,9 @@ def _grouped(
         conds = [
             DayFigure.workspace_id == workspace_id,
             DayFigure.field == field,
-            DayFigure.kind.in_(kinds),
             rollups.in_days(DayFigure.day, found_cover.days),
+            *rollups.sliced(DayFigure, kinds, survey_ids, channel),
         ]
-        if survey_ids is not None:
-            conds.append(DayFigure.survey_id.in_(survey_ids))
-        if channel:
-            conds.append(DayFigure.channel == channel)
         if skip_null:
             conds.append(columns[0].is_not(None))
         summed.append(
@@ -200,11 +215,7 @@ def _grouped(
                 literal(i).label("span"),
                 DayFigure.kind.label("kind"),
                 *(c.label(f"f{j}") for j, c in enumerate(columns)),
-                func.sum(DayFigure.n).label("n"),
-                func.sum(DayFigure.high).label("high"),
-                func.sum(DayFigure.low).label("low"),
-                func.sum(DayFigure.total).label("total"),
-                func.sum(DayFigure.total_sq).label("total_sq"),
+                *rollups.summed(DayFigure),
             )
             .where(*conds)
             .group_by(DayFigure.kind, *columns)
@@ -493,24 +504,11 @@ def series(scope: Scope, interval: str, tz_name: str, low_n: int) -> list[dict[s
         conds = [
             DayFigure.workspace_id == scope.workspace_id,
             DayFigure.field == "",
-            DayFigure.kind == scope.kind,
             rollups.in_days(DayFigure.day, part.days),
+            *rollups.sliced(DayFigure, (scope.kind,), scope.survey_ids, scope.channel),
         ]
-        if scope.survey_ids is not None:
-            conds.append(DayFigure.survey_id.in_(scope.survey_ids))
-        if scope.channel:
-            conds.append(DayFigure.channel == scope.channel)
         rows = db.session.execute(
-            select(
-                DayFigure.day,
-                func.sum(DayFigure.n).label("n"),
-                func.sum(DayFigure.high).label("high"),
-                func.sum(DayFigure.low).label("low"),
-                func.sum(DayFigure.total).label("total"),
-                func.sum(DayFigure.total_sq).label("total_sq"),
-            )
-            .where(*conds)
-            .group_by(DayFigure.day)
+            select(DayFigure.day, *rollups.summed(DayFigure)).where(*conds).group_by(DayFigure.day)
         )
         for row in rows:
             add(_label(interval, date.fromisoformat(row.day)), row)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 
 from feedback.extensions import db
 from feedback.models import RollupMark, RollupStale, Workspace
@@ -132,6 +132,31 @@ def in_ranges(
             conds.append(column < hi)
         parts.append(and_(*conds) if conds else true())
     return or_(false(), *parts)
+
+
+SUMS = ("n", "high", "low", "total", "total_sq")
+
+
+def sliced(
+    model: Any,
+    kinds: tuple[str, ...] | None = None,
+    survey_ids: tuple[int, ...] | None = None,
+    channel: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """Conditions on the kind, survey and channel that responses and their sums all carry."""
+    conds = []
+    if kinds is not None:
+        conds.append(model.kind.in_(kinds))
+    if survey_ids is not None:
+        conds.append(model.survey_id.in_(survey_ids))
+    if channel:
+        conds.append(model.channel == channel)
+    return conds
+
+
+def summed(model: Any, names: tuple[str, ...] = SUMS) -> list[Any]:
+    """The sum of each of the sums table's `names` columns, labelled by its name."""
+    return [func.sum(getattr(model, name)).label(name) for name in names]
 
 
 def summed_fields(fields: tuple[str, ...]) -> str | None:

@@ -74,10 +74,10 @@ def impact_report(workspace: Workspace, kind: str, period: Period) -> dict[str, 
     ).all()
     out = []
     for theme_id, slug, name in themes:
-        with_ = with_by_theme.get(theme_id, TagSums()).scores()
+        with_ = with_by_theme.get(theme_id, TagSums()).scores
         moved = moved_by_theme.get(theme_id, TagSums())
-        # The negative mentions in the low band: `low` counts them, low_* hold their scores.
-        moved_n, moved_total, moved_sq = moved.low, moved.low_total, moved.low_sq
+        # The negative mentions in the low band: `scores.low` counts them, low_* sum their scores.
+        moved_n, moved_total, moved_sq = moved.scores.low, moved.low_total, moved.low_sq
         out.append(
             {
                 "theme": slug,

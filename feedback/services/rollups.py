@@ -33,8 +33,6 @@ from feedback.periods import local_day, midnight, zone
 
 GRACE = timedelta(seconds=30)
 CHUNK_DAYS = 31  # days summed per statement (and per commit) on the first run
-_HIGH = tuple(set(metrics.HIGH_BAND.values()))
-_LOW = tuple(set(metrics.LOW_BAND.values()))
 
 
 def refresh_all(now: datetime | None = None, grace: timedelta = GRACE) -> int:
@@ -166,13 +164,7 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
         Response.submitted_at >= start,
         Response.submitted_at < end,
     )
-    sums = (
-        func.count().label("n"),
-        func.sum(case((Response.band.in_(_HIGH), 1), else_=0)).label("high"),
-        func.sum(case((Response.band.in_(_LOW), 1), else_=0)).label("low"),
-        func.sum(Response.score).label("total"),
-        func.sum(Response.score * Response.score).label("total_sq"),
-    )
+    sums = metrics.aggregates(None)
     commented = func.sum(case((Response.comment.is_not(None), 1), else_=0)).label("commented")
     keys = (day, Response.kind, Response.survey_id, Response.channel)
     groups: list[tuple[str, tuple[Any, ...]]] = [("", ())]
@@ -213,7 +205,6 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
                 stmt,
             )
         )
-    in_low = Response.band.in_(_LOW)
     tags = (
         select(
             literal(workspace.id),
@@ -221,8 +212,7 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
             ResponseTheme.theme_id,
             ResponseTheme.sentiment,
             *sums,
-            func.sum(case((in_low, Response.score), else_=0)).label("low_total"),
-            func.sum(case((in_low, Response.score * Response.score), else_=0)).label("low_sq"),
+            *metrics.low_aggregates(),
         )
         .join(Response, Response.id == ResponseTheme.response_id)
         .where(

@@ -7,50 +7,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, true, union_all
+from sqlalchemy import func, literal, select, true, union_all
 
 from feedback import metrics, rollups
 from feedback.extensions import db
 from feedback.models import DayFigure, DayThemeFigure, Response, ResponseTheme
 
-_HIGH = tuple(set(metrics.HIGH_BAND.values()))
-_LOW = tuple(set(metrics.LOW_BAND.values()))
 Key = tuple[int, str, str]  # (theme id, sentiment, kind)
 
 
 @dataclass(frozen=True)
 class TagSums:
-    """The sums of the responses carrying a tag, and of those of them in the low band."""
+    """The score sums of the responses carrying a tag, and the score sums of those of them in
+    their bottom band (`scores.low` counts them)."""
 
-    n: int = 0
-    high: int = 0
-    low: int = 0
-    total: float = 0.0
-    total_sq: float = 0.0
+    scores: metrics.Sums = metrics.Sums()
     low_total: float = 0.0
     low_sq: float = 0.0
 
     @classmethod
     def of(cls, row: Any) -> TagSums:
-        return cls(
-            int(row.n or 0),
-            int(row.high or 0),
-            int(row.low or 0),
-            float(row.total or 0),
-            float(row.total_sq or 0),
-            float(row.low_total or 0),
-            float(row.low_sq or 0),
-        )
+        return cls(metrics.Sums.of(row), float(row.low_total or 0), float(row.low_sq or 0))
 
     def __add__(self, other: TagSums) -> TagSums:
-        return TagSums(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
-
-    def astuple(self) -> tuple[float, ...]:
-        return (self.n, self.high, self.low, self.total, self.total_sq, self.low_total, self.low_sq)
-
-    def scores(self) -> metrics.Sums:
-        """The score sums alone, for `metrics.figure`."""
-        return metrics.Sums(self.n, self.high, self.low, self.total, self.total_sq)
+        return TagSums(
+            self.scores + other.scores, self.low_total + other.low_total, self.low_sq + other.low_sq
+        )
 
 
 Span = tuple[datetime | None, datetime | None]
@@ -71,60 +53,36 @@ def tag_sums(
     summed, live = [], []
     for i, part in enumerate(covers):
         if part.days:
-            conds = [
-                DayThemeFigure.workspace_id == workspace_id,
-                rollups.in_days(DayThemeFigure.day, part.days),
-            ]
-            if kinds is not None:
-                conds.append(DayThemeFigure.kind.in_(kinds))
-            if survey_ids is not None:
-                conds.append(DayThemeFigure.survey_id.in_(survey_ids))
-            if channel:
-                conds.append(DayThemeFigure.channel == channel)
             keys = (DayThemeFigure.theme_id, DayThemeFigure.sentiment, DayThemeFigure.kind)
             summed.append(
                 select(
                     literal(i).label("span"),
                     *keys,
-                    *(
-                        func.sum(getattr(DayThemeFigure, name)).label(name)
-                        for name in ("n", "high", "low", "total", "total_sq")
-                    ),
-                    func.sum(DayThemeFigure.low_total).label("low_total"),
-                    func.sum(DayThemeFigure.low_sq).label("low_sq"),
+                    *rollups.summed(DayThemeFigure, (*rollups.SUMS, "low_total", "low_sq")),
                 )
-                .where(*conds)
+                .where(
+                    DayThemeFigure.workspace_id == workspace_id,
+                    rollups.in_days(DayThemeFigure.day, part.days),
+                    *rollups.sliced(DayThemeFigure, kinds, survey_ids, channel),
+                )
                 .group_by(*keys)
             )
         if part.live:
             conds = [
                 Response.workspace_id == workspace_id,
                 rollups.in_ranges(Response.submitted_at, part.live),
+                *rollups.sliced(Response, kinds, survey_ids, channel),
             ]
-            if kinds is not None:
-                conds.append(Response.kind.in_(kinds))
-            if survey_ids is not None:
-                conds.append(Response.survey_id.in_(survey_ids))
-            if channel:
-                conds.append(Response.channel == channel)
             tags = _tags_of_each()
             if _joined():
                 conds.append(ResponseTheme.removed.is_(False))
-            in_low = Response.band.in_(_LOW)
             keys = (tags.c.theme_id, tags.c.sentiment, Response.kind)
             live.append(
                 select(
                     literal(i).label("span"),
                     *keys,
-                    func.count().label("n"),
-                    func.sum(case((Response.band.in_(_HIGH), 1), else_=0)).label("high"),
-                    func.sum(case((in_low, 1), else_=0)).label("low"),
-                    func.sum(Response.score).label("total"),
-                    func.sum(Response.score * Response.score).label("total_sq"),
-                    func.sum(case((in_low, Response.score), else_=0)).label("low_total"),
-                    func.sum(case((in_low, Response.score * Response.score), else_=0)).label(
-                        "low_sq"
-                    ),
+                    *metrics.aggregates(None),
+                    *metrics.low_aggregates(),
                 )
                 .select_from(Response)
                 .join(tags, ResponseTheme.response_id == Response.id if _joined() else true())
@@ -174,25 +132,15 @@ def commented(
             DayFigure.workspace_id == workspace_id,
             DayFigure.field == "",
             rollups.in_days(DayFigure.day, part.days),
+            *rollups.sliced(DayFigure, kinds, survey_ids, channel),
         ]
-        if kinds is not None:
-            conds.append(DayFigure.kind.in_(kinds))
-        if survey_ids is not None:
-            conds.append(DayFigure.survey_id.in_(survey_ids))
-        if channel:
-            conds.append(DayFigure.channel == channel)
         total += int(db.session.scalar(select(func.sum(DayFigure.commented)).where(*conds)) or 0)
     if part.live:
         conds = [
             Response.workspace_id == workspace_id,
             Response.comment.is_not(None),
             rollups.in_ranges(Response.submitted_at, part.live),
+            *rollups.sliced(Response, kinds, survey_ids, channel),
         ]
-        if kinds is not None:
-            conds.append(Response.kind.in_(kinds))
-        if survey_ids is not None:
-            conds.append(Response.survey_id.in_(survey_ids))
-        if channel:
-            conds.append(Response.channel == channel)
         total += int(db.session.scalar(select(func.count()).where(*conds)) or 0)
     return total

@@ -53,7 +53,7 @@ def weekly_mentions(workspace: Workspace, now: datetime | None = None) -> dict[s
         for (theme_id, _sentiment, _kind), sums in week.items():
             slug = slugs.get(theme_id)
             if slug is not None:
-                out.setdefault(slug, [0] * len(labels))[i] += sums.n
+                out.setdefault(slug, [0] * len(labels))[i] += sums.scores.n
     return out
 
 
@@ -74,14 +74,14 @@ def query_summary(workspace: Workspace, query: queries.ResponseQuery) -> dict[st
     sums = theme_figures.tag_sums(workspace.id, [span], kinds, query.survey_ids, query.channel)[0]
     counts: dict[tuple[int, str], int] = {}
     for (theme_id, sentiment, _kind), value in sums.items():
-        counts[(theme_id, sentiment)] = counts.get((theme_id, sentiment), 0) + value.n
+        counts[(theme_id, sentiment)] = counts.get((theme_id, sentiment), 0) + value.scores.n
     commented = theme_figures.commented(workspace.id, span, kinds, query.survey_ids, query.channel)
     return themes.summary_of(workspace, [(t, s, c) for (t, s), c in counts.items()], commented)
 
 
 def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
     """Each theme with its mentions, sentiment split, weekly trend and impact on `kind`; kept
-    for a minute, as joining every tag to its response takes seconds on a large workspace."""
+    for a minute, as every view would otherwise read the same sums again."""
     key = ("figures", workspace.id, "themes", kind, period.start, period.end)
     return kept(key, lambda: _theme_page(workspace, kind, period))
 
@@ -109,7 +109,7 @@ def _theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, An
 
 def emerging(workspace: Workspace, period: Period, limit: int = 10) -> list[Any]:
     """Phrases frequent in comments no theme covers, and growing against the period before;
-    kept for a minute (reading and phrasing thousands of comments takes seconds)."""
+    kept for a minute, as every view would otherwise rank the same phrases again."""
     key = ("figures", workspace.id, "emerging", period.start, period.end, limit)
     return kept(key, lambda: _emerging(workspace, period, limit))
 
