@@ -2,8 +2,8 @@
 a live survey. A change reaches every process within FEEDBACK_LOOKUP_TTL seconds (default 5)
 and this process at once: the services that change them call `forget`.
 
-Dashboard figures that take seconds over a large workspace and move slowly (the closing-the-loop
-medians, the themes page, emerging phrases) are `kept` for FEEDBACK_FIGURES_TTL seconds
+Dashboard figures that are the slowest to compute and move slowly (the closing-the-loop
+figures, the themes page, emerging phrases) are `kept` for FEEDBACK_FIGURES_TTL seconds
 (default 60) the same way.
 """
 

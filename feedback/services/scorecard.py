@@ -69,8 +69,8 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
         kpi.status = kpis_service.status(fig["value"], kpi.target, fig.get("interval"))
         kpis.append(kpi)
     perspectives = _other_kpis(workspace, period, goals)
-    # The loop figures read every case of the period (a second or more on a large workspace)
-    # and move slowly; a change to a case clears them.
+    # The loop figures are the page's slowest part (hundreds of ms at a million responses:
+    # the recovered rate reads the rows) and move slowly; a change to a case clears them.
     key = ("figures", workspace.id, "loop", period.start, period.end)
     loop = kept(key, lambda: _loop(workspace, period, goals))
     for entry in loop["kpis"]:
