@@ -4,6 +4,9 @@ A Flask endpoint that parses the body and stores it with one INSERT through the 
 driver and a COMMIT: no validation, no ORM, no respondent, no webhook or case. No ingest path
 that acknowledges only what is committed can be faster on the same server, so the ratio of
 this endpoint to the bare one is the ceiling for the product's own ratio.
+
+With FLOOR_NO_WAIT set (PostgreSQL), commits do not wait for the disk (synchronous_commit off):
+not durable, but the ceiling of any scheme that shares one disk flush among many requests.
 """
 
 from __future__ import annotations
@@ -47,7 +50,11 @@ def _connect() -> tuple[Any, str]:
         return connection, "?"
     import psycopg
 
-    return psycopg.connect(URL.replace("postgresql+psycopg", "postgresql")), "%s"
+    connection = psycopg.connect(URL.replace("postgresql+psycopg", "postgresql"))
+    if os.environ.get("FLOOR_NO_WAIT"):
+        connection.execute("SET synchronous_commit TO off")
+        connection.commit()
+    return connection, "%s"
 
 
 def _connection() -> tuple[Any, str]:
