@@ -12,7 +12,7 @@ from flask import Blueprint, g, jsonify, request
 
 from feedback.api.common import json_body, require_key
 from feedback.errors import Invalid, row_id
-from feedback.services import cases
+from feedback.services import case_lists, case_rules, cases
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 MAX_LIST = 500
@@ -25,19 +25,19 @@ def _actor() -> cases.Actor:
 def _detail(case: Any) -> dict[str, Any]:
     body = case.to_dict()
     body["comment"] = case.response.comment if case.response else None
-    body["events"] = [e.to_dict() for e in cases.events(g.workspace, case)]
-    body["notes"] = [n.to_dict() for n in cases.notes(g.workspace, case)]
+    body["events"] = [e.to_dict() for e in case_lists.events(g.workspace, case)]
+    body["notes"] = [n.to_dict() for n in case_lists.notes(g.workspace, case)]
     return body
 
 
 @bp.get("/cases")
 @require_key("read")
 def case_list() -> Any:
-    filters = cases.parse_filters(request.args)
+    filters = case_lists.parse_filters(request.args)
     limit = request.args.get("limit", "100")
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
         raise Invalid(f"Must be a whole number from 1 to {MAX_LIST}.", "limit")
-    found = cases.list_cases(g.workspace, filters, int(limit))
+    found = case_lists.list_cases(g.workspace, filters, int(limit))
     return jsonify({"data": [c.to_dict() for c in found]})
 
 
@@ -109,23 +109,23 @@ def case_assign() -> Any:
 @bp.get("/case-rules")
 @require_key("read")
 def rule_list() -> Any:
-    return jsonify({"data": [r.to_dict() for r in cases.list_rules(g.workspace)]})
+    return jsonify({"data": [r.to_dict() for r in case_rules.list_rules(g.workspace)]})
 
 
 @bp.post("/case-rules")
 @require_key("write")
 def rule_create() -> Any:
-    return jsonify(cases.create_rule(g.workspace, json_body(), _actor()).to_dict()), 201
+    return jsonify(case_rules.create_rule(g.workspace, json_body(), _actor()).to_dict()), 201
 
 
 @bp.patch("/case-rules/<int:rule_id>")
 @require_key("write")
 def rule_update(rule_id: int) -> Any:
-    return jsonify(cases.update_rule(g.workspace, rule_id, json_body(), _actor()).to_dict())
+    return jsonify(case_rules.update_rule(g.workspace, rule_id, json_body(), _actor()).to_dict())
 
 
 @bp.delete("/case-rules/<int:rule_id>")
 @require_key("write")
 def rule_delete(rule_id: int) -> Any:
-    cases.delete_rule(g.workspace, rule_id, _actor())
+    case_rules.delete_rule(g.workspace, rule_id, _actor())
     return "", 204

@@ -16,7 +16,8 @@ from feedback.dashboard.forms import ActionForm
 from feedback.dashboard.views import bp
 from feedback.errors import FeedbackError, NotFound
 from feedback.extensions import db
-from feedback.services import case_file, cases, members, surveys, themes
+from feedback.services import case_file, members, surveys, themes
+from feedback.services import case_rules as rule_service
 from feedback.services.settings import update_workspace
 
 
@@ -45,7 +46,7 @@ def _page(status: int = 200, **forms: Any) -> tuple[str, int]:
     handler_form.handlers.choices = member_choices(team)
     page = render_template(
         "dashboard/case_rules.html",
-        rules=cases.list_rules(g.workspace),
+        rules=rule_service.list_rules(g.workspace),
         theme_names={t.slug: t.name for t in themes.list_themes(g.workspace)},
         survey_names={s.public_id: s.name for s in surveys.list_surveys(g.workspace)},
         form=forms.get("form") or _rule_form({"enabled": True}),
@@ -76,7 +77,7 @@ def case_rule_add() -> Any:
     if not form.validate_on_submit():
         return _page(422, form=form)
     try:
-        rule = cases.create_rule(g.workspace, form.payload(), actor())
+        rule = rule_service.create_rule(g.workspace, form.payload(), actor())
     except FeedbackError as exc:
         _error(form, exc)
         return _page(422, form=form)
@@ -85,7 +86,7 @@ def case_rule_add() -> Any:
 
 
 def _edit_page(rule_id: int, form: RuleForm, status: int = 200) -> tuple[str, int]:
-    rule = next((r for r in cases.list_rules(g.workspace) if r.id == rule_id), None)
+    rule = next((r for r in rule_service.list_rules(g.workspace) if r.id == rule_id), None)
     if rule is None:
         abort(404)
     return render_template("dashboard/case_rule_edit.html", rule=rule, form=form), status
@@ -94,7 +95,7 @@ def _edit_page(rule_id: int, form: RuleForm, status: int = 200) -> tuple[str, in
 @bp.get("/cases/rules/<int:rule_id>")
 @requires("admin")
 def case_rule_edit(rule_id: int) -> Any:
-    rule = next((r for r in cases.list_rules(g.workspace) if r.id == rule_id), None)
+    rule = next((r for r in rule_service.list_rules(g.workspace) if r.id == rule_id), None)
     if rule is None:
         abort(404)
     return _edit_page(rule_id, _rule_form(RuleForm.data_from(rule)))
@@ -107,7 +108,7 @@ def case_rule_save(rule_id: int) -> Any:
     if not form.validate_on_submit():
         return _edit_page(rule_id, form, 422)
     try:
-        cases.update_rule(g.workspace, rule_id, form.payload(), actor())
+        rule_service.update_rule(g.workspace, rule_id, form.payload(), actor())
     except NotFound:
         abort(404)
     except FeedbackError as exc:
@@ -135,13 +136,13 @@ def _act(rule_id: int, change: Any, message: str) -> HttpResponse:
 @bp.post("/cases/rules/<int:rule_id>/toggle")
 @requires("admin")
 def case_rule_toggle(rule_id: int) -> HttpResponse:
-    rule = next((r for r in cases.list_rules(g.workspace) if r.id == rule_id), None)
+    rule = next((r for r in rule_service.list_rules(g.workspace) if r.id == rule_id), None)
     if rule is None:
         abort(404)
     enabled = not rule.enabled
     return _act(
         rule_id,
-        lambda: cases.update_rule(g.workspace, rule_id, {"enabled": enabled}, actor()),
+        lambda: rule_service.update_rule(g.workspace, rule_id, {"enabled": enabled}, actor()),
         f"Rule “{rule.name}” {'enabled' if enabled else 'disabled'}.",
     )
 
@@ -149,14 +150,16 @@ def case_rule_toggle(rule_id: int) -> HttpResponse:
 @bp.post("/cases/rules/<int:rule_id>/delete")
 @requires("admin")
 def case_rule_delete(rule_id: int) -> HttpResponse:
-    return _act(rule_id, lambda: cases.delete_rule(g.workspace, rule_id, actor()), "Rule deleted.")
+    return _act(
+        rule_id, lambda: rule_service.delete_rule(g.workspace, rule_id, actor()), "Rule deleted."
+    )
 
 
 @bp.post("/cases/rules/<int:rule_id>/up")
 @requires("admin")
 def case_rule_up(rule_id: int) -> HttpResponse:
     return _act(
-        rule_id, lambda: cases.move_rule(g.workspace, rule_id, -1, actor()), "Rule moved up."
+        rule_id, lambda: rule_service.move_rule(g.workspace, rule_id, -1, actor()), "Rule moved up."
     )
 
 
@@ -164,7 +167,9 @@ def case_rule_up(rule_id: int) -> HttpResponse:
 @requires("admin")
 def case_rule_down(rule_id: int) -> HttpResponse:
     return _act(
-        rule_id, lambda: cases.move_rule(g.workspace, rule_id, 1, actor()), "Rule moved down."
+        rule_id,
+        lambda: rule_service.move_rule(g.workspace, rule_id, 1, actor()),
+        "Rule moved down.",
     )
 
 
@@ -177,7 +182,7 @@ def case_handlers() -> HttpResponse:
     chosen = set(form.handlers.data or [])
     try:
         for m in members.list_members(g.workspace):
-            cases.set_handler(g.workspace, m.user_id, m.user_id in chosen, actor())
+            rule_service.set_handler(g.workspace, m.user_id, m.user_id in chosen, actor())
     except FeedbackError as exc:
         db.session.rollback()
         flash(exc.message, "error")

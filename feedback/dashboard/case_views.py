@@ -30,7 +30,7 @@ from feedback.downloads import csv_attachment
 from feedback.errors import FeedbackError, Forbidden, NotFound
 from feedback.extensions import db
 from feedback.models import Case, utcnow
-from feedback.services import case_export, case_file, cases, members, surveys, themes
+from feedback.services import case_export, case_file, case_lists, cases, members, surveys, themes
 
 FILTER_ARGS = ("status", "owner", "team", "theme", "overdue", "survey")
 
@@ -66,7 +66,7 @@ def _list_page(mine: bool) -> Any:
     if mine:
         args = {"owner": "me", "status": "active"}
     try:
-        filters = cases.parse_filters(args, current_user.id)
+        filters = case_lists.parse_filters(args, current_user.id)
     except FeedbackError as exc:
         flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
         return redirect(url_for("dashboard.cases_all"))
@@ -76,7 +76,7 @@ def _list_page(mine: bool) -> Any:
     return render_template(
         "dashboard/cases.html",
         mine=mine,
-        items=cases.list_cases(g.workspace, filters),
+        items=case_lists.list_cases(g.workspace, filters),
         args=args,
         members=team,
         theme_list=themes.list_themes(g.workspace),
@@ -103,7 +103,7 @@ def cases_csv() -> Any:
     """The current filter's cases as CSV (cells cannot start a spreadsheet formula)."""
     args = {k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}
     try:
-        filters = cases.parse_filters(args, current_user.id)
+        filters = case_lists.parse_filters(args, current_user.id)
     except FeedbackError as exc:
         flash(exc.message, "error")
         return redirect(url_for("dashboard.cases_all"))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from feedback.extensions import db
 from feedback.models import Case, Workspace, utcnow
-from feedback.services.cases import CaseFilters, case_query
+from feedback.services.case_lists import CaseFilters, case_query
 from feedback.services.queries import csv_cell
 
 CSV_COLUMNS = [

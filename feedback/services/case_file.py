@@ -15,7 +15,7 @@ from sqlalchemy import func
 from feedback.extensions import db
 from feedback.models import Case, Membership, Response, Theme, Ticket, in_workspace
 from feedback.models.case import OPEN_STATUSES
-from feedback.services import cases, themes
+from feedback.services import case_lists, cases, themes
 from feedback.services.verbatims import Verbatim, with_tags
 
 # Events whose story the note itself tells on the timeline.
@@ -92,7 +92,7 @@ def describe(action: str, detail: dict[str, Any], theme_names: dict[int, str]) -
 
 
 def _timeline(workspace: Any, case: Case) -> list[Entry]:
-    trail = [e for e in cases.events(workspace, case) if e.action not in _TOLD_BY_NOTES]
+    trail = [e for e in case_lists.events(workspace, case) if e.action not in _TOLD_BY_NOTES]
     root_ids = {
         v for e in trail if e.action == "root_cause" for v in (e.detail["from"], e.detail["to"])
     }
@@ -106,7 +106,7 @@ def _timeline(workspace: Any, case: Case) -> list[Entry]:
     entries = [Entry(e.at, e.actor, e.action, describe(e.action, e.detail, names)) for e in trail]
     entries += [
         Entry(n.created_at, n.author, n.kind, body=n.body, mail_status=n.mail_status)
-        for n in cases.notes(workspace, case)
+        for n in case_lists.notes(workspace, case)
     ]
     return sorted(entries, key=lambda e: e.at)
 
@@ -146,7 +146,9 @@ def _merge_candidates(workspace: Any, case: Case) -> list[Case]:
 def case_file(workspace: Any, case: Case) -> CaseFile:
     """What a case's page shows."""
     response = case.response
-    history = [r for r in cases.respondent_history(workspace, case) if r.id != case.response_id]
+    history = [
+        r for r in case_lists.respondent_history(workspace, case) if r.id != case.response_id
+    ]
     return CaseFile(
         case=case,
         verbatim=with_tags([response])[0] if response is not None else None,

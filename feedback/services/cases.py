@@ -2,7 +2,8 @@
 
 Every change goes through here, whoever makes it (the dashboard, the API, the helpdesk), so
 each one is checked against the actor's role, written to the audit trail, and announced to
-the outgoing webhooks, in one transaction.
+the outgoing webhooks, in one transaction. Finding cases is in `case_lists`; the rules that
+route them are in `case_rules`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select, union, update
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import selectinload
 
-from feedback.cases import CaseFacts, Decision, decide, due_at, validate_rule
+from feedback.cases import CaseFacts, Decision, decide, due_at
 from feedback.cases.rules import Rule
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound, row_id
 from feedback.extensions import db, upsert, writing
@@ -36,14 +37,13 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
-from feedback.models.case import CASE_STATUSES, CLOSED_STATUSES, OPEN_STATUSES, RESOLUTIONS
+from feedback.models.case import CASE_STATUSES, CLOSED_STATUSES, RESOLUTIONS
 from feedback.models.workspace import ROLES
 from feedback.services import webhooks
 from feedback.surveys.definition import loop_settings
 
 RANK = {role: len(ROLES) - i for i, role in enumerate(ROLES)}
 MAX_NOTE = 10_000
-MAX_RULES = 100
 # Statuses a person may set; "merged" comes only from merging.
 SETTABLE = tuple(s for s in CASE_STATUSES if s != "merged")
 
@@ -325,140 +325,6 @@ def get_case(workspace: Workspace, case_id: Any) -> Case:
     return case
 
 
-@dataclass
-class CaseFilters:
-    status: str | None = None  # a status, "active" (any open one) or "closed"
-    owner_id: int | None = None
-    unassigned: bool = False
-    team: str | None = None
-    theme: str | None = None
-    overdue: bool = False
-    survey: str | None = None
-
-
-def parse_filters(args: Any, me: int | None = None) -> CaseFilters:
-    """Filters from query arguments; an error names the argument that is wrong."""
-    status = args.get("status") or None
-    if status and status not in (*CASE_STATUSES, "active", "closed"):
-        raise Invalid(f"Status is one of: active, closed, {', '.join(CASE_STATUSES)}.", "status")
-    owner = args.get("owner") or None
-    owner_id, unassigned = None, False
-    if owner == "me":
-        owner_id = me
-    elif owner == "none":
-        unassigned = True
-    elif owner:
-        if not str(owner).isdigit():
-            raise Invalid('Owner is a user id, "me" or "none".', "owner")
-        owner_id = row_id(owner, "owner")
-    overdue = str(args.get("overdue", "")).lower() in ("1", "true", "yes", "on")
-    return CaseFilters(
-        status=status,
-        owner_id=owner_id,
-        unassigned=unassigned,
-        team=(args.get("team") or None),
-        theme=(args.get("theme") or None),
-        overdue=overdue,
-        survey=(args.get("survey") or None),
-    )
-
-
-def case_query(workspace: Workspace, filters: CaseFilters) -> Select[Any]:
-    """The workspace's cases under `filters`: overdue first, then by due time."""
-    now = utcnow()
-    stmt = in_workspace(Case, workspace.id).options(
-        selectinload(Case.owner), selectinload(Case.response), selectinload(Case.survey)
-    )
-    if filters.status == "active":
-        stmt = stmt.where(Case.status.in_(OPEN_STATUSES))
-    elif filters.status == "closed":
-        stmt = stmt.where(Case.status.in_(CLOSED_STATUSES))
-    elif filters.status:
-        stmt = stmt.where(Case.status == filters.status)
-    if filters.owner_id is not None:
-        stmt = stmt.where(Case.owner_id == filters.owner_id)
-    if filters.unassigned:
-        stmt = stmt.where(Case.owner_id.is_(None))
-    if filters.team:
-        stmt = stmt.where(Case.team == filters.team)
-    if filters.overdue:
-        stmt = stmt.where(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
-    if filters.survey:
-        stmt = stmt.join(Survey, Survey.id == Case.survey_id).where(
-            Survey.public_id == filters.survey
-        )
-    if filters.theme:
-        theme = select(Theme.id).where(
-            Theme.workspace_id == workspace.id, Theme.slug == filters.theme
-        )
-        # From the theme's mentions to their cases, not from every case to its mentions.
-        other = aliased(Case)
-        mentioned = (
-            select(other.id)
-            .join(ResponseTheme, ResponseTheme.response_id == other.response_id)
-            .where(
-                ResponseTheme.workspace_id == workspace.id,
-                ResponseTheme.removed.is_(False),
-                ResponseTheme.theme_id.in_(theme),
-            )
-        )
-        rooted = select(other.id).where(
-            other.workspace_id == workspace.id, other.root_cause_theme_id.in_(theme)
-        )
-        stmt = stmt.where(Case.id.in_(union(mentioned, rooted)))
-    is_late = and_(Case.status.in_(OPEN_STATUSES), Case.due_at < now)
-    open_first = func.coalesce(Case.status.in_(OPEN_STATUSES), False)
-    return stmt.order_by(is_late.desc(), open_first.desc(), Case.due_at, Case.id)
-
-
-def list_cases(workspace: Workspace, filters: CaseFilters, limit: int = 200) -> list[Case]:
-    return list(db.session.scalars(case_query(workspace, filters).limit(limit)))
-
-
-def events(workspace: Workspace, case: Case) -> list[CaseEvent]:
-    return list(
-        db.session.scalars(
-            in_workspace(CaseEvent, workspace.id)
-            .where(CaseEvent.case_id == case.id)
-            .order_by(CaseEvent.at, CaseEvent.id)
-        )
-    )
-
-
-def notes(workspace: Workspace, case: Case) -> list[CaseNote]:
-    ids = [case.id, *merged_ids(workspace, case)]
-    return list(
-        db.session.scalars(
-            in_workspace(CaseNote, workspace.id)
-            .where(CaseNote.case_id.in_(ids))
-            .order_by(CaseNote.created_at, CaseNote.id)
-            .execution_options(populate_existing=True)
-        )
-    )
-
-
-def merged_ids(workspace: Workspace, case: Case) -> list[int]:
-    return list(
-        db.session.scalars(
-            in_workspace(Case, workspace.id, Case.id).where(Case.merged_into_id == case.id)
-        )
-    )
-
-
-def respondent_history(workspace: Workspace, case: Case, limit: int = 20) -> list[Response]:
-    """The respondent's responses, newest first, this case's own included."""
-    if case.respondent_id is None:
-        return [case.response] if case.response else []
-    return list(
-        db.session.scalars(
-            in_workspace(Response, workspace.id)
-            .where(Response.respondent_id == case.respondent_id)
-            .order_by(Response.submitted_at.desc())
-            .limit(limit)
-        )
-    )
-
-
 # -- changing -------------------------------------------------------------------------------
 
 
@@ -504,7 +370,8 @@ def _touched(case: Case, actor: Actor) -> None:
         case.first_action_at = utcnow()
 
 
-def _check_member(workspace: Workspace, user_id: Any) -> int | None:
+def check_member(workspace: Workspace, user_id: Any) -> int | None:
+    """The user id when they are a member of the workspace (None stays None)."""
     if user_id is None:
         return None
     user_id = row_id(user_id, "owner")
@@ -584,7 +451,7 @@ def _apply(workspace: Workspace, case: Case, payload: Any, actor: Actor) -> dict
     if "owner" in payload:
         if not actor.at_least("admin"):
             raise Forbidden("Only admins assign and reassign cases.", "owner")
-        owner_id = _check_member(workspace, payload["owner"])
+        owner_id = check_member(workspace, payload["owner"])
         if owner_id != case.owner_id:
             changes["owner"] = [_owner_email(case.owner_id), _owner_email(owner_id)]
             _set_owner(case, owner_id, "manual", actor)
@@ -651,7 +518,7 @@ def bulk_assign(workspace: Workspace, case_ids: list[int], owner_id: Any, actor:
     """Give many cases one owner (admins only); the number reassigned."""
     if not actor.at_least("admin"):
         raise Forbidden("Only admins assign and reassign cases.", "owner")
-    owner = _check_member(workspace, owner_id)
+    owner = check_member(workspace, owner_id)
     if not case_ids:
         raise Invalid("Choose at least one case.", "cases")
     cases = list(db.session.scalars(in_workspace(Case, workspace.id).where(Case.id.in_(case_ids))))
@@ -818,125 +685,6 @@ def apply_external(workspace: Workspace, case_id: Any, payload: Any) -> tuple[Ca
             _announce(case, HELPDESK, changes)
         db.session.commit()
     return case, bool(changes)
-
-
-# -- rules ----------------------------------------------------------------------------------
-
-
-def list_rules(workspace: Workspace) -> list[CaseRule]:
-    return list(
-        db.session.scalars(
-            in_workspace(CaseRule, workspace.id)
-            .options(selectinload(CaseRule.owner))
-            .order_by(CaseRule.position)
-        )
-    )
-
-
-def _rule_fields(workspace: Workspace, payload: Any) -> dict[str, Any]:
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"name": ..., "conditions": {...}, "owner": user id}.')
-    name = payload.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise Invalid("Name the rule (1 to 200 characters).", "name")
-    enabled = payload.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise Invalid("Must be true or false.", "enabled")
-    owner = _check_member(workspace, payload.get("owner"))
-    if owner is None:
-        raise Invalid("A rule must name the owner its cases go to.", "owner")
-    return {
-        "name": name.strip(),
-        "conditions": validate_rule(payload.get("conditions")),
-        "owner_id": owner,
-        "enabled": enabled,
-    }
-
-
-def create_rule(workspace: Workspace, payload: Any, actor: Actor) -> CaseRule:
-    """A new rule, tried after the existing ones (admins only)."""
-    if not actor.at_least("admin"):
-        raise Forbidden("Only admins configure case rules.")
-    fields = _rule_fields(workspace, payload)
-    rules = list_rules(workspace)
-    if len(rules) >= MAX_RULES:
-        raise Invalid(f"At most {MAX_RULES} rules per workspace.", "name")
-    position = max((r.position for r in rules), default=0) + 1
-    rule = CaseRule(workspace_id=workspace.id, position=position, **fields)
-    with writing():
-        db.session.add(rule)
-        forget("case_rules", workspace.id)
-        db.session.commit()
-    return rule
-
-
-def _rule(workspace: Workspace, rule_id: int) -> CaseRule:
-    rule = db.session.scalar(in_workspace(CaseRule, workspace.id).where(CaseRule.id == rule_id))
-    if rule is None:
-        raise NotFound(f"No rule {rule_id} in this workspace.", "rule")
-    return rule
-
-
-def update_rule(workspace: Workspace, rule_id: int, payload: Any, actor: Actor) -> CaseRule:
-    if not actor.at_least("admin"):
-        raise Forbidden("Only admins configure case rules.")
-    rule = _rule(workspace, rule_id)
-    current = {"name": rule.name, "conditions": rule.conditions, "owner": rule.owner_id}
-    fields = _rule_fields(workspace, {**current, **(payload if isinstance(payload, dict) else {})})
-    with writing():
-        for name, value in fields.items():
-            setattr(rule, name, value)
-        forget("case_rules", workspace.id)
-        db.session.commit()
-    return rule
-
-
-def delete_rule(workspace: Workspace, rule_id: int, actor: Actor) -> None:
-    if not actor.at_least("admin"):
-        raise Forbidden("Only admins configure case rules.")
-    rule = _rule(workspace, rule_id)
-    with writing():
-        db.session.delete(rule)
-        forget("case_rules", workspace.id)
-        db.session.commit()
-
-
-def move_rule(workspace: Workspace, rule_id: int, offset: int, actor: Actor) -> None:
-    """Move a rule up (-1) or down (+1) in the order they are tried."""
-    if not actor.at_least("admin"):
-        raise Forbidden("Only admins configure case rules.")
-    rules = list_rules(workspace)
-    index = next((i for i, r in enumerate(rules) if r.id == rule_id), None)
-    if index is None:
-        raise NotFound(f"No rule {rule_id} in this workspace.", "rule")
-    target = index + offset
-    if not 0 <= target < len(rules):
-        return
-    a, b = rules[index], rules[target]
-    with writing():
-        # Positions are unique: park one while the other takes its place.
-        pa, pb = a.position, b.position
-        a.position = -1
-        db.session.flush()
-        b.position = pa
-        db.session.flush()
-        a.position = pb
-        forget("case_rules", workspace.id)
-        db.session.commit()
-
-
-def set_handler(workspace: Workspace, user_id: int, handles: bool, actor: Actor) -> None:
-    """Whether a member takes cases in turn when no rule names an owner (admins only)."""
-    if not actor.at_least("admin"):
-        raise Forbidden("Only admins choose the case handlers.")
-    _check_member(workspace, user_id)
-    with writing():
-        db.session.execute(
-            update(Membership)
-            .where(Membership.workspace_id == workspace.id, Membership.user_id == user_id)
-            .values(handles_cases=handles)
-        )
-        db.session.commit()
 
 
 def case_link(case_id: int) -> str:

@@ -14,7 +14,7 @@ from feedback import jobs
 from feedback.errors import Forbidden
 from feedback.extensions import db
 from feedback.models import Case, CaseEvent, Theme, WebhookDelivery
-from feedback.services import cases, members, webhooks
+from feedback.services import case_rules, cases, members, webhooks
 from tests.factories import Tenant, make_survey, make_tenant
 
 
@@ -90,7 +90,7 @@ def test_rules_then_round_robin_among_the_case_handlers(app: Flask, tenant: Tena
     lead = member(tenant, "billing-lead@example.com")
     first, second = member(tenant, "a@example.com"), member(tenant, "b@example.com")
     for user_id in (first, second):
-        cases.set_handler(tenant.workspace, user_id, True, cases.SYSTEM)
+        case_rules.set_handler(tenant.workspace, user_id, True, cases.SYSTEM)
     rule = tenant.post(
         "/api/v1/case-rules",
         json={"name": "Billing team", "conditions": {"team": "Billing"}, "owner": lead},

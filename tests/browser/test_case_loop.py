@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from feedback import jobs
 from feedback.extensions import db
 from feedback.models import Case, CaseNote, Workspace, utcnow
-from feedback.services import cases, workspaces
+from feedback.services import case_rules, cases, workspaces
 from feedback.services.responses import record_response
 from tests.browser.conftest import Live, Watched
 from tests.browser.helpers import sign_in
@@ -44,7 +44,7 @@ def _detractor_case(live: Live, tenant: Any, lead: str, email: str) -> tuple[int
         ws = db.session.get(Workspace, t.id)
         user = workspaces.add_user(ws, lead, PASSWORD, "admin")
         db.session.commit()
-        cases.set_handler(ws, user.id, True, cases.SYSTEM)
+        case_rules.set_handler(ws, user.id, True, cases.SYSTEM)
         payload = {
             "survey": t.surveys["nps"],
             "score": 2,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.models import Case, CaseNote, CaseRule, Membership, Survey, Workspace, utcnow
-from feedback.services import analysis, cases
+from feedback.services import analysis, case_rules, cases
 from tests.dashboard.test_pages import PASSWORD, csrf, sign_in
 from tests.factories import Tenant, make_survey, make_tenant
 
@@ -441,7 +441,7 @@ def test_an_owner_given_before_routing_is_kept(client: FlaskClient) -> None:
         _member(t, "admin@acme.example", "admin"),
         _member(t, "o@acme.example", "analyst"),
     )
-    cases.set_handler(t.workspace, other, True, cases.SYSTEM)
+    case_rules.set_handler(t.workspace, other, True, cases.SYSTEM)
     survey = make_survey(t.workspace, "nps")
     _answer(t, survey, "early-0001", 1, "Nothing works.")
     case_id = _case_of(t, "early-0001")

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from feedback import jobs
 from feedback.extensions import db
 from feedback.models import Case, CaseEvent, CaseNote, utcnow
-from feedback.services import case_mail, cases
+from feedback.services import case_lists, case_mail, cases
 from feedback.services.delivery import MAX_ATTEMPTS
 from tests.factories import Tenant, make_survey, make_tenant
 from tests.hosted_forms import send_form
@@ -142,12 +142,12 @@ def test_the_answer_link_brings_the_answer_into_the_case(
     assert "Could you tell us &lt;i&gt;which&lt;/i&gt; export?" in page.text
     assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
     # Opening the link (a mail scanner does) records nothing.
-    assert [n.kind for n in cases.notes(tenant.workspace, case)] == ["reply"]
+    assert [n.kind for n in case_lists.notes(tenant.workspace, case)] == ["reply"]
     sent = send_form(client, link, answer="The <b>CSV</b> one, every Monday")
     assert sent.status_code == 303
     thanks = client.get(sent.headers["Location"])
     assert "Thank you!" in thanks.text
-    notes = cases.notes(tenant.workspace, case)
+    notes = case_lists.notes(tenant.workspace, case)
     assert [(n.kind, n.body) for n in notes][-1] == ("answer", "The <b>CSV</b> one, every Monday")
     assert cases.get_case(tenant.workspace, case.id).status == "open"
     assert [a for a, _ in trail(case)][-1] == "answer"
@@ -161,7 +161,7 @@ def test_an_empty_answer_is_asked_for_again(client: FlaskClient, tenant: Tenant,
     sent = send_form(client, link, answer="   ")
     assert sent.status_code == 422
     assert "Write something first." in sent.text
-    assert [n.kind for n in cases.notes(tenant.workspace, case)] == ["reply"]
+    assert [n.kind for n in case_lists.notes(tenant.workspace, case)] == ["reply"]
 
 
 def test_a_form_without_its_token_changes_nothing(
@@ -174,7 +174,7 @@ def test_a_form_without_its_token_changes_nothing(
     refused = client.post(link, data={"answer": "From another site"})
     assert refused.status_code == 400
     assert "This page is out of date" in refused.text
-    assert [n.kind for n in cases.notes(tenant.workspace, case)] == ["reply"]
+    assert [n.kind for n in case_lists.notes(tenant.workspace, case)] == ["reply"]
 
 
 def test_forged_and_expired_answer_links_get_a_clear_page(
