@@ -9,6 +9,8 @@ from importlib import resources
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from nlp.vader import analyser as _analyser
+
 POSITIVE, NEGATIVE, NEUTRAL, MIXED = "positive", "negative", "neutral", "mixed"
 POLARITIES = (POSITIVE, NEGATIVE, NEUTRAL, MIXED)
 
@@ -27,7 +29,7 @@ NO_SCORES: Scores = (0.0, 1.0, 0.0, 0.0)
 @functools.lru_cache(maxsize=1)
 def vader() -> SentimentIntensityAnalyzer:
     """The shared VADER analyser, with the additions for software feedback (data/lexicon.json)."""
-    analyser = SentimentIntensityAnalyzer()
+    analyser = _analyser()
     extra = json.loads(resources.files("nlp").joinpath("data/lexicon.json").read_text("utf-8"))
     analyser.lexicon.update(extra["words"])
     analyser.emojis.update(extra["emoji"])
