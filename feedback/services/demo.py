@@ -158,7 +158,7 @@ THEMES: dict[str, tuple[list[str], list[str], list[str]]] = {
         ],
     ),
     "reliability": (
-        ["the service", "the sync", "the app", "saving", "the scheduled jobs", "the login"],
+        ["the service", "the sync", "the app", "saving", "the nightly backup", "the login"],
         [
             "has been rock solid",
             "never lets us down",
@@ -176,10 +176,10 @@ THEMES: dict[str, tuple[list[str], list[str], list[str]]] = {
     "features": (
         [
             "the reporting",
-            "the automation rules",
-            "custom fields",
+            "the automation builder",
+            "the custom field editor",
             "the API",
-            "the templates",
+            "the template library",
             "bulk editing",
         ],
         [
@@ -226,7 +226,7 @@ THEMES: dict[str, tuple[list[str], list[str], list[str]]] = {
             "the Zapier connector",
             "the calendar sync",
             "the HubSpot integration",
-            "the webhooks",
+            "the webhook feed",
         ],
         [
             "works flawlessly",
@@ -249,7 +249,7 @@ THEMES: dict[str, tuple[list[str], list[str], list[str]]] = {
             "the Android app",
             "using it on my phone",
             "the tablet view",
-            "notifications on mobile",
+            "the mobile inbox",
         ],
         [
             "is great on the go",
