@@ -152,7 +152,14 @@ class Embeddings:
             return _ASCII_WORDS.findall(text)
         if self.strip_accents:
             text = _strip_accents(text)
-        return _split(text)
+        # Word by word: most words of a text with an accent or an emoji are still plain ASCII.
+        words: list[str] = []
+        for chunk in text.split():
+            if chunk.isascii() and chunk.isprintable():
+                words += _ASCII_WORDS.findall(chunk)
+            else:
+                words += _split(chunk)
+        return words
 
     def _pieces(self, word: str) -> list[int]:
         cached = self._cache.get(word)

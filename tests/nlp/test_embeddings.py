@@ -136,3 +136,19 @@ def test_distill_command_says_what_to_install(monkeypatch, tmp_path):
     with pytest.raises(SystemExit, match="model2vec"):
         distill_embeddings.main([str(tmp_path / "out")])
     assert not (tmp_path / "out").exists()
+
+
+def test_texts_with_accents_emoji_and_ideographs_split_as_bert_does():
+    """Word by word, a text splits exactly as BERT's normaliser splits it whole."""
+    from nlp.embeddings import _split, _strip_accents, default_embeddings_path
+
+    emb = load_embeddings(default_embeddings_path())
+    texts = [
+        "Café crème 😀 – très bon!",
+        "naïve résumé,the app is SLOW…really",
+        "日本語のテキスト and English (mixed)",
+        "bell\x07inside\u200bzero-width and\ttabs\nnew lines ñ",
+        "emoji🔥glued🔥 to words, «quotes» and ¿questions?",
+    ]
+    for text in texts:
+        assert emb._words(text) == _split(_strip_accents(text.lower())), text
