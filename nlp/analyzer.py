@@ -16,7 +16,14 @@ from nlp.errors import ModelError
 from nlp.features import Parsed, parse
 from nlp.language import UNDETERMINED, detect_language, is_english
 from nlp.model import ThemeModel
-from nlp.pipeline import MAX_CHARS, cap, get_pipeline, lemmatizer_for, lookup_table
+from nlp.pipeline import (
+    MAX_CHARS,
+    cap,
+    get_pipeline,
+    lemmatizer_for,
+    lookup_table,
+    sentence_ends,
+)
 from nlp.sentiment import (
     CONTRAST,
     MIXED,
@@ -86,8 +93,12 @@ class Analyzer:
         self.nlp: Language = get_pipeline(spacy_model)
         self.lemma = lemmatizer_for(self.nlp)
         self.table = lookup_table(self.nlp)
-        # With a lookup table the lemmas are read from it directly, so the lemmatizer need not run.
+        # With a lookup table the lemmas are read from it directly, so the lemmatizer need not
+        # run, and the sentencizer's rule is applied while the tokens are read.
+        self._enders = sentence_ends(self.nlp) if self.table is not None else None
         self._skip = ["lemmatizer"] if self.table is not None else []
+        if self._enders is not None:
+            self._skip.append("sentencizer")
         self.matcher = Matcher(self.taxonomy, self.nlp, self.lemma)
         self.embeddings: Embeddings | None = None
         if embeddings_path is not None:
@@ -125,7 +136,8 @@ class Analyzer:
         """Run texts (already capped) through the pipeline and the matchers, in batches."""
         docs = self.nlp.pipe(texts, batch_size=self.batch_size, disable=self._skip)
         parsed = [
-            parse(doc, self.lemma, self.table, text) for doc, text in zip(docs, texts, strict=True)
+            parse(doc, self.lemma, self.table, text, enders=self._enders)
+            for doc, text in zip(docs, texts, strict=True)
         ]
         for p in parsed:
             p.hits = self.matcher.find(p.lemmas, p.starts, p.ends, p.text)

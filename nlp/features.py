@@ -14,7 +14,7 @@ from scipy import sparse
 from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH, SENT_START
 from spacy.tokens import Doc
 
-from nlp.pipeline import LemmaTable
+from nlp.pipeline import LemmaTable, sentence_starts
 from nlp.sentiment import CONTRAST, Scores, score
 from nlp.taxonomy import Hit, Matcher
 
@@ -56,12 +56,14 @@ def parse(
     table: LemmaTable | None = None,
     text: str | None = None,
     scored: bool = True,
+    enders: frozenset[str] | None = None,
 ) -> Parsed:
     """Read what the analysis needs from a doc, scoring each sentence with VADER once
     (unless `scored` is false: discovery reads only the words).
 
     With a lookup table the tokens are read as arrays rather than Token objects, which is
-    several times faster; the lemma is then looked up on the lower-case text.
+    several times faster; the lemma is then looked up on the lower-case text. With `enders` (the
+    sentencizer's characters, when it did not run) the sentences are found here, by its rule.
     """
     if table is None:
         lemmas, starts, ends, words, lowers = [], [], [], [], []
@@ -82,7 +84,11 @@ def parse(
         lowers = [t.lower() for t in texts]
         lemmas = [table[low] for low in lowers]
         words = ((array[:, 2] == 0) & (array[:, 3] == 0)).tolist()
-        sent_starts = (array[:, 4] == 1).tolist()
+        if enders is None:
+            sent_starts = (array[:, 4] == 1).tolist()
+        else:
+            # The same rule as spaCy's Sentencizer, without a Token object per token.
+            sent_starts = sentence_starts(texts, (array[:, 2] != 0).tolist(), enders)
     sentences, sentence_scores = [], []
     if text is None:  # doc.text is rebuilt from the tokens: the caller usually has it already
         text = doc.text

@@ -48,6 +48,30 @@ def _blank() -> Language:
     return nlp
 
 
+def sentence_ends(nlp: Language) -> frozenset[str] | None:
+    """The sentencizer's end-of-sentence characters when it alone splits sentences, else None."""
+    names = nlp.pipe_names
+    if "sentencizer" not in names or "senter" in names or "parser" in names:
+        return None
+    return frozenset(nlp.get_pipe("sentencizer").punct_chars)
+
+
+def sentence_starts(texts: list[str], is_punct: list[bool], ends: frozenset[str]) -> list[bool]:
+    """spaCy's Sentencizer rule on token texts: a sentence starts at the first token after an
+    end character that is neither punctuation nor an end character itself."""
+    starts = [False] * len(texts)
+    if texts:
+        starts[0] = True
+        seen = False
+        for i, text in enumerate(texts):
+            if text in ends:
+                seen = True
+            elif seen and not is_punct[i]:
+                starts[i] = True
+                seen = False
+    return starts
+
+
 class LemmaTable(dict):
     """Lower-case word -> lower-case lemma, read from spaCy's lookup table on a word's first use.
 
