@@ -59,7 +59,8 @@ class FastVader(SentimentIntensityAnalyzer):
                 sentiments.append(0)
                 continue
             sentiments.append(self._valence(words, lower, sentitext.is_cap_diff, i))
-        sentiments = self._but_check(words, sentiments)
+        if "but" in lower:  # the stock check lower-cases the sentence again to look
+            sentiments = self._but_check(words, sentiments)
         return self.score_valence(sentiments, sentitext.text)
 
     def _valence(self, words: list[str], lower: list[str], is_cap_diff: bool, i: int) -> float:
