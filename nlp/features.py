@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,11 +132,16 @@ def negation_marked(parsed: Parsed) -> list[str]:
 def ngrams(parsed: Parsed, lemmas: Sequence[str] | None = None, prefix: str = "") -> list[str]:
     """Word 1-2-grams per sentence, punctuation left out except "!" and "?"."""
     lemmas = parsed.lemmas if lemmas is None else lemmas
+    is_word = parsed.words
     feats: list[str] = []
     for first, last in parsed.sentences:
-        seq = [lemmas[i] for i in range(first, last) if parsed.words[i] or lemmas[i] in ("!", "?")]
-        feats.extend(prefix + w for w in seq)
-        feats.extend(f"{prefix}{a} {b}" for a, b in zip(seq, seq[1:], strict=False))
+        seq = [lemmas[i] for i in range(first, last) if is_word[i] or lemmas[i] in ("!", "?")]
+        if prefix:
+            feats += [prefix + w for w in seq]
+            feats += [f"{prefix}{a} {b}" for a, b in zip(seq, seq[1:], strict=False)]
+        else:
+            feats += seq
+            feats += [a + " " + b for a, b in zip(seq, seq[1:], strict=False)]
     return feats
 
 
@@ -162,9 +167,6 @@ def _word_ngrams(word: str) -> tuple[str, ...]:
     n = len(padded)
     # 4-grams alone measured as accurate as 3- to 5-grams, with a third of the features.
     return tuple(padded[i : i + 4] for i in range(n - 3))
-
-
-_known = functools.partial(operator.is_not, None)  # filters out unknown terms in C
 
 
 class TfIdf:
@@ -195,14 +197,17 @@ class TfIdf:
 
     def counts(self, docs: Sequence[Sequence[str]]) -> sparse.csr_matrix:
         """Raw term counts, for rows that are added up before weighing."""
-        get = self.index.get
-        rows: list[int] = []
-        cols: list[int] = []
-        for row, doc in enumerate(docs):
-            start = len(cols)
-            cols.extend(filter(_known, map(get, doc)))
-            rows.extend([row] * (len(cols) - start))
-        return self._counts(rows, cols, len(docs))
+        # One pass over all the terms in C; unknown terms map to -1 and are dropped.
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        terms = itertools.chain.from_iterable(docs)
+        found = np.fromiter(
+            map(self.index.get, terms, itertools.repeat(-1)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        known = found >= 0
+        return self._counts(rows[known], found[known], len(docs))
 
     def transform_chars(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """transform() of char_ngrams(text), with each word's columns remembered."""
@@ -226,7 +231,7 @@ class TfIdf:
     def _word_columns(self) -> dict[str, list[int]]:
         return {}
 
-    def _counts(self, rows: list[int], cols: list[int], n: int) -> sparse.csr_matrix:
+    def _counts(self, rows: Any, cols: Any, n: int) -> sparse.csr_matrix:
         ones = np.ones(len(cols), dtype=np.float32)
         # Building from coordinates sums the repeated (row, column) pairs into counts.
         counts = sparse.csr_matrix(
