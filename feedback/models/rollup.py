@@ -164,31 +164,24 @@ def sqlite_triggers() -> list[str]:
     return out
 
 
+_PG_FILE = """
+        SELECT coalesce(pending_until, rolled_until) INTO until FROM rollup_mark
+         WHERE workspace_id = {row}.workspace_id;
+        {at}
+        IF at < until THEN
+            INSERT INTO rollup_stale (workspace_id, day, seq)
+            VALUES ({row}.workspace_id, to_char(at, 'YYYY-MM-DD'), 1)
+            ON CONFLICT (workspace_id, day) DO UPDATE SET seq = rollup_stale.seq + 1;
+        END IF;"""
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     until timestamp;
     at timestamp;
 BEGIN
-    IF TG_OP <> 'DELETE' THEN
-        SELECT coalesce(pending_until, rolled_until) INTO until FROM rollup_mark
-         WHERE workspace_id = NEW.workspace_id;
-        {new_at}
-        IF at < until THEN
-            INSERT INTO rollup_stale (workspace_id, day, seq)
-            VALUES (NEW.workspace_id, to_char(at, 'YYYY-MM-DD'), 1)
-            ON CONFLICT (workspace_id, day) DO UPDATE SET seq = rollup_stale.seq + 1;
-        END IF;
+    IF TG_OP <> 'DELETE' THEN{new}
     END IF;
-    IF TG_OP <> 'INSERT' THEN
-        SELECT coalesce(pending_until, rolled_until) INTO until FROM rollup_mark
-         WHERE workspace_id = OLD.workspace_id;
-        {old_at}
-        IF at < until THEN
-            INSERT INTO rollup_stale (workspace_id, day, seq)
-            VALUES (OLD.workspace_id, to_char(at, 'YYYY-MM-DD'), 1)
-            ON CONFLICT (workspace_id, day) DO UPDATE SET seq = rollup_stale.seq + 1;
-        END IF;
+    IF TG_OP <> 'INSERT' THEN{old}
     END IF;
     RETURN NULL;
 END
@@ -209,9 +202,8 @@ def postgresql_triggers() -> list[str]:
         ("feedback_case", CASE_WATCHED, "at := {row}.opened_at;"),
     ):
         name = f"{table}_rollup_stale"
-        out.append(
-            _PG_FUNCTION.format(name=name, new_at=at.format(row="NEW"), old_at=at.format(row="OLD"))
-        )
+        new, old = (_PG_FILE.format(row=row, at=at.format(row=row)) for row in ("NEW", "OLD"))
+        out.append(_PG_FUNCTION.format(name=name, new=new, old=old))
         out.append(f"DROP TRIGGER IF EXISTS {table}_rollup ON {table}")
         out.append(
             f"CREATE TRIGGER {table}_rollup AFTER INSERT OR DELETE OR UPDATE OF {watched} "
