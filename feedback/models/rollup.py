@@ -128,7 +128,7 @@ class RollupStale(db.Model):
 
 
 # -- triggers -----------------------------------------------------------------------------------
-# A change counts when it touches a summed column; the migration creating them holds the same.
+# A change counts when it touches a summed column; migration 0008 keeps its own copy of these.
 
 WATCHED = "score, band, kind, survey_id, channel, plan, feature, agent, team, comment, submitted_at"
 TAG_WATCHED = "response_id, theme_id, sentiment, removed"

@@ -9,14 +9,96 @@ Create Date: 2026-12-04 17:45:16.277733
 from alembic import op
 import sqlalchemy as sa
 
-from feedback.models.rollup import postgresql_triggers, sqlite_triggers
-
 
 # revision identifiers, used by Alembic.
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
+
+# The triggers as this revision creates them. A migration keeps its own copy, so that a later
+# edit of feedback/models/rollup.py (which `create_all` uses) cannot change what it makes;
+# tests/test_migrations.py checks that both file the same changes.
+WATCHED = "score, band, kind, survey_id, channel, plan, feature, agent, team, comment, submitted_at"
+TAG_WATCHED = "response_id, theme_id, sentiment, removed"
+CASE_WATCHED = "status, team, owner_id, opened_at, due_at, resolved_at, first_action_at"
+
+_SQLITE_FILE = """
+INSERT INTO rollup_stale (workspace_id, day, seq)
+SELECT {row}.workspace_id, date({at}), 1
+WHERE {at} < (SELECT coalesce(pending_until, rolled_until) FROM rollup_mark
+              WHERE workspace_id = {row}.workspace_id)
+ON CONFLICT (workspace_id, day) DO UPDATE SET seq = seq + 1;
+"""
+_RESPONSE_AT = "{row}.submitted_at"
+_TAG_AT = "(SELECT submitted_at FROM response WHERE id = {row}.response_id)"
+_CASE_AT = "{row}.opened_at"
+
+
+def _sqlite_triggers() -> list[str]:
+    """CREATE TRIGGER statements for SQLite: one per table and operation."""
+    out = []
+    for table, watched, at in (
+        ("response", WATCHED, _RESPONSE_AT),
+        ("response_theme", TAG_WATCHED, _TAG_AT),
+        ("feedback_case", CASE_WATCHED, _CASE_AT),
+    ):
+        for kind, rows in (("INSERT", ("NEW",)), ("DELETE", ("OLD",)), ("UPDATE", ("OLD", "NEW"))):
+            of = f" OF {watched}" if kind == "UPDATE" else ""
+            body = "".join(_SQLITE_FILE.format(row=row, at=at.format(row=row)) for row in rows)
+            out.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_rollup_{kind.lower()} "
+                f"AFTER {kind}{of} ON {table} FOR EACH ROW BEGIN {body} END"
+            )
+    return out
+
+
+_PG_FILE = """
+        SELECT coalesce(pending_until, rolled_until) INTO until FROM rollup_mark
+         WHERE workspace_id = {row}.workspace_id;
+        {at}
+        IF at < until THEN
+            INSERT INTO rollup_stale (workspace_id, day, seq)
+            VALUES ({row}.workspace_id, to_char(at, 'YYYY-MM-DD'), 1)
+            ON CONFLICT (workspace_id, day) DO UPDATE SET seq = rollup_stale.seq + 1;
+        END IF;"""
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    until timestamp;
+    at timestamp;
+BEGIN
+    IF TG_OP <> 'DELETE' THEN{new}
+    END IF;
+    IF TG_OP <> 'INSERT' THEN{old}
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
+
+def _postgresql_triggers() -> list[str]:
+    """The trigger functions and triggers for PostgreSQL."""
+    out = []
+    for table, watched, at in (
+        ("response", WATCHED, "at := {row}.submitted_at;"),
+        (
+            "response_theme",
+            TAG_WATCHED,
+            "SELECT submitted_at INTO at FROM response WHERE id = {row}.response_id;",
+        ),
+        ("feedback_case", CASE_WATCHED, "at := {row}.opened_at;"),
+    ):
+        name = f"{table}_rollup_stale"
+        new, old = (_PG_FILE.format(row=row, at=at.format(row=row)) for row in ("NEW", "OLD"))
+        out.append(_PG_FUNCTION.format(name=name, new=new, old=old))
+        out.append(f"DROP TRIGGER IF EXISTS {table}_rollup ON {table}")
+        out.append(
+            f"CREATE TRIGGER {table}_rollup AFTER INSERT OR DELETE OR UPDATE OF {watched} "
+            f"ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+        )
+    return out
 
 
 def upgrade():
@@ -169,11 +251,11 @@ def upgrade():
         sqlite_where=sa.text("phrases IS NOT NULL"),
         postgresql_where=sa.text("phrases IS NOT NULL"),
     )
-    # The triggers that file changes to summed days (feedback/models/rollup.py). A later
+    # The triggers that file changes to summed days (above). A later
     # revision that changes them, or rebuilds `response` or `response_theme` on SQLite (batch
     # mode copies the table and loses its triggers), must create them again.
     dialect = op.get_bind().dialect.name
-    statements = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}.get(dialect)
+    statements = {"sqlite": _sqlite_triggers, "postgresql": _postgresql_triggers}.get(dialect)
     for statement in statements() if statements else []:
         op.execute(statement)
 
