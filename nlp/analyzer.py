@@ -21,8 +21,7 @@ from nlp.pipeline import (
     cap,
     get_pipeline,
     lemmatizer_for,
-    lookup_table,
-    sentence_ends,
+    reading,
 )
 from nlp.sentiment import (
     CONTRAST,
@@ -92,13 +91,7 @@ class Analyzer:
         self.batch_size = batch_size
         self.nlp: Language = get_pipeline(spacy_model)
         self.lemma = lemmatizer_for(self.nlp)
-        self.table = lookup_table(self.nlp)
-        # With a lookup table the lemmas are read from it directly, so the lemmatizer need not
-        # run, and the sentencizer's rule is applied while the tokens are read.
-        self._enders = sentence_ends(self.nlp) if self.table is not None else None
-        self._skip = ["lemmatizer"] if self.table is not None else []
-        if self._enders is not None:
-            self._skip.append("sentencizer")
+        self.table, self._enders, self._skip = reading(self.nlp)
         self.matcher = Matcher(self.taxonomy, self.nlp, self.lemma)
         self.embeddings: Embeddings | None = None
         if embeddings_path is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from nlp.features import Parsed, parse
-from nlp.pipeline import cap, get_pipeline, lemmatizer_for, lookup_table, sentence_ends
+from nlp.pipeline import cap, get_pipeline, lemmatizer_for, reading
 from nlp.taxonomy import Taxonomy
 
 # Words every piece of feedback uses: on their own they name no theme.
@@ -147,13 +147,8 @@ def _lemma_phrases(phrases: tuple[str, ...], spacy_model: str) -> frozenset[str]
 
 
 def _phrase_docs(nlp, lemma, texts: Sequence[str]) -> list[set[str]]:
-    table = lookup_table(nlp)
-    # Only the words count here: no sentiment, and no lemmatizer when the table gives lemmas
-    # (nor sentencizer: its rule is applied while the tokens are read, as in the analysis).
-    enders = sentence_ends(nlp) if table is not None else None
-    skip = ["lemmatizer"] if table is not None else []
-    if enders is not None:
-        skip.append("sentencizer")
+    # Read as the analysis reads them; only the words count here, so no sentiment either.
+    table, enders, skip = reading(nlp)
     docs = nlp.pipe((cap(t) for t in texts), disable=skip)
     return [_phrases(parse(doc, lemma, table, scored=False, enders=enders)) for doc in docs]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 import spacy
 from spacy.language import Language
@@ -98,6 +99,27 @@ def lookup_table(nlp: Language) -> LemmaTable | None:
     if getattr(lemmatizer, "mode", "") != "lookup":
         return None
     return LemmaTable(lemmatizer.lookups.get_table("lemma_lookup"))
+
+
+class Reading(NamedTuple):
+    """How the analysis reads a pipeline's docs: from the token arrays when there is a lemma
+    table (the lemmatizer then need not run), applying the sentencizer's rule itself when it
+    alone splits sentences (nor need it run)."""
+
+    table: LemmaTable | None
+    enders: frozenset[str] | None
+    skip: list[str]
+
+
+def reading(nlp: Language) -> Reading:
+    """The Reading of a pipeline."""
+    table = lookup_table(nlp)
+    if table is None:
+        return Reading(None, None, [])
+    enders = sentence_ends(nlp)
+    return Reading(
+        table, enders, ["lemmatizer"] if enders is None else ["lemmatizer", "sentencizer"]
+    )
 
 
 def lemmatizer_for(nlp: Language):
