@@ -150,11 +150,12 @@ class Embeddings:
             text = text.lower()
         if text.isascii():
             return _ASCII_WORDS.findall(text)
-        if self.strip_accents:
-            text = _strip_accents(text)
-        # Word by word: most words of a text with an accent or an emoji are still plain ASCII.
+        # Word by word: most words of a text with an accent or an emoji are still plain ASCII,
+        # and the few others recur, so their accents are stripped once per word.
         words: list[str] = []
         for chunk in text.split():
+            if not chunk.isascii() and self.strip_accents:
+                chunk = _strip_accents(chunk)
             if chunk.isascii() and chunk.isprintable():
                 words += _ASCII_WORDS.findall(chunk)
             else:
@@ -212,6 +213,7 @@ class Embeddings:
         return ids
 
 
+# Called per word: words recur, whereas whole comments never would and only held memory.
 @functools.lru_cache(maxsize=4096)
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
