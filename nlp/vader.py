@@ -9,9 +9,9 @@ methods below follow vaderSentiment's (MIT licence, copyright C.J. Hutto), where
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from vaderSentiment import vaderSentiment as stock
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
     C_INCR,
@@ -156,12 +156,10 @@ def _special_idioms_check(valence: float, lower: list[str], i: int) -> float:
 
 def analyser() -> SentimentIntensityAnalyzer:
     """FastVader where the installed vaderSentiment is the one it follows, else the stock one."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         installed = version("vaderSentiment")
     except PackageNotFoundError:
         installed = ""
-    if installed != VERSION or not hasattr(stock, "SentiText"):
+    if installed != VERSION:
         return SentimentIntensityAnalyzer()
     return FastVader()
