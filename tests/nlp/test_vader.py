@@ -82,3 +82,14 @@ def test_rules_move_the_scores() -> None:
 
 def test_the_analysis_uses_the_fast_analyser() -> None:
     assert isinstance(vader(), FastVader)
+
+
+def test_another_vader_release_gets_the_stock_analyser(monkeypatch):
+    # FastVader follows 3.3.2's methods; a release that changed them must not be imitated.
+    from nlp import vader as module
+
+    monkeypatch.setattr(module, "version", lambda _name: "3.4.0")
+    chosen = module.analyser()
+    assert type(chosen) is SentimentIntensityAnalyzer
+    monkeypatch.setattr(module, "version", lambda _name: module.VERSION)
+    assert isinstance(module.analyser(), FastVader)
