@@ -49,14 +49,10 @@ def zone(name: str) -> ZoneInfo:
         raise Invalid(f"Unknown timezone {name!r}.", "timezone") from exc
 
 
-def _utc(day: date, tz: ZoneInfo) -> datetime:
-    local = datetime(day.year, day.month, day.day, tzinfo=tz)
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
 def midnight(day: date, tz: ZoneInfo) -> datetime:
     """The naive UTC instant local day `day` starts at."""
-    return _utc(day, tz)
+    local = datetime(day.year, day.month, day.day, tzinfo=tz)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def local_day(moment: datetime, tz: ZoneInfo) -> date:
@@ -65,7 +61,7 @@ def local_day(moment: datetime, tz: ZoneInfo) -> date:
 
 
 def _span(first: date, after: date, tz: ZoneInfo, label: str, kind: str) -> Period:
-    return Period(_utc(first, tz), _utc(after, tz), label, kind)
+    return Period(midnight(first, tz), midnight(after, tz), label, kind)
 
 
 def _quarter_start(day: date) -> date:
