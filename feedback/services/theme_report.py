@@ -19,29 +19,20 @@ from feedback.services.impact import impact_report
 TREND_WEEKS = 12
 
 
-def _weeks(
-    workspace: Workspace, now: datetime | None = None
-) -> tuple[list[str], datetime, datetime]:
-    """The last TREND_WEEKS local weeks (Mondays), and their span in naive UTC."""
+def _mondays(workspace: Workspace, now: datetime | None = None) -> list[date]:
+    """The first local days of the last TREND_WEEKS weeks, oldest first."""
     tz = zone(workspace.timezone)
     today = (now or datetime.now(UTC)).astimezone(tz).date()
     monday = today - timedelta(days=today.weekday())
-    mondays = [monday - timedelta(weeks=i) for i in range(TREND_WEEKS - 1, -1, -1)]
-
-    def utc(day: date) -> datetime:
-        local = datetime(day.year, day.month, day.day, tzinfo=tz)
-        return local.astimezone(UTC).replace(tzinfo=None)
-
-    return [m.isoformat() for m in mondays], utc(mondays[0]), utc(monday + timedelta(weeks=1))
+    return [monday - timedelta(weeks=i) for i in range(TREND_WEEKS - 1, -1, -1)]
 
 
 def weekly_mentions(workspace: Workspace, now: datetime | None = None) -> dict[str, list[int]]:
     """Mentions per theme slug for each of the last TREND_WEEKS weeks (zeros included)."""
-    labels, _start, _end = _weeks(workspace, now)
     tz = zone(workspace.timezone)
-    mondays = [date.fromisoformat(label) for label in labels]
     spans = [
-        (midnight(monday, tz), midnight(monday + timedelta(weeks=1), tz)) for monday in mondays
+        (midnight(monday, tz), midnight(monday + timedelta(weeks=1), tz))
+        for monday in _mondays(workspace, now)
     ]
     slugs = dict(
         db.session.execute(
@@ -49,11 +40,11 @@ def weekly_mentions(workspace: Workspace, now: datetime | None = None) -> dict[s
         ).all()
     )
     out: dict[str, list[int]] = {}
-    for i, week in enumerate(theme_figures.tag_sums(workspace.id, list(spans))):
+    for i, week in enumerate(theme_figures.tag_sums(workspace.id, spans)):
         for (theme_id, _sentiment, _kind), sums in week.items():
             slug = slugs.get(theme_id)
             if slug is not None:
-                out.setdefault(slug, [0] * len(labels))[i] += sums.scores.n
+                out.setdefault(slug, [0] * TREND_WEEKS)[i] += sums.scores.n
     return out
 
 
