@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from feedback import config as settings
+from feedback import signing
 from feedback.errors import MAX_ID
 from feedback.extensions import csrf, db, init_sqlite, limiter, login_manager, migrate
 from feedback.security import register_security_headers
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    signing.settle_secret_key(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
 

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from feedback import signing
 from feedback.claims import claim
 from feedback.email import Mailer, MailError
 from feedback.email.case_reply import BadAddress, answer_url, compose_case_reply
@@ -43,7 +44,7 @@ INTERRUPTED = (
 
 
 def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ANSWER_SALT)
+    return signing.timed_serializer(_ANSWER_SALT)
 
 
 def answer_token(note: CaseNote) -> str:

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from sqlalchemy import or_, update
 from sqlalchemy.orm import selectinload
 
+from feedback import signing
 from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound
 from feedback.extensions import db, upsert, writing
 from feedback.models import (
@@ -52,7 +53,7 @@ class LinkExpired(FeedbackError):
 
 
 def _score_signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SCORE_SALT)
+    return signing.timed_serializer(_SCORE_SALT)
 
 
 def score_token(invite_id: int, score: int | None) -> str:
@@ -77,7 +78,7 @@ def read_score_token(token: str) -> tuple[int, int | None]:
 
 def _unsubscribe_signer() -> URLSafeSerializer:
     # No expiry: an unsubscribe link must work however old the mail is.
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
+    return signing.serializer(_UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_token(invite: EmailInvite) -> str:
