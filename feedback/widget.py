@@ -50,6 +50,9 @@ def widget_js() -> Response:
 @bp.get("/demo")
 def demo_host() -> Any:
     """A page that embeds the widget like a customer's app would (for `make run`)."""
+    # A development aid: in production it would show the demo workspace's surveys to anyone.
+    if current_app.config["FEEDBACK_ENV"] != "development":
+        abort(404)
     workspace = db.session.scalar(select(Workspace).where(Workspace.slug == "demo"))
     if workspace is None:
         abort(404)
