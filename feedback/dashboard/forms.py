@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -130,11 +131,32 @@ class MemberForm(FlaskForm):
             Length(max=320),
         ],
     )
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+class NewPasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
     password = PasswordField(
-        "Password for a new account (8 or more characters)",
+        "New password (8 or more characters)", validators=[DataRequired(), Length(min=8, max=200)]
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+
+
+class JoinForm(FlaskForm):
+    """A person without an account makes one, with a password only they know."""
+
+    name = StringField("Your name", validators=[Length(max=200)])
+    password = PasswordField(
+        "Choose a password (8 or more characters)",
         validators=[DataRequired(), Length(min=8, max=200)],
     )
-    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    confirm = PasswordField(
+        "The password again",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
 
 
 class RoleForm(FlaskForm):

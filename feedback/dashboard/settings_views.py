@@ -8,6 +8,7 @@ from flask import current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 
+from feedback.accounts import invitations
 from feedback.dashboard.auth import can, requires
 from feedback.dashboard.forms import ActionForm, ApiKeyForm, MemberForm, RoleForm, WorkspaceForm
 from feedback.dashboard.views import bp
@@ -55,6 +56,8 @@ def _page(status: int = 200, **forms: Any) -> tuple[str, int]:
         role_form=RoleForm(formdata=None),
         action=ActionForm(),
         issued=forms.get("issued"),
+        invited=forms.get("invited"),
+        invitations=invitations.pending(g.workspace) if admin else [],
         keys=workspaces.list_api_keys(g.workspace) if admin else [],
         members=members.list_members(g.workspace) if admin else [],
         mail=_mail() if admin else None,
@@ -124,13 +127,35 @@ def member_add() -> Any:
     if not form.validate_on_submit():
         return _page(422, member_form=form)
     try:
-        members.add_member(g.workspace, g.role, form.email.data, form.password.data, form.role.data)
+        sent = invitations.invite(
+            g.workspace, current_user, g.role, form.email.data, form.role.data
+        )
     except FeedbackError as exc:
-        db.session.rollback()
         getattr(form, exc.field or "email", form.email).errors = [exc.message]
         return _page(422, member_form=form)
-    db.session.commit()
-    flash(f"{form.email.data.strip().lower()} is now a member ({form.role.data}).", "ok")
+    # Rendered, not redirected: the link is shown once, for when mail is not set up.
+    return _page(invited=sent)
+
+
+@bp.post("/settings/invitations/<int:invite_id>/revoke")
+@requires("admin")
+def member_invite_revoke(invite_id: int) -> HttpResponse:
+    if ActionForm().validate_on_submit():
+        invitations.revoke(g.workspace, invite_id)
+        flash("Invitation withdrawn; its link no longer works.", "ok")
+    return redirect(url_for("dashboard.settings"))
+
+
+@bp.post("/settings/members/<int:user_id>/remove")
+@requires("admin")
+def member_remove(user_id: int) -> HttpResponse:
+    if ActionForm().validate_on_submit():
+        try:
+            members.remove_member(g.workspace, current_user, g.role, user_id)
+        except FeedbackError as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Member removed and signed out.", "ok")
     return redirect(url_for("dashboard.settings"))
 
 

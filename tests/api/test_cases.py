@@ -14,7 +14,7 @@ from feedback import jobs
 from feedback.errors import Forbidden
 from feedback.extensions import db
 from feedback.models import Case, CaseEvent, Theme, WebhookDelivery
-from feedback.services import case_rules, cases, members, webhooks
+from feedback.services import case_rules, cases, webhooks, workspaces
 from tests.factories import Tenant, make_survey, make_tenant
 
 
@@ -29,7 +29,7 @@ def answer(tenant: Tenant, survey_id: str, rid: str, score: int, **extra: Any) -
 
 
 def member(tenant: Tenant, email: str, role: str = "analyst") -> int:
-    user = members.add_member(tenant.workspace, "owner", email, "password-123", role)
+    user = workspaces.add_user(tenant.workspace, email, "password-123", role)
     db.session.commit()
     return user.id
 

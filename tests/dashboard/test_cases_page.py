@@ -35,9 +35,9 @@ class Desk:
 
 
 def _member(t: Tenant, email: str, role: str) -> int:
-    from feedback.services import members
+    from feedback.services import workspaces
 
-    user = members.add_member(t.workspace, "owner", email, PASSWORD, role)
+    user = workspaces.add_user(t.workspace, email, PASSWORD, role)
     db.session.commit()
     return user.id
 
