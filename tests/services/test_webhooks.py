@@ -19,7 +19,12 @@ from feedback.services import webhooks
 from feedback.services.respondents import erase_respondent
 from feedback.services.responses import record_response
 from tests.factories import Tenant, make_survey, make_tenant
+from tests.resolver import Resolver
 from tests.webhook_receiver import Receiver, signature_ok
+
+# A public address the fake resolver gives out for names that are only ever checked: no test
+# connects to it.
+PUBLIC = "93.184.215.14"
 
 
 @pytest.fixture
@@ -174,7 +179,11 @@ def test_no_webhook_no_delivery_and_no_query(client: FlaskClient) -> None:
     assert statements == []  # the "no webhooks" answer is cached
 
 
-def test_the_management_api_is_scoped_to_the_workspace(client: FlaskClient) -> None:
+def test_the_management_api_is_scoped_to_the_workspace(
+    client: FlaskClient, resolver: Resolver
+) -> None:
+    resolver.add("hooks.example.com", [PUBLIC])
+    resolver.add("x.example", [PUBLIC])
     t = make_tenant(client, "Acme")
     other = make_tenant(client, "Globex")
     hook = subscribe(t, "https://hooks.example.com/in", ["response.low_score"])
@@ -265,3 +274,94 @@ def test_erasing_a_respondent_redacts_their_events(client: FlaskClient, receiver
     about_ann = [d for d in rows if d.payload == {"redacted": True}]
     assert len(about_ann) == 4
     assert all("Ann" not in str(d.payload) for d in rows)
+
+
+INSIDE = [
+    "http://127.0.0.1/hook",
+    "http://127.0.0.1./hook",
+    "http://localhost:8080/hook",
+    "http://status.localhost/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/hook",
+    "http://2130706433/hook",
+    "http://0x7f.1/hook",
+    "http://0177.0.0.1/hook",
+    "http://127.1/hook",
+    "http://0/hook",
+    "http://0.0.0.0/hook",
+    "http://[::]/hook",
+    "http://10.0.0.1/hook",
+    "http://172.16.0.1/hook",
+    "https://192.168.1.10/hook",
+    "http://100.64.0.1/hook",
+    "http://[fd00::1]/hook",
+    "http://[fe80::1]/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://[64:ff9b::7f00:1]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://224.0.0.1/hook",
+    "http://[ff02::1]/hook",
+    "http://240.0.0.1/hook",
+    "http://255.255.255.255/hook",
+    "https://intranet.example.test/hook",
+    "https://v6.example.test/hook",
+    "https://mixed.example.test/hook",
+]
+
+
+@pytest.mark.parametrize("url", INSIDE)
+def test_a_url_that_reaches_inside_is_refused_at_creation(
+    client: FlaskClient, resolver: Resolver, url: str
+) -> None:
+    resolver.add("intranet.example.test", ["10.1.2.3"])
+    resolver.add("v6.example.test", ["fd00::5"])
+    resolver.add("mixed.example.test", [PUBLIC, "127.0.0.1"])
+    t = make_tenant(client)
+    made = t.post("/api/v1/webhooks", {"url": url, "events": ["response.created"]})
+    assert made.status_code == 422
+    error = made.json["error"]
+    assert error["field"] == "url"
+    assert error["message"].endswith("webhooks post only to public internet addresses.")
+    assert t.get("/api/v1/webhooks").json["data"] == []
+
+
+def test_a_name_that_cannot_be_found_is_refused_at_creation(
+    client: FlaskClient, resolver: Resolver
+) -> None:
+    t = make_tenant(client)
+    made = t.post(
+        "/api/v1/webhooks", {"url": "https://nowhere.example.test/", "events": ["case.opened"]}
+    )
+    assert made.status_code == 422 and made.json["error"] == {
+        "code": "invalid",
+        "field": "url",
+        "message": "Cannot find the address of nowhere.example.test: check the name.",
+    }
+
+
+def test_the_refusal_says_which_address_and_why(client: FlaskClient, resolver: Resolver) -> None:
+    resolver.add("intranet.example.test", ["10.1.2.3"])
+    t = make_tenant(client)
+    for url, message in [
+        ("http://0x7f.1/", "0x7f.1 (127.0.0.1) is a loopback address"),
+        ("https://intranet.example.test/", "intranet.example.test (10.1.2.3) is a private address"),
+        ("http://169.254.169.254/", "169.254.169.254 is a link-local address"),
+    ]:
+        made = t.post("/api/v1/webhooks", {"url": url, "events": ["response.created"]})
+        assert made.json["error"]["message"].startswith(message)
+
+
+def test_a_public_url_is_accepted_however_its_host_is_written(
+    client: FlaskClient, resolver: Resolver
+) -> None:
+    resolver.add("hooks.example.com", [PUBLIC, "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
+    resolver.add("xn--bcher-kva.example", [PUBLIC])
+    t = make_tenant(client)
+    for url in [
+        "https://hooks.example.com/in?team=cx",
+        "https://bücher.example/hook",
+        "http://8.8.8.8:8080/hook",
+        "https://[2606:4700:4700::1111]/hook",
+    ]:
+        made = t.post("/api/v1/webhooks", {"url": url, "events": ["response.created"]})
+        assert made.status_code == 201, (url, made.json)
