@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +18,7 @@ from sqlalchemy import event, func, select, update
 from feedback.extensions import db
 from feedback.jobs import deliver_webhooks
 from feedback.models import WebhookDelivery, utcnow
-from feedback.services import webhooks
+from feedback.services import webhook_targets, webhooks
 from feedback.services.respondents import erase_respondent
 from feedback.services.responses import record_response
 from tests.factories import Tenant, make_survey, make_tenant
@@ -25,6 +28,7 @@ from tests.webhook_receiver import Receiver, signature_ok
 # A public address the fake resolver gives out for names that are only ever checked: no test
 # connects to it.
 PUBLIC = "93.184.215.14"
+TLS = Path(__file__).parent.parent / "tls"
 
 
 @pytest.fixture
@@ -365,3 +369,119 @@ def test_a_public_url_is_accepted_however_its_host_is_written(
     ]:
         made = t.post("/api/v1/webhooks", {"url": url, "events": ["response.created"]})
         assert made.status_code == 201, (url, made.json)
+
+
+@pytest.fixture
+def inside() -> Iterator[Receiver]:
+    """A receiver on 127.0.0.2: the inside a rebinding name would lead to."""
+    server = Receiver(host="127.0.0.2")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1 that the address rule takes for public, in this test only."""
+    judge = webhook_targets.is_public
+    stand_in = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(webhook_targets, "is_public", lambda a: a == stand_in or judge(a))
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+def test_a_name_that_rebinds_is_posted_only_to_the_address_it_was_checked_at(
+    client: FlaskClient, resolver: Resolver, outside: Receiver, inside: Receiver
+) -> None:
+    # Public at creation and at the delivery's check, then 127.0.0.2 to any later lookup.
+    resolver.add("hooks.example.test", ["127.0.0.1"], ["127.0.0.1"], ["127.0.0.2"])
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, f"http://hooks.example.test:{outside.port}/hook", ["response.created"])
+    respond(t, survey, "resp-rebind-1", 8)
+    assert deliver_webhooks() == 1
+    assert inside.received == []
+    [got] = outside.received
+    assert got.headers["host"] == f"hooks.example.test:{outside.port}"
+    # One lookup at creation and one for the delivery: the post itself looked nothing up.
+    assert resolver.asked == ["hooks.example.test", "hooks.example.test"]
+    assert deliveries()[0].status == "delivered"
+
+
+def test_a_name_that_turns_private_after_creation_is_refused_at_delivery(
+    client: FlaskClient, resolver: Resolver, outside: Receiver, inside: Receiver
+) -> None:
+    resolver.add("hooks.example.test", ["127.0.0.1"], ["127.0.0.2"])
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, f"http://hooks.example.test:{inside.port}/hook", ["response.created"])
+    respond(t, survey, "resp-rebind-2", 8)
+    deliver_webhooks()
+    assert inside.received == [] and outside.received == []
+    [row] = deliveries()
+    assert row.last_error == (
+        "refused: hooks.example.test (127.0.0.2) is a loopback address: "
+        "webhooks post only to public internet addresses."
+    )
+
+
+def test_a_redirect_is_not_followed(
+    client: FlaskClient, receiver: Receiver, inside: Receiver
+) -> None:
+    receiver.statuses = [302]
+    receiver.headers["Location"] = inside.url
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    hook = subscribe(t, receiver.url, ["response.created"])
+    respond(t, survey, "resp-redirect", 8)
+    deliver_webhooks()
+    assert len(receiver.received) == 1 and inside.received == []
+    [entry] = t.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json["data"]
+    assert entry["status"] == "pending" and entry["response_status"] == 302
+    assert entry["last_error"] == "HTTP 302 (redirects are not followed)"
+
+
+@pytest.fixture
+def tls_receiver(
+    app: Flask, resolver: Resolver, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Receiver]:
+    """An https receiver on 127.0.0.1 with a certificate for hooks.example.test, from a CA
+    that only this test trusts; both names below resolve to it."""
+    app.config["FEEDBACK_WEBHOOKS_ALLOW_PRIVATE"] = True
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+    resolver.add("hooks.example.test", ["127.0.0.1"])
+    resolver.add("other.example.test", ["127.0.0.1"])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "hooks.example.test.pem")
+    server = Receiver(tls=context)
+    yield server
+    server.stop()
+
+
+def test_https_keeps_the_name_for_sni_and_the_certificate(
+    client: FlaskClient, tls_receiver: Receiver
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    url = f"https://hooks.example.test:{tls_receiver.port}/hook"
+    hook = subscribe(t, url, ["response.created"])
+    respond(t, survey, "resp-tls-0001", 8)
+    deliver_webhooks()
+    [got] = tls_receiver.received
+    assert tls_receiver.sni == ["hooks.example.test"]
+    assert got.headers["host"] == f"hooks.example.test:{tls_receiver.port}"
+    assert signature_ok(hook["secret"], got)
+    assert deliveries()[0].status == "delivered"
+
+
+def test_https_refuses_a_certificate_for_another_name(
+    client: FlaskClient, tls_receiver: Receiver
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, f"https://other.example.test:{tls_receiver.port}/hook", ["response.created"])
+    respond(t, survey, "resp-tls-0002", 8)
+    deliver_webhooks()
+    assert tls_receiver.received == []
+    [row] = deliveries()
+    assert row.status == "pending" and "other.example.test" in row.last_error
