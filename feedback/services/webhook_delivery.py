@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -43,7 +44,8 @@ RETRY_DELAYS = (
 )
 CLAIM_TIMEOUT = timedelta(minutes=5)
 BATCH = 20
-EXCERPT = 500
+# What is kept of a receiver's answer or an error: enough to tell what went wrong.
+EXCERPT = 300
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -147,7 +149,7 @@ def _post(hook: Webhook, delivery: WebhookDelivery) -> _Outcome:
     try:
         status, excerpt = _send(target, body, headers, timeout)
     except HTTPError as exc:
-        return _Outcome(False, error=f"{type(exc).__name__}: {exc}"[:EXCERPT])
+        return _Outcome(False, error=_plain(f"{type(exc).__name__}: {exc}"))
     if 200 <= status < 300:
         return _Outcome(True, status, excerpt)
     # A redirect is not followed: a public URL must not bounce the post onto a private address.
@@ -212,13 +214,22 @@ def _post_to(
 
 
 def _excerpt(answer: urllib3.BaseHTTPResponse) -> str | None:
-    """The start of the answer; the rest is never read."""
+    """The start of a text or JSON answer as plain text; nothing of any other kind."""
+    kind = answer.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if not (kind.startswith("text/") or kind == "application/json" or kind.endswith("+json")):
+        return None
     try:
         # Four bytes are enough for any character in UTF-8.
         text = answer.read(EXCERPT * 4).decode("utf-8", errors="replace")
     except HTTPError:
         return None  # the status is the answer; a body cut short does not undo it
-    return text[:EXCERPT] or None
+    return _plain(text) or None
+
+
+def _plain(text: str) -> str:
+    """At most EXCERPT characters with control and formatting characters made spaces."""
+    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return cleaned.strip()[:EXCERPT]
 
 
 def _finish(delivery: WebhookDelivery, token: str, outcome: _Outcome, final: bool = False) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -439,6 +440,34 @@ def test_a_redirect_is_not_followed(
     [entry] = t.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json["data"]
     assert entry["status"] == "pending" and entry["response_status"] == 302
     assert entry["last_error"] == "HTTP 302 (redirects are not followed)"
+
+
+def test_the_stored_answer_is_a_short_plain_text_excerpt(
+    client: FlaskClient, receiver: Receiver
+) -> None:
+    receiver.headers["Content-Type"] = "application/json; charset=utf-8"
+    receiver.body = ('{"note": "\x1b[31mred\x1b[0m\u202eevil\x00"}' + "é" * 5000).encode()
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    hook = subscribe(t, receiver.url, ["response.created"])
+    respond(t, survey, "resp-excerpt1", 8)
+    deliver_webhooks()
+    [entry] = t.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json["data"]
+    stored = entry["response_body"]
+    assert stored.startswith('{"note": " [31mred [0m evil "}éé') and len(stored) == 300
+    assert not any(unicodedata.category(ch).startswith("C") for ch in stored)
+
+
+def test_an_answer_that_is_not_text_is_not_stored(client: FlaskClient, receiver: Receiver) -> None:
+    receiver.headers["Content-Type"] = "application/octet-stream"
+    receiver.body = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, receiver.url, ["response.created"])
+    respond(t, survey, "resp-excerpt2", 8)
+    deliver_webhooks()
+    [row] = deliveries()
+    assert row.status == "delivered" and row.response_body is None
 
 
 @pytest.fixture
