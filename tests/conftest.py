@@ -132,3 +132,15 @@ def smtp(app: Flask) -> Iterator[Any]:
     app.config.update(server.config(), FEEDBACK_BASE_URL="http://feedback.test")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def resolver(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Name lookups answered from a table the test fills in: no real DNS server is asked."""
+    import socket
+
+    from tests.resolver import Resolver
+
+    fake = Resolver()
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    return fake

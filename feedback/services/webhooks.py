@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import case, insert, or_, update
@@ -29,6 +28,7 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
+from feedback.services.webhook_targets import TargetRefused, check_url
 from feedback.surveys.definition import default_case_threshold
 
 MAX_WEBHOOKS = 20
@@ -169,9 +169,10 @@ def _redact(workspace_id: int, ids: list[int], events: tuple[str, ...], who: str
 def _url(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 2000:
         raise Invalid("Must be an http or https URL of at most 2000 characters.", "url")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid("Must be an http or https URL.", "url")
+    try:
+        check_url(value)  # checked again before every delivery: a name's answer may change
+    except TargetRefused as exc:
+        raise Invalid(str(exc), "url") from exc
     return value
 
 

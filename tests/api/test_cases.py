@@ -16,6 +16,7 @@ from feedback.extensions import db
 from feedback.models import Case, CaseEvent, Theme, WebhookDelivery
 from feedback.services import case_rules, cases, webhooks, workspaces
 from tests.factories import Tenant, make_survey, make_tenant
+from tests.resolver import Resolver
 
 
 @pytest.fixture
@@ -179,8 +180,9 @@ def test_the_helpdesk_sets_a_status_once_per_event(tenant: Tenant) -> None:
     assert [e["action"] for e in helpdesk_events] == ["status", "helpdesk"]
 
 
-def test_case_events_go_out_to_the_webhooks(app: Flask, tenant: Tenant) -> None:
+def test_case_events_go_out_to_the_webhooks(app: Flask, tenant: Tenant, resolver: Resolver) -> None:
     app.config["FEEDBACK_CASE_SETTLE_SECONDS"] = 0
+    resolver.add("hooks.example.com", ["93.184.215.14"])  # checked, never posted to here
     webhooks.create_webhook(
         tenant.workspace,
         {"url": "https://hooks.example.com/x", "events": ["case.opened", "case.updated"]},
