@@ -29,6 +29,11 @@ ERRORS = {
     422: ("invalid", "A value is wrong; `field` names it."),
     429: ("rate_limited", "Too many requests; wait and retry."),
 }
+# Codes more precise than their status's own, which a client may want to act on.
+MORE_CODES = (
+    "identity_invalid",  # 403: the respondent's user hash does not match its id
+    "identity_unverified",  # 403: the workspace requires a user hash, and none came
+)
 # Every operation may answer these (any query may hold a NUL character, which nothing stores);
 # a JSON body may also be refused as too large or of the wrong type.
 COMMON = (400, 401, 404, 405, 429)
@@ -54,12 +59,20 @@ NULL_STR = {"type": ["string", "null"]}
 KIND = {"type": "string", "enum": ["nps", "csat", "psat", "ces"]}
 DATA_LIST = _obj({"data": {"type": "array", "items": ANY_OBJ}}, ["data"])
 
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(
         {
             "error": _obj(
                 {
-                    "code": {"type": "string", "enum": [c for c, _ in ERRORS.values()]},
+                    "code": {
+                        "type": "string",
+                        "enum": [c for c, _ in ERRORS.values()] + list(MORE_CODES),
+                    },
                     "message": STR,
                     "field": STR,
                 },
@@ -94,9 +107,34 @@ SCHEMAS: dict[str, Any] = {
             "display": STR,
             "page_url": STR,
             "anonymous_id": STR,
-            "respondent": _obj({"id": STR, "email": STR, "traits": ANY_OBJ}),
+            "respondent": _ref("Respondent"),
         },
         ["survey"],
+    ),
+    # Without a valid user_hash, id, email and traits are a claim kept on the response only.
+    "Respondent": _obj(
+        {
+            "id": STR,
+            "email": STR,
+            "traits": ANY_OBJ,
+            "user_hash": {
+                "type": "string",
+                "description": "hex HMAC-SHA256 of id under the workspace's identity secret",
+            },
+        }
+    ),
+    "WorkspaceChange": _obj(
+        {
+            "name": STR,
+            "timezone": STR,
+            "allowed_origins": STRINGS,
+            "recontact_days": INT,
+            "low_n": INT,
+            "retention_days": {"type": ["integer", "null"]},
+            "helpdesk_secret": NULL_STR,
+            "case_settings": ANY_OBJ,
+            "require_verified_identity": BOOL,
+        }
     ),
     "Recorded": _obj(
         {"id": STR, "score": INT, "answers": ANY_OBJ, "created": BOOL},
@@ -158,10 +196,6 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +300,16 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Whether this visit should show a survey, with the reason for every no",
                 (200, ANY_OBJ),
-                body=ANY_OBJ,
+                body=_obj(
+                    {
+                        "respondent": _ref("Respondent"),
+                        "anonymous_id": STR,
+                        "url": STR,
+                        "event": STR,
+                        "survey": STR,
+                        "debug": BOOL,
+                    }
+                ),
                 params=[PUBLIC_KEY],
                 errors=(403,),
                 auth=None,
@@ -296,7 +339,15 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Count a survey shown",
                 (201, ANY_OBJ),
-                body=_obj({"survey": STR, "channel": STR, "page_url": STR}),
+                body=_obj(
+                    {
+                        "survey": STR,
+                        "channel": STR,
+                        "page_url": STR,
+                        "anonymous_id": STR,
+                        "respondent": _ref("Respondent"),
+                    }
+                ),
                 params=[PUBLIC_KEY, _param("client_id", "path")],
                 errors=(403,),
                 auth=None,
@@ -313,8 +364,17 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         # -- management ---------------------------------------------------------------------
         "/api/v1/workspace": {
-            "get": _op("The workspace's settings", (200, ANY_OBJ)),
-            "patch": _op("Change settings", (200, ANY_OBJ), body=ANY_OBJ, auth="write"),
+            "get": _op("The workspace's settings (secrets only as whether set)", (200, ANY_OBJ)),
+            "patch": _op(
+                "Change settings", (200, ANY_OBJ), body=_ref("WorkspaceChange"), auth="write"
+            ),
+        },
+        "/api/v1/workspace/identity-secret": {
+            "post": _op(
+                "Rotate the identity secret that signs user ids; the new one is shown this once",
+                (200, _obj({"identity_secret": STR}, ["identity_secret"])),
+                auth="write",
+            )
         },
         "/api/v1/surveys": {
             "get": _op("Surveys"),

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from feedback.extensions import db
 from feedback.models import Response, Survey, Workspace
 from feedback.services import surveys, workspaces
+from feedback.services.identity import user_hash
 from feedback.surveys import band_for
 
 _counter = {"n": 0}
@@ -90,3 +91,9 @@ def add_response(
     db.session.add(response)
     db.session.flush()
     return response
+
+
+def signed(workspace: Workspace, respondent: dict[str, Any]) -> dict[str, Any]:
+    """A widget call's respondent with its user hash, as the host's server would make it."""
+    assert workspace.identity_secret
+    return {**respondent, "user_hash": user_hash(workspace.identity_secret, str(respondent["id"]))}

@@ -12,7 +12,7 @@ from feedback.downloads import csv_attachment
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db
 from feedback.models import Response as SurveyResponse
-from feedback.services import queries, respondents, surveys, workspaces
+from feedback.services import identity, queries, respondents, surveys, workspaces
 from feedback.services.reports import loop_report, metric_report
 from feedback.services.settings import update_workspace
 
@@ -31,6 +31,14 @@ def workspace_update() -> Any:
     update_workspace(g.workspace, json_body())
     db.session.commit()
     return jsonify(g.workspace.to_dict())
+
+
+@bp.post("/workspace/identity-secret")
+@require_key("write")
+def identity_secret_rotate() -> Any:
+    """A new identity secret, shown this once; user hashes made with the old one stop working."""
+    secret = identity.rotate_identity_secret(g.workspace)
+    return jsonify({"identity_secret": secret})
 
 
 @bp.get("/surveys")

@@ -204,7 +204,7 @@ def _send_batch(token: str, invites: list[EmailInvite], mailer: Mailer, reminder
         if not reminder:
             values["status"] = "sent"
             # An email counts as a survey shown: the workspace-wide wait starts now.
-            person = RespondentInput(invite.external_id, invite.email, {})
+            person = RespondentInput(invite.external_id, invite.email, {}, verified=True)
             with writing():
                 values["respondent_id"] = identify(workspace, person, "shown")
                 db.session.commit()

@@ -21,6 +21,7 @@ EDITABLE = {
     "retention_days",
     "helpdesk_secret",
     "case_settings",
+    "require_verified_identity",
 }
 
 
@@ -77,6 +78,11 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
         if secret is not None and (not isinstance(secret, str) or not 16 <= len(secret) <= 200):
             raise Invalid("Must be 16 to 200 characters, or null.", "helpdesk_secret")
         workspace.helpdesk_secret = secret
+    if "require_verified_identity" in payload:
+        required = payload["require_verified_identity"]
+        if not isinstance(required, bool):
+            raise Invalid("Must be true or false.", "require_verified_identity")
+        workspace.require_verified_identity = required
     if "case_settings" in payload:
         # The new SLA applies to cases opened from now on; open ones keep their due time.
         workspace.case_settings = clean_settings(payload["case_settings"], workspace.case_settings)

@@ -126,8 +126,12 @@ def _submit(
     channel: str,
     form: MultiDict[str, str],
     extra: dict[str, Any],
+    verified: bool = False,
 ) -> Page | int:
-    """Record one step's form; the next step's number, or the page again with the errors."""
+    """Record one step's form; the next step's number, or the page again with the errors.
+
+    `verified` when `extra` names the respondent from a verified source (the invite).
+    """
     step = _step(form)
     payload: dict[str, Any] = {"survey": survey.public_id}
     if step == 0:
@@ -147,7 +151,7 @@ def _submit(
         if not payload["answers"]:
             return step + 1  # nothing written: the respondent skipped these questions
     try:
-        record_response(survey.workspace, client_id, payload, channel)
+        record_response(survey.workspace, client_id, payload, channel, verified)
     except Invalid as exc:
         db.session.rollback()
         page = _page(survey, client_id, step)
@@ -198,11 +202,13 @@ def invite_page(public_id: str, token: str, args: Any) -> Page:
 
 def invite_submit(public_id: str, token: str, form: MultiDict[str, str]) -> Page | int:
     survey, invite, _score = _invite(public_id, token)
+    # The invite's address came from the API or the helpdesk, and only its recipient holds the
+    # signed link: the one public page whose respondent is a fact, not a claim.
     extra = {
         "respondent": {"id": invite.external_id, "email": invite.email},
         "context": invite.context or {},
     }
-    result = _submit(survey, invite.client_id, "email", form, extra)
+    result = _submit(survey, invite.client_id, "email", form, extra, verified=True)
     if result == 1:
         invites.mark_answered(invite)
     if isinstance(result, Page):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from feedback.extensions import db
 from feedback.models import ApiKey, Display, Respondent, Response
-from tests.factories import add_response, make_survey, make_tenant
+from tests.factories import add_response, make_survey, make_tenant, signed
 
 
 def test_missing_wrong_and_revoked_keys_are_refused(client: FlaskClient) -> None:
@@ -185,10 +185,13 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
         "survey": survey.public_id,
         "score": 3,
         "answers": {"improve": "My name is Ann and the app is slow"},
-        "respondent": {"id": "ann", "email": "ann@example.com"},
+        "respondent": signed(t.workspace, {"id": "ann", "email": "ann@example.com"}),
         "context": {"plan": "Pro", "phone": "555-1234"},
     }
     client.put(t.public("/responses/erase-me-01"), json=body)
+    # An unsigned call naming her: its address is a claim kept on its own response.
+    claim = {"survey": survey.public_id, "score": 9, "respondent": {"id": "ann", "email": "a@x.io"}}
+    client.put(t.public("/responses/erase-me-02"), json=claim)
     client.post(
         t.public("/displays/erase-disp-1"),
         json={"survey": survey.public_id, "respondent": {"id": "ann"}},
@@ -196,7 +199,10 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
     exported = t.get("/api/v1/respondents/ann")
     assert exported.status_code == 200
     assert exported.json["respondent"]["email"] == "ann@example.com"
-    assert exported.json["responses"][0]["comment"] == "My name is Ann and the app is slow"
+    first, second = exported.json["responses"]
+    assert first["comment"] == "My name is Ann and the app is slow"
+    assert (first["identity"], second["identity"]) == ("verified", "claimed")
+    assert (first["claimed_email"], second["claimed_email"]) == (None, "a@x.io")
     # The low score opened a case, and the team wrote back to Ann from it.
     case_id = t.get("/api/v1/cases").json["data"][0]["id"]
     reply = {"body": "Hi Ann, sorry about the speed.", "kind": "reply"}
@@ -204,18 +210,19 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
 
     res = t.delete("/api/v1/respondents/ann")
     assert res.status_code == 200
-    assert res.json["erased"] == {"responses": 1, "displays": 1, "cases": 1}
+    assert res.json["erased"] == {"responses": 2, "displays": 1, "cases": 1}
     case = t.get(f"/api/v1/cases/{case_id}").json
     assert (case["respondent"], case["comment"], case["score"]) == (None, None, 3)
     assert "Ann" not in str(case["notes"]) and "ann@" not in str(case["events"])
     assert t.get("/api/v1/respondents/ann").status_code == 404
     db.session.expire_all()
-    r = db.session.scalar(select(Response))
+    r, claimed = db.session.scalars(select(Response).order_by(Response.id))
     assert (r.score, r.comment, r.answers, r.context, r.respondent_id) == (3, None, {}, {}, None)
+    assert claimed.claimed_email is None
     assert db.session.scalar(select(func.count()).select_from(Respondent)) == 0
     assert db.session.scalar(select(Display.respondent_id)) is None
     # The anonymous score still counts.
-    assert t.get("/api/v1/metrics/nps?period=all").json["summary"]["n"] == 1
+    assert t.get("/api/v1/metrics/nps?period=all").json["summary"]["n"] == 2
 
 
 def test_erasure_is_scoped_to_the_workspace(client: FlaskClient) -> None:

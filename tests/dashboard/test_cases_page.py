@@ -18,7 +18,7 @@ from feedback.extensions import db
 from feedback.models import Case, CaseNote, CaseRule, Membership, Survey, Workspace, utcnow
 from feedback.services import analysis, case_rules, cases
 from tests.dashboard.test_pages import PASSWORD, csrf, sign_in
-from tests.factories import Tenant, make_survey, make_tenant
+from tests.factories import Tenant, make_survey, make_tenant, signed
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 XSS = "<img src=x onerror=alert(1)>"
@@ -67,7 +67,7 @@ def desk(client: FlaskClient) -> Desk:
     users = {role: _member(t, f"{role}@acme.example", role) for role in ROLES}
     users["other"] = _member(t, "other@acme.example", "analyst")
     survey = make_survey(t.workspace, "nps")
-    person = {"respondent": {"id": "cust-1", "email": "cust@example.com"}}
+    person = {"respondent": signed(t.workspace, {"id": "cust-1", "email": "cust@example.com"})}
     _answer(t, survey, "case-0001", 2, "The price is far too high.", **person)
     _answer(t, survey, "case-0002", 3, f"Support took days. {XSS}", context={"team": "Billing"})
     _answer(t, survey, "case-0003", 5, '=HYPERLINK("http://evil") search is slow', **person)

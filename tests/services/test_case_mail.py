@@ -18,7 +18,7 @@ from feedback.extensions import db
 from feedback.models import Case, CaseEvent, CaseNote, utcnow
 from feedback.services import case_lists, case_mail, cases
 from feedback.services.delivery import MAX_ATTEMPTS
-from tests.factories import Tenant, make_survey, make_tenant
+from tests.factories import Tenant, make_survey, make_tenant, signed
 from tests.hosted_forms import send_form
 from tests.mail import parts, path_of
 
@@ -38,7 +38,7 @@ def open_case(tenant: Tenant, email: str = "ann@example.com", comment: str = COM
         "survey": survey.public_id,
         "score": 2,
         "answers": {"improve": comment},
-        "respondent": {"id": "u-ann", "email": email},
+        "respondent": signed(tenant.workspace, {"id": "u-ann", "email": email}),
     }
     sent = tenant.client.put(tenant.public("/responses/resp-ann-1"), json=body)
     assert sent.status_code == 201, sent.text
