@@ -33,6 +33,7 @@ ERRORS = {
 MORE_CODES = (
     "identity_invalid",  # 403: the respondent's user hash does not match its id
     "identity_unverified",  # 403: the workspace requires a user hash, and none came
+    "no_verified_address",  # 422: a reply to a respondent with no verified email
 )
 # Every operation may answer these (any query may hold a NUL character, which nothing stores);
 # a JSON body may also be refused as too large or of the wrong type.
@@ -154,6 +155,13 @@ SCHEMAS: dict[str, Any] = {
             "owner": NULL_STR,
             "due_at": STR,
             "overdue": BOOL,
+            "reply_to": {
+                "type": ["string", "null"],
+                "description": "the respondent's verified email (a case's own page); null: "
+                "replies cannot be mailed",
+            },
+            "identity": {"enum": ["verified", "claimed", None]},
+            "claimed_email": NULL_STR,
         },
         ["id", "status", "score", "due_at"],
     ),
@@ -645,7 +653,8 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/v1/cases/{case_id}/notes": {
             "post": _op(
-                "An internal note, or a reply mailed to the respondent",
+                "An internal note, or a reply mailed to the respondent's verified address "
+                "(refused with no_verified_address when there is none)",
                 (201, ANY_OBJ),
                 body=_obj({"body": STR, "kind": {"enum": ["note", "reply"]}}, ["body"]),
                 params=[CASE_ID],

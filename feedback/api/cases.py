@@ -24,7 +24,13 @@ def _actor() -> cases.Actor:
 
 def _detail(case: Any) -> dict[str, Any]:
     body = case.to_dict()
-    body["comment"] = case.response.comment if case.response else None
+    response = case.response
+    body["comment"] = response.comment if response else None
+    # Where a reply would be mailed (null: no verified address, so only notes), and how the
+    # response named its respondent: an unsigned widget call is only a claim.
+    body["reply_to"] = cases.reply_address(case)
+    body["identity"] = response.identity if response else None
+    body["claimed_email"] = response.claimed_email if response else None
     body["events"] = [e.to_dict() for e in case_lists.events(g.workspace, case)]
     body["notes"] = [n.to_dict() for n in case_lists.notes(g.workspace, case)]
     return body

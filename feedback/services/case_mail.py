@@ -38,6 +38,7 @@ INTERRUPTED = (
     "The worker stopped while sending this reply, so it may or may not have arrived; "
     "it is not sent again on its own."
 )
+UNVERIFIED = "Not sent: this is no longer the respondent's verified email address."
 
 
 # -- the answer link ------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def send_case_replies(limit: int = BATCH) -> int:
     found = db.session.scalars(
         select(Case)
         .where(Case.id.in_({n.case_id for n in notes}))
-        .options(selectinload(Case.response))
+        .options(selectinload(Case.response), selectinload(Case.respondent))
     )
     by_id = {c.id: c for c in found}
     workspaces = {
@@ -190,6 +191,11 @@ def send_case_replies(limit: int = BATCH) -> int:
     with mailer:
         for note in notes:
             case = by_id[note.case_id]
+            if note.mail_to != cases.reply_address(case):
+                # Checked again as it leaves: a reply queued before the address changed (or
+                # before addresses were verified) never goes to an address nobody vouches for.
+                _failed(note, token, UNVERIFIED, permanent=True)
+                continue
             link = answer_url(answer_token(note))
             try:
                 message = compose_case_reply(

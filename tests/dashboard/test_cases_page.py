@@ -275,9 +275,28 @@ def test_a_reply_is_queued_or_explained(client: FlaskClient, desk: Desk) -> None
     assert (note.mail_to, note.mail_status) == ("cust@example.com", "pending")
     anon = f"/app/cases/{desk.cases['support']}"
     page = client.get(anon).get_data(as_text=True)
-    assert "left no email address" in page
+    assert "has no verified email address" in page
     res = post(client, f"{anon}/reply", {"reply-body": "Hello"}, anon)
     assert res.status_code == 422 and "write a note instead" in res.get_data(as_text=True)
+
+
+def test_a_claimed_address_is_shown_as_a_claim_and_not_offered_for_replies(
+    client: FlaskClient, desk: Desk
+) -> None:
+    claim = {"id": "cust-2", "email": "claimed@example.com"}
+    _answer(desk.t, desk.survey, "case-0004", 1, "Unsigned", respondent=claim)
+    case_id = _case_of(desk.t, "case-0004")
+    as_(client, "admin")
+    page = client.get(f"/app/cases/{case_id}").get_data(as_text=True)
+    assert "claimed@example.com" in page and "not verified, never mailed" in page
+    assert "has no verified email address" in page and "Send reply" not in page
+    # Under the verified customer's own id, the claim is flagged, and the reply goes to the
+    # verified address only.
+    _answer(desk.t, desk.survey, "case-0005", 0, "Spoofed", respondent={"id": "cust-1"})
+    spoofed = f"/app/cases/{_case_of(desk.t, 'case-0005')}"
+    page = client.get(spoofed).get_data(as_text=True)
+    assert "without a user hash, so it may not be theirs" in page
+    assert "Mailed to cust@example.com (their verified address)" in page
 
 
 def test_a_viewer_changes_nothing(client: FlaskClient, desk: Desk) -> None:
