@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -91,6 +92,7 @@ class WorkspaceForm(FlaskForm):
     low_n = IntegerField(
         "Low-confidence threshold (responses)", validators=[InputRequired(), NumberRange(1, 10000)]
     )
+    require_verified_identity = BooleanField("Require verified identities in the widget")
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -99,6 +101,7 @@ class WorkspaceForm(FlaskForm):
             "allowed_origins": lines(self.allowed_origins.data),
             "recontact_days": self.recontact_days.data,
             "low_n": self.low_n.data,
+            "require_verified_identity": bool(self.require_verified_identity.data),
         }
 
 

@@ -14,7 +14,7 @@ from feedback.dashboard.forms import ActionForm, ApiKeyForm, MemberForm, RoleFor
 from feedback.dashboard.views import bp
 from feedback.errors import FeedbackError
 from feedback.extensions import db
-from feedback.services import members, workspaces
+from feedback.services import identity, members, workspaces
 from feedback.services.settings import update_workspace
 
 
@@ -29,6 +29,7 @@ def _workspace_form() -> WorkspaceForm:
             "allowed_origins": "\n".join(ws.allowed_origins or []),
             "recontact_days": ws.recontact_days,
             "low_n": ws.low_n,
+            "require_verified_identity": ws.require_verified_identity,
         },
     )
 
@@ -118,6 +119,19 @@ def key_revoke(key_id: int) -> HttpResponse:
             db.session.commit()
             flash(f"Key {key.name} revoked; it no longer works.", "ok")
     return redirect(url_for("dashboard.settings"))
+
+
+@bp.post("/settings/identity-secret")
+@requires("admin")
+def identity_secret_rotate() -> HttpResponse:
+    if ActionForm().validate_on_submit():
+        identity.rotate_identity_secret(g.workspace)
+        flash(
+            "A new identity secret is in use: user hashes made with the old one are refused. "
+            "Put the new one on your server now.",
+            "ok",
+        )
+    return redirect(url_for("dashboard.settings") + "#identity")
 
 
 @bp.post("/settings/members")

@@ -170,11 +170,14 @@ def test_below_admin_gets_403_on_every_change(client: FlaskClient, role: str) ->
             "member-role": "owner",
         },
         f"/app/settings/members/{key.id}/role": {"role": "owner"},
+        "/app/settings/identity-secret": {},
     }
+    secret = t.workspace.identity_secret
     for url, data in posts.items():
         assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
     assert db.session.get(Workspace, t.workspace.id).name != "Taken over"
     assert db.session.get(ApiKey, key.id).revoked_at is None
+    assert db.session.get(Workspace, t.workspace.id).identity_secret == secret
 
 
 def test_a_form_without_csrf_token_is_refused(client: FlaskClient) -> None:
@@ -197,3 +200,48 @@ def test_another_workspace_keys_and_members_are_never_visible(client: FlaskClien
     token = csrf(client, "/app/settings")
     client.post(f"/app/settings/keys/{secret_key.id}/revoke", data={"csrf_token": token})
     assert db.session.get(ApiKey, secret_key.id).revoked_at is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_admins_see_the_identity_secret(client: FlaskClient, role: str) -> None:
+    t = signed_in(client, role)
+    page = client.get("/app/settings").get_data(as_text=True)
+    admin = role in ("admin", "owner")
+    assert (t.workspace.identity_secret in page) == admin
+    assert ("Identity verification" in page) == admin
+
+
+def test_an_admin_rotates_the_identity_secret(client: FlaskClient) -> None:
+    t = signed_in(client)
+    old = t.workspace.identity_secret
+    token = csrf(client, "/app/settings")
+    assert client.post("/app/settings/identity-secret").status_code == 400  # no CSRF token
+    res = client.post("/app/settings/identity-secret", data={"csrf_token": token})
+    assert res.status_code == 302 and res.headers["Location"].endswith("/app/settings#identity")
+    new = db.session.get(Workspace, t.workspace.id).identity_secret
+    assert new and new != old
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert new in page and old not in page and "user hashes made with the old one" in page
+
+
+def test_an_admin_requires_verified_identities(client: FlaskClient) -> None:
+    t = signed_in(client)
+    token = csrf(client, "/app/settings")
+    data = {
+        "csrf_token": token,
+        "name": "Acme",
+        "timezone": "UTC",
+        "allowed_origins": "",
+        "recontact_days": "7",
+        "low_n": "30",
+        "require_verified_identity": "y",
+    }
+    assert client.post("/app/settings", data=data).status_code == 302
+    assert db.session.get(Workspace, t.workspace.id).require_verified_identity is True
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert re.search(r'name="require_verified_identity"[^>]* checked', page) or re.search(
+        r'checked[^>]*name="require_verified_identity"', page
+    )
+    del data["require_verified_identity"]  # an unticked box is not sent
+    assert client.post("/app/settings", data=data).status_code == 302
+    assert db.session.get(Workspace, t.workspace.id).require_verified_identity is False
