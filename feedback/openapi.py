@@ -11,6 +11,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from feedback.errors import MAX_ID
+from feedback.services.webhooks import MAX_LOG
+from feedback.surveys.kinds import MAX_SCORE
+
 bp = Blueprint("openapi", __name__)
 
 VERSION = "1.0.0"
@@ -52,6 +56,9 @@ ANY_OBJ = {"type": "object", "additionalProperties": True}
 STRINGS = {"type": "array", "items": STR}
 NULL_STR = {"type": ["string", "null"]}
 KIND = {"type": "string", "enum": ["nps", "csat", "psat", "ces"]}
+# Ids and numbers in a path or a query are the digits 0-9 alone (no sign, no other script's).
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+SCORE = {"type": "integer", "minimum": 0, "maximum": MAX_SCORE}
 DATA_LIST = _obj({"data": {"type": "array", "items": ANY_OBJ}}, ["data"])
 
 SCHEMAS: dict[str, Any] = {
@@ -236,7 +243,7 @@ FILTERS = [
 ]
 CASE_FILTERS = [
     _param("status"),
-    _param("owner", description="a user id, me or none"),
+    _param("owner", schema={"anyOf": [ID, {"enum": ["me", "none"]}]}, description="a user id"),
     _param("team"),
     _param("theme"),
     _param("overdue", schema={"enum": ["0", "1", "true", "false"]}),
@@ -244,9 +251,10 @@ CASE_FILTERS = [
     _param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),
 ]
 LIMIT = _param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500})
-CASE_ID = _param("case_id", "path")
+CASE_ID = _param("case_id", "path", ID)
 SLUG = _param("slug", "path")
-RESPONSE_ID = _param("response_id", "path", INT)
+RESPONSE_ID = _param("response_id", "path", ID)
+SCORES = [_param("score_min", schema=SCORE), _param("score_max", schema=SCORE)]
 
 
 def _paths() -> dict[str, dict[str, Any]]:
@@ -339,7 +347,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "get": _op(
                 "Responses under filters, a page at a time",
                 (200, _obj({"data": {"type": "array"}, "next_cursor": NULL_STR}, ["data"])),
-                params=[*FILTERS, _param("cursor"), LIMIT],
+                params=[*FILTERS, *SCORES, _param("cursor"), LIMIT],
                 errors=(422,),
             )
         },
@@ -347,7 +355,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "get": _op(
                 "Responses under filters as CSV",
                 (200, None),
-                params=FILTERS,
+                params=[*FILTERS, *SCORES],
                 errors=(422,),
             )
         },
@@ -398,7 +406,7 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/v1/api-keys/{key_id}": {
             "delete": _op(
-                "Revoke a key", (204, None), params=[_param("key_id", "path", INT)], auth="write"
+                "Revoke a key", (204, None), params=[_param("key_id", "path", ID)], auth="write"
             )
         },
         "/api/v1/metrics/loop": {
@@ -532,14 +540,17 @@ def _paths() -> dict[str, dict[str, Any]]:
             "delete": _op(
                 "Remove a webhook",
                 (204, None),
-                params=[_param("webhook_id", "path", INT)],
+                params=[_param("webhook_id", "path", ID)],
                 auth="write",
             )
         },
         "/api/v1/webhooks/{webhook_id}/deliveries": {
             "get": _op(
                 "A webhook's delivery log",
-                params=[_param("webhook_id", "path", INT), LIMIT],
+                params=[
+                    _param("webhook_id", "path", ID),
+                    _param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_LOG}),
+                ],
                 errors=(422,),
             )
         },
@@ -619,13 +630,13 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "Change a rule",
                 (200, ANY_OBJ),
                 body=_ref("CaseRuleInput"),
-                params=[_param("rule_id", "path", INT)],
+                params=[_param("rule_id", "path", ID)],
                 auth="write",
             ),
             "delete": _op(
                 "Delete a rule",
                 (204, None),
-                params=[_param("rule_id", "path", INT)],
+                params=[_param("rule_id", "path", ID)],
                 auth="write",
             ),
         },

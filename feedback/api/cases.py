@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from feedback.api.common import json_body, require_key
-from feedback.errors import Invalid, row_id
+from feedback.errors import Invalid, row_id, whole_number
 from feedback.services import case_lists, case_rules, cases
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
@@ -34,10 +34,8 @@ def _detail(case: Any) -> dict[str, Any]:
 @require_key("read")
 def case_list() -> Any:
     filters = case_lists.parse_filters(request.args)
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
-        raise Invalid(f"Must be a whole number from 1 to {MAX_LIST}.", "limit")
-    found = case_lists.list_cases(g.workspace, filters, int(limit))
+    limit = whole_number(request.args.get("limit", "100"), "limit", 1, MAX_LIST)
+    found = case_lists.list_cases(g.workspace, filters, limit)
     return jsonify({"data": [c.to_dict() for c in found]})
 
 

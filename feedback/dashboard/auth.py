@@ -10,6 +10,7 @@ from flask import abort, g
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from feedback.errors import ascii_whole
 from feedback.extensions import db, login_manager
 from feedback.models import Membership, User, Workspace
 
@@ -19,7 +20,8 @@ RANK = {"viewer": 0, "analyst": 1, "admin": 2, "owner": 3}
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    found = ascii_whole(user_id)
+    return db.session.get(User, found) if found is not None else None
 
 
 def requires(role: str = "viewer") -> Callable[[F], F]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from feedback.extensions import db
 from feedback.models import EmailInvite, Respondent, utcnow
 from feedback.services import workspaces
-from tests.factories import make_survey, make_tenant
+from tests.factories import OTHER_DIGITS, make_survey, make_tenant
 
 
 def test_invites_from_a_json_list_are_scheduled_with_their_context(client: FlaskClient) -> None:
@@ -156,3 +156,12 @@ def test_a_read_key_cannot_send_invites(client: FlaskClient) -> None:
         headers={"Authorization": f"Bearer {issued.secret}"},
     )
     assert res.status_code == 403
+
+
+@OTHER_DIGITS
+def test_a_limit_in_other_digits_is_refused_by_name(client: FlaskClient, script: dict) -> None:
+    t = make_tenant(client)
+    assert t.get("/api/v1/invites?limit=3").status_code == 200
+    for limit in ("3".translate(script), "0", "1" * 5000):
+        refused = t.get(f"/api/v1/invites?limit={limit}")
+        assert refused.status_code == 422 and refused.json["error"]["field"] == "limit", limit

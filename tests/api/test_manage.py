@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 from datetime import datetime, timedelta
 
 from flask.testing import FlaskClient
@@ -11,7 +13,7 @@ from sqlalchemy import func, select
 
 from feedback.extensions import db
 from feedback.models import ApiKey, Display, Respondent, Response
-from tests.factories import add_response, make_survey, make_tenant
+from tests.factories import OTHER_DIGITS, add_response, make_survey, make_tenant
 
 
 def test_missing_wrong_and_revoked_keys_are_refused(client: FlaskClient) -> None:
@@ -243,3 +245,28 @@ def test_workspace_settings_update(client: FlaskClient) -> None:
     bad = t.patch("/api/v1/workspace", json={"allowed_origins": ["javascript:alert(1)"]})
     assert bad.json["error"]["field"] == "allowed_origins[0]"
     assert t.get("/api/v1/workspace").json["timezone"] == "Europe/Paris"
+
+
+@OTHER_DIGITS
+def test_numbers_in_other_digits_are_refused_by_name(client: FlaskClient, script: dict) -> None:
+    t = make_tenant(client)
+    response = add_response(make_survey(t.workspace, "nps"), 3)
+    db.session.commit()
+    for name, value in (("limit", "3"), ("score_min", "3"), ("score_max", "3")):
+        assert t.get(f"/api/v1/responses?{name}={value}").status_code == 200
+        refused = t.get(f"/api/v1/responses?{name}={value.translate(script)}")
+        assert refused.status_code == 422, name
+        assert refused.json["error"]["field"] == name
+    assert t.get(f"/api/v1/responses/{response.id}").status_code == 200
+    other = str(response.id).translate(script)
+    for path in ("/api/v1/responses/{}", "/api/v1/responses/{}/analysis", "/api/v1/api-keys/{}"):
+        answered = t.delete(path.format(other)) if "keys" in path else t.get(path.format(other))
+        assert answered.status_code == 404, path
+
+
+def test_a_cursor_naming_no_possible_row_is_refused(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    for position in ({"at": "2026-01-01T00:00:00", "id": 2**70}, {"at": "2026-01-01", "id": True}):
+        cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+        refused = t.get(f"/api/v1/responses?cursor={cursor}")
+        assert refused.status_code == 422 and refused.json["error"]["field"] == "cursor"
