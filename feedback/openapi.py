@@ -400,7 +400,17 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Issue a key (its secret is shown once)",
                 (201, ANY_OBJ),
-                body=_obj({"name": STR, "scopes": STRINGS}),
+                body=_obj(
+                    {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "scopes": {
+                            "type": "array",
+                            "items": {"enum": ["read", "write"]},
+                            "minItems": 1,
+                        },
+                    },
+                    ["name"],
+                ),
                 auth="write",
             ),
         },

@@ -8,6 +8,7 @@ import io
 import json
 from datetime import datetime, timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -37,6 +38,15 @@ def test_key_secret_is_shown_once_and_stored_hashed(client: FlaskClient) -> None
     assert all("secret" not in k for k in listed)
     hashes = db.session.scalars(select(ApiKey.secret_hash)).all()
     assert secret not in hashes and all(len(h) == 64 for h in hashes)
+
+
+@pytest.mark.parametrize("scopes", [True, [{}], "read", [], ["read", "admin"]])
+def test_scopes_are_a_list_of_read_and_write(client: FlaskClient, scopes: object) -> None:
+    t = make_tenant(client)
+    keys = db.session.scalar(select(func.count()).select_from(ApiKey))
+    refused = t.post("/api/v1/api-keys", json={"name": "ci", "scopes": scopes})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "scopes"
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == keys
 
 
 def test_read_only_key_cannot_write(client: FlaskClient) -> None:
