@@ -82,7 +82,11 @@ SCHEMAS: dict[str, Any] = {
             "question": STR,
             "scale": ANY_OBJ,
             "followups": {"type": "array", "items": ANY_OBJ},
-            "channels": {"type": "array", "items": {"enum": ["widget", "email", "link"]}},
+            "channels": {
+                "type": "array",
+                "items": {"enum": ["widget", "email", "link"]},
+                "minItems": 1,
+            },
             "targeting": ANY_OBJ,
             "branding": ANY_OBJ,
             "loop": _obj({"cases": BOOL, "at_or_below": INT, "resurvey_days": INT}),

@@ -56,7 +56,9 @@ def _object(value: Any, field: str, allowed: set[str]) -> dict[str, Any]:
 
 
 def _choice(value: Any, field: str, choices: tuple[str, ...] | list[str]) -> str:
-    if value not in choices:
+    # Text first: what passes may then be a dict key or a set member, which a JSON object
+    # or list cannot be.
+    if not isinstance(value, str) or value not in choices:
         raise Invalid(f"Must be one of: {', '.join(choices)}.", field)
     return value
 
@@ -98,7 +100,7 @@ def _when(
     if "answer" in raw:
         cond = _object(raw["answer"], f"{field}.answer", {"followup", "in"})
         ref = cond.get("followup")
-        if ref not in earlier:
+        if not isinstance(ref, str) or ref not in earlier:
             raise Invalid("Must name an earlier follow-up.", f"{field}.answer.followup")
         if earlier[ref]["type"] == "text":
             raise Invalid("Can only depend on a choice follow-up.", f"{field}.answer.followup")
@@ -306,7 +308,8 @@ def validate_survey(payload: Any, current: dict[str, Any] | None = None) -> dict
     channels = payload.get("channels", merged.get("channels", list(CHANNELS)))
     if not isinstance(channels, list) or not channels:
         raise Invalid(f"Must be a non-empty list of: {', '.join(CHANNELS)}.", "channels")
-    out["channels"] = [_choice(c, "channels", CHANNELS) for c in dict.fromkeys(channels)]
+    # Each one checked before duplicates are dropped: dropping them hashes each one.
+    out["channels"] = list(dict.fromkeys(_choice(c, "channels", CHANNELS) for c in channels))
     out["targeting"] = (
         _targeting(payload["targeting"]) if "targeting" in payload else merged.get("targeting", {})
     )

@@ -78,6 +78,17 @@ def test_bad_survey_is_refused_with_field(client: FlaskClient) -> None:
     assert res.json["error"]["field"] == "followups[0].prompt"
 
 
+def test_channels_of_objects_are_refused_on_create_and_update(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    created = t.post("/api/v1/surveys", json={"kind": "nps", "channels": [{}]})
+    assert created.status_code == 422 and created.json["error"]["field"] == "channels"
+    assert t.get("/api/v1/surveys").json["data"] == []
+    survey = t.post("/api/v1/surveys", json={"kind": "nps", "channels": ["link"]}).json
+    changed = t.patch(f"/api/v1/surveys/{survey['id']}", json={"channels": [{}], "name": "New"})
+    assert changed.status_code == 422 and changed.json["error"]["field"] == "channels"
+    assert t.get(f"/api/v1/surveys/{survey['id']}").json == survey
+
+
 def test_update_and_pause_a_survey(client: FlaskClient) -> None:
     t = make_tenant(client)
     sid = t.post("/api/v1/surveys", json={"kind": "csat"}).json["id"]
