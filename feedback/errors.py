@@ -92,6 +92,11 @@ def row_id(value: Any, field: str) -> int:
 
 
 def _json_error(error: FeedbackError) -> tuple[Response, int]:
+    # A refused call stores nothing: what it changed before the refusal is dropped here, not
+    # left in the session for a later commit in the same app context to write.
+    from feedback.extensions import db
+
+    db.session.rollback()
     return jsonify(error.to_dict()), error.status
 
 

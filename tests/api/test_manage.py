@@ -291,3 +291,13 @@ def test_a_cursor_naming_no_possible_row_is_refused(client: FlaskClient) -> None
         cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
         refused = t.get(f"/api/v1/responses?cursor={cursor}")
         assert refused.status_code == 422 and refused.json["error"]["field"] == "cursor"
+
+
+def test_a_refused_change_leaves_no_part_of_it_behind(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    before = t.get("/api/v1/workspace").json
+    # The name is applied before low_n is checked: the refusal must take it back.
+    refused = t.patch("/api/v1/workspace", json={"name": "Renamed", "low_n": 0})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "low_n"
+    assert t.get("/api/v1/workspace").json == before
+
