@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from feedback.errors import Invalid
 
@@ -42,11 +44,22 @@ class Period:
         }
 
 
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(f"Unknown timezone {name!r}.", "timezone") from exc
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone(name: Any) -> ZoneInfo:
+    """The timezone called `name`, an IANA name such as Europe/Paris; Invalid otherwise."""
+    # Only a known name reaches ZoneInfo, which reads any other as a path under its data
+    # folder: a long or odd one ("x" * 6000, the folder "America") fails there with an
+    # OSError, not as an unknown zone.
+    if not isinstance(name, str) or name not in _zone_names():
+        shown = f" {name!r}" if isinstance(name, str) and len(name) <= 64 else ""
+        raise Invalid(
+            f"Unknown timezone{shown}; use an IANA name such as Europe/Paris.", "timezone"
+        )
+    return ZoneInfo(name)
 
 
 def midnight(day: date, tz: ZoneInfo) -> datetime:

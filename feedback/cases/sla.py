@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from feedback import periods
 from feedback.errors import Invalid
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -58,7 +59,7 @@ def _at(day: datetime, hour: int, zone: ZoneInfo) -> datetime:
 def due_at(opened: datetime, timezone: str, settings: dict[str, Any] | None = None) -> datetime:
     """`opened` (naive UTC) plus the SLA's business hours; naive UTC like every stored time."""
     rules = {**DEFAULT_SETTINGS, **(settings or {})}
-    zone = ZoneInfo(timezone)
+    zone = periods.zone(timezone)
     workdays = set(rules["workdays"])
     now = opened.replace(tzinfo=UTC).astimezone(zone)
     left = timedelta(hours=rules["sla_hours"])

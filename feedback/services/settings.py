@@ -48,7 +48,7 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
             raise Invalid("Must be 1 to 200 characters.", "name")
         workspace.name = name.strip()
     if "timezone" in payload:
-        zone(payload["timezone"] if isinstance(payload["timezone"], str) else "")
+        zone(payload["timezone"])
         workspace.timezone = payload["timezone"]
     if "allowed_origins" in payload:
         origins = payload["allowed_origins"]

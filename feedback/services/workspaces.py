@@ -14,6 +14,7 @@ from feedback.extensions import db
 from feedback.lookups import cached
 from feedback.models import ApiKey, Membership, User, Workspace, in_workspace, utcnow
 from feedback.models.workspace import API_SCOPES, ROLES, hash_secret
+from feedback.periods import zone
 from feedback.services.themes import seed_default_taxonomy
 
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -30,6 +31,7 @@ def create_workspace(
     allowed_origins: list[str] | None = None,
 ) -> Workspace:
     """A new tenant with its own public key."""
+    zone(timezone)  # every report reads it: a name no report can use is refused here
     slug = slugify(slug or name)
     if db.session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
         raise Conflict(f"A workspace with the slug {slug!r} exists already.", "slug")

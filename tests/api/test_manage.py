@@ -301,3 +301,13 @@ def test_a_refused_change_leaves_no_part_of_it_behind(client: FlaskClient) -> No
     assert refused.status_code == 422 and refused.json["error"]["field"] == "low_n"
     assert t.get("/api/v1/workspace").json == before
 
+
+@pytest.mark.parametrize("timezone", ["x" * 6000, "America", "Europe/", 12])
+def test_a_timezone_that_names_no_zone_is_refused_and_nothing_changes(
+    client: FlaskClient, timezone: object
+) -> None:
+    t = make_tenant(client)
+    before = t.get("/api/v1/workspace").json
+    refused = t.patch("/api/v1/workspace", json={"name": "Renamed", "timezone": timezone})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "timezone"
+    assert t.get("/api/v1/workspace").json == before
