@@ -25,6 +25,9 @@ NAMED = (
     "last_year",
     "all",
 )
+# The days a custom period may run between: any history, and the period before the longest
+# one still falls within the calendar `datetime` knows (years 1 to 9999).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,9 @@ def custom(first: str, last: str, tz_name: str) -> Period:
         end = date.fromisoformat(last)
     except (TypeError, ValueError) as exc:
         raise Invalid("Must be a date like 2026-01-31.", "to") from exc
+    for name, day in (("from", start), ("to", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise Invalid(f"Must be a date from {FIRST_DAY} to {LAST_DAY}.", name)
     if end < start:
         raise Invalid("The end date comes before the start date.", "to")
     return _span(start, end + timedelta(days=1), tz, f"{start} to {end}", "custom")

@@ -109,6 +109,8 @@ def test_a_malformed_body_gets_a_clear_400(
         "?period=%27%3B--",
         "?interval=century",
         "?from=2026-13-45",
+        "?from=0001-01-01&to=2026-01-01",
+        "?from=2026-01-01&to=9999-12-31",
         "?cursor=..%2F..%2F",
         "?limit=-1",
         "?%00=1",

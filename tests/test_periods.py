@@ -45,6 +45,17 @@ def test_custom_range_is_inclusive_and_checked() -> None:
     assert err.value.field == "to"
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "field"),
+    [("0001-01-01", "2026-01-01", "from"), ("2026-01-01", "9999-12-31", "to")],
+)
+def test_a_custom_range_stays_on_the_calendar(first: str, last: str, field: str) -> None:
+    # The last day plus one, or the period before the first, would leave datetime's years.
+    with pytest.raises(Invalid) as err:
+        custom(first, last, "Europe/Paris")
+    assert err.value.field == field
+
+
 def test_unknown_period_and_timezone_are_named() -> None:
     with pytest.raises(Invalid) as err:
         resolve("fortnight", "UTC", NOW)

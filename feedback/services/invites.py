@@ -26,6 +26,7 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
+from feedback.periods import FIRST_DAY, LAST_DAY
 from feedback.services.respondents import clean_traits
 from feedback.services.surveys import live_survey
 from feedback.surveys.targeting import cooldown_reason
@@ -180,6 +181,10 @@ def parse_time(value: Any, field_name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise Invalid("Must be an ISO 8601 time such as 2026-01-31T09:00:00Z.", field_name) from exc
+    # Checked before the offset is applied: on the calendar's first or last day an offset
+    # leaves the years `datetime` knows.
+    if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+        raise Invalid(f"Must be a time from {FIRST_DAY} to {LAST_DAY}.", field_name)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed

@@ -70,6 +70,20 @@ def test_a_bad_address_is_refused_naming_the_row(client: FlaskClient) -> None:
     assert db.session.scalars(select(EmailInvite)).all() == []
 
 
+def test_a_time_off_the_calendar_is_refused_naming_its_field(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    # Both were an OverflowError once their offset was applied.
+    for when in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        body = {"survey": survey.public_id, "scheduled_at": when, "invites": [{"email": "a@b.co"}]}
+        res = t.post("/api/v1/invites", json=body)
+        assert res.status_code == 422 and res.json["error"]["field"] == "scheduled_at"
+        body = {"survey": survey.public_id, "invites": [{"email": "a@b.co", "scheduled_at": when}]}
+        res = t.post("/api/v1/invites", json=body)
+        assert res.status_code == 422 and res.json["error"]["field"] == "invites[0].scheduled_at"
+    assert db.session.scalars(select(EmailInvite)).all() == []
+
+
 def test_a_recently_surveyed_person_is_dropped_with_the_reason(client: FlaskClient) -> None:
     t = make_tenant(client, recontact_days=7)
     survey = make_survey(t.workspace, "nps")
