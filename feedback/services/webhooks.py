@@ -169,7 +169,12 @@ def _redact(workspace_id: int, ids: list[int], events: tuple[str, ...], who: str
 def _url(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 2000:
         raise Invalid("Must be an http or https URL of at most 2000 characters.", "url")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        # The delivery reads the port: one that is not a number from 0 to 65535 fails there.
+        parts.port  # noqa: B018
+    except ValueError as exc:  # an unclosed "[" of an IPv6 address, or a bad port
+        raise Invalid(f"Must be an http or https URL: {exc}.", "url") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Invalid("Must be an http or https URL.", "url")
     return value

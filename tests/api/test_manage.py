@@ -293,6 +293,15 @@ def test_a_cursor_naming_no_possible_row_is_refused(client: FlaskClient) -> None
         assert refused.status_code == 422 and refused.json["error"]["field"] == "cursor"
 
 
+@pytest.mark.parametrize("origin", ["http://[", "https://app.example.com:99999", "x" * 301])
+def test_an_origin_urlsplit_refuses_is_named_by_its_field(client: FlaskClient, origin: str) -> None:
+    t = make_tenant(client)
+    good = "https://app.example.com"
+    res = t.patch("/api/v1/workspace", json={"allowed_origins": [good, origin]})
+    assert res.status_code == 422 and res.json["error"]["field"] == "allowed_origins[1]"
+    assert t.get("/api/v1/workspace").json["allowed_origins"] == []
+
+
 def test_a_refused_change_leaves_no_part_of_it_behind(client: FlaskClient) -> None:
     t = make_tenant(client)
     before = t.get("/api/v1/workspace").json

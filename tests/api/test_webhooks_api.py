@@ -5,6 +5,7 @@ Deliveries to a real receiver are tested in tests/services/test_webhooks.py.
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.factories import OTHER_DIGITS, Tenant, make_tenant
@@ -16,6 +17,14 @@ def hook_id(t: Tenant) -> int:
     )
     assert made.status_code == 201, made.json
     return made.json["id"]
+
+
+@pytest.mark.parametrize("url", ["http://[", "https://[::1/in", "https://hooks.example:99999/in"])
+def test_a_url_urlsplit_refuses_is_a_422(client: FlaskClient, url: str) -> None:
+    t = make_tenant(client)
+    refused = t.post("/api/v1/webhooks", {"url": url, "events": ["case.opened"]})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "url"
+    assert t.get("/api/v1/webhooks").json["data"] == []
 
 
 @OTHER_DIGITS
