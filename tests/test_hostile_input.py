@@ -82,6 +82,8 @@ def test_a_bad_response_is_refused_and_the_stored_one_stays(
         ("JSON nested 30 deep", b'{"a":' * 30 + b"1" + b"}" * 30, "application/json"),
         ("a lone surrogate", b'{"survey": "s", "score": 3, "x": "\\ud800"}', "text/plain"),
         ("empty", b"", "application/json"),
+        ("NaN, which is not JSON", b'{"survey": "s", "score": NaN}', "application/json"),
+        ("a number beyond a float", b'{"survey": "s", "score": 1e999}', "application/json"),
     ],
 )
 def test_a_malformed_body_gets_a_clear_400(
