@@ -34,7 +34,8 @@ def clean_settings(raw: Any, current: dict[str, Any] | None = None) -> dict[str,
             if (
                 not isinstance(value, list)
                 or not value
-                or any(isinstance(d, bool) or d not in range(1, 8) for d in value)
+                # 1.0 would pass `in range(1, 8)`; a weekday is a whole number.
+                or any(type(d) is not int or not 1 <= d <= 7 for d in value)
             ):
                 raise Invalid("Workdays are ISO weekday numbers, 1 (Monday) to 7.", name)
             settings[name] = sorted(set(value))
