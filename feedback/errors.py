@@ -1,5 +1,5 @@
-"""Domain exceptions, the ids and whole numbers a request may carry, and the one handler that
-turns the exceptions into the JSON error shape."""
+"""Domain exceptions, the ids, whole numbers and objects a request may carry, and the one
+handler that turns the exceptions into the JSON error shape."""
 
 from __future__ import annotations
 
@@ -89,6 +89,18 @@ def row_id(value: Any, field: str) -> int:
         return whole_number(value, field, 1, MAX_ID)
     except Invalid:
         raise Invalid("Must be an id: a whole number from 1.", field) from None
+
+
+def object_of(payload: Any, keys: tuple[str, ...], field: str | None = None) -> dict[str, Any]:
+    """A JSON object with no key but `keys`: a misspelt one ("scope" for "scopes") is named,
+    not ignored while its default applies."""
+    if not isinstance(payload, dict):
+        raise Invalid(f"Send an object with any of: {', '.join(keys)}.", field)
+    unknown = sorted(set(payload) - set(keys))
+    if unknown:
+        name = f"{field}.{unknown[0]}" if field else unknown[0]
+        raise Invalid(f"Unknown field; use any of: {', '.join(keys)}.", name)
+    return payload
 
 
 def _json_error(error: FeedbackError) -> tuple[Response, int]:

@@ -48,6 +48,11 @@ def _obj(props: dict[str, Any] | None = None, required: list[str] | None = None)
     return schema
 
 
+def _input(props: dict[str, Any], required: list[str] | None = None) -> dict:
+    """A request body's object: no key but these (a misspelt one is a 422 that names it)."""
+    return {**_obj(props, required), "additionalProperties": False}
+
+
 STR = {"type": "string"}
 INT = {"type": "integer"}
 NUM = {"type": "number"}
@@ -59,6 +64,8 @@ KIND = {"type": "string", "enum": ["nps", "csat", "psat", "ces"]}
 # Ids and numbers in a path or a query are the digits 0-9 alone (no sign, no other script's).
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 SCORE = {"type": "integer", "minimum": 0, "maximum": MAX_SCORE}
+DATE = {"type": "string", "format": "date"}
+TIME = {"type": "string", "format": "date-time"}
 DATA_LIST = _obj({"data": {"type": "array", "items": ANY_OBJ}}, ["data"])
 
 SCHEMAS: dict[str, Any] = {
@@ -75,7 +82,7 @@ SCHEMAS: dict[str, Any] = {
         },
         ["error"],
     ),
-    "SurveyInput": _obj(
+    "SurveyInput": _input(
         {
             "name": STR,
             "kind": KIND,
@@ -89,8 +96,35 @@ SCHEMAS: dict[str, Any] = {
             },
             "targeting": ANY_OBJ,
             "branding": ANY_OBJ,
-            "loop": _obj({"cases": BOOL, "at_or_below": INT, "resurvey_days": INT}),
+            "loop": _input({"cases": BOOL, "at_or_below": INT, "resurvey_days": INT}),
             "status": {"enum": ["draft", "active", "paused", "archived"]},
+        }
+    ),
+    "WorkspaceInput": _input(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "timezone": {"type": "string", "maxLength": 64, "description": "e.g. Europe/Paris"},
+            "allowed_origins": {"type": "array", "items": STR, "maxItems": 100},
+            "recontact_days": {"type": "integer", "minimum": 0, "maximum": 3650},
+            "low_n": {"type": "integer", "minimum": 1, "maximum": 10000},
+            "retention_days": {
+                "anyOf": [{"type": "integer", "minimum": 1, "maximum": 36500}, {"type": "null"}]
+            },
+            "helpdesk_secret": {
+                "anyOf": [{"type": "string", "minLength": 16, "maxLength": 200}, {"type": "null"}]
+            },
+            "case_settings": _input(
+                {
+                    "sla_hours": {"type": "integer", "minimum": 1, "maximum": 2000},
+                    "day_start": {"type": "integer", "minimum": 0, "maximum": 23},
+                    "day_end": {"type": "integer", "minimum": 1, "maximum": 24},
+                    "workdays": {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 1, "maximum": 7},
+                        "minItems": 1,
+                    },
+                }
+            ),
         }
     ),
     "Survey": _obj({"id": STR, "kind": KIND, "name": STR, "status": STR}, ["id", "kind"]),
@@ -130,7 +164,7 @@ SCHEMAS: dict[str, Any] = {
         },
         ["id", "status", "score", "due_at"],
     ),
-    "CaseChange": _obj(
+    "CaseChange": _input(
         {
             "status": {"enum": ["open", "in_progress", "waiting", "resolved", "wont_fix"]},
             "resolution": {
@@ -146,19 +180,19 @@ SCHEMAS: dict[str, Any] = {
                 ]
             },
             "root_cause": NULL_STR,
-            "owner": {"type": ["integer", "null"]},
+            "owner": {"anyOf": [ID, {"type": "null"}]},
             "external_id": NULL_STR,
         }
     ),
-    "CaseRuleInput": _obj(
+    "CaseRuleInput": _input(
         {
             "name": STR,
             "conditions": ANY_OBJ,
-            "owner": INT,
+            "owner": ID,
             "enabled": BOOL,
         }
     ),
-    "ThemeInput": _obj(
+    "ThemeInput": _input(
         {
             "slug": STR,
             "name": STR,
@@ -234,8 +268,8 @@ def _op(
 PUBLIC_KEY = _param("public_key", "path", description="The workspace's public key (pk_...)")
 PERIOD = [
     _param("period", description="this_week, last_30_days, this_quarter, all, ..."),
-    _param("from"),
-    _param("to"),
+    _param("from", schema=DATE, description="from 1900-01-01, with to"),
+    _param("to", schema=DATE, description="to 2999-12-31, with from"),
 ]
 FILTERS = [
     *PERIOD,
@@ -326,7 +360,9 @@ def _paths() -> dict[str, dict[str, Any]]:
         # -- management ---------------------------------------------------------------------
         "/api/v1/workspace": {
             "get": _op("The workspace's settings", (200, ANY_OBJ)),
-            "patch": _op("Change settings", (200, ANY_OBJ), body=ANY_OBJ, auth="write"),
+            "patch": _op(
+                "Change settings", (200, ANY_OBJ), body=_ref("WorkspaceInput"), auth="write"
+            ),
         },
         "/api/v1/surveys": {
             "get": _op("Surveys"),
@@ -373,7 +409,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Tag a response with a theme (manual, never overwritten)",
                 (201, ANY_OBJ),
-                body=_obj({"theme": STR, "sentiment": STR}, ["theme"]),
+                body=_input({"theme": STR, "sentiment": STR}, ["theme"]),
                 params=[RESPONSE_ID],
                 auth="write",
             )
@@ -404,7 +440,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Issue a key (its secret is shown once)",
                 (201, ANY_OBJ),
-                body=_obj(
+                body=_input(
                     {
                         "name": {"type": "string", "minLength": 1, "maxLength": 200},
                         "scopes": {
@@ -471,7 +507,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Merge this theme into another",
                 (200, ANY_OBJ),
-                body=_obj({"into": STR}, ["into"]),
+                body=_input({"into": STR}, ["into"]),
                 params=[SLUG],
                 auth="write",
             )
@@ -498,9 +534,27 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Invite people by email",
                 (201, ANY_OBJ),
-                body=_obj(
-                    {"survey": STR, "scheduled_at": STR, "invites": {"type": "array"}},
-                    ["survey"],
+                body=_input(
+                    {
+                        "survey": STR,
+                        "scheduled_at": TIME,
+                        "invites": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 1000,
+                            "items": _input(
+                                {
+                                    "email": {"type": "string", "format": "email"},
+                                    "id": STR,
+                                    "name": STR,
+                                    "context": {"type": "object", "additionalProperties": STR},
+                                    "scheduled_at": TIME,
+                                },
+                                ["email"],
+                            ),
+                        },
+                    },
+                    ["survey", "invites"],
                 ),
                 auth="write",
             ),
@@ -510,7 +564,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "Invite people from a CSV (email, id, name, context columns)",
                 (201, ANY_OBJ),
                 body=STR,
-                params=[_param("survey", required=True), _param("scheduled_at")],
+                params=[_param("survey", required=True), _param("scheduled_at", schema=TIME)],
                 auth="write",
                 media="text/csv",
             )
@@ -520,7 +574,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "put": _op(
                 "Set a KPI's target and owner",
                 (200, ANY_OBJ),
-                body=_obj(
+                body=_input(
                     {
                         "target": NUM,
                         "owner": NULL_STR,
@@ -536,8 +590,16 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/api/v1/kpis/values": {
             "post": _op(
                 "Push outside KPI values (churn, revenue retention, ...)",
-                (200, ANY_OBJ),
-                body={"type": "array", "items": _obj({"metric": STR, "date": STR, "value": NUM})},
+                (201, ANY_OBJ),
+                body={
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    "items": _input(
+                        {"metric": STR, "date": DATE, "value": NUM, "unit": NULL_STR},
+                        ["metric", "date", "value"],
+                    ),
+                },
                 auth="write",
             )
         },
@@ -546,7 +608,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Add a webhook (its secret is shown once)",
                 (201, ANY_OBJ),
-                body=_obj({"url": STR, "events": STRINGS, "format": STR, "active": BOOL}),
+                body=_input({"url": STR, "events": STRINGS, "format": STR, "active": BOOL}),
                 auth="write",
             ),
         },
@@ -582,7 +644,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "The helpdesk sets a case's status (applied once per event_id)",
                 (200, ANY_OBJ),
-                body=_obj({"event_id": STR, "note": STR, **SCHEMAS["CaseChange"]["properties"]}),
+                body=_input({"event_id": STR, "note": STR, **SCHEMAS["CaseChange"]["properties"]}),
                 params=[CASE_ID, _param("workspace", description="public key, with a signature")],
                 errors=(403, 409),
                 auth="helpdesk",
@@ -593,7 +655,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Open a case by hand for a response",
                 (201, _ref("Case")),
-                body=_obj({"response": INT}, ["response"]),
+                body=_input({"response": ID}, ["response"]),
                 auth="write",
             ),
         },
@@ -612,7 +674,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "An internal note, or a reply mailed to the respondent",
                 (201, ANY_OBJ),
-                body=_obj({"body": STR, "kind": {"enum": ["note", "reply"]}}, ["body"]),
+                body=_input({"body": STR, "kind": {"enum": ["note", "reply"]}}, ["body"]),
                 params=[CASE_ID],
                 auth="write",
             )
@@ -621,7 +683,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Merge another case of the same respondent into this one",
                 (200, _ref("Case")),
-                body=_obj({"case": INT}, ["case"]),
+                body=_input({"case": ID}, ["case"]),
                 params=[CASE_ID],
                 errors=(409,),
                 auth="write",
@@ -631,7 +693,13 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Give many cases one owner",
                 (200, ANY_OBJ),
-                body=_obj({"cases": {"type": "array", "items": INT}, "owner": INT}),
+                body=_input(
+                    {
+                        "cases": {"type": "array", "items": ID, "maxItems": 500},
+                        "owner": {"anyOf": [ID, {"type": "null"}]},
+                    },
+                    ["cases"],
+                ),
                 auth="write",
             )
         },

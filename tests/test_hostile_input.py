@@ -192,3 +192,37 @@ def test_script_in_every_shown_field_is_shown_as_text(app: Flask, tenant: Tenant
         assert "cmd|" in text, f"the comment is in {url}"
         cells = [c.strip('"') for line in text.splitlines() for c in line.split(",")]
         assert not any(c.startswith(("=", "+", "@")) for c in cells), url
+
+
+# A misspelt key used to be ignored while its default applied: "scope": ["read"] issued a key
+# with every scope.
+MISSPELT = [
+    ("post", "/api/v1/api-keys", {"name": "ci", "scope": ["read"]}, "scope"),
+    ("post", "/api/v1/cases", {"response_id": 1}, "response_id"),
+    ("post", "/api/v1/cases/1/notes", {"body": "x", "type": "reply"}, "type"),
+    ("post", "/api/v1/cases/1/merge", {"into": 2}, "into"),
+    ("post", "/api/v1/cases/assign", {"cases": [1], "owner_id": 1}, "owner_id"),
+    ("post", "/api/v1/case-rules", {"name": "r", "condition": {}}, "condition"),
+    ("patch", "/api/v1/case-rules/1", {"disabled": True}, "disabled"),
+    ("post", "/api/v1/themes/pricing/merge", {"target": "ux"}, "target"),
+    ("post", "/api/v1/responses/1/themes", {"theme": "pricing", "tone": "negative"}, "tone"),
+    ("post", "/api/v1/webhooks", {"url": "https://x.example", "event": ["case.opened"]}, "event"),
+    (
+        "post",
+        "/api/v1/invites",
+        {"survey": "s", "invites": [{"mail": "a@b.co"}]},
+        "invites[0].mail",
+    ),
+    ("post", "/api/v1/invites", {"survey": "s", "when": "now", "invites": []}, "when"),
+    ("put", "/api/v1/kpis/targets/churn", {"target": 1, "goal": 2}, "goal"),
+    ("post", "/api/v1/kpis/values", [{"metric": "churn", "day": "2026-01-31"}], "[0].day"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "field"), MISSPELT)
+def test_a_misspelt_field_is_named_not_ignored(
+    tenant: Tenant, method: str, url: str, body: Any, field: str
+) -> None:
+    answer = getattr(tenant.client, method)(url, json=body, headers=tenant.headers)
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["error"]["field"] == field

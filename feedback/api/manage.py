@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from feedback.api.common import json_body, require_key
 from feedback.downloads import csv_attachment
-from feedback.errors import Invalid, NotFound, whole_number
+from feedback.errors import NotFound, object_of, whole_number
 from feedback.extensions import db
 from feedback.models import Response as SurveyResponse
 from feedback.services import queries, respondents, surveys, workspaces
@@ -125,9 +125,7 @@ def key_list() -> Any:
 @bp.post("/api-keys")
 @require_key("write")
 def key_create() -> Any:
-    payload = json_body()
-    if not isinstance(payload, dict):
-        raise Invalid("Send an object with name and scopes.")
+    payload = object_of(json_body(), ("name", "scopes"))
     issued = workspaces.create_api_key(g.workspace, payload.get("name"), payload.get("scopes"))
     db.session.commit()
     return jsonify({**issued.key.to_dict(), "secret": issued.secret}), 201

@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from sqlalchemy import or_, update
 from sqlalchemy.orm import selectinload
 
-from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound
+from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound, object_of
 from feedback.extensions import db, upsert, writing
 from feedback.models import (
     EmailInvite,
@@ -202,8 +202,7 @@ def _one_line(value: Any, field_name: str, limit: int) -> str | None:
 
 
 def parse_invite(raw: Any, field_name: str) -> InviteInput:
-    if not isinstance(raw, dict):
-        raise Invalid("Each invite is an object with email, id, name and context.", field_name)
+    raw = object_of(raw, ("email", "id", "name", "context", "scheduled_at"), field_name)
     email = raw.get("email")
     if not isinstance(email, str) or len(email) > 320 or not _EMAIL.match(email.strip()):
         raise Invalid("Must be an email address.", f"{field_name}.email")
@@ -220,8 +219,7 @@ def parse_invite(raw: Any, field_name: str) -> InviteInput:
 
 def parse_request(payload: Any) -> tuple[str, datetime | None, list[InviteInput]]:
     """The survey id, the default time and the people of a `POST /invites` body."""
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"survey": "...", "invites": [{"email": "..."}]}.')
+    payload = object_of(payload, ("survey", "scheduled_at", "invites"))
     survey_id = payload.get("survey")
     if not isinstance(survey_id, str):
         raise Invalid("Name the survey by its id.", "survey")
