@@ -33,6 +33,8 @@ ERRORS = {
     422: ("invalid", "A value is wrong; `field` names it."),
     429: ("rate_limited", "Too many requests; wait and retry."),
 }
+# The public API's own codes, more precise than their status's (404, 403, 409).
+CODES = ("unknown_key", "origin_not_allowed", "survey_inactive", "channel_closed")
 # Every operation may answer these (any query may hold a NUL character, which nothing stores);
 # a JSON body may also be refused as too large or of the wrong type.
 COMMON = (400, 401, 404, 405, 429)
@@ -73,7 +75,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "error": _obj(
                 {
-                    "code": {"type": "string", "enum": [c for c, _ in ERRORS.values()]},
+                    "code": {"type": "string", "enum": [*(c for c, _ in ERRORS.values()), *CODES]},
                     "message": STR,
                     "field": STR,
                 },
@@ -304,7 +306,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "A survey's public configuration",
                 (200, _ref("Survey")),
                 params=[PUBLIC_KEY, _param("survey_id", "path")],
-                errors=(403,),
+                errors=(403, 409),
                 auth=None,
             )
         },
@@ -344,7 +346,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 (201, ANY_OBJ),
                 body=_obj({"survey": STR, "channel": STR, "page_url": STR}),
                 params=[PUBLIC_KEY, _param("client_id", "path")],
-                errors=(403,),
+                errors=(403, 409),
                 auth=None,
             )
         },
@@ -501,7 +503,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=(409,),
                 auth="write",
             ),
-            "delete": _op("Delete a theme", (200, ANY_OBJ), params=[SLUG], auth="write"),
+            "delete": _op("Delete a theme", (204, None), params=[SLUG], auth="write"),
         },
         "/api/v1/themes/{slug}/merge": {
             "post": _op(
