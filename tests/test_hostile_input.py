@@ -226,3 +226,35 @@ def test_a_misspelt_field_is_named_not_ignored(
     answer = getattr(tenant.client, method)(url, json=body, headers=tenant.headers)
     assert answer.status_code == 422, answer.get_json()
     assert answer.get_json()["error"]["field"] == field
+
+
+# `$` also matches before a final newline: "churn\n" passed ^[a-z][a-z0-9_]*$ and was stored.
+TRAILING_NEWLINE = [
+    ("put", "/responses/hostile-0005%0A", {"score": 3}, "id"),
+    ("post", "/api/v1/themes", {"slug": "billing\n", "name": "Billing"}, "slug"),
+    ("put", "/api/v1/kpis/targets/churn%0A", {"target": 2}, "metric"),
+    (
+        "post",
+        "/api/v1/surveys",
+        {"kind": "nps", "followups": [{"id": "why\n", "prompt": "Why?"}]},
+        "followups[0].id",
+    ),
+    (
+        "post",
+        "/api/v1/surveys",
+        {"kind": "nps", "branding": {"accent": "#4f46e5\n"}},
+        "branding.accent",
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), TRAILING_NEWLINE)
+def test_a_trailing_newline_is_not_part_of_a_name(
+    tenant: Tenant, method: str, path: str, body: dict, field: str
+) -> None:
+    if path.startswith("/responses/"):  # the public API, for a survey of the workspace
+        path = tenant.public(path)
+        body = {"survey": make_survey(tenant.workspace, "nps").public_id, **body}
+    answer = getattr(tenant.client, method)(path, json=body, headers=tenant.headers)
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["error"]["field"] == field

@@ -204,7 +204,7 @@ def _one_line(value: Any, field_name: str, limit: int) -> str | None:
 def parse_invite(raw: Any, field_name: str) -> InviteInput:
     raw = object_of(raw, ("email", "id", "name", "context", "scheduled_at"), field_name)
     email = raw.get("email")
-    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.match(email.strip()):
+    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.fullmatch(email.strip()):
         raise Invalid("Must be an email address.", f"{field_name}.email")
     max_value = int(current_app.config["FEEDBACK_MAX_CONTEXT_VALUE"])
     context = clean_traits(raw.get("context"), f"{field_name}.context", max_value)

@@ -18,7 +18,7 @@ MAX_VALUES = 1000
 
 
 def _metric(value: Any, field: str = "metric") -> str:
-    if not isinstance(value, str) or not _METRIC.match(value):
+    if not isinstance(value, str) or not _METRIC.fullmatch(value):
         raise Invalid("A metric name is 1 to 64 of a-z, 0-9 and _ (nps, churn_rate, ...).", field)
     return value
 

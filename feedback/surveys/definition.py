@@ -121,7 +121,7 @@ def _followup(
         raw, field, {"id", "type", "prompt", "options", "when", "max_length", "placeholder"}
     )
     fid = raw.get("id")
-    if not isinstance(fid, str) or not _ID.match(fid):
+    if not isinstance(fid, str) or not _ID.fullmatch(fid):
         raise Invalid("Must be a lowercase identifier (letters, digits, _).", f"{field}.id")
     if fid in earlier:
         raise Invalid(f"The id {fid!r} is used twice.", f"{field}.id")
@@ -221,7 +221,7 @@ def _branding(raw: Any) -> dict[str, Any]:
     raw = _object(raw, "branding", {"accent", "theme", "product_name"})
     out: dict[str, Any] = {}
     if "accent" in raw:
-        if not isinstance(raw["accent"], str) or not _COLOR.match(raw["accent"]):
+        if not isinstance(raw["accent"], str) or not _COLOR.fullmatch(raw["accent"]):
             raise Invalid("Must be a colour like #4f46e5.", "branding.accent")
         out["accent"] = raw["accent"]
     if "theme" in raw:
