@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from feedback.extensions import db
@@ -15,6 +16,12 @@ from feedback.services.identity import user_hash
 from feedback.surveys import band_for
 
 _counter = {"n": 0}
+# Digits that are not 0-9: "²" passes str.isdigit but not int(); int() reads "٣" as 3.
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+OTHER_DIGITS = pytest.mark.parametrize(
+    "script", [SUPERSCRIPT, ARABIC_INDIC], ids=["superscript", "arabic-indic"]
+)
 
 
 @dataclass

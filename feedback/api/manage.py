@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from feedback.api.common import json_body, require_key
 from feedback.downloads import csv_attachment
-from feedback.errors import Invalid, NotFound
+from feedback.errors import NotFound, object_of, whole_number
 from feedback.extensions import db
 from feedback.models import Response as SurveyResponse
 from feedback.services import identity, queries, respondents, surveys, workspaces
@@ -78,11 +78,8 @@ def survey_delete(survey_id: str) -> Any:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "50")
     maximum = current_app.config["FEEDBACK_PAGE_SIZE_MAX"]
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise Invalid(f"Must be a whole number from 1 to {maximum}.", "limit")
-    return int(raw)
+    return whole_number(request.args.get("limit", "50"), "limit", 1, maximum)
 
 
 @bp.get("/responses")
@@ -136,9 +133,7 @@ def key_list() -> Any:
 @bp.post("/api-keys")
 @require_key("write")
 def key_create() -> Any:
-    payload = json_body()
-    if not isinstance(payload, dict):
-        raise Invalid("Send an object with name and scopes.")
+    payload = object_of(json_body(), ("name", "scopes"))
     issued = workspaces.create_api_key(g.workspace, payload.get("name"), payload.get("scopes"))
     db.session.commit()
     return jsonify({**issued.key.to_dict(), "secret": issued.secret}), 201

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from feedback.accounts import sessions
+from feedback.errors import ascii_whole
 from feedback.extensions import db, login_manager
 from feedback.models import Membership, User, Workspace
 
@@ -21,9 +22,10 @@ RANK = {"viewer": 0, "analyst": 1, "admin": 2, "owner": 3}
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     # The cookie names a user, but only a live session on the server signs them in.
-    if not (user_id.isascii() and user_id.isdigit()) or sessions.current(int(user_id)) is None:
+    found = ascii_whole(user_id)
+    if found is None or sessions.current(found) is None:
         return None
-    return db.session.get(User, int(user_id))
+    return db.session.get(User, found)
 
 
 def requires(role: str = "viewer") -> Callable[[F], F]:

@@ -26,6 +26,8 @@ from wtforms.validators import (
     Regexp,
 )
 
+from feedback.errors import ascii_whole
+
 SENTIMENTS = [
     SelectChoice("negative", "Negative"),
     SelectChoice("neutral", "Neutral"),
@@ -46,6 +48,29 @@ class TagForm(FlaskForm):
 
 class UntagForm(FlaskForm):
     theme = HiddenField(validators=[DataRequired()])
+
+
+def whole(value: Any) -> int:
+    """`coerce=` of a choice of ids: the digits 0-9 alone (`int` also reads "٣" and " 3 ")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # a choice's own value, or data the view set
+    number = ascii_whole(value) if isinstance(value, str) else None
+    if number is None:
+        raise ValueError("Not a whole number.")
+    return number
+
+
+class WholeNumberField(IntegerField):
+    """A number field that takes the digits 0-9 alone, as `whole` does."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = whole(valuelist[0])
+        except ValueError as exc:
+            self.data = None
+            raise ValueError("Enter a whole number in the digits 0-9.") from exc
 
 
 def lines(text: str | None) -> list[str]:
@@ -86,10 +111,10 @@ class WorkspaceForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
     allowed_origins = TextAreaField("Allowed origins (one per line)", validators=[Optional()])
-    recontact_days = IntegerField(
+    recontact_days = WholeNumberField(
         "Days between surveys to one person", validators=[InputRequired(), NumberRange(0, 3650)]
     )
-    low_n = IntegerField(
+    low_n = WholeNumberField(
         "Low-confidence threshold (responses)", validators=[InputRequired(), NumberRange(1, 10000)]
     )
     require_verified_identity = BooleanField("Require verified identities in the widget")

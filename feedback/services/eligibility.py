@@ -91,7 +91,7 @@ def check(workspace: Workspace, payload: Any, max_value: int = 500) -> dict[str,
     )
     url = _text(payload, "url", MAX_URL) or ""
     event = _text(payload, "event", 100)
-    if event is not None and not _EVENT.match(event):
+    if event is not None and not _EVENT.fullmatch(event):
         raise Invalid("An event name is letters, digits, '_', '.', ':' or '-'.", "event")
     requested = _text(payload, "survey", 40)
     if requested is not None:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from feedback.errors import Invalid
+from feedback.errors import MAX_ID, Invalid
 from feedback.extensions import db, upsert, writing
 from feedback.models import EmailInvite, Ticket, Workspace, in_workspace, utcnow
 from feedback.services.invites import InviteInput, create_invites, parse_invite, parse_time
@@ -143,8 +143,13 @@ def completed(given: TicketInput, stored: Ticket | None) -> TicketInput:
         given = replace(given, **kept)
     for name in ("first_response_at", "solved_at"):
         moment = getattr(given, name)
-        if moment is not None and given.opened_at is not None and moment < given.opened_at:
+        if moment is None or given.opened_at is None:
+            continue
+        if moment < given.opened_at:
             raise Invalid("Must not be before the ticket's created_at.", name)
+        # The time it took is stored in seconds, in an integer column.
+        if moment - given.opened_at > timedelta(seconds=MAX_ID):
+            raise Invalid("Must be within 68 years of the ticket's created_at.", name)
     if given.solved_at is not None:
         if given.requester is None:
             raise Invalid("A solved ticket needs its requester's email.", "requester.email")

@@ -16,7 +16,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import selectinload
 
 from feedback import signing
-from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound
+from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound, object_of
 from feedback.extensions import db, upsert, writing
 from feedback.models import (
     EmailInvite,
@@ -27,6 +27,7 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
+from feedback.periods import FIRST_DAY, LAST_DAY
 from feedback.services.respondents import clean_traits
 from feedback.services.surveys import live_survey
 from feedback.surveys.targeting import cooldown_reason
@@ -181,6 +182,10 @@ def parse_time(value: Any, field_name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise Invalid("Must be an ISO 8601 time such as 2026-01-31T09:00:00Z.", field_name) from exc
+    # Checked before the offset is applied: on the calendar's first or last day an offset
+    # leaves the years `datetime` knows.
+    if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+        raise Invalid(f"Must be a time from {FIRST_DAY} to {LAST_DAY}.", field_name)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
@@ -198,10 +203,9 @@ def _one_line(value: Any, field_name: str, limit: int) -> str | None:
 
 
 def parse_invite(raw: Any, field_name: str) -> InviteInput:
-    if not isinstance(raw, dict):
-        raise Invalid("Each invite is an object with email, id, name and context.", field_name)
+    raw = object_of(raw, ("email", "id", "name", "context", "scheduled_at"), field_name)
     email = raw.get("email")
-    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.match(email.strip()):
+    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.fullmatch(email.strip()):
         raise Invalid("Must be an email address.", f"{field_name}.email")
     max_value = int(current_app.config["FEEDBACK_MAX_CONTEXT_VALUE"])
     context = clean_traits(raw.get("context"), f"{field_name}.context", max_value)
@@ -216,8 +220,7 @@ def parse_invite(raw: Any, field_name: str) -> InviteInput:
 
 def parse_request(payload: Any) -> tuple[str, datetime | None, list[InviteInput]]:
     """The survey id, the default time and the people of a `POST /invites` body."""
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"survey": "...", "invites": [{"email": "..."}]}.')
+    payload = object_of(payload, ("survey", "scheduled_at", "invites"))
     survey_id = payload.get("survey")
     if not isinstance(survey_id, str):
         raise Invalid("Name the survey by its id.", "survey")

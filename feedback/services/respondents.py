@@ -95,7 +95,7 @@ def parse_respondent(
     so throttling holds for visitors who never log in.
     """
     if anonymous_id is not None and not (
-        isinstance(anonymous_id, str) and _ANONYMOUS.match(anonymous_id)
+        isinstance(anonymous_id, str) and _ANONYMOUS.fullmatch(anonymous_id)
     ):
         raise Invalid("Must be 8 to 64 letters, digits, '_', '.', ':' or '-'.", "anonymous_id")
     if raw is None:

@@ -42,7 +42,7 @@ def _limit(name: str) -> int:
 
 
 def _client_id(value: Any, field: str = "id") -> str:
-    if not isinstance(value, str) or not _CLIENT_ID.match(value):
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
         raise Invalid("Must be 8 to 64 characters of letters, digits, '_', '.', ':' or '-'.", field)
     return value
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from feedback.errors import Invalid, NotFound
+from feedback.errors import Invalid, NotFound, ascii_whole
 from feedback.extensions import db
 from feedback.models import EmailInvite, Response, Survey, in_workspace
 from feedback.services import invites
@@ -27,6 +27,7 @@ from feedback.surveys import followups_for
 from feedback.surveys.kinds import scale_points
 
 LINK_PREFIX = "link."
+MAX_STEP = 20  # deeper than any chain of follow-ups can go
 
 
 @dataclass
@@ -88,10 +89,11 @@ def _stored(survey: Survey, client_id: str) -> tuple[int, dict[str, Any]] | None
 
 
 def _step(args: Any) -> int:
-    try:
-        return max(0, min(int(args.get("step", 0)), 20))
-    except (TypeError, ValueError):
-        return 0
+    raw = args.get("step") or "0"
+    step = ascii_whole(raw) if isinstance(raw, str) else None
+    if step is None:
+        raise Invalid("This address names no step of the survey; open the link again.", "step")
+    return min(step, MAX_STEP)
 
 
 def _page(survey: Survey, client_id: str, step: int, preselect: int | None = None) -> Page:

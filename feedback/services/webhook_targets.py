@@ -167,7 +167,10 @@ def _host(host: str) -> tuple[str, Address | None]:
 def check_url(url: str) -> Target:
     """The receiver `url` names, with the addresses to post to; `TargetRefused` when it is not
     http(s) to public addresses (any address with FEEDBACK_WEBHOOKS_ALLOW_PRIVATE)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unclosed "[" of an IPv6 address
+        raise TargetRefused(f"Must be an http or https URL: {exc}.") from exc
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise TargetRefused("Must be an http or https URL.")
     port = _port(parts)

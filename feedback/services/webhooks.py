@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import case, insert, or_, update
 
-from feedback.errors import Invalid, NotFound
+from feedback.errors import Invalid, NotFound, object_of
 from feedback.extensions import db, writing
 from feedback.lookups import cached, forget
 from feedback.models import (
@@ -187,8 +187,7 @@ def _events(value: Any) -> list[str]:
 
 def create_webhook(workspace: Workspace, payload: Any) -> Webhook:
     """A new webhook; its secret is shown in the answer to this call."""
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"url": "...", "events": ["response.low_score"]}.')
+    payload = object_of(payload, ("url", "events", "format", "active"))
     fmt = payload.get("format", "json")
     if fmt not in WEBHOOK_FORMATS:
         raise Invalid(f"Must be one of: {', '.join(WEBHOOK_FORMATS)}.", "format")

@@ -149,6 +149,10 @@ def test_errors_name_the_field(client: FlaskClient) -> None:
         (ticket(survey, solved, requester=None), "requester.email"),
         (ticket(survey, solved, created_at="yesterday"), "created_at"),
         (ticket(survey, datetime(2026, 3, 1)), "solved_at"),
+        # An offset on the calendar's first or last day leaves the years datetime knows.
+        (ticket(survey, solved, created_at="0001-01-01T00:00:00+01:00"), "created_at"),
+        # Seconds from opening to solving are stored in an integer column.
+        (ticket(survey, datetime(2100, 1, 1), created_at="2000-01-01T00:00:00Z"), "solved_at"),
         (ticket(survey, solved, reopens=-1), "reopens"),
         (ticket(survey, solved, contacts="two"), "contacts"),
         (ticket(survey, solved, survey=None), "survey"),

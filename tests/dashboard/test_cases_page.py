@@ -18,7 +18,7 @@ from feedback.extensions import db
 from feedback.models import Case, CaseNote, CaseRule, Membership, Survey, Workspace, utcnow
 from feedback.services import analysis, case_rules, cases
 from tests.dashboard.test_pages import PASSWORD, csrf, sign_in
-from tests.factories import Tenant, make_survey, make_tenant, signed
+from tests.factories import OTHER_DIGITS, Tenant, make_survey, make_tenant, signed
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 XSS = "<img src=x onerror=alert(1)>"
@@ -484,3 +484,16 @@ def test_times_are_shown_on_the_workspace_clock(client: FlaskClient, desk: Desk)
     as_(client, "analyst")
     page = client.get(f"/app/cases/{case.id}").get_data(as_text=True)
     assert "Mon 05 Jan 2026, 18:00" in page and " overdue" in page
+
+
+@OTHER_DIGITS
+def test_ids_in_other_digits_name_nothing(client: FlaskClient, desk: Desk, script: dict) -> None:
+    as_(client, "admin")
+    case_id = str(desk.cases["pricing"])
+    url = f"/app/cases/{case_id}"
+    assert client.get(f"/app/cases/{case_id.translate(script)}").status_code == 404
+    owner = str(desk.users["admin"]).translate(script)
+    assert post(client, f"{url}/owner", {"owner": owner}, url).status_code == 422
+    assert db.session.get(Case, desk.cases["pricing"]).owner_id == desk.users["analyst"]
+    listed = client.get(f"/app/cases/all?owner={owner}", follow_redirects=True)
+    assert "Owner is a user id" in listed.get_data(as_text=True)

@@ -13,7 +13,7 @@ from feedback.extensions import db
 from feedback.models import ApiKey, Membership, Workspace
 from feedback.services import workspaces
 from tests.dashboard.test_pages import csrf, member, sign_in
-from tests.factories import make_tenant
+from tests.factories import OTHER_DIGITS, make_tenant
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 
@@ -55,6 +55,26 @@ def test_admin_saves_workspace_settings(client: FlaskClient) -> None:
         50,
     )
     assert ws.allowed_origins == ["https://app.acme.example", "https://www.acme.example"]
+
+
+@OTHER_DIGITS
+def test_a_number_in_other_digits_is_refused_and_nothing_saved(
+    client: FlaskClient, script: dict
+) -> None:
+    t = signed_in(client)
+    data = {
+        "name": "Acme Inc",
+        "timezone": "Europe/Paris",
+        "allowed_origins": "",
+        "recontact_days": "14".translate(script),
+        "low_n": "50",
+    }
+    data["csrf_token"] = csrf(client, "/app/settings")
+    page = client.post("/app/settings", data=data)
+    assert page.status_code == 422
+    assert "Enter a whole number in the digits 0-9." in page.get_data(as_text=True)
+    ws = db.session.get(Workspace, t.workspace.id)
+    assert (ws.name, ws.recontact_days) == (t.workspace.name, t.workspace.recontact_days)
 
 
 def test_a_bad_origin_is_named_by_its_field(client: FlaskClient) -> None:
