@@ -259,6 +259,12 @@ def _check_the_card_is_the_surveys(page: Any) -> None:
         }"""
     )
     assert ends[0] < ends[1]
+    # Nothing the page generates on the card's element (text, a dimming backdrop) shows.
+    pseudo = page.evaluate(
+        """() => ['::before', '::after', '::backdrop'].map(
+             p => getComputedStyle(document.querySelector('feedback-widget'), p).display)"""
+    )
+    assert pseudo == ["none", "none", "none"]
     low, high = page.locator("feedback-widget .ends span").all()
     assert low.inner_text() == "Not at all likely"
     assert low.bounding_box()["x"] < high.bounding_box()["x"]
