@@ -25,8 +25,7 @@
   var checkTimer = 0;
   var flushing = false;
   var flushTimer = 0;
-  // Refusals the site's developer must fix, by error code: the fix, where the server's
-  // message does not name it.
+  // Refusals a developer must fix, by code: the fix where the server's message lacks it.
   var FIX = {
     origin_not_allowed: "add " + w.location.origin + " in Settings \u2192 Allowed origins. ",
     unknown_key: "check the key in the snippet (Settings shows it). ",
@@ -69,11 +68,11 @@
     say("warn", [].slice.call(arguments, 1));
   }
 
-  // `write`: a refused write, whose missing survey was deleted, not misnamed in show().
-  function refused(error, write) {
+  // A refused eligibility question (a write it refuses was refused this first).
+  function refused(error) {
     var code = String(get(error, "code")), fix = get(FIX, code), message = get(error, "message");
-    if (fix != null && !(write && code == "not_found")) warnOnce(code, "refused: " + code + ": " + fix + (message || ""));
-    else if (!write) log("refused:", code, message);
+    if (fix != null) warnOnce(code, "refused: " + code + ": " + fix + (message || ""));
+    else log("refused:", code, message);
   }
 
   function oops(e) {
@@ -91,7 +90,7 @@
     };
   }
 
-  /* ---- JSON of the widget's own data, never calling a host's toJSON or JSON.stringify ---- */
+  /* ---- JSON of the widget's own data: no host toJSON or JSON.stringify ---- */
 
   var ESC = /[\u0000-\u001f"\\\u2028\u2029]/g;
 
@@ -256,9 +255,7 @@
         if (!r.ok) {
           r.json()
             .then(function (j) {
-              var error = get(j, "error");
-              log("dropped", head.m, head.u, r.status, error);
-              refused(error, true);
+              log("dropped", head.m, head.u, r.status, get(j, "error"));
             })
             .catch(noop);
         }
@@ -520,7 +517,7 @@
     enqueue("POST", "/displays/" + c.display, person({ survey: survey.id, page_url: w.location.href }));
   }
 
-  // Own properties onto a prototype-less object (fetch and attachShadow read inherited ones).
+  // Own properties, no prototype: fetch and attachShadow read inherited options.
   function merge() {
     var out = map();
     for (var i = 0; i < arguments.length; i++) {
