@@ -341,3 +341,25 @@ def test_answered_by_keyboard_on_a_hostile_page(live, tenant, hostile_page, watc
     page.wait_for_timeout(300)
     assert len(live.responses(t.id)) == 1
     _nothing_thrown(page, watched, hazard)
+
+
+def test_a_queue_saved_as_a_string_is_dropped_not_trusted(live, tenant, hostile_page, watched):
+    # What the widget used to save on a Prototype.js page: the queue as a string.
+    t = tenant({"nps": {"kind": "nps"}})
+    page = watched.page
+    blank = live.host.add("/blank", "<!doctype html><title>Blank</title>")
+    page.goto(blank)
+    page.evaluate(
+        """() => {
+          localStorage.setItem('feedback:pending', JSON.stringify('[{"k": "x", "u": 1}]'));
+        }"""
+    )
+    page.goto(hostile_page(t.key, Hazard()))
+    page.locator("feedback-widget [data-score='10']").click()
+    page.locator("feedback-widget .skip").click()
+    expect(page.locator("feedback-widget .live")).to_have_text("Thank you for your feedback!")
+
+    (response,) = eventually(lambda: live.responses(t.id))
+    assert response["score"] == 10
+    eventually(lambda: page.evaluate("localStorage.getItem('feedback:pending')") == "[]")
+    _nothing_thrown(page, watched, Hazard())
