@@ -1,9 +1,6 @@
-/* Feedback widget: the survey card a host page embeds with one async <script>.
- * No dependencies and no global but `feedback`; the card lives in a Shadow DOM and its styles in
- * a constructed stylesheet, so a strict Content-Security-Policy does not block them. Nothing is
- * thrown into the host page: every entry point and callback is guarded. Host pages patch
- * built-ins, so the widget writes its own JSON, reads only own properties, and checks what
- * localStorage hands back (docs/widget.md, Host pages).
+/* Feedback widget: the survey card a host page embeds with one async <script> (docs/widget.md).
+ * No dependencies and no global but `feedback`; a Shadow DOM, styles a strict CSP does not block,
+ * nothing thrown into the page, whatever built-ins it patched (docs: Host pages).
  * The follow-up rules mirror feedback/surveys/followups.py (followups_for) exactly. */
 (function (w, d) {
   "use strict";
@@ -76,7 +73,7 @@
   }
 
   function oops(e) {
-    warnOnce("error", "error (caught, not thrown into the page):", e);
+    warnOnce("error", "caught an error:", e);
   }
 
   // Every callback the host page could see fail goes through here.
@@ -145,7 +142,7 @@
 
   function uid() {
     var c = w.crypto, a = new Uint8Array(16), s = "", i;
-    if (c.randomUUID) return c.randomUUID(); // secure contexts only
+    if (c.randomUUID) return c.randomUUID();
     c.getRandomValues(a);
     for (i = 0; i < 16; i++) s += (a[i] + 256).toString(16).slice(1);
     return s;
@@ -308,8 +305,13 @@
     if (!cfg || !cfg.auto) return;
     clearTimeout(checkTimer);
     checkTimer = setTimeout(guard(function () {
-      if (!open) ask(null, null, {});
+      if (!shown()) ask(null, null, {});
     }), 30);
+  }
+
+  // The floating card, unless a page that swapped its body (Turbo) took it: no dismissal.
+  function shown() {
+    return open && open.host.isConnected;
   }
 
   // A card waits for the page's body and for the tab to be in view.
@@ -440,7 +442,7 @@
     if (target) {
       container = typeof target == "string" ? d.querySelector(target) : target;
       if (!container) return log("no element matches", target);
-    } else if (open) {
+    } else if (shown()) {
       return log("a survey is already open; not showing", survey.id);
     }
     var host = el("feedback-widget", container ? "inline" : "float");
@@ -483,7 +485,7 @@
       }));
       card.appendChild(x);
       c.outside = guard(function (e) {
-        if (e.composedPath().indexOf(host) < 0) close(c, true);
+        if (host.isConnected && e.composedPath().indexOf(host) < 0) close(c, true);
       });
       d.addEventListener("pointerdown", c.outside, true);
       open = c;
@@ -727,7 +729,7 @@
     init: function (o) {
       var key = get(o, "key"), host = get(o, "host") || (me && me.src ? me.src.replace(/\/widget\.js.*$/, "") : "");
       if (typeof key != "string" || !key) {
-        return warnOnce("key", "init needs the workspace's public key: feedback('init', {key: 'pk_...'}), from Settings");
+        return warnOnce("key", "init needs the public key from Settings: feedback('init', {key: 'pk_...'})");
       }
       cfg = {
         key: key,

@@ -74,7 +74,7 @@ def test_init_without_a_key_says_where_to_find_it(live, watched):
     page.goto(_page(live, "", ""))
     _settle(page)
     (line,) = _warnings(watched)
-    assert "init needs the workspace's public key" in line and "Settings" in line
+    assert "init needs the public key from Settings" in line
     assert watched.errors == []
 
 

@@ -363,3 +363,27 @@ def test_a_queue_saved_as_a_string_is_dropped_not_trusted(live, tenant, hostile_
     assert response["score"] == 10
     eventually(lambda: page.evaluate("localStorage.getItem('feedback:pending')") == "[]")
     _nothing_thrown(page, watched, Hazard())
+
+
+def test_a_page_that_swaps_its_body_takes_the_card_without_a_dismissal(
+    live, tenant, hostile_page, watched
+):
+    # Turbo and some routers replace <body> on navigation, the card with it.
+    t = tenant({"nps": {"kind": "nps"}, "csat": {"kind": "csat", "targeting": {"events": ["x"]}}})
+    page = watched.page
+    page.goto(hostile_page(t.key, Hazard()))
+    expect(page.locator(CARD)).to_be_visible()
+    eventually(lambda: live.displays(t.id))
+    page.evaluate(
+        """() => { const body = document.createElement('body');
+                   body.innerHTML = '<h1>Next page</h1><p>Swapped in by the router.</p>';
+                   document.body.replaceWith(body); }"""
+    )
+    page.mouse.click(100, 100)  # a click anywhere: no card was there to dismiss
+    page.evaluate(f"feedback('show', '{t.surveys['csat']}')")
+    expect(page.locator(CARD)).to_be_visible()  # the next survey is not blocked by the old one
+    page.locator("feedback-widget [data-score='5']").click()
+    (response,) = eventually(lambda: live.responses(t.id))
+    assert response["survey"] == t.surveys["csat"]
+    assert all(d.dismissed_at is None for d in live.displays(t.id))
+    _nothing_thrown(page, watched, Hazard())
