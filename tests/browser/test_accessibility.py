@@ -70,8 +70,10 @@ CARDS = {
 }
 
 RUN_AXE = """async (include) => {
-  const result = await axe.run(include ? {include: include} : document,
-                               {resultTypes: ['violations', 'passes']});
+  const result = await axe.run(include ? {include: include} : document, {
+    runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
+    resultTypes: ['violations', 'passes'],
+  });
   const where = nodes => nodes.map(n => JSON.stringify(n.target)).join(' ');
   return {
     violations: result.violations.map(
@@ -94,7 +96,8 @@ def sized(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def axe(page: Any, include: list[Any] | None = None) -> list[str]:
-    """axe-core's violations on the page, or only inside `include`."""
+    """axe-core's violations of WCAG 2.2 A and AA and its best practices on the page, or only
+    inside `include`."""
     assert AXE.exists(), (
         "axe-core is missing: make test installs it (npm ci --prefix tests/browser/node)"
     )
