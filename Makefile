@@ -20,6 +20,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# axe-core, which the browser tests inject into pages to check accessibility.
+AXE := tests/browser/node/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/node/package.json tests/browser/node/package-lock.json
+	npm ci --prefix tests/browser/node --no-audit --no-fund
+	touch $@
+
 # Development: the app makes a random secret key once under instance/ and serves /demo.
 run: export FEEDBACK_ENV ?= development
 run: install
@@ -31,7 +37,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint $(AXE)
 	$(BIN)/pytest
 
 format: install
