@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from feedback.models.case import RESOLUTIONS
+
 bp = Blueprint("openapi", __name__)
 
 VERSION = "1.0.0"
@@ -122,18 +124,7 @@ SCHEMAS: dict[str, Any] = {
     "CaseChange": _obj(
         {
             "status": {"enum": ["open", "in_progress", "waiting", "resolved", "wont_fix"]},
-            "resolution": {
-                "enum": [
-                    "fixed",
-                    "explained",
-                    "refunded",
-                    "feature_request",
-                    "bug_reported",
-                    "no_response",
-                    "other",
-                    None,
-                ]
-            },
+            "resolution": {"enum": [*RESOLUTIONS, None]},
             "root_cause": NULL_STR,
             "owner": {"type": ["integer", "null"]},
             "external_id": NULL_STR,

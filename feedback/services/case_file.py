@@ -72,6 +72,8 @@ def describe(action: str, detail: dict[str, Any], theme_names: dict[int, str]) -
     if action == "root_cause":
         names = [theme_names.get(v, v) if v else None for v in (detail["from"], detail["to"])]
         return _change("Root cause", *names)
+    if action == "rescored":
+        return f"Score changed {detail.get('from')} → {detail.get('to')}"
     if action in ("status", "resolution"):
         return _change(action.capitalize(), detail.get("from"), detail.get("to"))
     if action == "merged":
