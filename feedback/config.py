@@ -74,6 +74,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_MAIL_FROM": _env("MAIL_FROM", "feedback@localhost") or "feedback@localhost",
         "FEEDBACK_INVITE_DAYS": _int("INVITE_DAYS", 28),
         "FEEDBACK_REMINDER_DAYS": _int("REMINDER_DAYS", 3),
+        # A score clicked in a mail counts once this long has passed without another score of
+        # the same mail being opened: link scanners open them all within seconds.
+        "FEEDBACK_SCORE_CLICK_SECONDS": _int("SCORE_CLICK_SECONDS", 10),
         # Helpdesk CSAT: the mail goes this long after the ticket is solved.
         "FEEDBACK_HELPDESK_DELAY_HOURS": _int("HELPDESK_DELAY_HOURS", 24),
         # Outgoing webhooks to private, loopback or link-local addresses are refused unless

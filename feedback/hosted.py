@@ -2,7 +2,9 @@
 where a respondent answers a reply from a case (`/c/<token>`).
 
 Plain HTML forms, POST then redirect: the page works without JavaScript. A GET never records
-anything, so the link scanners of mail providers, which open every link, cannot answer.
+anything, so the link scanners of mail providers, which open every link, cannot answer; an
+email's score link carries a small script from our origin that reports a person's click
+(`services/score_clicks.py` decides when it counts).
 """
 
 from __future__ import annotations
@@ -10,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
@@ -28,20 +39,34 @@ POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
+# A page with our one script (survey.js) may run it and post back to us; nothing else.
+SCRIPTED_POLICY = POLICY + "; script-src 'self'; connect-src 'self'"
+# What browsers send when they fetch a page ahead of a person (prefetch, prerender, preview).
+_AHEAD = ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = POLICY
+    response.headers.setdefault("Content-Security-Policy", POLICY)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
-def _render(page: Page, status: int = 200) -> tuple[str, int]:
-    return render_template("survey/page.html", page=page, survey=page.survey), status
+def _render(page: Page, status: int = 200) -> Response:
+    response = make_response(render_template("survey/page.html", page=page, survey=page.survey))
+    response.status_code = status
+    if page.one_click or page.shows:
+        response.headers["Content-Security-Policy"] = SCRIPTED_POLICY
+    return response
+
+
+def _fetched_ahead() -> bool:
+    """Whether the browser fetches the page ahead of a person (a prefetch or a preview)."""
+    said = " ".join(request.headers.get(name, "") for name in _AHEAD).lower()
+    return "prefetch" in said or "preview" in said
 
 
 @bp.get("/s/<public_id>")
@@ -59,7 +84,15 @@ def link_submit(public_id: str) -> Any:
 
 @bp.get("/s/<public_id>/r/<token>")
 def invite(public_id: str, token: str) -> Any:
-    return _render(survey_page.invite_page(public_id, token, request.args))
+    page = survey_page.invite_page(public_id, token, request.args, prefetch=_fetched_ahead())
+    return _render(page)
+
+
+@bp.post("/s/<public_id>/r/<token>/click")
+def invite_click(public_id: str, token: str) -> Any:
+    """The page's script: a browser showed this score link's page (the form's CSRF token
+    comes along, so only our page can say so)."""
+    return jsonify(counted=survey_page.invite_clicked(public_id, token))
 
 
 @bp.post("/s/<public_id>/r/<token>")

@@ -72,6 +72,13 @@ def send_due_invites(batches: int = 10) -> int:
     return total
 
 
+def count_score_clicks() -> int:
+    """Record the scores clicked in mails whose scanner window has passed."""
+    from feedback.services.score_clicks import count_clicks
+
+    return count_clicks()
+
+
 def send_reminders() -> int:
     """Remind, once, those who neither answered nor unsubscribed."""
     from feedback.services.delivery import send_reminders as remind
@@ -138,6 +145,7 @@ JOBS: dict[str, tuple[Callable[[], Any], int]] = {
     "route_cases": (route_cases, 2),
     "train_models": (train_models, 300),
     "send_due_invites": (send_due_invites, 30),
+    "count_score_clicks": (count_score_clicks, 5),
     "send_reminders": (send_reminders, 600),
     "send_case_replies": (send_case_replies, 5),
     "send_resurveys": (send_resurveys, 60),

@@ -33,10 +33,10 @@ from feedback.extensions import db
 from feedback.models import CONTEXT_COLUMNS, DayCaseFigure, DayFigure, Display, Response, Survey
 from feedback.models.case import Case
 from feedback.periods import zone
+from feedback.surveys.kinds import LOW_BAND
 
 Z95 = 1.959964
 HIGH_BAND = {"nps": "promoter", "csat": "positive", "psat": "positive", "ces": "easy"}
-LOW_BAND = {"nps": "detractor", "csat": "negative", "psat": "negative", "ces": "difficult"}
 KINDS = tuple(HIGH_BAND)
 ANY_HIGH = tuple(sorted(set(HIGH_BAND.values())))
 ANY_LOW = tuple(sorted(set(LOW_BAND.values())))
@@ -584,8 +584,9 @@ def public(fig: dict[str, Any]) -> dict[str, Any]:
 # - closed-loop rate: closed (resolved or won't fix) by the SLA's due time, over all of them;
 # - time to first action and to resolution: medians in hours, with a distribution-free 95%
 #   interval from order statistics (ranks n/2 -+ 1.96 sqrt(n)/2), over those with one;
-# - recovered rate: those whose respondent's next response (any survey) is out of the low
-#   band (passive or promoter, neutral or better), over those whose respondent answered again.
+# - recovered rate: those whose respondent's next answer is out of the low band (passive or
+#   promoter, neutral or better), over those whose respondent answered again: a later
+#   response (any survey), or a changed score on the case's own response.
 
 LOOP_GROUPS = ("team", "owner")
 _CLOSED_IN_TIME = ("resolved", "wont_fix")
@@ -820,13 +821,15 @@ def _recovered(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
         later.c.submitted_at > since,
         and_(later.c.submitted_at == since, later.c.id > func.coalesce(Case.response_id, 0)),
     )
-    ranked = (
+    # The respondent's answers after the case's own: their later responses, and the case's
+    # response itself once they changed its score (an answer given when they changed it).
+    responses_after = (
         select(
+            Case.id.label("case_id"),
             *_GROUPS,
             later.c.band.label("band"),
-            func.row_number()
-            .over(partition_by=Case.id, order_by=(later.c.submitted_at, later.c.id))
-            .label("rn"),
+            later.c.submitted_at.label("at"),
+            later.c.id.label("tie"),
         )
         .select_from(Case)
         .outerjoin(first, first.c.id == Case.response_id)
@@ -840,8 +843,22 @@ def _recovered(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
             ),
         )
         .where(*conds, Case.respondent_id.is_not(None))
-        .subquery()
     )
+    changed = (
+        select(Case.id, *_GROUPS, first.c.band, Case.score_changed_at, first.c.id)
+        .select_from(Case)
+        .join(first, first.c.id == Case.response_id)
+        .where(*conds, Case.score_changed_at.is_not(None))
+    )
+    answers = union_all(responses_after, changed).subquery()
+    ranked = select(
+        answers.c.team,
+        answers.c.owner,
+        answers.c.band,
+        func.row_number()
+        .over(partition_by=answers.c.case_id, order_by=(answers.c.at, answers.c.tie))
+        .label("rn"),
+    ).subquery()
     recovered = func.sum(case((ranked.c.band.not_in(_LOW_BANDS), 1), else_=0))
     stmt = (
         select(ranked.c.team, ranked.c.owner, func.count().label("n"), recovered.label("hit"))

@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify
 from feedback.errors import MAX_ID
 from feedback.services.webhooks import MAX_LOG
 from feedback.surveys.kinds import MAX_SCORE
+from feedback.models.case import RESOLUTIONS
 
 bp = Blueprint("openapi", __name__)
 
@@ -202,18 +203,7 @@ SCHEMAS: dict[str, Any] = {
     "CaseChange": _input(
         {
             "status": {"enum": ["open", "in_progress", "waiting", "resolved", "wont_fix"]},
-            "resolution": {
-                "enum": [
-                    "fixed",
-                    "explained",
-                    "refunded",
-                    "feature_request",
-                    "bug_reported",
-                    "no_response",
-                    "other",
-                    None,
-                ]
-            },
+            "resolution": {"enum": [*RESOLUTIONS, None]},
             "root_cause": NULL_STR,
             "owner": {"anyOf": [ID, {"type": "null"}]},
             "external_id": NULL_STR,

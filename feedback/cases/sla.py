@@ -1,4 +1,4 @@
-"""When a case is due: business hours in the workspace's own timezone.
+"""A workspace's case settings, and when a case is due: business hours in its own timezone.
 
 The default SLA is two business days (16 hours of a 09:00-17:00 day, Monday to Friday). A
 case opened at night or on a weekend starts its clock when the next business day begins.
@@ -19,6 +19,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "day_end": 17,
     # ISO weekdays: 1 is Monday.
     "workdays": [1, 2, 3, 4, 5],
+    # A respondent who changes their score out of the low band resolves their case as
+    # recovered; off, the case stays open for its owner (its trail still records the change).
+    "resolve_on_recovery": True,
 }
 
 
@@ -39,6 +42,11 @@ def clean_settings(raw: Any, current: dict[str, Any] | None = None) -> dict[str,
             ):
                 raise Invalid("Workdays are ISO weekday numbers, 1 (Monday) to 7.", name)
             settings[name] = sorted(set(value))
+            continue
+        if name == "resolve_on_recovery":
+            if not isinstance(value, bool):
+                raise Invalid("Must be true or false.", name)
+            settings[name] = value
             continue
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid("Must be a whole number.", name)

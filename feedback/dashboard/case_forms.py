@@ -41,6 +41,7 @@ RESOLUTION_NAMES = {
     "bug_reported": "Bug reported",
     "no_response": "No response",
     "other": "Other",
+    "recovered": "Recovered",
 }
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -202,6 +203,9 @@ class SlaForm(FlaskForm):
         coerce=whole,
         choices=[SelectChoice(i + 1, day) for i, day in enumerate(WEEKDAYS)],
     )
+    resolve_on_recovery = BooleanField(
+        "Resolve a case as recovered when its respondent changes their score out of the low band"
+    )
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -209,4 +213,5 @@ class SlaForm(FlaskForm):
             "day_start": self.day_start.data,
             "day_end": self.day_end.data,
             "workdays": list(self.workdays.data or []),
+            "resolve_on_recovery": bool(self.resolve_on_recovery.data),
         }

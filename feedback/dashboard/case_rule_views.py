@@ -205,5 +205,5 @@ def case_sla() -> Any:
         form[name].errors = [*form[name].errors, exc.message]
         return _page(422, sla=form)
     db.session.commit()
-    flash("Service level saved; it applies to cases opened from now on.", "ok")
+    flash("Saved; a new service level applies to cases opened from now on.", "ok")
     return redirect(url_for("dashboard.case_rules"))

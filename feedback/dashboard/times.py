@@ -1,4 +1,8 @@
-"""Times for people: in the workspace's timezone, and relative to now ("due in 5 h")."""
+"""Times for people: in the workspace's timezone, named, and relative to now ("due in 5 h").
+
+Every time a dashboard page shows goes through `local`, so one response reads 02:11 EST on
+its case and on its own page alike.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,25 @@ from feedback.models import Case, utcnow
 from feedback.periods import zone
 
 
+def zone_label(moment: datetime) -> str:
+    """The zone of an aware time as people write it: its abbreviation (CET, EST, UTC), or
+    its name where it has only an offset for one ("+04" is Asia/Dubai)."""
+    abbreviation = moment.tzname() or ""
+    if abbreviation[:1].isalpha():
+        return abbreviation
+    return getattr(moment.tzinfo, "key", abbreviation)
+
+
 @bp.app_template_filter("local")
 def local(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
-    """A stored (naive UTC) time on the workspace's clock."""
+    """A stored (naive UTC) time on the workspace's clock; with its zone when it shows a time
+    of day, since a bare 02:11 reads as the reader's own clock."""
     if value is None:
         return "–"
     tz = zone(g.workspace.timezone if g.get("workspace") else "UTC")
-    return value.replace(tzinfo=UTC).astimezone(tz).strftime(fmt)
+    moment = value.replace(tzinfo=UTC).astimezone(tz)
+    text = moment.strftime(fmt)
+    return f"{text} {zone_label(moment)}" if "%H" in fmt else text
 
 
 def span(seconds: float) -> str:

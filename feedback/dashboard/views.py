@@ -26,7 +26,7 @@ from feedback.dashboard.forms import ActionForm, LoginForm, TagForm, UntagForm
 from feedback.downloads import csv_attachment
 from feedback.errors import FeedbackError
 from feedback.extensions import db, limiter
-from feedback.models import Response, User
+from feedback.models import Respondent, Response, User
 from feedback.periods import NAMED, resolve
 from feedback.services import queries, themes
 from feedback.services.agents import agent_report
@@ -50,6 +50,12 @@ def _number(value: float | None, digits: int = 0, sign: bool = False) -> str:
     text = f"{value:,.{digits}f}"
     # A sign only says something on a change: "+0" reads as a rise.
     return f"+{text}" if sign and value > 0 and text.strip("0.,") else text
+
+
+@bp.app_template_filter("person")
+def _person(respondent: Respondent | None) -> str:
+    """A respondent as every page names them (Respondent.label); "anonymous" for nobody."""
+    return respondent.label if respondent is not None else "anonymous"
 
 
 @bp.route("/login", methods=["GET", "POST"])

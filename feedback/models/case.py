@@ -23,6 +23,8 @@ RESOLUTIONS = (
     "bug_reported",
     "no_response",
     "other",
+    # The respondent changed their score out of the low band (set by the system, or by hand).
+    "recovered",
 )
 NOTE_KINDS = ("note", "reply", "answer")
 
@@ -101,6 +103,9 @@ class Case(WorkspaceOwned, db.Model):
     external_id: Mapped[str | None] = mapped_column(String(200))
     # When the "did we fix it?" survey goes out (its invite points back here by case_id).
     resurvey_at: Mapped[datetime | None]
+    # When the respondent last changed the score of this case's response: for the recovered
+    # rate, that changed score is their next answer.
+    score_changed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     owner = relationship("User")

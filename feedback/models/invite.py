@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.extensions import db
@@ -31,6 +31,13 @@ class EmailInvite(WorkspaceOwned, db.Model):
         # What the send and reminder jobs look for.
         Index("ix_email_invite_status_scheduled", "status", "scheduled_at"),
         Index("ix_email_invite_ws_email", "workspace_id", "email"),
+        # What the job that counts clicked scores looks for.
+        Index(
+            "ix_email_invite_click_pending",
+            "click_at",
+            sqlite_where=text("click_state = 'pending'"),
+            postgresql_where=text("click_state = 'pending'"),
+        ),
     )
 
     workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
@@ -62,6 +69,14 @@ class EmailInvite(WorkspaceOwned, db.Model):
     sent_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+    # "form" (the page's Send, which always wins) or "click" (a score link a browser opened).
+    answered_via: Mapped[str | None] = mapped_column(String(5))
+    # The last score link a browser opened, and what became of it (services/score_clicks):
+    # "pending" waits out the scanner window, "doubted" (another score of this mail was opened
+    # within it) never counts, "counted" was recorded.
+    click_score: Mapped[int | None]
+    click_at: Mapped[datetime | None]
+    click_state: Mapped[str | None] = mapped_column(String(8))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -88,6 +103,7 @@ class EmailInvite(WorkspaceOwned, db.Model):
             "sent_at": _iso(self.sent_at),
             "reminded_at": _iso(self.reminded_at),
             "answered_at": _iso(self.answered_at),
+            "answered_via": self.answered_via,
             "attempts": self.attempts,
             "last_error": self.last_error,
         }

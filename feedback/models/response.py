@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,25 @@ class Respondent(WorkspaceOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_shown_at: Mapped[datetime | None]
     last_responded_at: Mapped[datetime | None]
+
+    @property
+    def label(self) -> str:
+        """How pages name them: their name trait, else their email, else their id; a browser's
+        anonymous id (64 characters) as "anonymous" with a short id of its own."""
+        name = (self.traits or {}).get("name")
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+        if self.email:
+            return self.email
+        known = self.external_id or ""
+        if known and not known.startswith("anon:"):
+            return known if len(known) <= 24 else known[:20] + "…"
+        return "anonymous " + short_id(known or str(self.id))
+
+
+def short_id(value: str) -> str:
+    """Six characters that tell one long id from another on a page (not reversible)."""
+    return "#" + hashlib.sha256(value.encode()).hexdigest()[:6]
 
 
 class Display(WorkspaceOwned, db.Model):

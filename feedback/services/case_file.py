@@ -72,6 +72,8 @@ def describe(action: str, detail: dict[str, Any], theme_names: dict[int, str]) -
     if action == "root_cause":
         names = [theme_names.get(v, v) if v else None for v in (detail["from"], detail["to"])]
         return _change("Root cause", *names)
+    if action == "rescored":
+        return f"Score changed {detail.get('from')} → {detail.get('to')}"
     if action in ("status", "resolution"):
         return _change(action.capitalize(), detail.get("from"), detail.get("to"))
     if action == "merged":
@@ -103,9 +105,21 @@ def _timeline(workspace: Any, case: Case) -> list[Entry]:
             )
         ).all()
     )
-    entries = [Entry(e.at, e.actor, e.action, describe(e.action, e.detail, names)) for e in trail]
+    # The respondent is named as everywhere else (their name, email or a short id).
+    respondent = case.respondent.label if case.respondent is not None else "the respondent"
+    who = {"respondent": respondent}
+    entries = [
+        Entry(e.at, who.get(e.actor, e.actor), e.action, describe(e.action, e.detail, names))
+        for e in trail
+    ]
     entries += [
-        Entry(n.created_at, n.author, n.kind, body=n.body, mail_status=n.mail_status)
+        Entry(
+            n.created_at,
+            who.get(n.author, n.author),
+            n.kind,
+            body=n.body,
+            mail_status=n.mail_status,
+        )
         for n in case_lists.notes(workspace, case)
     ]
     return sorted(entries, key=lambda e: e.at)

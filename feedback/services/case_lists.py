@@ -68,7 +68,10 @@ def case_query(workspace: Workspace, filters: CaseFilters) -> Select[Any]:
     """The workspace's cases under `filters`: overdue first, then by due time."""
     now = utcnow()
     stmt = in_workspace(Case, workspace.id).options(
-        selectinload(Case.owner), selectinload(Case.response), selectinload(Case.survey)
+        selectinload(Case.owner),
+        selectinload(Case.response),
+        selectinload(Case.survey),
+        selectinload(Case.respondent),
     )
     if filters.status == "active":
         stmt = stmt.where(Case.status.in_(OPEN_STATUSES))

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
-from feedback.cases import CaseFacts, Decision, decide, due_at
+from feedback.cases import DEFAULT_SETTINGS, CaseFacts, Decision, decide, due_at
 from feedback.cases.rules import Rule
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound, row_id
 from feedback.extensions import db, upsert, writing
@@ -41,6 +41,7 @@ from feedback.models.case import CASE_STATUSES, CLOSED_STATUSES, RESOLUTIONS
 from feedback.models.workspace import ROLES
 from feedback.services import webhooks
 from feedback.surveys.definition import loop_settings
+from feedback.surveys.kinds import in_low_band
 
 RANK = {role: len(ROLES) - i for i, role in enumerate(ROLES)}
 MAX_NOTE = 10_000
@@ -124,6 +125,63 @@ def response_scored(
             "updated_at": now,
         },
     )
+
+
+def response_rescored(
+    workspace: Workspace,
+    survey: Survey,
+    response_id: int,
+    respondent_id: int | None,
+    scores: tuple[int, int],
+    team: str | None,
+) -> None:
+    """A respondent changed the score (before, after) of a stored response: a new fact on its
+    case, in the response's own transaction (the caller commits).
+
+    The case's score follows and its trail records the change. By the workspace's
+    `resolve_on_recovery` setting (on by default), an active case whose respondent left the
+    low band resolves as recovered, and one resolved so opens again if they fall back into
+    it. A response without a case gets one when the new score opens one.
+    """
+    case = db.session.scalar(
+        in_workspace(Case, workspace.id).where(Case.response_id == response_id)
+    )
+    before, after = scores
+    if case is None:
+        response_scored(workspace, survey, response_id, respondent_id, after, team)
+        return
+    who = Actor("respondent", "viewer")
+    changes: dict[str, Any] = {"score": [before, after]}
+    case.score = after
+    case.score_changed_at = utcnow()
+    _event(case, "rescored", who, {"from": before, "to": after})
+    settings = {**DEFAULT_SETTINGS, **(workspace.case_settings or {})}
+    if settings["resolve_on_recovery"]:
+        low = in_low_band(survey.kind, survey.scale, after)
+        for name, (was, now) in _follow_recovery(workspace, case, low).items():
+            changes[name] = [was, now]
+            _event(case, name, who, {"from": was, "to": now})
+    if case.routed_at is not None:
+        # A case not routed yet has not been announced: its "case.opened" will carry all this.
+        _announce(case, who, changes)
+
+
+def _follow_recovery(workspace: Workspace, case: Case, low: bool) -> dict[str, tuple[Any, Any]]:
+    """Resolve an active case as recovered when its score left the low band, or open again
+    one resolved so when it fell back; the changes made."""
+    if case.is_open and not low:
+        changes = {
+            "status": (case.status, "resolved"),
+            "resolution": (case.resolution, "recovered"),
+        }
+        case.resolution = "recovered"
+        _set_status(workspace, case, "resolved")
+        return changes
+    if case.status == "resolved" and case.resolution == "recovered" and low:
+        case.resolution = None
+        _set_status(workspace, case, "open")
+        return {"status": ("resolved", "open"), "resolution": ("recovered", None)}
+    return {}
 
 
 def open_manual(workspace: Workspace, response_id: int, actor: Actor) -> tuple[Case, bool]:
@@ -493,8 +551,14 @@ def _set_status(workspace: Workspace, case: Case, status: str) -> None:
     if status in CLOSED_STATUSES:
         case.resolved_at = case.resolved_at or now
         days = loop_config(case.survey)["resurvey_days"] if case.survey else 0
-        # "Did we fix it?" goes to those whose case was fixed, not to a won't-fix.
-        if status == "resolved" and days and case.respondent_id is not None:
+        # "Did we fix it?" goes to those whose case was fixed, not to a won't-fix, nor to a
+        # respondent who already told us so by changing their score.
+        if (
+            status == "resolved"
+            and case.resolution != "recovered"
+            and days
+            and case.respondent_id is not None
+        ):
             case.resurvey_at = now + timedelta(days=days)
         else:
             case.resurvey_at = None

@@ -111,6 +111,14 @@ def invite_for_link(survey: Survey, invite_id: int) -> EmailInvite:
     return invite
 
 
+def response_fields(invite: EmailInvite) -> dict[str, Any]:
+    """Who answers an invite, and the context their response carries (agent, team, ...)."""
+    return {
+        "respondent": {"id": invite.external_id, "email": invite.email},
+        "context": invite.context or {},
+    }
+
+
 def mark_answered(invite: EmailInvite) -> None:
     """Note the invite answered: no reminder follows."""
     if invite.answered_at is not None:

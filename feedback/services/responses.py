@@ -285,9 +285,13 @@ def _store(
         webhooks.response_recorded(
             workspace.id, survey, response_id, given.client_id, values, existing
         )
-        cases.response_scored(
-            workspace, survey, response_id, values.get("respondent_id"), score, values.get("team")
-        )
+        # Case work only for a new score or a changed one: follow-up answers cost nothing here.
+        respondent_id, team = values.get("respondent_id"), values.get("team")
+        if existing is None:
+            cases.response_scored(workspace, survey, response_id, respondent_id, score, team)
+        elif existing.score != score:
+            scores = (existing.score, score)
+            cases.response_rescored(workspace, survey, response_id, respondent_id, scores, team)
         db.session.commit()
     return Recorded(response_id, given.client_id, score, cleaned, existing is None)
 

@@ -4,8 +4,10 @@ Step 0 asks for the score; step 1 asks the follow-ups that depend only on the sc
 those that depend on an answer given in step 1 (a chained follow-up), and so on; then thanks.
 Every answer goes through `record_response`, so the page obeys the same rules as the widget.
 
-Link scanners open every link in a mail: opening a page (GET) never records anything. A
-score link opens the page with that score chosen; the score counts when the form is sent.
+An email's score link opens the page with that score chosen and the questions it calls for.
+Opening it (GET) records nothing itself, so a link scanner's fetch answers nothing; the page's
+script, once a browser runs it, reports the click (`invite_clicked`), and `score_clicks`
+decides when a clicked score counts. Without JavaScript the person presses Send.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from feedback.errors import Invalid, NotFound, ascii_whole
 from feedback.extensions import db
 from feedback.models import EmailInvite, Response, Survey, in_workspace
-from feedback.services import invites
+from feedback.services import invites, score_clicks
 from feedback.services.responses import record_response
 from feedback.services.surveys import live_survey
 from feedback.surveys import followups_for
@@ -44,6 +46,10 @@ class Page:
     values: dict[str, Any] = field(default_factory=dict)
     answered: bool = False
     invite: EmailInvite | None = None
+    # The score step of an email's page asks its first questions too: the scores each shows for.
+    shows: dict[str, list[int]] = field(default_factory=dict)
+    # Whether the page carries the script that reports a click on a mailed score.
+    one_click: bool = False
 
     @property
     def points(self) -> list[dict[str, Any]]:
@@ -96,11 +102,33 @@ def _step(args: Any) -> int:
     return min(step, MAX_STEP)
 
 
-def _page(survey: Survey, client_id: str, step: int, preselect: int | None = None) -> Page:
+def _first_questions(page: Page, answers: dict[str, Any]) -> None:
+    """Add to a score step the follow-ups that depend on the score alone, each with the
+    scores it shows for (the page's script swaps them when another score is chosen)."""
+    scores = [p["score"] for p in page.points]
+    asked = {score: {f["id"] for f in followups_at(page.survey, score, {}, 1)} for score in scores}
+    for followup in page.survey.definition.get("followups", []):
+        shows = [score for score in scores if followup["id"] in asked[score]]
+        if shows:
+            page.followups.append(followup)
+            page.shows[followup["id"]] = shows
+            page.values[followup["id"]] = answers.get(followup["id"])
+
+
+def _page(
+    survey: Survey,
+    client_id: str,
+    step: int,
+    preselect: int | None = None,
+    first_questions: bool = False,
+) -> Page:
     stored = _stored(survey, client_id)
     if step == 0 or stored is None:
         score = preselect if preselect is not None else (stored[0] if stored else None)
-        return Page(survey, "score", 0, score, client_id=client_id, answered=stored is not None)
+        page = Page(survey, "score", 0, score, client_id=client_id, answered=stored is not None)
+        if first_questions and score is not None:
+            _first_questions(page, stored[1] if stored else {})
+        return page
     score, answers = stored
     followups = followups_at(survey, score, answers, step)
     if not followups:
@@ -122,6 +150,16 @@ def _answers(followups: list[dict[str, Any]], form: MultiDict[str, str]) -> dict
     return answers
 
 
+def _chosen(survey: Survey, raw: Any) -> int | None:
+    """The score a form field holds, when it is one of the scale's."""
+    points = {str(p["score"]) for p in scale_points(survey.scale)}
+    return int(raw) if isinstance(raw, str) and raw in points else None
+
+
+def _ids(followups: list[dict[str, Any]]) -> set[str]:
+    return {f["id"] for f in followups}
+
+
 def _submit(
     survey: Survey,
     client_id: str,
@@ -129,21 +167,31 @@ def _submit(
     form: MultiDict[str, str],
     extra: dict[str, Any],
     verified: bool = False,
+    first_questions: bool = False,
 ) -> Page | int:
     """Record one step's form; the next step's number, or the page again with the errors.
 
-    `verified` when `extra` names the respondent from a verified source (the invite).
+    `verified` when `extra` names the respondent from a verified source (the invite). With
+    `first_questions` the score step carries the follow-ups of its score too, and the
+    next step is the one after them, unless the score was changed on a page that kept the
+    questions of another one (no JavaScript): then the next step asks the right ones.
     """
     step = _step(form)
     payload: dict[str, Any] = {"survey": survey.public_id}
+    following = step + 1
     if step == 0:
-        raw = form.get("score", "")
-        points = {str(p["score"]) for p in scale_points(survey.scale)}
-        if raw not in points:
+        score = _chosen(survey, form.get("score"))
+        if score is None:
             page = Page(survey, "score", 0, client_id=client_id)
             page.errors["score"] = "Choose a score, then press Send."
             return page
-        payload.update(score=int(raw), **extra)
+        payload.update(score=score, **extra)
+        if first_questions:
+            asked = followups_at(survey, score, {}, 1)
+            payload["answers"] = _answers(asked, form)
+            seen = _chosen(survey, form.get("shown"))
+            if seen is not None and _ids(followups_at(survey, seen, {}, 1)) == _ids(asked):
+                following = 2
     else:
         stored = _stored(survey, client_id)
         if stored is None:
@@ -156,11 +204,15 @@ def _submit(
         record_response(survey.workspace, client_id, payload, channel, verified)
     except Invalid as exc:
         db.session.rollback()
-        page = _page(survey, client_id, step)
+        if step == 0 and payload.get("answers"):
+            # The score counts even when an answer next to it is refused.
+            score_only = {k: v for k, v in payload.items() if k != "answers"}
+            record_response(survey.workspace, client_id, score_only, channel, verified)
+        page = _page(survey, client_id, step, payload.get("score"), first_questions)
         page.values.update(_answers(page.followups, form))
         page.errors[(exc.field or "form").removeprefix("answers.")] = exc.message
         return page
-    return step + 1
+    return following
 
 
 # -- link surveys: /s/<id> --------------------------------------------------------------------
@@ -194,24 +246,41 @@ def _invite(public_id: str, token: str) -> tuple[Survey, EmailInvite, int | None
     return survey, invites.invite_for_link(survey, invite_id), score
 
 
-def invite_page(public_id: str, token: str, args: Any) -> Page:
-    """The page a mailed link opens; a score link only preselects its score."""
+def invite_page(public_id: str, token: str, args: Any, prefetch: bool = False) -> Page:
+    """The page a mailed link opens: a score link's score chosen, with the questions it calls
+    for, and (unless a browser only prefetches it) the script that reports the click."""
     survey, invite, score = _invite(public_id, token)
-    page = _page(survey, invite.client_id, _step(args), preselect=score)
+    page = _page(survey, invite.client_id, _step(args), preselect=score, first_questions=True)
     page.invite = invite
+    page.one_click = (
+        page.stage == "score"
+        and score is not None
+        and not prefetch
+        and invite.answered_via != "form"  # a click never changes a sent form
+    )
     return page
+
+
+def invite_clicked(public_id: str, token: str) -> bool:
+    """A browser showed a score link's page: whether its score is to count."""
+    survey, invite, score = _invite(public_id, token)
+    if score is None or _chosen(survey, str(score)) is None:
+        return False  # the plain "open the survey" link, or a score off today's scale
+    return score_clicks.score_link_opened(invite, score)
 
 
 def invite_submit(public_id: str, token: str, form: MultiDict[str, str]) -> Page | int:
     survey, invite, _score = _invite(public_id, token)
+    sends_score = _step(form) == 0 and _chosen(survey, form.get("score")) is not None
+    if sends_score:
+        score_clicks.form_sent(invite)
     # The invite's address came from the API or the helpdesk, and only its recipient holds the
     # signed link: the one public page whose respondent is a fact, not a claim.
-    extra = {
-        "respondent": {"id": invite.external_id, "email": invite.email},
-        "context": invite.context or {},
-    }
-    result = _submit(survey, invite.client_id, "email", form, extra, verified=True)
-    if result == 1:
+    extra = invites.response_fields(invite)
+    result = _submit(
+        survey, invite.client_id, "email", form, extra, verified=True, first_questions=True
+    )
+    if sends_score:
         invites.mark_answered(invite)
     if isinstance(result, Page):
         result.invite = invite

@@ -133,6 +133,15 @@ def band_for(kind: str, scale: dict[str, Any], score: int) -> str:
     return "difficult" if score <= 3 else "neutral" if score == 4 else "easy"
 
 
+# The band a recovered respondent leaves: what counts as unhappy in every loop figure.
+LOW_BAND = {"nps": "detractor", "csat": "negative", "psat": "negative", "ces": "difficult"}
+
+
+def in_low_band(kind: str, scale: dict[str, Any], score: int) -> bool:
+    """Whether a score is in its kind's low band (detractor, negative, difficult)."""
+    return band_for(kind, scale, score) == LOW_BAND[kind]
+
+
 BANDS = {
     "nps": ("detractor", "passive", "promoter"),
     "csat": ("negative", "neutral", "positive"),

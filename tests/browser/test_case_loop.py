@@ -141,7 +141,8 @@ def test_reply_answer_resolve_and_resurvey_move_the_recovered_rate(
     respondent.goto(promoter.replace("http://feedback.test", live.origin))
     shot(respondent, "resurvey", full_page=True)
     respondent.get_by_role("button", name="Send").click()
-    respondent.wait_for_url("**step=1")
+    # The score's question was on the score's page: Send goes straight to the thanks.
+    respondent.wait_for_url("**step=2")
 
     # The promoter answer moves the recovered rate on the scorecard.
     page.goto(f"{live.origin}/app/")

@@ -1,22 +1,29 @@
-"""The hosted page in Chromium: from a received email's score link to one stored response."""
+"""The hosted page in Chromium: from a received email's score link to one stored response, and
+the scanners that open every link to none."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from playwright.sync_api import expect
 
 from feedback.extensions import db, writing
 from feedback.jobs import send_due_invites
+from feedback.models import utcnow
 from feedback.services import invites as invite_service
 from feedback.services.invites import InviteInput, create_invites
+from feedback.services.score_clicks import count_clicks
 from feedback.services.surveys import create_survey
 from feedback.services.workspaces import create_workspace
 from tests.browser.conftest import ARTIFACTS, Live
+from tests.browser.helpers import eventually
 from tests.mail import SmtpServer, parts, score_links
 
 pytestmark = pytest.mark.browser
@@ -50,31 +57,40 @@ def _setup(live: Live, survey_spec: dict[str, Any]) -> tuple[int, str, int]:
     return live.query(build)
 
 
-def test_a_score_link_from_the_email_records_one_score_when_sent(
+def _mail(live: Live, smtp_live: SmtpServer, spec: dict[str, Any]) -> tuple[int, list[str]]:
+    """Send one invite of a new survey: its workspace and the score links of the mail."""
+    ws_id, _survey, _invite = _setup(live, spec)
+    assert live.query(send_due_invites) == 1
+    [message] = smtp_live.inbox.to("ann@example.com")[-1:]
+    return ws_id, score_links(parts(message)[0])
+
+
+def _clicks_reported(live: Live, links: list[str]) -> int:
+    paths = {urlsplit(link).path + "/click" for link in links}
+    return sum(1 for method, path, _o, status in live.calls if method == "POST" and path in paths)
+
+
+def test_one_click_on_a_score_link_answers_and_the_comment_goes_on_the_same_page(
     live: Live, smtp_live: SmtpServer, context: Any, shot: Any
 ) -> None:
-    ws_id, _survey, _invite = _setup(live, {"kind": "nps", "branding": BRANDING})
-    assert live.query(send_due_invites) == 1
-    [message] = smtp_live.inbox.messages
-    text, html = parts(message)
-    link = score_links(text)[9]
+    ws_id, links = _mail(live, smtp_live, {"kind": "nps", "branding": BRANDING})
+    [message] = smtp_live.inbox.messages[-1:]
     page = context.new_page()
 
     # The mail as a client shows it.
     page.set_viewport_size({"width": 640, "height": 720})
-    page.set_content(html)
+    page.set_content(parts(message)[1])
     shot(page, "email", full_page=True)
 
     page.set_viewport_size({"width": 1024, "height": 720})
-    page.goto(link)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Refused" in m.text else None)
+    page.goto(links[9])
     assert page.locator("#score-9").is_checked()
-    assert live.responses(ws_id) == []  # opening the link stored nothing
+    expect(page.locator("#score-hint")).to_contain_text("Your score of 9 is recorded")
+    assert page.get_by_label("What can we improve?").is_hidden()
     shot(page, "score", full_page=True)
-    page.get_by_role("button", name="Send").click()
-    page.wait_for_url("**step=1")
-    assert page.get_by_label("What did you love?").is_visible()
     page.get_by_label("What did you love?").fill("The <b>reports</b> are fast")
-    shot(page, "followup", full_page=True)
     page.get_by_role("button", name="Send").click()
     page.wait_for_url("**step=2")
     assert page.get_by_role("heading", name="Thank you!").is_visible()
@@ -84,10 +100,66 @@ def test_a_score_link_from_the_email_records_one_score_when_sent(
     assert (response["score"], response["channel"]) == (9, "email")
     assert response["answers"] == {"love": "The <b>reports</b> are fast"}
     assert response["context"]["agent"] == "Dana"
-    # Reloading the thank-you page, or going back, stores nothing new.
+    # The click waiting out its window loses to the sent form; reloading adds nothing.
+    assert live.query(lambda: count_clicks(utcnow() + timedelta(minutes=1))) == 0
     page.reload()
     page.go_back()
     assert len(live.responses(ws_id)) == 1
+    assert refused == []  # the script runs under the page's Content-Security-Policy
+
+
+def test_choosing_another_score_on_the_page_asks_its_question(
+    live: Live, smtp_live: SmtpServer, context: Any, shot: Any
+) -> None:
+    ws_id, links = _mail(live, smtp_live, {"kind": "nps", "branding": BRANDING})
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(links[9])
+    page.locator('label[for="score-3"]').click()
+    expect(page.get_by_label("What can we improve?")).to_be_visible()
+    assert page.get_by_label("What did you love?").is_hidden()
+    expect(page.locator("#score-hint")).to_have_text("Press Send to save your new score.")
+    page.get_by_label("What can we improve?").fill("Exports time out")
+    shot(page, "changed", full_page=True)
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**step=2")
+    [response] = live.responses(ws_id)
+    assert (response["score"], response["answers"]) == (3, {"improve": "Exports time out"})
+
+
+def test_a_person_who_clicks_a_score_and_closes_the_tab_is_counted(
+    live: Live, smtp_live: SmtpServer, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(live.app.config, "FEEDBACK_SCORE_CLICK_SECONDS", 1)
+    ws_id, links = _mail(live, smtp_live, {"kind": "nps", "branding": BRANDING})
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = ctx.new_page()
+        page.goto(links[6])
+        page.close()
+    finally:
+        ctx.close()
+    eventually(lambda: _clicks_reported(live, links) == 1)
+    time.sleep(1.1)  # the scanner window
+    assert live.query(count_clicks) == 1  # what the worker does every few seconds
+    [response] = live.responses(ws_id)
+    assert (response["score"], response["channel"], response["answers"]) == (6, "email", {})
+
+
+def test_a_scanner_browser_that_opens_every_score_link_answers_nothing(
+    live: Live, smtp_live: SmtpServer, browser: Any
+) -> None:
+    ws_id, links = _mail(live, smtp_live, {"kind": "nps"})
+    ctx = browser.new_context(user_agent="Mozilla/5.0 (compatible; LinkScanner/1.0)")
+    try:
+        page = ctx.new_page()
+        for link in links:
+            page.goto(link)
+    finally:
+        ctx.close()
+    eventually(lambda: _clicks_reported(live, links) == 11)
+    assert live.query(lambda: count_clicks(utcnow() + timedelta(minutes=1))) == 0
+    assert live.responses(ws_id) == []
 
 
 def test_an_expired_link_shows_a_friendly_page(live: Live, context: Any, shot: Any) -> None:

@@ -427,7 +427,14 @@ def test_admin_sets_handlers_and_the_service_level(client: FlaskClient, desk: De
     sla = {"sla_hours": 8, "day_start": 8, "day_end": 18, "workdays": [1, 2, 3, 4]}
     assert post(client, "/app/cases/sla", sla, page).status_code == 302
     ws = db.session.get(Workspace, desk.t.workspace.id)
-    assert ws.case_settings == {**sla}
+    # An unticked box is off: a case whose respondent recovers stays open.
+    assert ws.case_settings == {**sla, "resolve_on_recovery": False}
+    assert (
+        post(client, "/app/cases/sla", {**sla, "resolve_on_recovery": "y"}, page).status_code == 302
+    )
+    db.session.refresh(ws)
+    assert ws.case_settings["resolve_on_recovery"] is True
+    assert 'checked id="resolve_on_recovery"' in client.get(page).text
     bad = post(client, "/app/cases/sla", {**sla, "day_start": 18, "day_end": 9}, page)
     assert bad.status_code == 422 and "must end after it starts" in bad.get_data(as_text=True)
 

@@ -18,6 +18,7 @@ from feedback.jobs import send_due_invites, send_reminders
 from feedback.models import EmailInvite, Respondent, Response, Unsubscribe, utcnow
 from feedback.services import invites as invite_service
 from feedback.services.invites import InviteInput, create_invites
+from feedback.services.score_clicks import count_clicks
 from tests.factories import make_survey, make_tenant
 from tests.hosted_forms import answer
 from tests.mail import parts, path_of, score_links, unsubscribe_link
@@ -57,7 +58,8 @@ def test_the_mail_has_both_parts_a_link_per_score_and_an_unsubscribe(
     for link in links:
         assert f'href="{link}"' in html  # one button per score in the HTML part
     assert survey.question in text and survey.question in html
-    assert "press Send" in text.replace('"', "") and "press <strong>Send</strong>" in html
+    assert "Open the link of your score: that is your answer." in text
+    assert "One click on your score is your answer." in html
     unsubscribe = unsubscribe_link(text)
     assert unsubscribe in html
     assert message["List-Unsubscribe"].strip() == f"<{unsubscribe}>"  # folded: too long
@@ -83,6 +85,8 @@ def test_opening_every_score_link_records_nothing(client: FlaskClient, smtp: Any
         assert f'id="score-{score}" value="{score}" checked' in page.text
         assert "Press <strong>Send</strong> to submit your answer" in page.text
         assert client.head(path_of(link)).status_code == 200
+    # Nothing ran the page's script, so no click was reported: nothing counts, ever.
+    assert count_clicks(utcnow() + timedelta(minutes=5)) == 0
     assert responses() == []
     assert reload(sent).answered_at is None
 
@@ -93,9 +97,11 @@ def test_a_score_counts_once_the_page_is_sent(client: FlaskClient, smtp: Any) ->
     sent = invite(t.workspace, survey, external_id="u-9", context={"agent": "Dana", "team": "T1"})
     send_due_invites()
     link = score_links(parts(smtp.inbox.messages[0])[0])[9]
-    step1 = answer(client, path_of(link))
-    assert "What did you love?" in step1.text
-    done = answer(client, step1.request.full_path, **{"a-love": "Fast answers"})
+    page = client.get(path_of(link))
+    # The question the score calls for is on the same page, next to the score.
+    assert "What did you love?" in page.text and "What can we improve?" in page.text
+    assert 'data-scores="9 10">' in page.text and 'data-scores="0 1 2 3 4 5 6" hidden' in page.text
+    done = answer(client, path_of(link), **{"a-love": "Fast answers"})
     assert "Thank you!" in done.text
     [response] = responses()
     assert (response.score, response.channel, response.agent, response.team) == (
