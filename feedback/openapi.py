@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from feedback.errors import MAX_ID
+from feedback.models.case import RESOLUTIONS
 from feedback.services.webhooks import MAX_LOG
 from feedback.surveys.kinds import MAX_SCORE
-from feedback.models.case import RESOLUTIONS
 
 bp = Blueprint("openapi", __name__)
 
@@ -140,6 +140,7 @@ SCHEMAS: dict[str, Any] = {
                         "items": {"type": "integer", "minimum": 1, "maximum": 7},
                         "minItems": 1,
                     },
+                    "resolve_on_recovery": BOOL,
                 }
             ),
         }

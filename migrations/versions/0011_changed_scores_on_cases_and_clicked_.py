@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-10 09:00:00.000000
+Create Date: 2026-12-06 09:00:00.000000
 
 """
 from alembic import op
