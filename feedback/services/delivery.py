@@ -20,8 +20,8 @@ from sqlalchemy import and_, or_, select, update
 from feedback.claims import claim, claim_timeout
 from feedback.email import Mailer, MailError, compose_invite
 from feedback.extensions import db, writing
-from feedback.models import EmailInvite, Respondent, Survey, Unsubscribe, Workspace, utcnow
-from feedback.services.respondents import RespondentInput, identify
+from feedback.models import EmailInvite, Survey, Unsubscribe, Workspace, utcnow
+from feedback.services.respondents import Contacts, RespondentInput, identify, last_contacts
 from feedback.surveys.targeting import cooldown_reason
 
 log = logging.getLogger(__name__)
@@ -102,36 +102,7 @@ def _load(invites: list[EmailInvite]) -> _Batch:
     )
 
 
-def _last_contacts(invites: list[EmailInvite]) -> dict[tuple[int, str], datetime]:
-    ws_ids = {i.workspace_id for i in invites}
-    ids = {i.external_id for i in invites if i.external_id}
-    emails = {i.email for i in invites}
-    rows = db.session.execute(
-        select(
-            Respondent.workspace_id,
-            Respondent.external_id,
-            Respondent.email,
-            Respondent.last_shown_at,
-            Respondent.last_responded_at,
-        ).where(
-            Respondent.workspace_id.in_(ws_ids),
-            or_(Respondent.external_id.in_(ids), Respondent.email.in_(emails)),
-        )
-    )
-    last: dict[tuple[int, str], datetime] = {}
-    for ws, external_id, email, shown, answered in rows:
-        stamp = max((t for t in (shown, answered) if t is not None), default=None)
-        if stamp is None:
-            continue
-        for key in ((ws, f"id:{external_id}"), (ws, f"email:{email}")):
-            if key not in last or last[key] < stamp:
-                last[key] = stamp
-    return last
-
-
-def _why_not(
-    invite: EmailInvite, batch: _Batch, last: dict[tuple[int, str], datetime] | None
-) -> str | None:
+def _why_not(invite: EmailInvite, batch: _Batch, contacts: Contacts | None) -> str | None:
     """Why this invite may not go out now (None when it may)."""
     survey = batch.surveys.get(invite.survey_id)
     if (invite.workspace_id, invite.email) in batch.unsubscribed:
@@ -140,11 +111,9 @@ def _why_not(
         return "the survey no longer takes answers by email"
     # A re-survey after a resolved case ("did we fix it?") is the one invite allowed inside
     # the recontact wait; an unsubscribe, above, still stops it.
-    if last is None or invite.case_id is not None:
+    if contacts is None or invite.case_id is not None:
         return None
-    contact = last.get((invite.workspace_id, f"id:{invite.external_id}")) or last.get(
-        (invite.workspace_id, f"email:{invite.email}")
-    )
+    contact = contacts.last(invite.workspace_id, invite.external_id, invite.email)
     workspace = batch.workspaces[invite.workspace_id]
     return cooldown_reason(contact, utcnow(), workspace.recontact_days)
 
@@ -180,10 +149,11 @@ def _failed(invite: EmailInvite, token: str, error: MailError, reminder: bool) -
 
 def _send_batch(token: str, invites: list[EmailInvite], mailer: Mailer, reminder: bool) -> int:
     batch = _load(invites)
-    last = None if reminder else _last_contacts(invites)
+    people = ((i.workspace_id, i.external_id, i.email) for i in invites)
+    contacts = None if reminder else last_contacts(people)
     sent = 0
     for invite in invites:
-        reason = _why_not(invite, batch, last)
+        reason = _why_not(invite, batch, contacts)
         if reason is not None:
             log.info("invite %s: no %s: %s", invite.id, "reminder" if reminder else "mail", reason)
             if reminder:

@@ -336,3 +336,21 @@ def test_a_mail_sent_again_after_a_crash_keeps_its_message_id(
     [bobs] = smtp.inbox.to("bob@example.com")
     assert first["Message-ID"] == again["Message-ID"]  # a mail store shows it once
     assert first["Message-ID"] != bobs["Message-ID"]
+
+
+def test_a_person_surveyed_meanwhile_holds_back_only_their_own_invite(
+    client: FlaskClient, smtp: Any
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    ann = invite(t.workspace, survey, "ann@example.com")
+    bob = invite(t.workspace, survey, "bob@example.com")
+    # Ann, known by her address only, saw a survey after her invite was made; Bob did not.
+    db.session.add(Respondent(workspace_id=t.workspace.id, email="ann@example.com"))
+    db.session.execute(update(Respondent).values(last_shown_at=utcnow()))
+    db.session.commit()
+    assert send_due_invites() == 1
+    held = reload(ann)
+    assert held.status == "suppressed" and "cooldown" in (held.suppressed_reason or "")
+    assert reload(bob).status == "sent"
+    assert [str(m["To"]) for m in smtp.inbox.messages] == ["bob@example.com"]
