@@ -118,9 +118,17 @@ def _why_not(invite: EmailInvite, batch: _Batch, contacts: Contacts | None) -> s
     return cooldown_reason(contact, utcnow(), workspace.recontact_days)
 
 
-def _finish(invite: EmailInvite, token: str, **values: Any) -> None:
-    """Store an invite's outcome, only if this worker still holds its claim."""
+def _finish(invite: EmailInvite, token: str, shown: Workspace | None = None, **values: Any) -> None:
+    """Store an invite's outcome, only if this worker still holds its claim; with `shown`, note
+    the person surveyed in the same transaction.
+
+    One transaction, so a worker killed after the mail left records both or neither: a person
+    noted shown by an invite still "sending" would put its own resend into the recontact wait.
+    """
     with writing():
+        if shown is not None:
+            person = RespondentInput(invite.external_id, invite.email, {})
+            values["respondent_id"] = identify(shown, person, "shown")
         db.session.execute(
             update(EmailInvite)
             .where(EmailInvite.id == invite.id, EmailInvite.claim == token)
@@ -171,14 +179,11 @@ def _send_batch(token: str, invites: list[EmailInvite], mailer: Mailer, reminder
             continue
         sent += 1
         values: dict[str, Any] = {"last_error": None, "next_attempt_at": None}
-        if not reminder:
-            values["status"] = "sent"
+        if reminder:
+            _finish(invite, token, **values)
+        else:
             # An email counts as a survey shown: the workspace-wide wait starts now.
-            person = RespondentInput(invite.external_id, invite.email, {})
-            with writing():
-                values["respondent_id"] = identify(workspace, person, "shown")
-                db.session.commit()
-        _finish(invite, token, **values)
+            _finish(invite, token, shown=workspace, status="sent", **values)
     return sent
 
 
