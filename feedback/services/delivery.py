@@ -3,8 +3,9 @@
 A batch is claimed with a token (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on
 SQLite) and `sent_at` is set in the same transaction, before any mail leaves: two workers never
 send one invite twice. A refused or unreachable server is recorded and retried with back-off.
-A worker that dies mid-batch leaves its claim; after FEEDBACK_EMAIL_CLAIM_SECONDS the invite is
-claimed again (so a crash right after the server took a message can, rarely, send it twice).
+A worker that dies mid-batch leaves its claim; after FEEDBACK_EMAIL_CLAIM_SECONDS the invite (or
+its reminder) is claimed again, so a crash right after the server took a message can, rarely,
+send it twice: with its first Message-ID, which mail stores show once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from feedback.claims import claim, claim_timeout
+from feedback.claims import abandoned, claim
 from feedback.email import Mailer, MailError, compose_invite
 from feedback.extensions import db, writing
 from feedback.models import EmailInvite, Survey, Unsubscribe, Workspace, utcnow
@@ -41,24 +42,32 @@ def _due_invites(now: datetime) -> Any:
         EmailInvite.scheduled_at <= now,
         or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
     )
-    abandoned = and_(
+    taken = and_(
         EmailInvite.status == "sending",
-        EmailInvite.claimed_at < now - claim_timeout("FEEDBACK_EMAIL_CLAIM_SECONDS"),
+        abandoned(EmailInvite.claimed_at, "FEEDBACK_EMAIL_CLAIM_SECONDS", now),
     )
-    return or_(waiting, abandoned)
+    return or_(waiting, taken)
 
 
 def _due_reminders(now: datetime) -> Any:
     days = int(current_app.config["FEEDBACK_REMINDER_DAYS"])
     valid = int(current_app.config["FEEDBACK_INVITE_DAYS"])
+    waiting = and_(
+        EmailInvite.reminded_at.is_(None),
+        or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
+    )
+    # Still claimed: a worker died sending the reminder (a sent invite keeps no claim).
+    taken = and_(
+        EmailInvite.claim.is_not(None),
+        abandoned(EmailInvite.claimed_at, "FEEDBACK_EMAIL_CLAIM_SECONDS", now),
+    )
     return and_(
         EmailInvite.status == "sent",
         EmailInvite.answered_at.is_(None),
-        EmailInvite.reminded_at.is_(None),
         EmailInvite.sent_at <= now - timedelta(days=days),
         # A reminder for an invite whose links have expired would only annoy.
         EmailInvite.sent_at > now - timedelta(days=valid),
-        or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
+        or_(waiting, taken),
     )
 
 

@@ -388,3 +388,33 @@ def test_invites_of_a_killed_worker_go_out_after_the_claim_time_with_their_messa
         ids = {m["Message-ID"] for m in smtp.inbox.to(person.email)}
         assert len(ids) == 1, person.email  # sent once, or again with its first Message-ID
     assert len({m["Message-ID"] for m in smtp.inbox.messages}) == 3
+
+
+@pytest.mark.parametrize("commit", [1, 2])
+def test_reminders_of_a_killed_worker_go_out_after_the_claim_time_with_their_message_ids(
+    app: Flask, client: FlaskClient, smtp: Any, commit: int
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "csat")
+    people = [InviteInput(email=f"p{i}@example.com") for i in range(3)]
+    create_invites(t.workspace, survey.public_id, people)
+    assert send_due_invites() == 3
+    db.session.execute(update(EmailInvite).values(sent_at=utcnow() - timedelta(days=3, minutes=1)))
+    db.session.commit()
+
+    def reminding() -> bool:
+        return len(smtp.inbox.messages) > 3
+
+    # Killed at one of the commits after the server took the first reminder.
+    with pytest.raises(Killed), dies_at_commit(commit, once=reminding):
+        send_reminders()
+    assert send_reminders() == 0  # the dead worker's claim holds for a while
+    pass_claim_time(app)
+    send_reminders()
+    reminders = [m for m in smtp.inbox.messages if m["Subject"].startswith("Reminder: ")]
+    for person in people:
+        ids = {m["Message-ID"] for m in reminders if person.email in str(m["To"])}
+        assert len(ids) == 1, person.email  # sent once, or again with its first Message-ID
+    stored = db.session.execute(select(EmailInvite.reminded_at, EmailInvite.claim)).all()
+    assert all(reminded_at is not None and claim is None for reminded_at, claim in stored)
+    assert send_reminders() == 0
