@@ -4,7 +4,9 @@ A batch is claimed with a token (ids selected FOR UPDATE SKIP LOCKED on PostgreS
 updated), so two workers never post one delivery twice. Each POST carries webhook-id,
 webhook-timestamp and webhook-signature (`v1,` and the base64 HMAC-SHA256 of
 "id.timestamp.body"). A refused or unreachable receiver is retried after 30 s, 2 min, 10 min,
-1 h and 6 h, then the delivery is marked failed; every attempt is kept in its history.
+1 h and 6 h, then the delivery is marked failed; every attempt is kept in its history. A
+worker that dies mid-batch leaves its claim; after FEEDBACK_WEBHOOK_CLAIM_SECONDS the delivery
+is posted again, with its first webhook-id, which receivers use to drop repeats.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import requests
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from feedback.claims import claim
+from feedback.claims import abandoned, claim
 from feedback.extensions import db, writing
 from feedback.models import Webhook, WebhookDelivery, utcnow
 from feedback.services.webhooks import response_link
@@ -40,7 +42,6 @@ RETRY_DELAYS = (
     timedelta(hours=1),
     timedelta(hours=6),
 )
-CLAIM_TIMEOUT = timedelta(minutes=5)
 BATCH = 20
 EXCERPT = 500
 
@@ -129,10 +130,11 @@ def body_for(hook_format: str, payload: dict[str, Any]) -> bytes:
 
 def _due(now: Any) -> Any:
     waiting = and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-    abandoned = and_(
-        WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT
+    taken = and_(
+        WebhookDelivery.status == "sending",
+        abandoned(WebhookDelivery.claimed_at, "FEEDBACK_WEBHOOK_CLAIM_SECONDS", now),
     )
-    return or_(waiting, abandoned)
+    return or_(waiting, taken)
 
 
 def _claim(limit: int) -> tuple[str, list[WebhookDelivery]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from feedback.services import webhooks
 from feedback.services.respondents import erase_respondent
 from feedback.services.responses import record_response
 from tests.factories import Tenant, make_survey, make_tenant
+from tests.killed import Killed, dies_at_commit
 from tests.webhook_receiver import Receiver, signature_ok
 
 
@@ -265,3 +267,29 @@ def test_erasing_a_respondent_redacts_their_events(client: FlaskClient, receiver
     about_ann = [d for d in rows if d.payload == {"redacted": True}]
     assert len(about_ann) == 4
     assert all("Ann" not in str(d.payload) for d in rows)
+
+
+@pytest.mark.parametrize("commit", [1, 2])
+def test_deliveries_of_a_killed_worker_are_posted_after_the_claim_time_with_their_ids(
+    app: Flask, client: FlaskClient, receiver: Receiver, commit: int
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, receiver.url, ["response.created"])
+    for i in range(3):
+        respond(t, survey, f"resp-kill-{i:03d}", 8)
+    # Killed at one of the commits after the receiver took the first post.
+    with pytest.raises(Killed), dies_at_commit(commit, once=lambda: bool(receiver.received)):
+        deliver_webhooks()
+    assert deliver_webhooks() == 0  # the dead worker's claim holds for a while
+    held = timedelta(seconds=int(app.config["FEEDBACK_WEBHOOK_CLAIM_SECONDS"]) + 1)
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.claim.is_not(None))
+        .values(claimed_at=WebhookDelivery.claimed_at - held)
+    )
+    db.session.commit()
+    deliver_webhooks()
+    assert [d.status for d in deliveries()] == ["delivered"] * 3
+    posted = {r.headers["webhook-id"] for r in receiver.received}
+    assert posted == {d.message_id for d in deliveries()}  # a repeat keeps its first id
