@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Development: the app makes a random secret key once under instance/ and serves /demo.
+run: export FEEDBACK_ENV ?= development
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask feedback seed-demo

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import secrets
 import sys
 import tempfile
 import time
@@ -22,6 +23,8 @@ from datetime import timedelta
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Every app this run starts (in process or served) signs with one random key of its own.
+os.environ.setdefault("FEEDBACK_SECRET_KEY", secrets.token_urlsafe(48))
 sys.path.insert(0, ROOT)
 
 from sqlalchemy import insert, text  # noqa: E402
@@ -234,7 +237,7 @@ def measure(app: Any, repeats: int) -> dict[str, float]:
 def run(
     url: str, n: int, repeats: int, options: dict[str, Any] | None = None, cold: bool = False
 ) -> dict[str, float]:
-    config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
+    config = {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False}
     if cold:
         config["FEEDBACK_FIGURES_TTL"] = 0
     if options:

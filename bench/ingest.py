@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every app this run starts (in process or served) signs with one random key of its own.
+os.environ.setdefault("FEEDBACK_SECRET_KEY", secrets.token_urlsafe(48))
 VENV_BIN = Path(sys.executable).parent
 PG_URL = os.environ.get(
     "FEEDBACK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every app this run starts (in process or served) signs with one random key of its own.
+os.environ.setdefault("FEEDBACK_SECRET_KEY", secrets.token_urlsafe(48))
 sys.path.insert(0, str(ROOT))
 
 from bench.dashboard import signed_in  # noqa: E402
@@ -148,7 +152,6 @@ def reads(key: str, repeats: int) -> dict[str, float]:
     # Nothing kept between requests: every timing computes its page.
     config = {
         "SQLALCHEMY_DATABASE_URI": URL,
-        "SECRET_KEY": "bench",
         "RATELIMIT_ENABLED": False,
         "FEEDBACK_FIGURES_TTL": 0,
     }

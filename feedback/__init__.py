@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from feedback import config as settings
+from feedback import signing
 from feedback.errors import MAX_ID
 from feedback.extensions import csrf, db, init_sqlite, limiter, login_manager, migrate
 from feedback.security import register_security_headers
@@ -26,11 +27,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    signing.settle_secret_key(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
 
-    # An id in a path fits the database's integer columns, or the route does not match (404):
-    # a larger number would otherwise reach the database and fail there.
+    # An id in a path is the digits 0-9 and fits the database's integer columns, or the route
+    # does not match (404): a larger number would otherwise reach the database and fail there.
     app.url_map.converters["int"] = RowId
     register_extensions(app)
     register_blueprints(app)
@@ -45,6 +47,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 class RowId(IntegerConverter):
+    # Werkzeug's \d+ also matches other scripts' digits ("/cases/٣" would be case 3).
+    regex = r"[0-9]+"
+
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)

@@ -25,12 +25,26 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in (_env(name, "") or "").split(",") if item.strip()]
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from FEEDBACK_* variables, with safe local defaults."""
     default_db = "sqlite:///" + str(Path(instance_path) / "feedback.sqlite3")
     database_url = _env("DATABASE_URL", default_db) or default_db
+    base_url = _env("BASE_URL", "http://127.0.0.1:5000") or "http://127.0.0.1:5000"
+    # Behind https, cookies never travel in the clear (FEEDBACK_SECURE_COOKIES can force it).
+    secure = _bool("SECURE_COOKIES", base_url.startswith("https://"))
     return {
-        "SECRET_KEY": _env("SECRET_KEY", "dev-only-change-me"),
+        # "development" is what `make run` sets: a key of its own kept under instance/, and the
+        # demo host page. Anything else is production and must be given a key.
+        "FEEDBACK_ENV": (_env("ENV", "production") or "production").strip().lower(),
+        "SECRET_KEY": _env("SECRET_KEY") or None,
+        # Older keys still accepted while links signed with them are alive (rotation).
+        "SECRET_KEY_FALLBACKS": _list("SECRET_KEY_FALLBACKS"),
+        # A signed-in session lasts this long at most, however active.
+        "FEEDBACK_SESSION_HOURS": _int("SESSION_HOURS", 24 * 14),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # A server connection may die between requests; a file never does, so no ping there.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
@@ -42,7 +56,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_MAX_CONTEXT_VALUE": _int("MAX_CONTEXT_VALUE", 500),
         "FEEDBACK_LOW_N": _int("LOW_N", 30),
         "FEEDBACK_PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 500),
-        "FEEDBACK_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "FEEDBACK_BASE_URL": base_url,
         "FEEDBACK_SQLITE_BUSY_MS": _int("SQLITE_BUSY_MS", 10000),
         "FEEDBACK_LOOKUP_TTL": _int("LOOKUP_TTL", 5),
         "FEEDBACK_FIGURES_TTL": _int("FIGURES_TTL", 60),
@@ -84,5 +98,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES", False),
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
     }

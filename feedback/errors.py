@@ -1,7 +1,9 @@
-"""Domain exceptions and the one handler that turns them into the JSON error shape."""
+"""Domain exceptions, the ids, whole numbers and objects a request may carry, and the one
+handler that turns the exceptions into the JSON error shape."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request, url_for
@@ -59,18 +61,54 @@ class Invalid(FeedbackError):
 
 # The largest id a row can have (PostgreSQL's integer): a bigger number names nothing.
 MAX_ID = 2**31 - 1
+# Digits 0-9 only: `str.isdigit` also passes "²", which `int` refuses, and `int` reads other
+# scripts' digits ("٣" as 3) and " 1_0 " as 10. Eighteen digits at most, so a long run of
+# them is out of range here rather than a failure (or a slow parse) in `int`.
+_DIGITS = re.compile(r"0*([0-9]{1,18})")
+
+
+def ascii_whole(text: str) -> int | None:
+    """The whole number `text` spells in the digits 0-9 alone, or None."""
+    match = _DIGITS.fullmatch(text)
+    return int(match.group(1)) if match else None
+
+
+def whole_number(value: Any, field: str, low: int = 0, high: int = MAX_ID) -> int:
+    """A whole number from `low` to `high`: a JSON number, or the digits 0-9 of a path, a query
+    or a form."""
+    if isinstance(value, str):
+        value = ascii_whole(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise Invalid(f"Must be a whole number from {low} to {high}.", field)
+    return value
 
 
 def row_id(value: Any, field: str) -> int:
     """An id given in a body or a query: a whole number that could name a row."""
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise Invalid("Must be an id: a whole number from 1.", field)
-    return value
+    try:
+        return whole_number(value, field, 1, MAX_ID)
+    except Invalid:
+        raise Invalid("Must be an id: a whole number from 1.", field) from None
+
+
+def object_of(payload: Any, keys: tuple[str, ...], field: str | None = None) -> dict[str, Any]:
+    """A JSON object with no key but `keys`: a misspelt one ("scope" for "scopes") is named,
+    not ignored while its default applies."""
+    if not isinstance(payload, dict):
+        raise Invalid(f"Send an object with any of: {', '.join(keys)}.", field)
+    unknown = sorted(set(payload) - set(keys))
+    if unknown:
+        name = f"{field}.{unknown[0]}" if field else unknown[0]
+        raise Invalid(f"Unknown field; use any of: {', '.join(keys)}.", name)
+    return payload
 
 
 def _json_error(error: FeedbackError) -> tuple[Response, int]:
+    # A refused call stores nothing: what it changed before the refusal is dropped here, not
+    # left in the session for a later commit in the same app context to write.
+    from feedback.extensions import db
+
+    db.session.rollback()
     return jsonify(error.to_dict()), error.status
 
 

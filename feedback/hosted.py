@@ -75,7 +75,7 @@ def brand_css(public_id: str) -> Any:
     """The survey's accent colour as a stylesheet: no inline style, so a strict CSP holds."""
     branding = db.session.scalar(select(Survey.branding).where(Survey.public_id == public_id))
     accent = (branding or {}).get("accent", "")
-    body = f":root {{ --accent: {accent}; }}\n" if _COLOR.match(accent) else ""
+    body = f":root {{ --accent: {accent}; }}\n" if _COLOR.fullmatch(accent) else ""
     response = Response(body, mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -69,7 +69,7 @@ def field_column(name: str) -> ColumnElement[Any]:
         return getattr(Response, name)
     if name == "survey":
         return Response.survey_id
-    if not _FIELD.match(name):
+    if not _FIELD.fullmatch(name):
         raise Invalid("A field name is 1 to 100 letters, digits, '_', '.' or '-'.", "group_by")
     return Response.context[name].as_string()
 

@@ -11,6 +11,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from feedback.errors import MAX_ID
+from feedback.services.webhooks import MAX_LOG
+from feedback.surveys.kinds import MAX_SCORE
+
 bp = Blueprint("openapi", __name__)
 
 VERSION = "1.0.0"
@@ -29,6 +33,16 @@ ERRORS = {
     422: ("invalid", "A value is wrong; `field` names it."),
     429: ("rate_limited", "Too many requests; wait and retry."),
 }
+# Codes more precise than their status's own, which a client may want to act on.
+CODES = (
+    "unknown_key",
+    "origin_not_allowed",
+    "survey_inactive",
+    "channel_closed",
+    "identity_invalid",  # 403: the respondent's user hash does not match its id
+    "identity_unverified",  # 403: the workspace requires a user hash, and none came
+    "no_verified_address",  # 422: a reply to a respondent with no verified email
+)
 # Every operation may answer these (any query may hold a NUL character, which nothing stores);
 # a JSON body may also be refused as too large or of the wrong type.
 COMMON = (400, 401, 404, 405, 429)
@@ -44,6 +58,11 @@ def _obj(props: dict[str, Any] | None = None, required: list[str] | None = None)
     return schema
 
 
+def _input(props: dict[str, Any], required: list[str] | None = None) -> dict:
+    """A request body's object: no key but these (a misspelt one is a 422 that names it)."""
+    return {**_obj(props, required), "additionalProperties": False}
+
+
 STR = {"type": "string"}
 INT = {"type": "integer"}
 NUM = {"type": "number"}
@@ -52,14 +71,24 @@ ANY_OBJ = {"type": "object", "additionalProperties": True}
 STRINGS = {"type": "array", "items": STR}
 NULL_STR = {"type": ["string", "null"]}
 KIND = {"type": "string", "enum": ["nps", "csat", "psat", "ces"]}
+# Ids and numbers in a path or a query are the digits 0-9 alone (no sign, no other script's).
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+SCORE = {"type": "integer", "minimum": 0, "maximum": MAX_SCORE}
+DATE = {"type": "string", "format": "date"}
+TIME = {"type": "string", "format": "date-time"}
 DATA_LIST = _obj({"data": {"type": "array", "items": ANY_OBJ}}, ["data"])
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(
         {
             "error": _obj(
                 {
-                    "code": {"type": "string", "enum": [c for c, _ in ERRORS.values()]},
+                    "code": {"type": "string", "enum": [*(c for c, _ in ERRORS.values()), *CODES]},
                     "message": STR,
                     "field": STR,
                 },
@@ -68,18 +97,50 @@ SCHEMAS: dict[str, Any] = {
         },
         ["error"],
     ),
-    "SurveyInput": _obj(
+    "SurveyInput": _input(
         {
             "name": STR,
             "kind": KIND,
             "question": STR,
             "scale": ANY_OBJ,
             "followups": {"type": "array", "items": ANY_OBJ},
-            "channels": {"type": "array", "items": {"enum": ["widget", "email", "link"]}},
+            "channels": {
+                "type": "array",
+                "items": {"enum": ["widget", "email", "link"]},
+                "minItems": 1,
+            },
             "targeting": ANY_OBJ,
             "branding": ANY_OBJ,
-            "loop": _obj({"cases": BOOL, "at_or_below": INT, "resurvey_days": INT}),
+            "loop": _input({"cases": BOOL, "at_or_below": INT, "resurvey_days": INT}),
             "status": {"enum": ["draft", "active", "paused", "archived"]},
+        }
+    ),
+    "WorkspaceInput": _input(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "timezone": {"type": "string", "maxLength": 64, "description": "e.g. Europe/Paris"},
+            "allowed_origins": {"type": "array", "items": STR, "maxItems": 100},
+            "recontact_days": {"type": "integer", "minimum": 0, "maximum": 3650},
+            "low_n": {"type": "integer", "minimum": 1, "maximum": 10000},
+            "retention_days": {
+                "anyOf": [{"type": "integer", "minimum": 1, "maximum": 36500}, {"type": "null"}]
+            },
+            "helpdesk_secret": {
+                "anyOf": [{"type": "string", "minLength": 16, "maxLength": 200}, {"type": "null"}]
+            },
+            "require_verified_identity": BOOL,
+            "case_settings": _input(
+                {
+                    "sla_hours": {"type": "integer", "minimum": 1, "maximum": 2000},
+                    "day_start": {"type": "integer", "minimum": 0, "maximum": 23},
+                    "day_end": {"type": "integer", "minimum": 1, "maximum": 24},
+                    "workdays": {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 1, "maximum": 7},
+                        "minItems": 1,
+                    },
+                }
+            ),
         }
     ),
     "Survey": _obj({"id": STR, "kind": KIND, "name": STR, "status": STR}, ["id", "kind"]),
@@ -94,9 +155,21 @@ SCHEMAS: dict[str, Any] = {
             "display": STR,
             "page_url": STR,
             "anonymous_id": STR,
-            "respondent": _obj({"id": STR, "email": STR, "traits": ANY_OBJ}),
+            "respondent": _ref("Respondent"),
         },
         ["survey"],
+    ),
+    # Without a valid user_hash, id, email and traits are a claim kept on the response only.
+    "Respondent": _obj(
+        {
+            "id": STR,
+            "email": STR,
+            "traits": ANY_OBJ,
+            "user_hash": {
+                "type": "string",
+                "description": "hex HMAC-SHA256 of id under the workspace's identity secret",
+            },
+        }
     ),
     "Recorded": _obj(
         {"id": STR, "score": INT, "answers": ANY_OBJ, "created": BOOL},
@@ -116,10 +189,17 @@ SCHEMAS: dict[str, Any] = {
             "owner": NULL_STR,
             "due_at": STR,
             "overdue": BOOL,
+            "reply_to": {
+                "type": ["string", "null"],
+                "description": "the respondent's verified email (a case's own page); null: "
+                "replies cannot be mailed",
+            },
+            "identity": {"enum": ["verified", "claimed", None]},
+            "claimed_email": NULL_STR,
         },
         ["id", "status", "score", "due_at"],
     ),
-    "CaseChange": _obj(
+    "CaseChange": _input(
         {
             "status": {"enum": ["open", "in_progress", "waiting", "resolved", "wont_fix"]},
             "resolution": {
@@ -135,19 +215,19 @@ SCHEMAS: dict[str, Any] = {
                 ]
             },
             "root_cause": NULL_STR,
-            "owner": {"type": ["integer", "null"]},
+            "owner": {"anyOf": [ID, {"type": "null"}]},
             "external_id": NULL_STR,
         }
     ),
-    "CaseRuleInput": _obj(
+    "CaseRuleInput": _input(
         {
             "name": STR,
             "conditions": ANY_OBJ,
-            "owner": INT,
+            "owner": ID,
             "enabled": BOOL,
         }
     ),
-    "ThemeInput": _obj(
+    "ThemeInput": _input(
         {
             "slug": STR,
             "name": STR,
@@ -158,10 +238,6 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -223,8 +299,8 @@ def _op(
 PUBLIC_KEY = _param("public_key", "path", description="The workspace's public key (pk_...)")
 PERIOD = [
     _param("period", description="this_week, last_30_days, this_quarter, all, ..."),
-    _param("from"),
-    _param("to"),
+    _param("from", schema=DATE, description="from 1900-01-01, with to"),
+    _param("to", schema=DATE, description="to 2999-12-31, with from"),
 ]
 FILTERS = [
     *PERIOD,
@@ -236,7 +312,7 @@ FILTERS = [
 ]
 CASE_FILTERS = [
     _param("status"),
-    _param("owner", description="a user id, me or none"),
+    _param("owner", schema={"anyOf": [ID, {"enum": ["me", "none"]}]}, description="a user id"),
     _param("team"),
     _param("theme"),
     _param("overdue", schema={"enum": ["0", "1", "true", "false"]}),
@@ -244,9 +320,10 @@ CASE_FILTERS = [
     _param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),
 ]
 LIMIT = _param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500})
-CASE_ID = _param("case_id", "path")
+CASE_ID = _param("case_id", "path", ID)
 SLUG = _param("slug", "path")
-RESPONSE_ID = _param("response_id", "path", INT)
+RESPONSE_ID = _param("response_id", "path", ID)
+SCORES = [_param("score_min", schema=SCORE), _param("score_max", schema=SCORE)]
 
 
 def _paths() -> dict[str, dict[str, Any]]:
@@ -258,7 +335,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "A survey's public configuration",
                 (200, _ref("Survey")),
                 params=[PUBLIC_KEY, _param("survey_id", "path")],
-                errors=(403,),
+                errors=(403, 409),
                 auth=None,
             )
         },
@@ -266,7 +343,16 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Whether this visit should show a survey, with the reason for every no",
                 (200, ANY_OBJ),
-                body=ANY_OBJ,
+                body=_obj(
+                    {
+                        "respondent": _ref("Respondent"),
+                        "anonymous_id": STR,
+                        "url": STR,
+                        "event": STR,
+                        "survey": STR,
+                        "debug": BOOL,
+                    }
+                ),
                 params=[PUBLIC_KEY],
                 errors=(403,),
                 auth=None,
@@ -296,9 +382,17 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Count a survey shown",
                 (201, ANY_OBJ),
-                body=_obj({"survey": STR, "channel": STR, "page_url": STR}),
+                body=_obj(
+                    {
+                        "survey": STR,
+                        "channel": STR,
+                        "page_url": STR,
+                        "anonymous_id": STR,
+                        "respondent": _ref("Respondent"),
+                    }
+                ),
                 params=[PUBLIC_KEY, _param("client_id", "path")],
-                errors=(403,),
+                errors=(403, 409),
                 auth=None,
             )
         },
@@ -313,8 +407,17 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         # -- management ---------------------------------------------------------------------
         "/api/v1/workspace": {
-            "get": _op("The workspace's settings", (200, ANY_OBJ)),
-            "patch": _op("Change settings", (200, ANY_OBJ), body=ANY_OBJ, auth="write"),
+            "get": _op("The workspace's settings (secrets only as whether set)", (200, ANY_OBJ)),
+            "patch": _op(
+                "Change settings", (200, ANY_OBJ), body=_ref("WorkspaceInput"), auth="write"
+            ),
+        },
+        "/api/v1/workspace/identity-secret": {
+            "post": _op(
+                "Rotate the identity secret that signs user ids; the new one is shown this once",
+                (200, _obj({"identity_secret": STR}, ["identity_secret"])),
+                auth="write",
+            )
         },
         "/api/v1/surveys": {
             "get": _op("Surveys"),
@@ -339,7 +442,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "get": _op(
                 "Responses under filters, a page at a time",
                 (200, _obj({"data": {"type": "array"}, "next_cursor": NULL_STR}, ["data"])),
-                params=[*FILTERS, _param("cursor"), LIMIT],
+                params=[*FILTERS, *SCORES, _param("cursor"), LIMIT],
                 errors=(422,),
             )
         },
@@ -347,7 +450,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "get": _op(
                 "Responses under filters as CSV",
                 (200, None),
-                params=FILTERS,
+                params=[*FILTERS, *SCORES],
                 errors=(422,),
             )
         },
@@ -361,7 +464,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Tag a response with a theme (manual, never overwritten)",
                 (201, ANY_OBJ),
-                body=_obj({"theme": STR, "sentiment": STR}, ["theme"]),
+                body=_input({"theme": STR, "sentiment": STR}, ["theme"]),
                 params=[RESPONSE_ID],
                 auth="write",
             )
@@ -392,13 +495,23 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Issue a key (its secret is shown once)",
                 (201, ANY_OBJ),
-                body=_obj({"name": STR, "scopes": STRINGS}),
+                body=_input(
+                    {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "scopes": {
+                            "type": "array",
+                            "items": {"enum": ["read", "write"]},
+                            "minItems": 1,
+                        },
+                    },
+                    ["name"],
+                ),
                 auth="write",
             ),
         },
         "/api/v1/api-keys/{key_id}": {
             "delete": _op(
-                "Revoke a key", (204, None), params=[_param("key_id", "path", INT)], auth="write"
+                "Revoke a key", (204, None), params=[_param("key_id", "path", ID)], auth="write"
             )
         },
         "/api/v1/metrics/loop": {
@@ -443,13 +556,13 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=(409,),
                 auth="write",
             ),
-            "delete": _op("Delete a theme", (200, ANY_OBJ), params=[SLUG], auth="write"),
+            "delete": _op("Delete a theme", (204, None), params=[SLUG], auth="write"),
         },
         "/api/v1/themes/{slug}/merge": {
             "post": _op(
                 "Merge this theme into another",
                 (200, ANY_OBJ),
-                body=_obj({"into": STR}, ["into"]),
+                body=_input({"into": STR}, ["into"]),
                 params=[SLUG],
                 auth="write",
             )
@@ -476,9 +589,27 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Invite people by email",
                 (201, ANY_OBJ),
-                body=_obj(
-                    {"survey": STR, "scheduled_at": STR, "invites": {"type": "array"}},
-                    ["survey"],
+                body=_input(
+                    {
+                        "survey": STR,
+                        "scheduled_at": TIME,
+                        "invites": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 1000,
+                            "items": _input(
+                                {
+                                    "email": {"type": "string", "format": "email"},
+                                    "id": STR,
+                                    "name": STR,
+                                    "context": {"type": "object", "additionalProperties": STR},
+                                    "scheduled_at": TIME,
+                                },
+                                ["email"],
+                            ),
+                        },
+                    },
+                    ["survey", "invites"],
                 ),
                 auth="write",
             ),
@@ -488,7 +619,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "Invite people from a CSV (email, id, name, context columns)",
                 (201, ANY_OBJ),
                 body=STR,
-                params=[_param("survey", required=True), _param("scheduled_at")],
+                params=[_param("survey", required=True), _param("scheduled_at", schema=TIME)],
                 auth="write",
                 media="text/csv",
             )
@@ -498,7 +629,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "put": _op(
                 "Set a KPI's target and owner",
                 (200, ANY_OBJ),
-                body=_obj(
+                body=_input(
                     {
                         "target": NUM,
                         "owner": NULL_STR,
@@ -514,8 +645,16 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/api/v1/kpis/values": {
             "post": _op(
                 "Push outside KPI values (churn, revenue retention, ...)",
-                (200, ANY_OBJ),
-                body={"type": "array", "items": _obj({"metric": STR, "date": STR, "value": NUM})},
+                (201, ANY_OBJ),
+                body={
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    "items": _input(
+                        {"metric": STR, "date": DATE, "value": NUM, "unit": NULL_STR},
+                        ["metric", "date", "value"],
+                    ),
+                },
                 auth="write",
             )
         },
@@ -524,7 +663,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Add a webhook (its secret is shown once)",
                 (201, ANY_OBJ),
-                body=_obj({"url": STR, "events": STRINGS, "format": STR, "active": BOOL}),
+                body=_input({"url": STR, "events": STRINGS, "format": STR, "active": BOOL}),
                 auth="write",
             ),
         },
@@ -532,14 +671,17 @@ def _paths() -> dict[str, dict[str, Any]]:
             "delete": _op(
                 "Remove a webhook",
                 (204, None),
-                params=[_param("webhook_id", "path", INT)],
+                params=[_param("webhook_id", "path", ID)],
                 auth="write",
             )
         },
         "/api/v1/webhooks/{webhook_id}/deliveries": {
             "get": _op(
                 "A webhook's delivery log",
-                params=[_param("webhook_id", "path", INT), LIMIT],
+                params=[
+                    _param("webhook_id", "path", ID),
+                    _param("limit", schema={"type": "integer", "minimum": 1, "maximum": MAX_LOG}),
+                ],
                 errors=(422,),
             )
         },
@@ -557,7 +699,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "The helpdesk sets a case's status (applied once per event_id)",
                 (200, ANY_OBJ),
-                body=_obj({"event_id": STR, "note": STR, **SCHEMAS["CaseChange"]["properties"]}),
+                body=_input({"event_id": STR, "note": STR, **SCHEMAS["CaseChange"]["properties"]}),
                 params=[CASE_ID, _param("workspace", description="public key, with a signature")],
                 errors=(403, 409),
                 auth="helpdesk",
@@ -568,7 +710,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Open a case by hand for a response",
                 (201, _ref("Case")),
-                body=_obj({"response": INT}, ["response"]),
+                body=_input({"response": ID}, ["response"]),
                 auth="write",
             ),
         },
@@ -585,9 +727,10 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/v1/cases/{case_id}/notes": {
             "post": _op(
-                "An internal note, or a reply mailed to the respondent",
+                "An internal note, or a reply mailed to the respondent's verified address "
+                "(refused with no_verified_address when there is none)",
                 (201, ANY_OBJ),
-                body=_obj({"body": STR, "kind": {"enum": ["note", "reply"]}}, ["body"]),
+                body=_input({"body": STR, "kind": {"enum": ["note", "reply"]}}, ["body"]),
                 params=[CASE_ID],
                 auth="write",
             )
@@ -596,7 +739,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Merge another case of the same respondent into this one",
                 (200, _ref("Case")),
-                body=_obj({"case": INT}, ["case"]),
+                body=_input({"case": ID}, ["case"]),
                 params=[CASE_ID],
                 errors=(409,),
                 auth="write",
@@ -606,7 +749,13 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Give many cases one owner",
                 (200, ANY_OBJ),
-                body=_obj({"cases": {"type": "array", "items": INT}, "owner": INT}),
+                body=_input(
+                    {
+                        "cases": {"type": "array", "items": ID, "maxItems": 500},
+                        "owner": {"anyOf": [ID, {"type": "null"}]},
+                    },
+                    ["cases"],
+                ),
                 auth="write",
             )
         },
@@ -619,13 +768,13 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "Change a rule",
                 (200, ANY_OBJ),
                 body=_ref("CaseRuleInput"),
-                params=[_param("rule_id", "path", INT)],
+                params=[_param("rule_id", "path", ID)],
                 auth="write",
             ),
             "delete": _op(
                 "Delete a rule",
                 (204, None),
-                params=[_param("rule_id", "path", INT)],
+                params=[_param("rule_id", "path", ID)],
                 auth="write",
             ),
         },

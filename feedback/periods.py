@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from feedback.errors import Invalid
 
@@ -23,6 +25,9 @@ NAMED = (
     "last_year",
     "all",
 )
+# The days a custom period may run between: any history, and the period before the longest
+# one still falls within the calendar `datetime` knows (years 1 to 9999).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,22 @@ class Period:
         }
 
 
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(f"Unknown timezone {name!r}.", "timezone") from exc
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone(name: Any) -> ZoneInfo:
+    """The timezone called `name`, an IANA name such as Europe/Paris; Invalid otherwise."""
+    # Only a known name reaches ZoneInfo, which reads any other as a path under its data
+    # folder: a long or odd one ("x" * 6000, the folder "America") fails there with an
+    # OSError, not as an unknown zone.
+    if not isinstance(name, str) or name not in _zone_names():
+        shown = f" {name!r}" if isinstance(name, str) and len(name) <= 64 else ""
+        raise Invalid(
+            f"Unknown timezone{shown}; use an IANA name such as Europe/Paris.", "timezone"
+        )
+    return ZoneInfo(name)
 
 
 def midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -121,6 +137,9 @@ def custom(first: str, last: str, tz_name: str) -> Period:
         end = date.fromisoformat(last)
     except (TypeError, ValueError) as exc:
         raise Invalid("Must be a date like 2026-01-31.", "to") from exc
+    for name, day in (("from", start), ("to", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise Invalid(f"Must be a date from {FIRST_DAY} to {LAST_DAY}.", name)
     if end < start:
         raise Invalid("The end date comes before the start date.", "to")
     return _span(start, end + timedelta(days=1), tz, f"{start} to {end}", "custom")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.models import Survey, Workspace
+from feedback.services.identity import user_hash
 
 bp = Blueprint("widget", __name__)
 
@@ -31,7 +32,11 @@ def embed_snippet(base_url: str, public_key: str) -> str:
         'd.head.appendChild(s);w.feedback("init",{key:k,host:u.replace(/\\/widget\\.js.*$/,"")})}'
         f'(window,document,"{base_url}/widget.js","{public_key}");'
     )
-    identify = 'feedback("identify", {id: "USER_ID", email: "EMAIL", traits: {plan: "PLAN"}});'
+    # USER_HASH is made on the host's server (docs/widget.md): without it, a claim.
+    identify = (
+        'feedback("identify", "USER_ID", '
+        '{email: "EMAIL", traits: {plan: "PLAN"}, userHash: "USER_HASH"});'
+    )
     return f"<script>\n{loader}\n{identify}\n</script>"
 
 
@@ -50,6 +55,9 @@ def widget_js() -> Response:
 @bp.get("/demo")
 def demo_host() -> Any:
     """A page that embeds the widget like a customer's app would (for `make run`)."""
+    # A development aid: in production it would show the demo workspace's surveys to anyone.
+    if current_app.config["FEEDBACK_ENV"] != "development":
+        abort(404)
     workspace = db.session.scalar(select(Workspace).where(Workspace.slug == "demo"))
     if workspace is None:
         abort(404)
@@ -61,4 +69,7 @@ def demo_host() -> Any:
         workspace=workspace,
         surveys=surveys,
         base_url=current_app.config["FEEDBACK_BASE_URL"],
+        # Made on the server, as a customer's app makes it: the page gets the hash, never the
+        # secret.
+        ann_hash=user_hash(workspace.identity_secret or "", "demo-ann"),
     )

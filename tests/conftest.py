@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -94,6 +94,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
     else:
         config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/test.sqlite3"}
     flask_app = create_app(config)
+    request_started.connect(_fresh_g, flask_app)
     with flask_app.app_context():
         db.create_all()
         yield flask_app
@@ -103,6 +104,13 @@ def app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+def _fresh_g(_app: Flask, **_extra: Any) -> None:
+    # The test holds one app context, which every request would share; in production each
+    # request has its own `g` (signed-in user, CSRF token), so each test request does too.
+    for name in list(g):
+        g.pop(name)
 
 
 @pytest.fixture
@@ -124,3 +132,17 @@ def smtp(app: Flask) -> Iterator[Any]:
     app.config.update(server.config(), FEEDBACK_BASE_URL="http://feedback.test")
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def resolver(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Name lookups answered from a table the test fills in: no test, and nothing a fuzzer
+    generates (a webhook URL naming any host), ever asks a real DNS server."""
+    import socket
+
+    from tests.resolver import Resolver
+
+    fake = Resolver()
+    fake.add("localhost", ["127.0.0.1"])
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    return fake

@@ -6,14 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from feedback.extensions import db
 from feedback.models import Response, Survey, Workspace
 from feedback.services import surveys, workspaces
+from feedback.services.identity import user_hash
 from feedback.surveys import band_for
 
 _counter = {"n": 0}
+# Digits that are not 0-9: "²" passes str.isdigit but not int(); int() reads "٣" as 3.
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+OTHER_DIGITS = pytest.mark.parametrize(
+    "script", [SUPERSCRIPT, ARABIC_INDIC], ids=["superscript", "arabic-indic"]
+)
 
 
 @dataclass
@@ -90,3 +98,9 @@ def add_response(
     db.session.add(response)
     db.session.flush()
     return response
+
+
+def signed(workspace: Workspace, respondent: dict[str, Any]) -> dict[str, Any]:
+    """A widget call's respondent with its user hash, as the host's server would make it."""
+    assert workspace.identity_secret
+    return {**respondent, "user_hash": user_hash(workspace.identity_secret, str(respondent["id"]))}

@@ -45,6 +45,8 @@ def test_commands_explain_bad_input(app: Flask, runner) -> None:
     assert out.exit_code != 0 and "exists already" in out.output
     out = runner.invoke(args=["feedback", "create-user", "globex", "a@b.c", "--password", "short"])
     assert out.exit_code != 0 and "8 characters" in out.output
+    out = runner.invoke(args=["feedback", "create-workspace", "Initech", "--timezone", "America"])
+    assert out.exit_code != 0 and "Unknown timezone 'America'" in out.output
 
 
 def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None:

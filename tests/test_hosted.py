@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from feedback.extensions import db
 from feedback.models import Response
-from tests.factories import make_survey, make_tenant
+from tests.factories import OTHER_DIGITS, make_survey, make_tenant
 from tests.hosted_forms import answer, hidden_fields, send_form
 
 CHAINED = {
@@ -189,3 +189,16 @@ def test_each_visit_gets_its_own_response_id(client: FlaskClient) -> None:
     answer(client, f"/s/{survey.public_id}", score="9")
     answer(client, f"/s/{survey.public_id}", score="4")
     assert db.session.scalar(select(func.count()).select_from(Response)) == 2
+
+
+@OTHER_DIGITS
+def test_a_step_in_other_digits_is_refused(client: FlaskClient, script: dict) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "csat", **CHAINED)
+    url = f"/s/{survey.public_id}"
+    assert client.get(f"{url}?step=1").status_code == 200
+    assert client.get(f"{url}?step={'1'.translate(script)}").status_code == 422
+    fields = hidden_fields(client.get(url).get_data(as_text=True))
+    sent = client.post(url, data={**fields, "score": "2", "step": "0".translate(script)})
+    assert sent.status_code == 422
+    assert stored() == []

@@ -82,6 +82,8 @@ def test_a_bad_response_is_refused_and_the_stored_one_stays(
         ("JSON nested 30 deep", b'{"a":' * 30 + b"1" + b"}" * 30, "application/json"),
         ("a lone surrogate", b'{"survey": "s", "score": 3, "x": "\\ud800"}', "text/plain"),
         ("empty", b"", "application/json"),
+        ("NaN, which is not JSON", b'{"survey": "s", "score": NaN}', "application/json"),
+        ("a number beyond a float", b'{"survey": "s", "score": 1e999}', "application/json"),
     ],
 )
 def test_a_malformed_body_gets_a_clear_400(
@@ -109,6 +111,8 @@ def test_a_malformed_body_gets_a_clear_400(
         "?period=%27%3B--",
         "?interval=century",
         "?from=2026-13-45",
+        "?from=0001-01-01&to=2026-01-01",
+        "?from=2026-01-01&to=9999-12-31",
         "?cursor=..%2F..%2F",
         "?limit=-1",
         "?%00=1",
@@ -188,3 +192,69 @@ def test_script_in_every_shown_field_is_shown_as_text(app: Flask, tenant: Tenant
         assert "cmd|" in text, f"the comment is in {url}"
         cells = [c.strip('"') for line in text.splitlines() for c in line.split(",")]
         assert not any(c.startswith(("=", "+", "@")) for c in cells), url
+
+
+# A misspelt key used to be ignored while its default applied: "scope": ["read"] issued a key
+# with every scope.
+MISSPELT = [
+    ("post", "/api/v1/api-keys", {"name": "ci", "scope": ["read"]}, "scope"),
+    ("post", "/api/v1/cases", {"response_id": 1}, "response_id"),
+    ("post", "/api/v1/cases/1/notes", {"body": "x", "type": "reply"}, "type"),
+    ("post", "/api/v1/cases/1/merge", {"into": 2}, "into"),
+    ("post", "/api/v1/cases/assign", {"cases": [1], "owner_id": 1}, "owner_id"),
+    ("post", "/api/v1/case-rules", {"name": "r", "condition": {}}, "condition"),
+    ("patch", "/api/v1/case-rules/1", {"disabled": True}, "disabled"),
+    ("post", "/api/v1/themes/pricing/merge", {"target": "ux"}, "target"),
+    ("post", "/api/v1/responses/1/themes", {"theme": "pricing", "tone": "negative"}, "tone"),
+    ("post", "/api/v1/webhooks", {"url": "https://x.example", "event": ["case.opened"]}, "event"),
+    (
+        "post",
+        "/api/v1/invites",
+        {"survey": "s", "invites": [{"mail": "a@b.co"}]},
+        "invites[0].mail",
+    ),
+    ("post", "/api/v1/invites", {"survey": "s", "when": "now", "invites": []}, "when"),
+    ("put", "/api/v1/kpis/targets/churn", {"target": 1, "goal": 2}, "goal"),
+    ("post", "/api/v1/kpis/values", [{"metric": "churn", "day": "2026-01-31"}], "[0].day"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "field"), MISSPELT)
+def test_a_misspelt_field_is_named_not_ignored(
+    tenant: Tenant, method: str, url: str, body: Any, field: str
+) -> None:
+    answer = getattr(tenant.client, method)(url, json=body, headers=tenant.headers)
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["error"]["field"] == field
+
+
+# `$` also matches before a final newline: "churn\n" passed ^[a-z][a-z0-9_]*$ and was stored.
+TRAILING_NEWLINE = [
+    ("put", "/responses/hostile-0005%0A", {"score": 3}, "id"),
+    ("post", "/api/v1/themes", {"slug": "billing\n", "name": "Billing"}, "slug"),
+    ("put", "/api/v1/kpis/targets/churn%0A", {"target": 2}, "metric"),
+    (
+        "post",
+        "/api/v1/surveys",
+        {"kind": "nps", "followups": [{"id": "why\n", "prompt": "Why?"}]},
+        "followups[0].id",
+    ),
+    (
+        "post",
+        "/api/v1/surveys",
+        {"kind": "nps", "branding": {"accent": "#4f46e5\n"}},
+        "branding.accent",
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), TRAILING_NEWLINE)
+def test_a_trailing_newline_is_not_part_of_a_name(
+    tenant: Tenant, method: str, path: str, body: dict, field: str
+) -> None:
+    if path.startswith("/responses/"):  # the public API, for a survey of the workspace
+        path = tenant.public(path)
+        body = {"survey": make_survey(tenant.workspace, "nps").public_id, **body}
+    answer = getattr(tenant.client, method)(path, json=body, headers=tenant.headers)
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.get_json()["error"]["field"] == field

@@ -16,10 +16,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback import jobs
+from feedback.accounts import invitations
 from feedback.extensions import db
 from feedback.models import WebhookDelivery
 from feedback.services import workspaces
 from tests.factories import make_survey, make_tenant
+from tests.resolver import Resolver
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +69,10 @@ class World:
         invite = {"survey": self.survey.public_id, "invites": [{"email": INVITEE}]}
         assert a.post("/api/v1/invites", json=invite).status_code == 201
         self.key_id = a.get("/api/v1/api-keys").get_json()["data"][0]["id"]
+        joining = invitations.invite(
+            a.workspace, user, "owner", "joiner@alphaworks.example", "viewer"
+        )
+        self.member_invite_id = joining.invite.id
         self.sent: list[str] = []
         self.secrets = [
             "zebraquartz",
@@ -90,6 +96,10 @@ class World:
             "webhook_id": self.webhook_id,
             "rule_id": self.rule_id,
             "user_id": self.user_id,
+            "invite_id": self.member_invite_id,
+            "workspace_id": self.a.workspace.id,
+            # A join link is a bearer secret B's admin cannot know; a made-up one gets 404.
+            "token": "made-up-join-token",
             "external_id": PERSON,
             "metric": "alpha_metric",
             "kind": "nps",
@@ -142,6 +152,12 @@ def _rules(app: Flask, prefix: str) -> list[tuple[str, str, list[str]]]:
 
 def _fill(world: World, rule: str) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(world.path_value(m.group(1))), rule)
+
+
+@pytest.fixture(autouse=True)
+def _hook_host(resolver: Resolver) -> None:
+    # The webhooks' host is checked when they are made; nothing is ever posted to it.
+    resolver.add("alphaworks-hooks.example", ["93.184.215.14"])
 
 
 LIST_QUERIES = ("", "?q=zebraquartz", f"?theme={THEME}", "?period=all", "?status=active")

@@ -15,7 +15,7 @@ from feedback import metrics
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.models import Case, Respondent, Survey, Workspace
-from feedback.services import members
+from feedback.services import workspaces
 from tests.factories import add_response, make_survey, make_tenant
 
 T0 = datetime(2026, 3, 2, 9, 0)
@@ -201,7 +201,7 @@ def test_low_n_flags_a_figure_below_the_threshold(ws: Workspace) -> None:
 
 
 def test_per_team_and_per_owner(ws: Workspace) -> None:
-    sam = members.add_member(ws, "owner", "sam@example.com", "password-123", "analyst").id
+    sam = workspaces.add_user(ws, "sam@example.com", "password-123", "analyst").id
     add_case(ws, team="Billing", owner_id=sam, status="resolved", resolved_hours=2)
     add_case(ws, team="Billing", owner_id=sam, first_action_hours=4)
     add_case(ws, team="Onboarding", status="wont_fix", resolved_hours=99)
@@ -218,8 +218,8 @@ def test_per_team_and_per_owner(ws: Workspace) -> None:
 
 
 def test_every_level_adds_up_the_same_cases(ws: Workspace) -> None:
-    sam = members.add_member(ws, "owner", "sam@example.com", "password-123", "analyst").id
-    ann = members.add_member(ws, "owner", "ann@example.com", "password-123", "analyst").id
+    sam = workspaces.add_user(ws, "sam@example.com", "password-123", "analyst").id
+    ann = workspaces.add_user(ws, "ann@example.com", "password-123", "analyst").id
     for team, owner, hours in [
         ("Billing", sam, 2),
         ("Billing", sam, 10),

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    create_engine,
+    inspect,
+    text,
+)
 
 from feedback import create_app
 from feedback.extensions import db
@@ -47,8 +59,6 @@ def test_upgrade_from_empty_matches_the_models(empty_app: Any) -> None:
 
 def test_upgrade_installs_the_triggers_that_file_changed_days(empty_app: Any) -> None:
     """A migrated database files a change to a summed day, as one made by create_all does."""
-    from datetime import datetime
-
     from feedback.models import RollupMark, RollupStale
     from feedback.services import surveys, workspaces
     from tests.factories import add_response
@@ -84,3 +94,76 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: Any) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
         db.engine.dispose()
+
+
+def _insert(table_name: str, **values: Any) -> int:
+    """A row as an older revision stores it: every NOT NULL column it does not name filled."""
+    table = Table(table_name, MetaData(), autoload_with=db.engine)
+    row: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name in values or column.nullable or column.primary_key:
+            continue
+        kind = column.type
+        if isinstance(kind, Boolean):
+            row[column.name] = False
+        elif isinstance(kind, Integer | Numeric):
+            row[column.name] = 0
+        elif isinstance(kind, DateTime):
+            row[column.name] = datetime(2026, 1, 5, 10)
+        elif isinstance(kind, JSON):
+            row[column.name] = {}
+        else:
+            row[column.name] = f"{column.name}-{len(values)}"[: getattr(kind, "length", None)]
+    with db.engine.begin() as conn:
+        return conn.execute(table.insert().values(**row, **values).returning(table.c.id)).scalar()
+
+
+def test_upgrade_keeps_only_the_addresses_an_invite_vouches_for(empty_app: Any) -> None:
+    """Before 0010 any public call could set a respondent's email: only an address an invite
+    went to for that respondent stays verified; the others become claims on their responses."""
+    upgrade(revision="0009")
+    ws = _insert("workspace", slug="w", public_key="pk_w", allowed_origins=[])
+    survey = _insert("survey", workspace_id=ws, public_id="s1", kind="nps")
+    invited = _insert("respondent", workspace_id=ws, external_id="u-1", email="ann@example.com")
+    claimed = _insert("respondent", workspace_id=ws, external_id="u-2", email="evil@example.com")
+    _insert(
+        "email_invite",
+        workspace_id=ws,
+        survey_id=survey,
+        respondent_id=invited,
+        email="ann@example.com",
+        secret="a" * 32,
+        status="sent",
+    )
+    said = _insert(
+        "response", workspace_id=ws, survey_id=survey, respondent_id=claimed, client_id="r-2"
+    )
+    case = _insert(
+        "feedback_case", workspace_id=ws, response_id=said, respondent_id=claimed, survey_id=survey
+    )
+    waiting = _insert(
+        "email_invite",
+        workspace_id=ws,
+        survey_id=survey,
+        respondent_id=claimed,
+        case_id=case,
+        email="evil@example.com",
+        secret="b" * 32,
+        status="scheduled",
+    )
+    upgrade()
+    with db.engine.connect() as conn:
+        emails = dict(conn.execute(text("SELECT id, email FROM respondent")).all())
+        response = conn.execute(
+            text("SELECT claimed_email, identity FROM response WHERE id = :id"), {"id": said}
+        ).one()
+        invite = conn.execute(
+            text("SELECT status, suppressed_reason FROM email_invite WHERE id = :id"),
+            {"id": waiting},
+        ).one()
+        secret = conn.execute(text("SELECT identity_secret FROM workspace")).scalar()
+        required = conn.execute(text("SELECT require_verified_identity FROM workspace")).scalar()
+    assert emails == {invited: "ann@example.com", claimed: None}
+    assert tuple(response) == ("evil@example.com", None)
+    assert tuple(invite) == ("suppressed", "the address was not verified")
+    assert secret and len(secret) == 64 and not required

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from feedback.errors import Invalid
-from feedback.periods import custom, previous, resolve
+from feedback.periods import custom, previous, resolve, zone
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # still Nov 24 in New York
 
@@ -45,6 +45,17 @@ def test_custom_range_is_inclusive_and_checked() -> None:
     assert err.value.field == "to"
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "field"),
+    [("0001-01-01", "2026-01-01", "from"), ("2026-01-01", "9999-12-31", "to")],
+)
+def test_a_custom_range_stays_on_the_calendar(first: str, last: str, field: str) -> None:
+    # The last day plus one, or the period before the first, would leave datetime's years.
+    with pytest.raises(Invalid) as err:
+        custom(first, last, "Europe/Paris")
+    assert err.value.field == field
+
+
 def test_unknown_period_and_timezone_are_named() -> None:
     with pytest.raises(Invalid) as err:
         resolve("fortnight", "UTC", NOW)
@@ -52,3 +63,14 @@ def test_unknown_period_and_timezone_are_named() -> None:
     with pytest.raises(Invalid) as err:
         resolve("today", "Nowhere/City", NOW)
     assert err.value.field == "timezone"
+
+
+# ZoneInfo reads a name as a path: these failed there with OSError or ValueError, not "unknown".
+@pytest.mark.parametrize(
+    "name", ["x" * 6000, "America", "../../etc/passwd", "/etc/localtime", "UTC\x00", "", 5, None]
+)
+def test_only_a_known_timezone_name_reaches_zoneinfo(name: object) -> None:
+    with pytest.raises(Invalid) as err:
+        zone(name)
+    assert err.value.field == "timezone"
+    assert len(err.value.message) < 200  # a 6,000-character name is not echoed back

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskClient
+
+from feedback.extensions import db
+from feedback.services import workspaces
 
 
 def test_widget_is_cached_and_revalidated(client: FlaskClient) -> None:
@@ -15,5 +19,14 @@ def test_widget_is_cached_and_revalidated(client: FlaskClient) -> None:
     assert again.status_code == 304 and again.data == b""
 
 
-def test_demo_page_needs_the_demo_workspace(client: FlaskClient) -> None:
+def test_demo_page_needs_the_demo_workspace(app: Flask, client: FlaskClient) -> None:
+    app.config["FEEDBACK_ENV"] = "development"
     assert client.get("/demo").status_code == 404
+
+
+def test_demo_page_exists_only_in_development(app: Flask, client: FlaskClient) -> None:
+    workspaces.create_workspace("Acme Analytics (demo)", "demo")
+    db.session.commit()
+    assert client.get("/demo").status_code == 404  # production, the default
+    app.config["FEEDBACK_ENV"] = "development"
+    assert client.get("/demo").status_code == 200

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from feedback.api.common import json_body, require_key
-from feedback.errors import Invalid, row_id
+from feedback.errors import Invalid, object_of, row_id, whole_number
 from feedback.services import case_lists, case_rules, cases
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
@@ -24,7 +24,13 @@ def _actor() -> cases.Actor:
 
 def _detail(case: Any) -> dict[str, Any]:
     body = case.to_dict()
-    body["comment"] = case.response.comment if case.response else None
+    response = case.response
+    body["comment"] = response.comment if response else None
+    # Where a reply would be mailed (null: no verified address, so only notes), and how the
+    # response named its respondent: an unsigned widget call is only a claim.
+    body["reply_to"] = cases.reply_address(case)
+    body["identity"] = response.identity if response else None
+    body["claimed_email"] = response.claimed_email if response else None
     body["events"] = [e.to_dict() for e in case_lists.events(g.workspace, case)]
     body["notes"] = [n.to_dict() for n in case_lists.notes(g.workspace, case)]
     return body
@@ -34,10 +40,8 @@ def _detail(case: Any) -> dict[str, Any]:
 @require_key("read")
 def case_list() -> Any:
     filters = case_lists.parse_filters(request.args)
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
-        raise Invalid(f"Must be a whole number from 1 to {MAX_LIST}.", "limit")
-    found = case_lists.list_cases(g.workspace, filters, int(limit))
+    limit = whole_number(request.args.get("limit", "100"), "limit", 1, MAX_LIST)
+    found = case_lists.list_cases(g.workspace, filters, limit)
     return jsonify({"data": [c.to_dict() for c in found]})
 
 
@@ -45,8 +49,8 @@ def case_list() -> Any:
 @require_key("write")
 def case_open() -> Any:
     """Open a case by hand for any response: {"response": response id}."""
-    payload = json_body()
-    response_id = row_id(payload.get("response") if isinstance(payload, dict) else None, "response")
+    payload = object_of(json_body(), ("response",))
+    response_id = row_id(payload.get("response"), "response")
     case, created = cases.open_manual(g.workspace, response_id, _actor())
     return jsonify(_detail(case)), 201 if created else 200
 
@@ -69,9 +73,7 @@ def case_update(case_id: str) -> Any:
 @require_key("write")
 def case_note(case_id: str) -> Any:
     """{"body": ..., "kind": "note"} for the team, or "reply" to mail it to the respondent."""
-    payload = json_body()
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"body": "...", "kind": "note" or "reply"}.')
+    payload = object_of(json_body(), ("body", "kind"))
     kind = payload.get("kind", "note")
     if kind not in ("note", "reply"):
         raise Invalid('Kind is "note" (internal) or "reply" (mailed).', "kind")
@@ -84,8 +86,7 @@ def case_note(case_id: str) -> Any:
 @require_key("write")
 def case_merge(case_id: str) -> Any:
     """Fold {"case": other id} of the same respondent into this one."""
-    payload = json_body()
-    other = payload.get("case") if isinstance(payload, dict) else None
+    other = object_of(json_body(), ("case",)).get("case")
     if other is None:
         raise Invalid("Name the case to merge into this one.", "case")
     return jsonify(_detail(cases.merge(g.workspace, case_id, other, _actor())))
@@ -95,9 +96,7 @@ def case_merge(case_id: str) -> Any:
 @require_key("write")
 def case_assign() -> Any:
     """Give many cases one owner: {"cases": [ids], "owner": user id}."""
-    payload = json_body()
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"cases": [ids], "owner": user id}.')
+    payload = object_of(json_body(), ("cases", "owner"))
     ids = payload.get("cases")
     if not isinstance(ids, list) or len(ids) > MAX_LIST:
         raise Invalid(f"A list of at most {MAX_LIST} case ids.", "cases")

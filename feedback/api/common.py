@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -29,6 +30,17 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
+def _constant(name: str) -> Any:
+    raise Malformed(f"The body holds {name}, which is not JSON; send a number.")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: valid JSON, but no column or answer holds it
+        raise Malformed(f"The number {text[:40]} is too large.")
+    return value
+
+
 def json_body() -> Any:
     """The request's JSON, whatever its content type (beacons send text/plain)."""
     raw = request.get_data(cache=True)
@@ -39,7 +51,9 @@ def json_body() -> Any:
     except UnicodeDecodeError as exc:
         raise Malformed("The body is not valid UTF-8.") from exc
     try:
-        value = json.loads(text)
+        # NaN and Infinity are Python's extensions to JSON: a float column refuses NaN, and an
+        # answer that echoes Infinity is not JSON.
+        value = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except (ValueError, RecursionError) as exc:
         raise Malformed(f"The body is not valid JSON: {exc}.") from exc
     if _depth(value) > MAX_DEPTH:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 
 from feedback.api.common import json_body, require_key
-from feedback.errors import Invalid, Malformed
+from feedback.errors import Invalid, Malformed, whole_number
 from feedback.models import EmailInvite
 from feedback.services import invites
 
@@ -52,11 +52,7 @@ def invite_upload() -> Any:
 @require_key("read")
 def invite_list() -> Any:
     status = request.args.get("status")
-    try:
-        limit = min(
-            int(request.args.get("limit", 100)), current_app.config["FEEDBACK_PAGE_SIZE_MAX"]
-        )
-    except ValueError as exc:
-        raise Invalid("Must be a whole number.", "limit") from exc
-    found = invites.list_invites(g.workspace, status, max(limit, 1))
+    maximum = current_app.config["FEEDBACK_PAGE_SIZE_MAX"]
+    limit = whole_number(request.args.get("limit", "100"), "limit", 1, maximum)
+    found = invites.list_invites(g.workspace, status, limit)
     return jsonify({"data": [i.to_dict() for i in found]})

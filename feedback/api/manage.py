@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from feedback.api.common import json_body, require_key
 from feedback.downloads import csv_attachment
-from feedback.errors import Invalid, NotFound
+from feedback.errors import NotFound, object_of, whole_number
 from feedback.extensions import db
 from feedback.models import Response as SurveyResponse
-from feedback.services import queries, respondents, surveys, workspaces
+from feedback.services import identity, queries, respondents, surveys, workspaces
 from feedback.services.reports import loop_report, metric_report
 from feedback.services.settings import update_workspace
 
@@ -31,6 +31,14 @@ def workspace_update() -> Any:
     update_workspace(g.workspace, json_body())
     db.session.commit()
     return jsonify(g.workspace.to_dict())
+
+
+@bp.post("/workspace/identity-secret")
+@require_key("write")
+def identity_secret_rotate() -> Any:
+    """A new identity secret, shown this once; user hashes made with the old one stop working."""
+    secret = identity.rotate_identity_secret(g.workspace)
+    return jsonify({"identity_secret": secret})
 
 
 @bp.get("/surveys")
@@ -70,11 +78,8 @@ def survey_delete(survey_id: str) -> Any:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", "50")
     maximum = current_app.config["FEEDBACK_PAGE_SIZE_MAX"]
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise Invalid(f"Must be a whole number from 1 to {maximum}.", "limit")
-    return int(raw)
+    return whole_number(request.args.get("limit", "50"), "limit", 1, maximum)
 
 
 @bp.get("/responses")
@@ -128,9 +133,7 @@ def key_list() -> Any:
 @bp.post("/api-keys")
 @require_key("write")
 def key_create() -> Any:
-    payload = json_body()
-    if not isinstance(payload, dict):
-        raise Invalid("Send an object with name and scopes.")
+    payload = object_of(json_body(), ("name", "scopes"))
     issued = workspaces.create_api_key(g.workspace, payload.get("name"), payload.get("scopes"))
     db.session.commit()
     return jsonify({**issued.key.to_dict(), "secret": issued.secret}), 201

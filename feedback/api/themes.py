@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from feedback.api.common import json_body, require_key
-from feedback.errors import Invalid
+from feedback.errors import Invalid, object_of
 from feedback.extensions import db
 from feedback.models import NlpModel, utcnow
 from feedback.services import analysis, queries, theme_report, themes, training
@@ -52,8 +52,7 @@ def theme_update(slug: str) -> Any:
 @bp.post("/themes/<slug>/merge")
 @require_key("write")
 def theme_merge(slug: str) -> Any:
-    payload = json_body()
-    target = payload.get("into") if isinstance(payload, dict) else None
+    target = object_of(json_body(), ("into",)).get("into")
     if not isinstance(target, str):
         raise Invalid("Name the theme to merge into.", "into")
     theme = themes.merge_themes(g.workspace, slug, target)
@@ -111,8 +110,8 @@ def response_analysis(response_id: int) -> Any:
 @bp.post("/responses/<int:response_id>/themes")
 @require_key("write")
 def response_tag(response_id: int) -> Any:
-    payload = json_body()
-    if not isinstance(payload, dict) or not isinstance(payload.get("theme"), str):
+    payload = object_of(json_body(), ("theme", "sentiment"))
+    if not isinstance(payload.get("theme"), str):
         raise Invalid("Name the theme to tag.", "theme")
     themes.tag_response(
         g.workspace, response_id, payload["theme"], payload.get("sentiment"), _who()

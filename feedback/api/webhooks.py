@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from feedback.api.common import json_body, require_key
-from feedback.errors import Invalid
+from feedback.errors import whole_number
 from feedback.services import webhooks
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1")
@@ -37,9 +37,6 @@ def webhook_delete(webhook_id: int) -> Any:
 @bp.get("/webhooks/<int:webhook_id>/deliveries")
 @require_key("read")
 def webhook_deliveries(webhook_id: int) -> Any:
-    try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError as exc:
-        raise Invalid("Must be a whole number.", "limit") from exc
+    limit = whole_number(request.args.get("limit", "50"), "limit", 1, webhooks.MAX_LOG)
     log = webhooks.deliveries(g.workspace, webhook_id, limit)
     return jsonify({"data": [d.to_dict() for d in log]})

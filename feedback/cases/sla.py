@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from feedback import periods
 from feedback.errors import Invalid
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -33,7 +34,8 @@ def clean_settings(raw: Any, current: dict[str, Any] | None = None) -> dict[str,
             if (
                 not isinstance(value, list)
                 or not value
-                or any(isinstance(d, bool) or d not in range(1, 8) for d in value)
+                # 1.0 would pass `in range(1, 8)`; a weekday is a whole number.
+                or any(type(d) is not int or not 1 <= d <= 7 for d in value)
             ):
                 raise Invalid("Workdays are ISO weekday numbers, 1 (Monday) to 7.", name)
             settings[name] = sorted(set(value))
@@ -58,7 +60,7 @@ def _at(day: datetime, hour: int, zone: ZoneInfo) -> datetime:
 def due_at(opened: datetime, timezone: str, settings: dict[str, Any] | None = None) -> datetime:
     """`opened` (naive UTC) plus the SLA's business hours; naive UTC like every stored time."""
     rules = {**DEFAULT_SETTINGS, **(settings or {})}
-    zone = ZoneInfo(timezone)
+    zone = periods.zone(timezone)
     workdays = set(rules["workdays"])
     now = opened.replace(tzinfo=UTC).astimezone(zone)
     left = timedelta(hours=rules["sla_hours"])

@@ -10,6 +10,8 @@ from flask import abort, g
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from feedback.accounts import sessions
+from feedback.errors import ascii_whole
 from feedback.extensions import db, login_manager
 from feedback.models import Membership, User, Workspace
 
@@ -19,7 +21,11 @@ RANK = {"viewer": 0, "analyst": 1, "admin": 2, "owner": 3}
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # The cookie names a user, but only a live session on the server signs them in.
+    found = ascii_whole(user_id)
+    if found is None or sessions.current(found) is None:
+        return None
+    return db.session.get(User, found)
 
 
 def requires(role: str = "viewer") -> Callable[[F], F]:
@@ -29,16 +35,20 @@ def requires(role: str = "viewer") -> Callable[[F], F]:
         @wraps(view)
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            row = db.session.execute(
+            rows = db.session.execute(
                 select(Membership.role, Workspace)
                 .join(Workspace, Workspace.id == Membership.workspace_id)
                 .where(Membership.user_id == current_user.id)
-                .order_by(Membership.id)
-                .limit(1)
-            ).first()
-            if row is None:
+                .order_by(Workspace.name, Workspace.id)
+            ).all()
+            if not rows:
                 abort(403)
-            g.role, g.workspace = row
+            # The workspace this browser chose, else the first: every query below is scoped
+            # to g.workspace, so a switch changes what every page and form acts on.
+            chosen = sessions.current(current_user.id)
+            chosen_id = chosen.workspace_id if chosen is not None else None
+            g.role, g.workspace = next((r for r in rows if r[1].id == chosen_id), rows[0])
+            g.memberships = [(workspace, member_role) for member_role, workspace in rows]
             if RANK[g.role] < RANK[role]:
                 abort(403)
             return view(*args, **kwargs)

@@ -11,7 +11,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -22,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from feedback.cases.rules import KINDS
+from feedback.dashboard.forms import WholeNumberField, whole
 from feedback.models.case import RESOLUTIONS
 from feedback.services.cases import MAX_NOTE, SETTABLE
 
@@ -79,14 +79,14 @@ class StatusForm(FlaskForm):
 
 
 class OwnerForm(FlaskForm):
-    owner = SelectField("Owner", coerce=int, validators=[InputRequired()])
+    owner = SelectField("Owner", coerce=whole, validators=[InputRequired()])
 
 
 class MergeForm(FlaskForm):
     # Any case id: the service checks it is another case of the same respondent.
     other = SelectField(
         "Merge this other case into it",
-        coerce=int,
+        coerce=whole,
         validate_choice=False,
         validators=[InputRequired()],
     )
@@ -94,8 +94,8 @@ class MergeForm(FlaskForm):
 
 class BulkAssignForm(FlaskForm):
     # The ids are checked by the service: every one must be a case of this workspace.
-    cases = SelectMultipleField("Cases", coerce=int, validate_choice=False)
-    owner = SelectField("Assign to", coerce=int, validators=[InputRequired()])
+    cases = SelectMultipleField("Cases", coerce=whole, validate_choice=False)
+    owner = SelectField("Assign to", coerce=whole, validators=[InputRequired()])
 
 
 def _values(text: str | None) -> str | list[str] | None:
@@ -125,7 +125,7 @@ class RuleForm(FlaskForm):
     plan = StringField("Plan", validators=[Optional(), Length(max=1000)])
     segment_field = StringField("Trait", validators=[Optional(), Length(max=200)])
     segment_value = StringField("has the value", validators=[Optional(), Length(max=1000)])
-    owner = SelectField("Owner", coerce=int, validators=[InputRequired()])
+    owner = SelectField("Owner", coerce=whole, validators=[InputRequired()])
     enabled = BooleanField("Enabled", default=True)
 
     def payload(self) -> dict[str, Any]:
@@ -186,18 +186,20 @@ RULE_FIELDS = {
 
 
 class HandlersForm(FlaskForm):
-    handlers = Checkboxes("Case handlers", coerce=int, validate_choice=False)
+    handlers = Checkboxes("Case handlers", coerce=whole, validate_choice=False)
 
 
 class SlaForm(FlaskForm):
-    sla_hours = IntegerField(
+    sla_hours = WholeNumberField(
         "Due within (hours)", validators=[InputRequired(), NumberRange(1, 2000)]
     )
-    day_start = IntegerField("Day starts (hour)", validators=[InputRequired(), NumberRange(0, 23)])
-    day_end = IntegerField("Day ends (hour)", validators=[InputRequired(), NumberRange(1, 24)])
+    day_start = WholeNumberField(
+        "Day starts (hour)", validators=[InputRequired(), NumberRange(0, 23)]
+    )
+    day_end = WholeNumberField("Day ends (hour)", validators=[InputRequired(), NumberRange(1, 24)])
     workdays = Checkboxes(
         "Business days",
-        coerce=int,
+        coerce=whole,
         choices=[SelectChoice(i + 1, day) for i, day in enumerate(WEEKDAYS)],
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -17,12 +18,15 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
     Optional,
     Regexp,
 )
+
+from feedback.errors import ascii_whole
 
 SENTIMENTS = [
     SelectChoice("negative", "Negative"),
@@ -44,6 +48,29 @@ class TagForm(FlaskForm):
 
 class UntagForm(FlaskForm):
     theme = HiddenField(validators=[DataRequired()])
+
+
+def whole(value: Any) -> int:
+    """`coerce=` of a choice of ids: the digits 0-9 alone (`int` also reads "٣" and " 3 ")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # a choice's own value, or data the view set
+    number = ascii_whole(value) if isinstance(value, str) else None
+    if number is None:
+        raise ValueError("Not a whole number.")
+    return number
+
+
+class WholeNumberField(IntegerField):
+    """A number field that takes the digits 0-9 alone, as `whole` does."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = whole(valuelist[0])
+        except ValueError as exc:
+            self.data = None
+            raise ValueError("Enter a whole number in the digits 0-9.") from exc
 
 
 def lines(text: str | None) -> list[str]:
@@ -84,12 +111,13 @@ class WorkspaceForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
     allowed_origins = TextAreaField("Allowed origins (one per line)", validators=[Optional()])
-    recontact_days = IntegerField(
+    recontact_days = WholeNumberField(
         "Days between surveys to one person", validators=[InputRequired(), NumberRange(0, 3650)]
     )
-    low_n = IntegerField(
+    low_n = WholeNumberField(
         "Low-confidence threshold (responses)", validators=[InputRequired(), NumberRange(1, 10000)]
     )
+    require_verified_identity = BooleanField("Require verified identities in the widget")
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -98,6 +126,7 @@ class WorkspaceForm(FlaskForm):
             "allowed_origins": lines(self.allowed_origins.data),
             "recontact_days": self.recontact_days.data,
             "low_n": self.low_n.data,
+            "require_verified_identity": bool(self.require_verified_identity.data),
         }
 
 
@@ -130,11 +159,32 @@ class MemberForm(FlaskForm):
             Length(max=320),
         ],
     )
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+class NewPasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
     password = PasswordField(
-        "Password for a new account (8 or more characters)",
+        "New password (8 or more characters)", validators=[DataRequired(), Length(min=8, max=200)]
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+
+
+class JoinForm(FlaskForm):
+    """A person without an account makes one, with a password only they know."""
+
+    name = StringField("Your name", validators=[Length(max=200)])
+    password = PasswordField(
+        "Choose a password (8 or more characters)",
         validators=[DataRequired(), Length(min=8, max=200)],
     )
-    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    confirm = PasswordField(
+        "The password again",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
 
 
 class RoleForm(FlaskForm):

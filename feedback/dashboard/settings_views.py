@@ -8,12 +8,13 @@ from flask import current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 
+from feedback.accounts import invitations
 from feedback.dashboard.auth import can, requires
 from feedback.dashboard.forms import ActionForm, ApiKeyForm, MemberForm, RoleForm, WorkspaceForm
 from feedback.dashboard.views import bp
 from feedback.errors import FeedbackError
 from feedback.extensions import db
-from feedback.services import members, workspaces
+from feedback.services import identity, members, workspaces
 from feedback.services.settings import update_workspace
 
 
@@ -28,6 +29,7 @@ def _workspace_form() -> WorkspaceForm:
             "allowed_origins": "\n".join(ws.allowed_origins or []),
             "recontact_days": ws.recontact_days,
             "low_n": ws.low_n,
+            "require_verified_identity": ws.require_verified_identity,
         },
     )
 
@@ -55,6 +57,8 @@ def _page(status: int = 200, **forms: Any) -> tuple[str, int]:
         role_form=RoleForm(formdata=None),
         action=ActionForm(),
         issued=forms.get("issued"),
+        invited=forms.get("invited"),
+        invitations=invitations.pending(g.workspace) if admin else [],
         keys=workspaces.list_api_keys(g.workspace) if admin else [],
         members=members.list_members(g.workspace) if admin else [],
         mail=_mail() if admin else None,
@@ -117,6 +121,19 @@ def key_revoke(key_id: int) -> HttpResponse:
     return redirect(url_for("dashboard.settings"))
 
 
+@bp.post("/settings/identity-secret")
+@requires("admin")
+def identity_secret_rotate() -> HttpResponse:
+    if ActionForm().validate_on_submit():
+        identity.rotate_identity_secret(g.workspace)
+        flash(
+            "A new identity secret is in use: user hashes made with the old one are refused. "
+            "Put the new one on your server now.",
+            "ok",
+        )
+    return redirect(url_for("dashboard.settings") + "#identity")
+
+
 @bp.post("/settings/members")
 @requires("admin")
 def member_add() -> Any:
@@ -124,13 +141,35 @@ def member_add() -> Any:
     if not form.validate_on_submit():
         return _page(422, member_form=form)
     try:
-        members.add_member(g.workspace, g.role, form.email.data, form.password.data, form.role.data)
+        sent = invitations.invite(
+            g.workspace, current_user, g.role, form.email.data, form.role.data
+        )
     except FeedbackError as exc:
-        db.session.rollback()
         getattr(form, exc.field or "email", form.email).errors = [exc.message]
         return _page(422, member_form=form)
-    db.session.commit()
-    flash(f"{form.email.data.strip().lower()} is now a member ({form.role.data}).", "ok")
+    # Rendered, not redirected: the link is shown once, for when mail is not set up.
+    return _page(invited=sent)
+
+
+@bp.post("/settings/invitations/<int:invite_id>/revoke")
+@requires("admin")
+def member_invite_revoke(invite_id: int) -> HttpResponse:
+    if ActionForm().validate_on_submit():
+        invitations.revoke(g.workspace, invite_id)
+        flash("Invitation withdrawn; its link no longer works.", "ok")
+    return redirect(url_for("dashboard.settings"))
+
+
+@bp.post("/settings/members/<int:user_id>/remove")
+@requires("admin")
+def member_remove(user_id: int) -> HttpResponse:
+    if ActionForm().validate_on_submit():
+        try:
+            members.remove_member(g.workspace, current_user, g.role, user_id)
+        except FeedbackError as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Member removed and signed out.", "ok")
     return redirect(url_for("dashboard.settings"))
 
 

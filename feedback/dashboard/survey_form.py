@@ -15,7 +15,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -26,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from feedback.dashboard.forms import lines
+from feedback.dashboard.forms import WholeNumberField, lines
 from feedback.models import Survey
 from feedback.surveys.definition import (
     CHANNELS,
@@ -59,8 +58,8 @@ class FollowupForm(Form):
     type = SelectField("Type", choices=_choices(FOLLOWUP_TYPES), default="text")
     prompt = StringField("Prompt", validators=[Optional(), Length(max=500)])
     options = TextAreaField("Options (one per line)", validators=[Optional()])
-    score_low = IntegerField("Score from", validators=[Optional()])
-    score_high = IntegerField("to", validators=[Optional()])
+    score_low = WholeNumberField("Score from", validators=[Optional()])
+    score_high = WholeNumberField("to", validators=[Optional()])
     answer_of = StringField("When the answer of", validators=[Optional(), Length(max=40)])
     answer_in = TextAreaField("is one of (one per line)", validators=[Optional()])
 
@@ -87,10 +86,10 @@ class SurveyForm(FlaskForm):
     followups = FieldList(FormField(FollowupForm), min_entries=FOLLOWUP_ROWS)
     urls = FieldList(FormField(UrlRuleForm), min_entries=URL_ROWS)
     events = TextAreaField("Show on these events (one per line)", validators=[Optional()])
-    sample_rate = IntegerField(
+    sample_rate = WholeNumberField(
         "Sample (% of people)", default=100, validators=[Optional(), NumberRange(0, 100)]
     )
-    delay_seconds = IntegerField("Delay (seconds)", default=0, validators=[Optional()])
+    delay_seconds = WholeNumberField("Delay (seconds)", default=0, validators=[Optional()])
     recontact = SelectField(
         "Ask again",
         choices=[
@@ -100,7 +99,7 @@ class SurveyForm(FlaskForm):
         ],
         default="once",
     )
-    recontact_days = IntegerField("N days", validators=[Optional()])
+    recontact_days = WholeNumberField("N days", validators=[Optional()])
     channels = Checkboxes("Channels", choices=_choices(CHANNELS))
     accent = StringField("Accent colour", default="#4f46e5", validators=[Optional()])
     theme = SelectField("Card theme", choices=_choices(THEMES), default="light")
@@ -110,8 +109,8 @@ class SurveyForm(FlaskForm):
         choices=[SelectChoice("yes", "yes"), SelectChoice("no", "no")],
         default="yes",
     )
-    at_or_below = IntegerField("for a score at or below", validators=[Optional()])
-    resurvey_days = IntegerField("Re-survey after (days)", validators=[Optional()])
+    at_or_below = WholeNumberField("for a score at or below", validators=[Optional()])
+    resurvey_days = WholeNumberField("Re-survey after (days)", validators=[Optional()])
 
     def payload(self) -> tuple[dict[str, Any], list[int]]:
         """The definition to validate, and which form row each follow-up came from."""

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
 from wtforms.fields.choices import SelectChoice
 
+from feedback.accounts import sessions
 from feedback.dashboard.auth import can, requires
 from feedback.dashboard.forms import ActionForm, LoginForm, TagForm, UntagForm
 from feedback.downloads import csv_attachment
@@ -58,15 +59,26 @@ def login() -> Any:
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if user is not None and user.check_password(form.password.data):
+            sessions.start(user)
+            db.session.commit()
             login_user(user)
-            return redirect(url_for("dashboard.home"))
+            return redirect(_local(request.args.get("next")) or url_for("dashboard.home"))
         flash("That email and password do not match an account.", "error")
     return render_template("dashboard/login.html", form=form)
 
 
+def _local(target: str | None) -> str | None:
+    """A path on this site to go on to after signing in; anything else is ignored."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    return target if target.isascii() and target.isprintable() else None
+
+
 @bp.post("/logout")
 def logout() -> HttpResponse:
-    logout_user()
+    if ActionForm().validate_on_submit():
+        sessions.end_this()
+        logout_user()
     return redirect(url_for("dashboard.login"))
 
 

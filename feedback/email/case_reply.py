@@ -22,7 +22,7 @@ class BadAddress(ValueError):
 
 def sendable(address: str) -> bool:
     """Whether an address can go in a To header as it is."""
-    return len(address) <= 320 and _ADDRESS.match(address) is not None
+    return len(address) <= 320 and _ADDRESS.fullmatch(address) is not None
 
 
 def answer_url(token: str) -> str:

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from feedback.models.account import LoginSession, MemberInvite
 from feedback.models.base import in_workspace, utcnow
 from feedback.models.case import Case, CaseEvent, CaseNote, CaseRule
 from feedback.models.digest import DigestLog
@@ -46,6 +47,8 @@ __all__ = [
     "Unsubscribe",
     "Display",
     "EmailInvite",
+    "LoginSession",
+    "MemberInvite",
     "Membership",
     "Respondent",
     "Response",

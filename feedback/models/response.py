@@ -22,6 +22,9 @@ class Respondent(WorkspaceOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
+    # Written only by a verified source (an API key, the helpdesk, an email invite, a signed
+    # identify), so it is the one address mail to this person may go to. What a public call
+    # merely claims stays on its own response (Response.claimed_email).
     email: Mapped[str | None] = mapped_column(String(320))
     traits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -128,6 +131,12 @@ class Response(WorkspaceOwned, db.Model):
     ticket_id: Mapped[str | None] = mapped_column(String(200))
     plan: Mapped[str | None] = mapped_column(String(200))
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # How the respondent was named: "verified" (a verified source vouched for them) or
+    # "claimed" (a public call said so, unsigned); None when nobody was named, or for a
+    # response recorded before identities were checked.
+    identity: Mapped[str | None] = mapped_column(String(10))
+    # The address an unverified call gave: kept with this response only, never mailed.
+    claimed_email: Mapped[str | None] = mapped_column(String(320))
     nlp_status: Mapped[str] = mapped_column(String(10), default="none")
     # The analysis queue lives on the row: claimed with a token, retried with back-off.
     nlp_attempts: Mapped[int] = mapped_column(default=0)
@@ -165,6 +174,8 @@ class Response(WorkspaceOwned, db.Model):
             "channel": self.channel,
             "context": context,
             "respondent": self.respondent.external_id if self.respondent else None,
+            "identity": self.identity,
+            "claimed_email": self.claimed_email,
             "submitted_at": self.submitted_at.isoformat() + "Z",
             "updated_at": self.updated_at.isoformat() + "Z",
         }

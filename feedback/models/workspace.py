@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,6 +22,11 @@ ROLES = ("owner", "admin", "analyst", "viewer")
 
 def _public_key() -> str:
     return "pk_" + secrets.token_urlsafe(12)
+
+
+def new_identity_secret() -> str:
+    """A fresh identity secret: 256 random bits, as hex (easy to paste into a server's env)."""
+    return secrets.token_hex(32)
 
 
 class Workspace(db.Model):
@@ -38,6 +43,11 @@ class Workspace(db.Model):
     train_requested_at: Mapped[datetime | None]
     # Shared with the helpdesk, which signs its calls with it (HMAC-SHA256 of the body).
     helpdesk_secret: Mapped[str | None] = mapped_column(String(200))
+    # Host pages sign their user ids with it on their server (HMAC-SHA256): a public call whose
+    # user hash matches is a verified identity; any other id or email it carries is a claim.
+    identity_secret: Mapped[str | None] = mapped_column(String(64), default=new_identity_secret)
+    # When on, a public call naming a respondent without a valid user hash is refused.
+    require_verified_identity: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Responses and displays older than this are purged; None keeps them forever.
     retention_days: Mapped[int | None]
     # Closing the loop: the SLA and business hours cases are due by (see feedback/cases/sla.py).
@@ -59,6 +69,8 @@ class Workspace(db.Model):
             "low_n": self.low_n,
             "retention_days": self.retention_days,
             "helpdesk_secret_set": bool(self.helpdesk_secret),
+            "identity_secret_set": bool(self.identity_secret),
+            "require_verified_identity": self.require_verified_identity,
             "case_settings": {**DEFAULT_SETTINGS, **(self.case_settings or {})},
         }
 

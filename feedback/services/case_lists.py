@@ -48,9 +48,10 @@ def parse_filters(args: Any, me: int | None = None) -> CaseFilters:
     elif owner == "none":
         unassigned = True
     elif owner:
-        if not str(owner).isdigit():
-            raise Invalid('Owner is a user id, "me" or "none".', "owner")
-        owner_id = row_id(owner, "owner")
+        try:
+            owner_id = row_id(owner, "owner")
+        except Invalid:
+            raise Invalid('Owner is a user id, "me" or "none".', "owner") from None
     overdue = str(args.get("overdue", "")).lower() in ("1", "true", "yes", "on")
     return CaseFilters(
         status=status,

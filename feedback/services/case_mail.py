@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from feedback import signing
 from feedback.claims import abandoned, claim
 from feedback.email import Mailer, MailError
 from feedback.email.case_reply import BadAddress, answer_url, compose_case_reply
@@ -37,13 +38,14 @@ INTERRUPTED = (
     "The worker stopped while sending this reply, so it may or may not have arrived; "
     "it is not sent again on its own."
 )
+UNVERIFIED = "Not sent: this is no longer the respondent's verified email address."
 
 
 # -- the answer link ------------------------------------------------------------------------
 
 
 def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ANSWER_SALT)
+    return signing.timed_serializer(_ANSWER_SALT)
 
 
 def answer_token(note: CaseNote) -> str:
@@ -179,7 +181,7 @@ def send_case_replies(limit: int = BATCH) -> int:
     found = db.session.scalars(
         select(Case)
         .where(Case.id.in_({n.case_id for n in notes}))
-        .options(selectinload(Case.response))
+        .options(selectinload(Case.response), selectinload(Case.respondent))
     )
     by_id = {c.id: c for c in found}
     workspaces = {
@@ -192,6 +194,11 @@ def send_case_replies(limit: int = BATCH) -> int:
     with mailer:
         for note in notes:
             case = by_id[note.case_id]
+            if note.mail_to != cases.reply_address(case):
+                # Checked again as it leaves: a reply queued before the address changed (or
+                # before addresses were verified) never goes to an address nobody vouches for.
+                _failed(note, token, UNVERIFIED, permanent=True)
+                continue
             link = answer_url(answer_token(note))
             try:
                 message = compose_case_reply(

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
 from feedback.cases import validate_rule
-from feedback.errors import Forbidden, Invalid, NotFound
+from feedback.errors import Forbidden, Invalid, NotFound, object_of
 from feedback.extensions import db, writing
 from feedback.lookups import forget
 from feedback.models import CaseRule, Membership, Workspace, in_workspace
@@ -28,9 +28,10 @@ def list_rules(workspace: Workspace) -> list[CaseRule]:
     )
 
 
-def _rule_fields(workspace: Workspace, payload: Any) -> dict[str, Any]:
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"name": ..., "conditions": {...}, "owner": user id}.')
+RULE_KEYS = ("name", "conditions", "owner", "enabled")
+
+
+def _rule_fields(workspace: Workspace, payload: dict[str, Any]) -> dict[str, Any]:
     name = payload.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise Invalid("Name the rule (1 to 200 characters).", "name")
@@ -52,7 +53,7 @@ def create_rule(workspace: Workspace, payload: Any, actor: Actor) -> CaseRule:
     """A new rule, tried after the existing ones (admins only)."""
     if not actor.at_least("admin"):
         raise Forbidden("Only admins configure case rules.")
-    fields = _rule_fields(workspace, payload)
+    fields = _rule_fields(workspace, object_of(payload, RULE_KEYS))
     rules = list_rules(workspace)
     if len(rules) >= MAX_RULES:
         raise Invalid(f"At most {MAX_RULES} rules per workspace.", "name")
@@ -75,9 +76,10 @@ def _rule(workspace: Workspace, rule_id: int) -> CaseRule:
 def update_rule(workspace: Workspace, rule_id: int, payload: Any, actor: Actor) -> CaseRule:
     if not actor.at_least("admin"):
         raise Forbidden("Only admins configure case rules.")
+    changes = object_of(payload, RULE_KEYS)
     rule = _rule(workspace, rule_id)
     current = {"name": rule.name, "conditions": rule.conditions, "owner": rule.owner_id}
-    fields = _rule_fields(workspace, {**current, **(payload if isinstance(payload, dict) else {})})
+    fields = _rule_fields(workspace, {**current, **changes})
     with writing():
         for name, value in fields.items():
             setattr(rule, name, value)

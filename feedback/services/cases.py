@@ -565,7 +565,15 @@ def add_note(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> Cas
     return note
 
 
+NO_VERIFIED_ADDRESS = (
+    "This respondent has no verified email address (an address given with an unsigned "
+    "widget call is only a claim, never mailed); write a note instead."
+)
+
+
 def reply_address(case: Case) -> str | None:
+    """The one address a reply or re-survey may go to: the respondent's verified email."""
+    # Only a verified source writes Respondent.email; a claimed address stays on its response.
     respondent = case.respondent
     return respondent.email if respondent is not None and respondent.email else None
 
@@ -580,7 +588,7 @@ def reply(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNo
     text = _body(body)
     address = reply_address(case)
     if address is None:
-        raise Invalid("This respondent left no email address; write a note instead.", "body")
+        raise Invalid(NO_VERIFIED_ADDRESS, "body", "no_verified_address")
     with writing():
         note = CaseNote(
             workspace_id=workspace.id,

@@ -136,7 +136,7 @@ def _finish(invite: EmailInvite, token: str, shown: Workspace | None = None, **v
     """
     with writing():
         if shown is not None:
-            person = RespondentInput(invite.external_id, invite.email, {})
+            person = RespondentInput(invite.external_id, invite.email, {}, verified=True)
             values["respondent_id"] = identify(shown, person, "shown")
         db.session.execute(
             update(EmailInvite)

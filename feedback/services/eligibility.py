@@ -12,7 +12,8 @@ from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.lookups import cached
 from feedback.models import Display, Respondent, Response, Survey, Workspace, utcnow
-from feedback.services.respondents import RespondentInput, parse_respondent
+from feedback.services.identity import public_respondent
+from feedback.services.respondents import RespondentInput
 from feedback.services.surveys import live_survey
 from feedback.surveys.targeting import Decision, History, Visit, decide
 
@@ -85,10 +86,12 @@ def check(workspace: Workspace, payload: Any, max_value: int = 500) -> dict[str,
     """The first survey this visit may show, or every reason why none may."""
     if not isinstance(payload, dict):
         raise Invalid("Send an object with respondent, url and event.")
-    person = parse_respondent(payload.get("respondent"), max_value, payload.get("anonymous_id"))
+    person = public_respondent(
+        workspace, payload.get("respondent"), max_value, payload.get("anonymous_id")
+    )
     url = _text(payload, "url", MAX_URL) or ""
     event = _text(payload, "event", 100)
-    if event is not None and not _EVENT.match(event):
+    if event is not None and not _EVENT.fullmatch(event):
         raise Invalid("An event name is letters, digits, '_', '.', ':' or '-'.", "event")
     requested = _text(payload, "survey", 40)
     if requested is not None:

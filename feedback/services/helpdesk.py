@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
 
-from feedback.errors import Invalid
+from feedback.errors import MAX_ID, Invalid
 from feedback.extensions import db, upsert, writing
 from feedback.models import EmailInvite, Ticket, Workspace, in_workspace, utcnow
 from feedback.services.invites import InviteInput, create_invites, parse_invite, parse_time
@@ -46,6 +46,23 @@ class TicketInput:
     contacts: int | None = None
     survey: str | None = None
     context: dict[str, str] = field(default_factory=dict)
+    # The body's keys: an update changes only what it carries (absent is not null).
+    sent: frozenset[str] = frozenset()
+
+
+# TicketInput's fields that a call may leave out, by the key that carries them in the body.
+_KEPT = {
+    "requester": "requester",
+    "agent": "agent",
+    "team": "team",
+    "plan": "plan",
+    "created_at": "opened_at",
+    "first_response_at": "first_response_at",
+    "solved_at": "solved_at",
+    "reopens": "reopens",
+    "contacts": "contacts",
+    "context": "context",
+}
 
 
 def _text(payload: dict[str, Any], name: str, limit: int = 200) -> str | None:
@@ -96,11 +113,43 @@ def parse_ticket(payload: Any) -> TicketInput:
         contacts=_count(payload, "contacts"),
         survey=_text(payload, "survey", 64),
         context=clean_traits(payload.get("context"), "context", max_value),
+        sent=frozenset(payload),
     )
+    return given
+
+
+def completed(given: TicketInput, stored: Ticket | None) -> TicketInput:
+    """The call's fields over what the ticket already holds, checked together."""
+    if stored is not None:
+        known = {
+            "requester": InviteInput(
+                email=stored.requester_email,
+                external_id=stored.requester_id,
+                name=stored.requester_name,
+            )
+            if stored.requester_email
+            else None,
+            "agent": stored.agent,
+            "team": stored.team,
+            "plan": stored.plan,
+            "opened_at": stored.opened_at,
+            "first_response_at": stored.first_response_at,
+            "solved_at": stored.solved_at,
+            "reopens": stored.reopens,
+            "contacts": stored.contacts,
+            "context": stored.context or {},
+        }
+        kept = {name: known[name] for key, name in _KEPT.items() if key not in given.sent}
+        given = replace(given, **kept)
     for name in ("first_response_at", "solved_at"):
         moment = getattr(given, name)
-        if moment is not None and given.opened_at is not None and moment < given.opened_at:
+        if moment is None or given.opened_at is None:
+            continue
+        if moment < given.opened_at:
             raise Invalid("Must not be before the ticket's created_at.", name)
+        # The time it took is stored in seconds, in an integer column.
+        if moment - given.opened_at > timedelta(seconds=MAX_ID):
+            raise Invalid("Must be within 68 years of the ticket's created_at.", name)
     if given.solved_at is not None:
         if given.requester is None:
             raise Invalid("A solved ticket needs its requester's email.", "requester.email")
@@ -226,16 +275,13 @@ def record_ticket(workspace: Workspace, payload: Any) -> tuple[Ticket, bool]:
     the ticket, never the invite.
     """
     given = parse_ticket(payload)
+    stored = db.session.scalar(
+        in_workspace(Ticket, workspace.id).where(Ticket.external_id == given.external_id)
+    )
+    existed = stored is not None
+    given = completed(given, stored)
     if given.solved_at is not None and given.survey:
         _check_survey(workspace, given.survey)
-    existed = (
-        db.session.scalar(
-            in_workspace(Ticket, workspace.id, Ticket.id).where(
-                Ticket.external_id == given.external_id
-            )
-        )
-        is not None
-    )
     with writing():
         ticket_id = _store(workspace, given)
         claimed = given.solved_at is not None and _claim_invite(workspace, ticket_id, given.agent)

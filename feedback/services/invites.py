@@ -15,7 +15,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
-from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound
+from feedback import signing
+from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound, object_of
 from feedback.extensions import db, upsert, writing
 from feedback.models import (
     EmailInvite,
@@ -25,6 +26,7 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
+from feedback.periods import FIRST_DAY, LAST_DAY
 from feedback.services.respondents import clean_traits, last_contacts
 from feedback.services.surveys import live_survey
 from feedback.surveys.targeting import cooldown_reason
@@ -51,7 +53,7 @@ class LinkExpired(FeedbackError):
 
 
 def _score_signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SCORE_SALT)
+    return signing.timed_serializer(_SCORE_SALT)
 
 
 def score_token(invite_id: int, score: int | None) -> str:
@@ -76,7 +78,7 @@ def read_score_token(token: str) -> tuple[int, int | None]:
 
 def _unsubscribe_signer() -> URLSafeSerializer:
     # No expiry: an unsubscribe link must work however old the mail is.
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
+    return signing.serializer(_UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_token(invite: EmailInvite) -> str:
@@ -179,6 +181,10 @@ def parse_time(value: Any, field_name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise Invalid("Must be an ISO 8601 time such as 2026-01-31T09:00:00Z.", field_name) from exc
+    # Checked before the offset is applied: on the calendar's first or last day an offset
+    # leaves the years `datetime` knows.
+    if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+        raise Invalid(f"Must be a time from {FIRST_DAY} to {LAST_DAY}.", field_name)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
@@ -196,10 +202,9 @@ def _one_line(value: Any, field_name: str, limit: int) -> str | None:
 
 
 def parse_invite(raw: Any, field_name: str) -> InviteInput:
-    if not isinstance(raw, dict):
-        raise Invalid("Each invite is an object with email, id, name and context.", field_name)
+    raw = object_of(raw, ("email", "id", "name", "context", "scheduled_at"), field_name)
     email = raw.get("email")
-    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.match(email.strip()):
+    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.fullmatch(email.strip()):
         raise Invalid("Must be an email address.", f"{field_name}.email")
     max_value = int(current_app.config["FEEDBACK_MAX_CONTEXT_VALUE"])
     context = clean_traits(raw.get("context"), f"{field_name}.context", max_value)
@@ -214,8 +219,7 @@ def parse_invite(raw: Any, field_name: str) -> InviteInput:
 
 def parse_request(payload: Any) -> tuple[str, datetime | None, list[InviteInput]]:
     """The survey id, the default time and the people of a `POST /invites` body."""
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"survey": "...", "invites": [{"email": "..."}]}.')
+    payload = object_of(payload, ("survey", "scheduled_at", "invites"))
     survey_id = payload.get("survey")
     if not isinstance(survey_id, str):
         raise Invalid("Name the survey by its id.", "survey")

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from feedback.errors import Invalid
+from feedback.errors import Invalid, object_of
 from feedback.extensions import db, upsert
 from feedback.models import KpiTarget, KpiValue, Workspace, in_workspace, utcnow
 from feedback.models.kpi import PERSPECTIVES
@@ -18,7 +18,7 @@ MAX_VALUES = 1000
 
 
 def _metric(value: Any, field: str = "metric") -> str:
-    if not isinstance(value, str) or not _METRIC.match(value):
+    if not isinstance(value, str) or not _METRIC.fullmatch(value):
         raise Invalid("A metric name is 1 to 64 of a-z, 0-9 and _ (nps, churn_rate, ...).", field)
     return value
 
@@ -32,8 +32,7 @@ def _number(value: Any, field: str) -> float:
 def set_target(workspace: Workspace, metric: str, payload: Any) -> KpiTarget:
     """Create or change the target, owner and perspective of one KPI."""
     metric = _metric(metric)
-    if not isinstance(payload, dict):
-        raise Invalid("Send an object with target, owner and perspective.")
+    payload = object_of(payload, ("target", "owner", "perspective", "higher_is_better"))
     value = _number(payload.get("target"), "target")
     owner = payload.get("owner")
     if owner is not None and (not isinstance(owner, str) or len(owner) > 320):
@@ -67,8 +66,7 @@ def push_values(workspace: Workspace, payload: Any) -> int:
         raise Invalid(f"Send a list of 1 to {MAX_VALUES} values.")
     rows = []
     for i, item in enumerate(payload):
-        if not isinstance(item, dict):
-            raise Invalid("Each value is an object with metric, date and value.", f"[{i}]")
+        item = object_of(item, ("metric", "date", "value", "unit"), f"[{i}]")
         try:
             day = date.fromisoformat(item.get("date", ""))
         except (TypeError, ValueError) as exc:

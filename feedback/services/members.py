@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 
-from feedback.errors import Conflict, Forbidden, Invalid, NotFound
+from feedback.accounts import sessions
+from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.extensions import db
 from feedback.models import Membership, User, Workspace, in_workspace
 from feedback.models.workspace import ROLES
-from feedback.services.workspaces import add_user
 
 
 @dataclass(frozen=True)
@@ -61,15 +61,23 @@ def change_role(
     db.session.flush()
 
 
-def add_member(workspace: Workspace, actor_role: str, email: str, password: str, role: str) -> User:
-    """A new member with `role` (a new account when the email has none)."""
-    check_grant(actor_role, role)
-    email = email.strip().lower()
-    existing = db.session.scalar(
-        in_workspace(Membership, workspace.id, Membership.id)
-        .join(User, User.id == Membership.user_id)
-        .where(User.email == email)
+def remove_member(workspace: Workspace, actor: User, actor_role: str, user_id: int) -> None:
+    """Take someone out of the workspace, and end their sessions; the last owner stays."""
+    membership = db.session.scalar(
+        in_workspace(Membership, workspace.id).where(Membership.user_id == user_id)
     )
-    if existing is not None:
-        raise Conflict(f"{email} is a member already; change their role in the list.", "email")
-    return add_user(workspace, email, password, role)
+    if membership is None:
+        raise NotFound(f"No member {user_id} in this workspace.", "user")
+    if membership.user_id == actor.id:
+        raise Forbidden("You cannot remove yourself; ask another admin.", "user")
+    if membership.role == "owner":
+        if actor_role != "owner":
+            raise Forbidden("Only an owner can remove an owner.", "user")
+        owners = db.session.scalar(
+            in_workspace(Membership, workspace.id, func.count()).where(Membership.role == "owner")
+        )
+        if owners <= 1:
+            raise Invalid("A workspace keeps at least one owner.", "user")
+    db.session.delete(membership)
+    sessions.end_all(user_id)
+    db.session.commit()

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from feedback.errors import Invalid
+from feedback.errors import Invalid, row_id, whole_number
 from feedback.extensions import db
 from feedback.metrics import KINDS, field_column
 from feedback.models import (
@@ -28,7 +28,7 @@ from feedback.models import (
 )
 from feedback.periods import NAMED, Period, custom, resolve
 from feedback.services.responses import RESPONSE_CHANNELS
-from feedback.surveys.kinds import ALL_BANDS
+from feedback.surveys.kinds import ALL_BANDS, MAX_SCORE
 
 RESERVED = {"survey", "period", "from", "to", "band", "channel", "kind", "q", "cursor", "limit"}
 RESERVED |= {"interval", "group_by", "compare", "score_min", "score_max", "format", "theme"}
@@ -48,14 +48,11 @@ class ResponseQuery:
     context: dict[str, str] = field(default_factory=dict)
 
 
-def _int_arg(args: Mapping[str, str], name: str) -> int | None:
+def _score_arg(args: Mapping[str, str], name: str) -> int | None:
     raw = args.get(name)
     if raw in (None, ""):
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise Invalid("Must be a whole number.", name) from exc
+    return whole_number(raw, name, 0, MAX_SCORE)
 
 
 def parse_period(workspace: Workspace, args: Mapping[str, str], default: str = "all") -> Period:
@@ -105,7 +102,7 @@ def parse_query(workspace: Workspace, args: Mapping[str, str]) -> ResponseQuery:
         if len(args["q"]) > 200:
             raise Invalid("A search is at most 200 characters.", "q")
         query.text = args["q"]
-    query.score_min, query.score_max = _int_arg(args, "score_min"), _int_arg(args, "score_max")
+    query.score_min, query.score_max = _score_arg(args, "score_min"), _score_arg(args, "score_max")
     if args.get("theme"):
         slug = args["theme"]
         known = db.session.scalar(
@@ -183,12 +180,12 @@ def _encode_cursor(row: Response) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at, row_id = datetime.fromisoformat(position["at"]), position["id"]
-    except (ValueError, KeyError, TypeError) as exc:
+        at, last_id = datetime.fromisoformat(position["at"]), row_id(position["id"], "cursor")
+    except (ValueError, KeyError, TypeError, Invalid) as exc:
         raise Invalid("The cursor is not one this API gave out.", "cursor") from exc
-    if not isinstance(row_id, int):
+    if at.tzinfo is not None:
         raise Invalid("The cursor is not one this API gave out.", "cursor")
-    return at, row_id
+    return at, last_id
 
 
 def list_responses(

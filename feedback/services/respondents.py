@@ -44,38 +44,45 @@ def clean_traits(raw: Any, field: str, max_value: int) -> dict[str, str]:
 
 
 _TABLE = Respondent.__table__
-_UPSERTS: dict[tuple[str, str, bool], Any] = {}
+_UPSERTS: dict[tuple[str, str, str], Any] = {}
 
 
-def _upsert_statement(stamp: str, with_traits: bool) -> Any:
-    """Built once per dialect and shape: constructing it costs more than running it."""
-    key = (db.engine.dialect.name, stamp, with_traits)
+def _upsert_statement(stamp: str, shape: str) -> Any:
+    """Built once per dialect and shape: constructing it costs more than running it.
+
+    `shape` is "traits" or "plain" for a verified person (their email and traits are facts),
+    "claim" for an unverified one: found or created by id, with only the time moved.
+    """
+    key = (db.engine.dialect.name, stamp, shape)
     if key not in _UPSERTS:
         columns = ("workspace_id", "external_id", "email", "traits", "created_at", stamp)
         stmt = upsert(_TABLE).values({c: bindparam(c, type_=_TABLE.c[c].type) for c in columns})
         traits = _TABLE.c.traits
-        if with_traits and key[0] == "postgresql":
+        if shape == "traits" and key[0] == "postgresql":
             traits = cast(cast(traits, JSONB).op("||")(cast(stmt.excluded.traits, JSONB)), JSON)
-        elif with_traits:
+        elif shape == "traits":
             traits = func.json_patch(traits, stmt.excluded.traits)
+        changes: dict[str, Any] = {stamp: stmt.excluded[stamp]}
+        if shape != "claim":
+            changes.update(email=func.coalesce(stmt.excluded.email, _TABLE.c.email), traits=traits)
         _UPSERTS[key] = stmt.on_conflict_do_update(
-            index_elements=["workspace_id", "external_id"],
-            set_={
-                "email": func.coalesce(stmt.excluded.email, _TABLE.c.email),
-                "traits": traits,
-                stamp: stmt.excluded[stamp],
-            },
+            index_elements=["workspace_id", "external_id"], set_=changes
         ).returning(_TABLE.c.id)
     return _UPSERTS[key]
 
 
 @dataclass(frozen=True)
 class RespondentInput:
-    """Who answered, as the client described them, already checked."""
+    """Who answered, as the client described them, already checked.
+
+    `verified` when a verified source gave them (an API key, the helpdesk, an email invite, a
+    signed identify); otherwise their email and traits are only a claim.
+    """
 
     external_id: str | None
     email: str | None
     traits: dict[str, str]
+    verified: bool = False
 
 
 _ANONYMOUS = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -90,7 +97,7 @@ def parse_respondent(
     so throttling holds for visitors who never log in.
     """
     if anonymous_id is not None and not (
-        isinstance(anonymous_id, str) and _ANONYMOUS.match(anonymous_id)
+        isinstance(anonymous_id, str) and _ANONYMOUS.fullmatch(anonymous_id)
     ):
         raise Invalid("Must be 8 to 64 letters, digits, '_', '.', ':' or '-'.", "anonymous_id")
     if raw is None:
@@ -119,24 +126,28 @@ def identify(
 ) -> int | None:
     """The respondent's id, created or updated (one statement when they have an id).
 
-    `seen` is "responded" or "shown": which of their last-contact times to move to now.
+    `seen` is "responded" or "shown": which of their last-contact times to move to now. A
+    claim finds or creates the respondent by id (so throttling holds) but never writes their
+    email or traits; a claimed email without an id names nobody.
     """
     if person is None:
         return None
     now = utcnow()
     stamp = "last_responded_at" if seen == "responded" else "last_shown_at"
     if person.external_id is None:
+        if not person.verified:
+            return None
         return _identify_by_email(workspace, person.email or "", person.traits, stamp, now)
     params = {
         "workspace_id": workspace.id,
         "external_id": person.external_id,
-        "email": person.email,
-        "traits": person.traits,
+        "email": person.email if person.verified else None,
+        "traits": person.traits if person.verified else {},
         "created_at": now,
         stamp: now,
     }
-    statement = _upsert_statement(stamp, bool(person.traits))
-    return db.session.execute(statement, params).scalar_one()
+    shape = "claim" if not person.verified else "traits" if person.traits else "plain"
+    return db.session.execute(_upsert_statement(stamp, shape), params).scalar_one()
 
 
 def _identify_by_email(
@@ -256,6 +267,7 @@ def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
             if survey_followups.get(fid, {}).get("type") in ("single", "multiple")
         }
         response.comment = None
+        response.claimed_email = None
         response.context = {}
         response.page_url = None
         response.ticket_id = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app
@@ -22,6 +22,7 @@ from feedback.models import (
     utcnow,
 )
 from feedback.services import cases, webhooks
+from feedback.services.identity import public_respondent
 from feedback.services.respondents import (
     RespondentInput,
     clean_traits,
@@ -41,7 +42,7 @@ def _limit(name: str) -> int:
 
 
 def _client_id(value: Any, field: str = "id") -> str:
-    if not isinstance(value, str) or not _CLIENT_ID.match(value):
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
         raise Invalid("Must be 8 to 64 characters of letters, digits, '_', '.', ':' or '-'.", field)
     return value
 
@@ -110,6 +111,8 @@ _INSERT_COLUMNS = (
     "respondent_id",
     "display_id",
     "context",
+    "identity",
+    "claimed_email",
     *CONTEXT_COLUMNS,
 )
 _STATEMENTS: dict[str, Any] = {}
@@ -147,7 +150,21 @@ class _Input:
     display_id: int | None
 
 
-def _parse(workspace: Workspace, client_id: str, payload: Any, channel: str) -> _Input:
+def _person(
+    workspace: Workspace, payload: dict[str, Any], verified: bool
+) -> RespondentInput | None:
+    """Who the call names: as given when a verified source made the payload, else checked."""
+    raw, anonymous_id = payload.get("respondent"), payload.get("anonymous_id")
+    max_value = _limit("FEEDBACK_MAX_CONTEXT_VALUE")
+    if not verified:
+        return public_respondent(workspace, raw, max_value, anonymous_id)
+    person = parse_respondent(raw, max_value, anonymous_id)
+    return replace(person, verified=True) if person is not None else None
+
+
+def _parse(
+    workspace: Workspace, client_id: str, payload: Any, channel: str, verified: bool
+) -> _Input:
     client_id = _client_id(client_id)
     if not isinstance(payload, dict):
         raise Invalid("The response must be a JSON object.")
@@ -162,9 +179,7 @@ def _parse(workspace: Workspace, client_id: str, payload: Any, channel: str) -> 
     context = _context(payload.get("context"))
     if "page_url" in payload:
         context.setdefault("page_url", _context({"page_url": payload["page_url"]})["page_url"])
-    person = parse_respondent(
-        payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE"), payload.get("anonymous_id")
-    )
+    person = _person(workspace, payload, verified)
     if person is not None and person.traits:
         # Traits (plan, company, ...) travel with the response so metrics can group by them.
         context = {**person.traits, **context}
@@ -183,14 +198,19 @@ def _parse(workspace: Workspace, client_id: str, payload: Any, channel: str) -> 
 
 
 def record_response(
-    workspace: Workspace, client_id: str, payload: Any, channel: str = "widget"
+    workspace: Workspace,
+    client_id: str,
+    payload: Any,
+    channel: str = "widget",
+    verified: bool = False,
 ) -> Recorded:
     """Store a score at once, or add follow-up answers to the same response.
 
     The client chooses the id, so a retry updates the response it already made. Nothing is
-    stored when any part of the payload is refused.
+    stored when any part of the payload is refused. `verified` when the payload's respondent
+    comes from a verified source (an email invite); a public call's is checked for its hash.
     """
-    given = _parse(workspace, client_id, payload, channel)
+    given = _parse(workspace, client_id, payload, channel, verified)
     if given.score is not None:
         # Most calls create a response: try the insert first and look for a stored one only
         # when it is there (a retry, or follow-up answers arriving with the score again).
@@ -229,7 +249,7 @@ def record_response(
     recorded = _store(workspace, given, existing, score, cleaned)
     if recorded is None:
         # The same id arrived twice at once; the twin won, so this call becomes an update.
-        return record_response(workspace, client_id, payload, channel)
+        return record_response(workspace, client_id, payload, channel, verified)
     return recorded
 
 
@@ -282,6 +302,10 @@ def _write(
     values: dict[str, Any],
 ) -> int | None:
     """Insert or update the response row; None when a twin request inserted it first."""
+    if person is not None:
+        # A claim stays on this response: it never becomes the respondent's address.
+        values["identity"] = "verified" if person.verified else "claimed"
+        values["claimed_email"] = None if person.verified else person.email
     respondent_id = identify(workspace, person)
     if respondent_id is not None:
         values["respondent_id"] = respondent_id
@@ -323,15 +347,13 @@ def record_display(workspace: Workspace, client_id: str, payload: Any) -> tuple[
     if channel not in RESPONSE_CHANNELS:
         raise Invalid(f"Must be one of: {', '.join(RESPONSE_CHANNELS)}.", "channel")
     survey = live_survey(workspace, survey_id, channel)
+    person = _person(workspace, payload, verified=False)
     existing = db.session.scalar(
         in_workspace(Display, workspace.id).where(Display.client_id == client_id)
     )
     if existing is not None:
         return existing, False
     page_url = _context({"page_url": payload.get("page_url")}).get("page_url")
-    person = parse_respondent(
-        payload.get("respondent"), _limit("FEEDBACK_MAX_CONTEXT_VALUE"), payload.get("anonymous_id")
-    )
     with writing():
         display = Display(
             workspace_id=workspace.id,

@@ -61,6 +61,8 @@ def send_resurveys(limit: int = BATCH) -> int:
     once.
     """
     now = utcnow()
+    # Respondent.email is written only by verified sources (see cases.reply_address): an
+    # address a public call merely claimed is on its response, and never invited.
     due = (
         select(Case.id)
         .join(Respondent, Respondent.id == Case.respondent_id)

@@ -21,17 +21,23 @@ EDITABLE = {
     "retention_days",
     "helpdesk_secret",
     "case_settings",
+    "require_verified_identity",
 }
 
 
 def _origin(value: Any, field: str) -> str:
     if value == "*":
         return value
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 300:
         raise Invalid("An origin is a string like https://app.example.com.", field)
-    parts = urlsplit(value)
+    example = f"{value!r} is not an origin like https://app.example.com"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (a port that is not a number from 0 to 65535 raises)
+    except ValueError as exc:  # an unclosed "[" of an IPv6 address, or a bad port
+        raise Invalid(f"{example}: {exc}.", field) from exc
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise Invalid(f"{value!r} is not an origin like https://app.example.com.", field)
+        raise Invalid(f"{example}.", field)
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -48,7 +54,7 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
             raise Invalid("Must be 1 to 200 characters.", "name")
         workspace.name = name.strip()
     if "timezone" in payload:
-        zone(payload["timezone"] if isinstance(payload["timezone"], str) else "")
+        zone(payload["timezone"])
         workspace.timezone = payload["timezone"]
     if "allowed_origins" in payload:
         origins = payload["allowed_origins"]
@@ -77,6 +83,11 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
         if secret is not None and (not isinstance(secret, str) or not 16 <= len(secret) <= 200):
             raise Invalid("Must be 16 to 200 characters, or null.", "helpdesk_secret")
         workspace.helpdesk_secret = secret
+    if "require_verified_identity" in payload:
+        required = payload["require_verified_identity"]
+        if not isinstance(required, bool):
+            raise Invalid("Must be true or false.", "require_verified_identity")
+        workspace.require_verified_identity = required
     if "case_settings" in payload:
         # The new SLA applies to cases opened from now on; open ones keep their due time.
         workspace.case_settings = clean_settings(payload["case_settings"], workspace.case_settings)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from feedback.errors import Invalid, NotFound
+from feedback.errors import Invalid, NotFound, ascii_whole
 from feedback.extensions import db
 from feedback.models import EmailInvite, Response, Survey, in_workspace
 from feedback.services import invites
@@ -27,6 +27,7 @@ from feedback.surveys import followups_for
 from feedback.surveys.kinds import scale_points
 
 LINK_PREFIX = "link."
+MAX_STEP = 20  # deeper than any chain of follow-ups can go
 
 
 @dataclass
@@ -88,10 +89,11 @@ def _stored(survey: Survey, client_id: str) -> tuple[int, dict[str, Any]] | None
 
 
 def _step(args: Any) -> int:
-    try:
-        return max(0, min(int(args.get("step", 0)), 20))
-    except (TypeError, ValueError):
-        return 0
+    raw = args.get("step") or "0"
+    step = ascii_whole(raw) if isinstance(raw, str) else None
+    if step is None:
+        raise Invalid("This address names no step of the survey; open the link again.", "step")
+    return min(step, MAX_STEP)
 
 
 def _page(survey: Survey, client_id: str, step: int, preselect: int | None = None) -> Page:
@@ -126,8 +128,12 @@ def _submit(
     channel: str,
     form: MultiDict[str, str],
     extra: dict[str, Any],
+    verified: bool = False,
 ) -> Page | int:
-    """Record one step's form; the next step's number, or the page again with the errors."""
+    """Record one step's form; the next step's number, or the page again with the errors.
+
+    `verified` when `extra` names the respondent from a verified source (the invite).
+    """
     step = _step(form)
     payload: dict[str, Any] = {"survey": survey.public_id}
     if step == 0:
@@ -147,7 +153,7 @@ def _submit(
         if not payload["answers"]:
             return step + 1  # nothing written: the respondent skipped these questions
     try:
-        record_response(survey.workspace, client_id, payload, channel)
+        record_response(survey.workspace, client_id, payload, channel, verified)
     except Invalid as exc:
         db.session.rollback()
         page = _page(survey, client_id, step)
@@ -198,11 +204,13 @@ def invite_page(public_id: str, token: str, args: Any) -> Page:
 
 def invite_submit(public_id: str, token: str, form: MultiDict[str, str]) -> Page | int:
     survey, invite, _score = _invite(public_id, token)
+    # The invite's address came from the API or the helpdesk, and only its recipient holds the
+    # signed link: the one public page whose respondent is a fact, not a claim.
     extra = {
         "respondent": {"id": invite.external_id, "email": invite.email},
         "context": invite.context or {},
     }
-    result = _submit(survey, invite.client_id, "email", form, extra)
+    result = _submit(survey, invite.client_id, "email", form, extra, verified=True)
     if result == 1:
         invites.mark_answered(invite)
     if isinstance(result, Page):

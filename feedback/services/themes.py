@@ -103,7 +103,7 @@ def create_theme(workspace: Workspace, payload: Any) -> Theme:
     if not isinstance(payload, dict):
         raise Invalid("Send a theme object.")
     slug = payload.get("slug")
-    if not isinstance(slug, str) or not _SLUG.match(slug):
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
         raise Invalid("Must be 1 to 64 of a-z, 0-9, '-' or '_'.", "slug")
     if db.session.scalar(in_workspace(Theme, workspace.id, Theme.id).where(Theme.slug == slug)):
         raise Conflict(f"The theme {slug!r} exists already.", "slug")
@@ -125,7 +125,7 @@ def update_theme(workspace: Workspace, slug: str, payload: Any) -> Theme:
     theme = get_theme(workspace, slug)
     new_slug = payload.get("slug", slug)
     if new_slug != slug:
-        if not isinstance(new_slug, str) or not _SLUG.match(new_slug):
+        if not isinstance(new_slug, str) or not _SLUG.fullmatch(new_slug):
             raise Invalid("Must be 1 to 64 of a-z, 0-9, '-' or '_'.", "slug")
         taken = in_workspace(Theme, workspace.id, Theme.id).where(Theme.slug == new_slug)
         if db.session.scalar(taken):

@@ -3,7 +3,9 @@
 A batch is claimed with a token (ids selected FOR UPDATE SKIP LOCKED on PostgreSQL, then
 updated), so two workers never post one delivery twice. Each POST carries webhook-id,
 webhook-timestamp and webhook-signature (`v1,` and the base64 HMAC-SHA256 of
-"id.timestamp.body"). A refused or unreachable receiver is retried after 30 s, 2 min, 10 min,
+"id.timestamp.body"). The URL is checked again before each post (see `webhook_targets`) and
+the post goes to the very address checked, with no second lookup of the name; redirects are
+not followed. A refused or unreachable receiver is retried after 30 s, 2 min, 10 min,
 1 h and 6 h, then the delivery is marked failed; every attempt is kept in its history. A
 worker that dies mid-batch leaves its claim; after FEEDBACK_WEBHOOK_CLAIM_SECONDS the delivery
 is posted again, with its first webhook-id, which receivers use to drop repeats.
@@ -14,23 +16,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
+import urllib3
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
 from feedback.claims import abandoned, claim
 from feedback.extensions import db, writing
 from feedback.models import Webhook, WebhookDelivery, utcnow
+from feedback.services.webhook_targets import Address, Target, TargetRefused, check_url
 from feedback.services.webhooks import response_link
 
 log = logging.getLogger(__name__)
@@ -43,11 +45,8 @@ RETRY_DELAYS = (
     timedelta(hours=6),
 )
 BATCH = 20
-EXCERPT = 500
-
-
-class DeliveryRefused(Exception):
-    """The receiver's address may not be called from here."""
+# What is kept of a receiver's answer or an error: enough to tell what went wrong.
+EXCERPT = 300
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -56,33 +55,6 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     signed = f"{message_id}.{timestamp}.".encode() + body
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
-
-
-def check_address(url: str) -> None:
-    """Refuse a URL whose host resolves to a private, loopback, link-local or reserved address.
-
-    The receiver's name is resolved again when posting, so a name that changes its answer in
-    between (DNS rebinding) is not caught here; the refusal guards against plain mistakes and
-    against keys used to probe the internal network by address or by a fixed name.
-    """
-    if current_app.config["FEEDBACK_WEBHOOKS_ALLOW_PRIVATE"]:
-        return
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise DeliveryRefused(f"cannot resolve {host!r}: {exc}") from exc
-    for info in infos:
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
-            str(info[4][0]).split("%")[0]
-        )
-        # ::ffff:127.0.0.1 is loopback too, though Python 3.11 does not say so.
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        # Not global covers private, loopback, link-local, shared, reserved and unspecified.
-        if not address.is_global or address.is_multicast:
-            raise DeliveryRefused(f"{host} resolves to {address}, a non-public address")
 
 
 def _slack_text(payload: dict[str, Any]) -> str:
@@ -163,8 +135,8 @@ class _Outcome:
 
 def _post(hook: Webhook, delivery: WebhookDelivery) -> _Outcome:
     try:
-        check_address(hook.url)
-    except DeliveryRefused as exc:
+        target = check_url(hook.url)
+    except TargetRefused as exc:
         return _Outcome(False, error=f"refused: {exc}")
     body = body_for(hook.format, delivery.payload)
     timestamp = int(time.time())
@@ -177,16 +149,89 @@ def _post(hook: Webhook, delivery: WebhookDelivery) -> _Outcome:
     }
     timeout = float(current_app.config["FEEDBACK_WEBHOOK_TIMEOUT"])
     try:
-        # No redirects: a public URL must not bounce the request onto a private address.
-        answer = requests.post(
-            hook.url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+        status, excerpt = _send(target, body, headers, timeout)
+    except HTTPError as exc:
+        return _Outcome(False, error=_plain(f"{type(exc).__name__}: {exc}"))
+    if 200 <= status < 300:
+        return _Outcome(True, status, excerpt)
+    # A redirect is not followed: a public URL must not bounce the post onto a private address.
+    moved = " (redirects are not followed)" if 300 <= status < 400 else ""
+    return _Outcome(False, status, excerpt, f"HTTP {status}{moved}")
+
+
+def _pool(target: Target, address: Address, timeout: float) -> urllib3.HTTPConnectionPool:
+    # The pool's host is the checked address, so urllib3 looks nothing up; the name goes only
+    # into the Host header and, for https, into SNI and the certificate's hostname check.
+    options: dict[str, Any] = {
+        "port": target.port,
+        "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+        "retries": False,
+        "maxsize": 1,
+    }
+    if target.scheme == "https":
+        return urllib3.HTTPSConnectionPool(
+            str(address),
+            server_hostname=target.name,
+            assert_hostname=target.name,
+            cert_reqs="CERT_REQUIRED",
+            **options,
         )
-    except requests.RequestException as exc:
-        return _Outcome(False, error=f"{type(exc).__name__}: {exc}"[:EXCERPT])
-    excerpt = answer.text[:EXCERPT] if answer.text else None
-    if 200 <= answer.status_code < 300:
-        return _Outcome(True, answer.status_code, excerpt)
-    return _Outcome(False, answer.status_code, excerpt, f"HTTP {answer.status_code}")
+    return urllib3.HTTPConnectionPool(str(address), **options)
+
+
+def _send(
+    target: Target, body: bytes, headers: dict[str, str], timeout: float
+) -> tuple[int, str | None]:
+    """POST to the checked addresses in turn, moving on only when no connection could be
+    made; the answer's status and excerpt."""
+    headers = {**headers, "host": target.host_header}
+    if target.userinfo is not None:
+        headers.update(urllib3.make_headers(basic_auth=target.userinfo))
+    *others, last = target.addresses
+    for address in others:
+        try:
+            return _post_to(target, address, body, headers, timeout)
+        except ConnectTimeoutError:  # refused or unanswered (NewConnectionError is one too)
+            continue
+    return _post_to(target, last, body, headers, timeout)
+
+
+def _post_to(
+    target: Target, address: Address, body: bytes, headers: dict[str, str], timeout: float
+) -> tuple[int, str | None]:
+    with _pool(target, address, timeout) as pool:
+        answer = pool.urlopen(
+            "POST",
+            target.path,
+            body=body,
+            headers=headers,
+            redirect=False,
+            assert_same_host=False,
+            preload_content=False,
+        )
+        try:
+            return answer.status, _excerpt(answer)
+        finally:
+            answer.close()  # the rest is left unread
+
+
+def _excerpt(answer: urllib3.BaseHTTPResponse) -> str | None:
+    """The start of a text or JSON answer as plain text; nothing of any other kind."""
+    kind = answer.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if not (kind.startswith("text/") or kind == "application/json" or kind.endswith("+json")):
+        return None
+    try:
+        # Four bytes are enough for any character in UTF-8.
+        text = answer.read(EXCERPT * 4).decode("utf-8", errors="replace")
+    except HTTPError:
+        return None  # the status is the answer; a body cut short does not undo it
+    return _plain(text) or None
+
+
+def _plain(text: str) -> str:
+    """At most EXCERPT characters with control and formatting characters made spaces."""
+    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return cleaned.strip()[:EXCERPT]
 
 
 def _finish(delivery: WebhookDelivery, token: str, outcome: _Outcome, final: bool = False) -> None:

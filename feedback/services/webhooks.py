@@ -10,12 +10,11 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import case, insert, or_, update
 
-from feedback.errors import Invalid, NotFound
+from feedback.errors import Invalid, NotFound, object_of
 from feedback.extensions import db, writing
 from feedback.lookups import cached, forget
 from feedback.models import (
@@ -29,6 +28,7 @@ from feedback.models import (
     in_workspace,
     utcnow,
 )
+from feedback.services.webhook_targets import TargetRefused, check_url
 from feedback.surveys.definition import default_case_threshold
 
 MAX_WEBHOOKS = 20
@@ -169,9 +169,10 @@ def _redact(workspace_id: int, ids: list[int], events: tuple[str, ...], who: str
 def _url(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 2000:
         raise Invalid("Must be an http or https URL of at most 2000 characters.", "url")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid("Must be an http or https URL.", "url")
+    try:
+        check_url(value)  # checked again before every delivery: a name's answer may change
+    except TargetRefused as exc:
+        raise Invalid(str(exc), "url") from exc
     return value
 
 
@@ -186,8 +187,7 @@ def _events(value: Any) -> list[str]:
 
 def create_webhook(workspace: Workspace, payload: Any) -> Webhook:
     """A new webhook; its secret is shown in the answer to this call."""
-    if not isinstance(payload, dict):
-        raise Invalid('Send {"url": "...", "events": ["response.low_score"]}.')
+    payload = object_of(payload, ("url", "events", "format", "active"))
     fmt = payload.get("format", "json")
     if fmt not in WEBHOOK_FORMATS:
         raise Invalid(f"Must be one of: {', '.join(WEBHOOK_FORMATS)}.", "format")

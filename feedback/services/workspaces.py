@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -13,6 +14,7 @@ from feedback.extensions import db
 from feedback.lookups import cached
 from feedback.models import ApiKey, Membership, User, Workspace, in_workspace, utcnow
 from feedback.models.workspace import API_SCOPES, ROLES, hash_secret
+from feedback.periods import zone
 from feedback.services.themes import seed_default_taxonomy
 
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -29,6 +31,7 @@ def create_workspace(
     allowed_origins: list[str] | None = None,
 ) -> Workspace:
     """A new tenant with its own public key."""
+    zone(timezone)  # every report reads it: a name no report can use is refused here
     slug = slugify(slug or name)
     if db.session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
         raise Conflict(f"A workspace with the slug {slug!r} exists already.", "slug")
@@ -92,12 +95,23 @@ class IssuedKey:
     secret: str  # shown once; only its hash is stored
 
 
-def create_api_key(workspace: Workspace, name: str, scopes: list[str] | None = None) -> IssuedKey:
+def _scopes(value: Any) -> list[str]:
+    if value is None:
+        return list(API_SCOPES)
+    # Each one checked as text before it is hashed or compared: a JSON `true` or `{}` is not a
+    # scope. An empty list is refused rather than read as "every scope".
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(s, str) and s in API_SCOPES for s in value)
+    ):
+        raise Invalid(f"Must be a non-empty list of: {', '.join(API_SCOPES)}.", "scopes")
+    return list(dict.fromkeys(value))
+
+
+def create_api_key(workspace: Workspace, name: Any, scopes: Any = None) -> IssuedKey:
     """A new secret key; the plain text is returned once and never stored."""
-    scopes = list(scopes or API_SCOPES)
-    for scope in scopes:
-        if scope not in API_SCOPES:
-            raise Invalid(f"Scope must be one of: {', '.join(API_SCOPES)}.", "scopes")
+    scopes = _scopes(scopes)
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise Invalid("A key needs a name of 1 to 200 characters.", "name")
     prefix = secrets.token_hex(6)

@@ -14,7 +14,7 @@
   var MAX_TRIES = 50; // then a write that keeps failing stops blocking the ones after it
   var me = d.currentScript;
   var cfg = null; // {key, host, debug, context}
-  var who = null; // {id, email, traits} from identify
+  var who = null; // {id, email, traits, user_hash} from identify
   var open = null; // the floating card on screen
   var checkTimer = 0;
   var flushing = false;
@@ -618,9 +618,15 @@
       flush();
       check();
     },
-    identify: function (person) {
-      who = person && typeof person == "object" ? { id: person.id, email: person.email, traits: person.traits } : null;
+    // identify({id, email, traits, userHash}) or identify(id, {email, traits, userHash}); the
+    // hash is made on the host's server, so the server can tell the user from a claim.
+    identify: function (person, options) {
+      var p = person && typeof person == "object" ? person : options || {};
+      var id = person && typeof person == "object" ? p.id : person;
+      var hash = p.userHash || p.user_hash;
+      who = id != null || p.email != null || p.traits != null ? { id: id, email: p.email, traits: p.traits } : null;
       if (who && who.id != null) who.id = String(who.id);
+      if (who && hash) who.user_hash = String(hash);
       check();
     },
     track: function (event, options) {

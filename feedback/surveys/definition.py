@@ -56,7 +56,9 @@ def _object(value: Any, field: str, allowed: set[str]) -> dict[str, Any]:
 
 
 def _choice(value: Any, field: str, choices: tuple[str, ...] | list[str]) -> str:
-    if value not in choices:
+    # Text first: what passes may then be a dict key or a set member, which a JSON object
+    # or list cannot be.
+    if not isinstance(value, str) or value not in choices:
         raise Invalid(f"Must be one of: {', '.join(choices)}.", field)
     return value
 
@@ -98,7 +100,7 @@ def _when(
     if "answer" in raw:
         cond = _object(raw["answer"], f"{field}.answer", {"followup", "in"})
         ref = cond.get("followup")
-        if ref not in earlier:
+        if not isinstance(ref, str) or ref not in earlier:
             raise Invalid("Must name an earlier follow-up.", f"{field}.answer.followup")
         if earlier[ref]["type"] == "text":
             raise Invalid("Can only depend on a choice follow-up.", f"{field}.answer.followup")
@@ -119,7 +121,7 @@ def _followup(
         raw, field, {"id", "type", "prompt", "options", "when", "max_length", "placeholder"}
     )
     fid = raw.get("id")
-    if not isinstance(fid, str) or not _ID.match(fid):
+    if not isinstance(fid, str) or not _ID.fullmatch(fid):
         raise Invalid("Must be a lowercase identifier (letters, digits, _).", f"{field}.id")
     if fid in earlier:
         raise Invalid(f"The id {fid!r} is used twice.", f"{field}.id")
@@ -219,7 +221,7 @@ def _branding(raw: Any) -> dict[str, Any]:
     raw = _object(raw, "branding", {"accent", "theme", "product_name"})
     out: dict[str, Any] = {}
     if "accent" in raw:
-        if not isinstance(raw["accent"], str) or not _COLOR.match(raw["accent"]):
+        if not isinstance(raw["accent"], str) or not _COLOR.fullmatch(raw["accent"]):
             raise Invalid("Must be a colour like #4f46e5.", "branding.accent")
         out["accent"] = raw["accent"]
     if "theme" in raw:
@@ -306,7 +308,8 @@ def validate_survey(payload: Any, current: dict[str, Any] | None = None) -> dict
     channels = payload.get("channels", merged.get("channels", list(CHANNELS)))
     if not isinstance(channels, list) or not channels:
         raise Invalid(f"Must be a non-empty list of: {', '.join(CHANNELS)}.", "channels")
-    out["channels"] = [_choice(c, "channels", CHANNELS) for c in dict.fromkeys(channels)]
+    # Each one checked before duplicates are dropped: dropping them hashes each one.
+    out["channels"] = list(dict.fromkeys(_choice(c, "channels", CHANNELS) for c in channels))
     out["targeting"] = (
         _targeting(payload["targeting"]) if "targeting" in payload else merged.get("targeting", {})
     )

@@ -140,6 +140,8 @@ BANDS = {
     "ces": ("difficult", "neutral", "easy"),
 }
 ALL_BANDS = sorted({b for bands in BANDS.values() for b in bands})
+# The highest score of any kind's scale: a score filter beyond it matches nothing anywhere.
+MAX_SCORE = max(s.points[1] for k in KINDS.values() for s in k.styles.values())
 
 _GLYPHS = {
     "emoji": {1: "😞", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"},

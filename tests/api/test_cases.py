@@ -14,8 +14,9 @@ from feedback import jobs
 from feedback.errors import Forbidden
 from feedback.extensions import db
 from feedback.models import Case, CaseEvent, Theme, WebhookDelivery
-from feedback.services import case_rules, cases, members, webhooks
-from tests.factories import Tenant, make_survey, make_tenant
+from feedback.services import case_rules, cases, webhooks, workspaces
+from tests.factories import OTHER_DIGITS, Tenant, make_survey, make_tenant
+from tests.resolver import Resolver
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def answer(tenant: Tenant, survey_id: str, rid: str, score: int, **extra: Any) -
 
 
 def member(tenant: Tenant, email: str, role: str = "analyst") -> int:
-    user = members.add_member(tenant.workspace, "owner", email, "password-123", role)
+    user = workspaces.add_user(tenant.workspace, email, "password-123", role)
     db.session.commit()
     return user.id
 
@@ -179,8 +180,9 @@ def test_the_helpdesk_sets_a_status_once_per_event(tenant: Tenant) -> None:
     assert [e["action"] for e in helpdesk_events] == ["status", "helpdesk"]
 
 
-def test_case_events_go_out_to_the_webhooks(app: Flask, tenant: Tenant) -> None:
+def test_case_events_go_out_to_the_webhooks(app: Flask, tenant: Tenant, resolver: Resolver) -> None:
     app.config["FEEDBACK_CASE_SETTLE_SECONDS"] = 0
+    resolver.add("hooks.example.com", ["93.184.215.14"])  # checked, never posted to here
     webhooks.create_webhook(
         tenant.workspace,
         {"url": "https://hooks.example.com/x", "events": ["case.opened", "case.updated"]},
@@ -260,3 +262,31 @@ def test_the_sla_is_a_workspace_setting(tenant: Tenant) -> None:
     good = tenant.patch("/api/v1/workspace", json={"case_settings": {"sla_hours": 4}})
     assert good.get_json()["case_settings"]["sla_hours"] == 4
     assert good.get_json()["case_settings"]["workdays"] == [1, 2, 3, 4, 5]
+
+
+@OTHER_DIGITS
+def test_a_case_id_in_other_digits_names_no_case(tenant: Tenant, script: dict) -> None:
+    survey = make_survey(tenant.workspace, "nps")
+    answer(tenant, survey.public_id, "resp-1001", 1)
+    case_id = str(tenant.get("/api/v1/cases").get_json()["data"][0]["id"])
+    assert tenant.get(f"/api/v1/cases/{case_id}").status_code == 200
+    for path in ("/api/v1/cases/{}", "/api/v1/helpdesk/cases/{}"):
+        url = path.format(case_id.translate(script))
+        answered = tenant.get(url) if "helpdesk" not in url else tenant.post(url, json={})
+        assert answered.status_code == 404, url
+        assert answered.get_json()["error"]["field"] == "case", url
+
+
+@OTHER_DIGITS
+def test_a_limit_or_owner_in_other_digits_is_refused_by_name(tenant: Tenant, script: dict) -> None:
+    owner = member(tenant, "admin@example.com", "admin")
+    for name, value in (("limit", "3"), ("owner", str(owner))):
+        assert tenant.get(f"/api/v1/cases?{name}={value}").status_code == 200
+        refused = tenant.get(f"/api/v1/cases?{name}={value.translate(script)}")
+        assert refused.status_code == 422, name
+        assert refused.get_json()["error"]["field"] == name
+
+
+def test_a_limit_of_5000_digits_is_refused_not_parsed(tenant: Tenant) -> None:
+    refused = tenant.get("/api/v1/cases?limit=" + "1" * 5000)
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "limit"

@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -148,6 +149,10 @@ def test_errors_name_the_field(client: FlaskClient) -> None:
         (ticket(survey, solved, requester=None), "requester.email"),
         (ticket(survey, solved, created_at="yesterday"), "created_at"),
         (ticket(survey, datetime(2026, 3, 1)), "solved_at"),
+        # An offset on the calendar's first or last day leaves the years datetime knows.
+        (ticket(survey, solved, created_at="0001-01-01T00:00:00+01:00"), "created_at"),
+        # Seconds from opening to solving are stored in an integer column.
+        (ticket(survey, datetime(2100, 1, 1), created_at="2000-01-01T00:00:00Z"), "solved_at"),
         (ticket(survey, solved, reopens=-1), "reopens"),
         (ticket(survey, solved, contacts="two"), "contacts"),
         (ticket(survey, solved, survey=None), "survey"),
@@ -181,3 +186,53 @@ def test_the_invite_mail_arrives_and_credits_the_agent(client: FlaskClient, smtp
         "T-100",
     )
     assert response.channel == "email"
+
+
+KEPT_FIELDS = {
+    "requester": ("requester_email", "ann@example.com"),
+    "agent": ("agent", "Dana"),
+    "team": ("team", "Billing"),
+    "plan": ("plan", "Pro"),
+    "created_at": ("opened_at", datetime(2026, 3, 2, 9, 0)),
+    "first_response_at": ("first_response_seconds", 1800),
+    "solved_at": ("resolution_seconds", 4 * 3600),
+    "reopens": ("reopens", 0),
+    "contacts": ("one_touch", True),
+    "context": ("context", {"channel": "chat"}),
+}
+
+
+@pytest.mark.parametrize("left_out", sorted(KEPT_FIELDS))
+def test_an_update_changes_only_the_fields_it_carries(client: FlaskClient, left_out: str) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "csat")
+    full = ticket(survey, datetime(2026, 3, 2, 13, 0), context={"channel": "chat"})
+    assert t.post(URL, full).status_code == 201
+    update = {k: v for k, v in full.items() if k != left_out}
+    assert t.post(URL, update).status_code == 200
+    column, expected = KEPT_FIELDS[left_out]
+    db.session.expire_all()
+    assert getattr(db.session.scalar(select(Ticket)), column) == expected
+
+
+def test_a_field_sent_as_null_is_cleared(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "csat")
+    assert t.post(URL, ticket(survey, None)).status_code == 201
+    assert t.post(URL, ticket(survey, None, first_response_at=None)).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(Ticket.first_response_seconds)) is None
+
+
+def test_a_solved_update_uses_the_requester_already_stored(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "csat")
+    assert t.post(URL, ticket(survey, None)).status_code == 201
+    solved = {
+        "id": "T-100",
+        "solved_at": iso(datetime(2026, 3, 2, 13, 0)),
+        "survey": survey.public_id,
+    }
+    assert t.post(URL, solved).status_code == 200, "the stored requester gets the CSAT mail"
+    [invite] = invites()
+    assert invite.email == "ann@example.com" and invite.context["agent"] == "Dana"

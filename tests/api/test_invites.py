@@ -10,7 +10,7 @@ from sqlalchemy import select
 from feedback.extensions import db
 from feedback.models import EmailInvite, Respondent, utcnow
 from feedback.services import workspaces
-from tests.factories import make_survey, make_tenant
+from tests.factories import OTHER_DIGITS, make_survey, make_tenant
 
 
 def test_invites_from_a_json_list_are_scheduled_with_their_context(client: FlaskClient) -> None:
@@ -67,6 +67,20 @@ def test_a_bad_address_is_refused_naming_the_row(client: FlaskClient) -> None:
         content_type="text/csv",
     )
     assert csv.status_code == 422 and csv.json["error"]["field"] == "file"
+    assert db.session.scalars(select(EmailInvite)).all() == []
+
+
+def test_a_time_off_the_calendar_is_refused_naming_its_field(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    # Both were an OverflowError once their offset was applied.
+    for when in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        body = {"survey": survey.public_id, "scheduled_at": when, "invites": [{"email": "a@b.co"}]}
+        res = t.post("/api/v1/invites", json=body)
+        assert res.status_code == 422 and res.json["error"]["field"] == "scheduled_at"
+        body = {"survey": survey.public_id, "invites": [{"email": "a@b.co", "scheduled_at": when}]}
+        res = t.post("/api/v1/invites", json=body)
+        assert res.status_code == 422 and res.json["error"]["field"] == "invites[0].scheduled_at"
     assert db.session.scalars(select(EmailInvite)).all() == []
 
 
@@ -156,3 +170,12 @@ def test_a_read_key_cannot_send_invites(client: FlaskClient) -> None:
         headers={"Authorization": f"Bearer {issued.secret}"},
     )
     assert res.status_code == 403
+
+
+@OTHER_DIGITS
+def test_a_limit_in_other_digits_is_refused_by_name(client: FlaskClient, script: dict) -> None:
+    t = make_tenant(client)
+    assert t.get("/api/v1/invites?limit=3").status_code == 200
+    for limit in ("3".translate(script), "0", "1" * 5000):
+        refused = t.get(f"/api/v1/invites?limit={limit}")
+        assert refused.status_code == 422 and refused.json["error"]["field"] == "limit", limit

@@ -47,6 +47,22 @@ def test_bad_kpi_input_is_named(client: FlaskClient) -> None:
     assert bad.json["error"]["field"] == "[0].date"
 
 
+def test_nan_and_infinity_are_refused_and_nothing_is_stored(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    for number in ("NaN", "Infinity", "-Infinity", "1e999"):
+        body = f'[{{"metric": "churn", "date": "2026-01-31", "value": {number}}}]'
+        res = t.post("/api/v1/kpis/values", data=body, content_type="application/json")
+        assert res.status_code == 400 and res.json["error"]["code"] == "malformed", number
+        res = t.client.put(
+            "/api/v1/kpis/targets/churn",
+            data=f'{{"target": {number}}}',
+            content_type="application/json",
+            headers=t.headers,
+        )
+        assert res.status_code == 400, number
+    assert t.get("/api/v1/kpis").json == {"targets": [], "values": []}
+
+
 def test_kpis_are_scoped_to_the_workspace(client: FlaskClient) -> None:
     a, b = make_tenant(client, "A"), make_tenant(client, "B")
     a.post("/api/v1/kpis/values", [{"metric": "mrr", "date": "2026-11-01", "value": 10}])

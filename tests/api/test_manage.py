@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 from datetime import datetime, timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback.extensions import db
 from feedback.models import ApiKey, Display, Respondent, Response
-from tests.factories import add_response, make_survey, make_tenant
+from tests.factories import OTHER_DIGITS, add_response, make_survey, make_tenant, signed
 
 
 def test_missing_wrong_and_revoked_keys_are_refused(client: FlaskClient) -> None:
@@ -35,6 +38,15 @@ def test_key_secret_is_shown_once_and_stored_hashed(client: FlaskClient) -> None
     assert all("secret" not in k for k in listed)
     hashes = db.session.scalars(select(ApiKey.secret_hash)).all()
     assert secret not in hashes and all(len(h) == 64 for h in hashes)
+
+
+@pytest.mark.parametrize("scopes", [True, [{}], "read", [], ["read", "admin"]])
+def test_scopes_are_a_list_of_read_and_write(client: FlaskClient, scopes: object) -> None:
+    t = make_tenant(client)
+    keys = db.session.scalar(select(func.count()).select_from(ApiKey))
+    refused = t.post("/api/v1/api-keys", json={"name": "ci", "scopes": scopes})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "scopes"
+    assert db.session.scalar(select(func.count()).select_from(ApiKey)) == keys
 
 
 def test_read_only_key_cannot_write(client: FlaskClient) -> None:
@@ -64,6 +76,17 @@ def test_bad_survey_is_refused_with_field(client: FlaskClient) -> None:
     )
     assert res.status_code == 422
     assert res.json["error"]["field"] == "followups[0].prompt"
+
+
+def test_channels_of_objects_are_refused_on_create_and_update(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    created = t.post("/api/v1/surveys", json={"kind": "nps", "channels": [{}]})
+    assert created.status_code == 422 and created.json["error"]["field"] == "channels"
+    assert t.get("/api/v1/surveys").json["data"] == []
+    survey = t.post("/api/v1/surveys", json={"kind": "nps", "channels": ["link"]}).json
+    changed = t.patch(f"/api/v1/surveys/{survey['id']}", json={"channels": [{}], "name": "New"})
+    assert changed.status_code == 422 and changed.json["error"]["field"] == "channels"
+    assert t.get(f"/api/v1/surveys/{survey['id']}").json == survey
 
 
 def test_update_and_pause_a_survey(client: FlaskClient) -> None:
@@ -185,10 +208,13 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
         "survey": survey.public_id,
         "score": 3,
         "answers": {"improve": "My name is Ann and the app is slow"},
-        "respondent": {"id": "ann", "email": "ann@example.com"},
+        "respondent": signed(t.workspace, {"id": "ann", "email": "ann@example.com"}),
         "context": {"plan": "Pro", "phone": "555-1234"},
     }
     client.put(t.public("/responses/erase-me-01"), json=body)
+    # An unsigned call naming her: its address is a claim kept on its own response.
+    claim = {"survey": survey.public_id, "score": 9, "respondent": {"id": "ann", "email": "a@x.io"}}
+    client.put(t.public("/responses/erase-me-02"), json=claim)
     client.post(
         t.public("/displays/erase-disp-1"),
         json={"survey": survey.public_id, "respondent": {"id": "ann"}},
@@ -196,7 +222,10 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
     exported = t.get("/api/v1/respondents/ann")
     assert exported.status_code == 200
     assert exported.json["respondent"]["email"] == "ann@example.com"
-    assert exported.json["responses"][0]["comment"] == "My name is Ann and the app is slow"
+    first, second = exported.json["responses"]
+    assert first["comment"] == "My name is Ann and the app is slow"
+    assert (first["identity"], second["identity"]) == ("verified", "claimed")
+    assert (first["claimed_email"], second["claimed_email"]) == (None, "a@x.io")
     # The low score opened a case, and the team wrote back to Ann from it.
     case_id = t.get("/api/v1/cases").json["data"][0]["id"]
     reply = {"body": "Hi Ann, sorry about the speed.", "kind": "reply"}
@@ -204,18 +233,19 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
 
     res = t.delete("/api/v1/respondents/ann")
     assert res.status_code == 200
-    assert res.json["erased"] == {"responses": 1, "displays": 1, "cases": 1}
+    assert res.json["erased"] == {"responses": 2, "displays": 1, "cases": 1}
     case = t.get(f"/api/v1/cases/{case_id}").json
     assert (case["respondent"], case["comment"], case["score"]) == (None, None, 3)
     assert "Ann" not in str(case["notes"]) and "ann@" not in str(case["events"])
     assert t.get("/api/v1/respondents/ann").status_code == 404
     db.session.expire_all()
-    r = db.session.scalar(select(Response))
+    r, claimed = db.session.scalars(select(Response).order_by(Response.id))
     assert (r.score, r.comment, r.answers, r.context, r.respondent_id) == (3, None, {}, {}, None)
+    assert claimed.claimed_email is None
     assert db.session.scalar(select(func.count()).select_from(Respondent)) == 0
     assert db.session.scalar(select(Display.respondent_id)) is None
     # The anonymous score still counts.
-    assert t.get("/api/v1/metrics/nps?period=all").json["summary"]["n"] == 1
+    assert t.get("/api/v1/metrics/nps?period=all").json["summary"]["n"] == 2
 
 
 def test_erasure_is_scoped_to_the_workspace(client: FlaskClient) -> None:
@@ -243,3 +273,57 @@ def test_workspace_settings_update(client: FlaskClient) -> None:
     bad = t.patch("/api/v1/workspace", json={"allowed_origins": ["javascript:alert(1)"]})
     assert bad.json["error"]["field"] == "allowed_origins[0]"
     assert t.get("/api/v1/workspace").json["timezone"] == "Europe/Paris"
+
+
+@OTHER_DIGITS
+def test_numbers_in_other_digits_are_refused_by_name(client: FlaskClient, script: dict) -> None:
+    t = make_tenant(client)
+    response = add_response(make_survey(t.workspace, "nps"), 3)
+    db.session.commit()
+    for name, value in (("limit", "3"), ("score_min", "3"), ("score_max", "3")):
+        assert t.get(f"/api/v1/responses?{name}={value}").status_code == 200
+        refused = t.get(f"/api/v1/responses?{name}={value.translate(script)}")
+        assert refused.status_code == 422, name
+        assert refused.json["error"]["field"] == name
+    assert t.get(f"/api/v1/responses/{response.id}").status_code == 200
+    other = str(response.id).translate(script)
+    for path in ("/api/v1/responses/{}", "/api/v1/responses/{}/analysis", "/api/v1/api-keys/{}"):
+        answered = t.delete(path.format(other)) if "keys" in path else t.get(path.format(other))
+        assert answered.status_code == 404, path
+
+
+def test_a_cursor_naming_no_possible_row_is_refused(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    for position in ({"at": "2026-01-01T00:00:00", "id": 2**70}, {"at": "2026-01-01", "id": True}):
+        cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+        refused = t.get(f"/api/v1/responses?cursor={cursor}")
+        assert refused.status_code == 422 and refused.json["error"]["field"] == "cursor"
+
+
+@pytest.mark.parametrize("origin", ["http://[", "https://app.example.com:99999", "x" * 301])
+def test_an_origin_urlsplit_refuses_is_named_by_its_field(client: FlaskClient, origin: str) -> None:
+    t = make_tenant(client)
+    good = "https://app.example.com"
+    res = t.patch("/api/v1/workspace", json={"allowed_origins": [good, origin]})
+    assert res.status_code == 422 and res.json["error"]["field"] == "allowed_origins[1]"
+    assert t.get("/api/v1/workspace").json["allowed_origins"] == []
+
+
+def test_a_refused_change_leaves_no_part_of_it_behind(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    before = t.get("/api/v1/workspace").json
+    # The name is applied before low_n is checked: the refusal must take it back.
+    refused = t.patch("/api/v1/workspace", json={"name": "Renamed", "low_n": 0})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "low_n"
+    assert t.get("/api/v1/workspace").json == before
+
+
+@pytest.mark.parametrize("timezone", ["x" * 6000, "America", "Europe/", 12])
+def test_a_timezone_that_names_no_zone_is_refused_and_nothing_changes(
+    client: FlaskClient, timezone: object
+) -> None:
+    t = make_tenant(client)
+    before = t.get("/api/v1/workspace").json
+    refused = t.patch("/api/v1/workspace", json={"name": "Renamed", "timezone": timezone})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "timezone"
+    assert t.get("/api/v1/workspace").json == before

@@ -87,12 +87,12 @@ def test_context_and_respondent_travel_with_the_response(client: FlaskClient) ->
         "https://app.example.com/billing",
     )
     assert r.context == {"region": "EU", "seats": "12"}
+    assert r.plan == "Pro"  # traits travel with the response, signed or not
+    # Unsigned, the id, email and traits are a claim: the email stays on this response, and
+    # the respondent (found by id, for throttling) gets neither.
+    assert (r.identity, r.claimed_email) == ("claimed", "ann@example.com")
     person = db.session.scalar(select(Respondent))
-    assert (person.external_id, person.email, person.traits) == (
-        "u-1",
-        "ann@example.com",
-        {"plan": "Pro"},
-    )
+    assert (person.external_id, person.email, person.traits) == ("u-1", None, {})
     assert r.respondent_id == person.id
 
 

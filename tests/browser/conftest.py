@@ -161,6 +161,7 @@ def _serving(tmp: Path) -> Iterator[Live]:
         {
             "TESTING": True,
             "SECRET_KEY": "t",
+            "FEEDBACK_ENV": "development",  # serves /demo
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/b.sqlite3",
             # One browser signs in and answers for every test of the session, from one address.
             "FEEDBACK_LOGIN_RATE_LIMIT": "1000 per minute",

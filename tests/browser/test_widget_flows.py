@@ -379,4 +379,5 @@ def test_demo_page_shows_the_floating_and_inline_surveys(live, watched, shot):
     shot(page, "inline", full_page=True)
     (response,) = eventually(lambda: live.responses(workspace_id))
     assert response["score"] == 4 and response["respondent"] == "demo-ann"
+    assert response["identity"] == "verified"  # the demo page signs Ann's id on the server
     assert not watched.errors

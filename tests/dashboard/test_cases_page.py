@@ -18,7 +18,7 @@ from feedback.extensions import db
 from feedback.models import Case, CaseNote, CaseRule, Membership, Survey, Workspace, utcnow
 from feedback.services import analysis, case_rules, cases
 from tests.dashboard.test_pages import PASSWORD, csrf, sign_in
-from tests.factories import Tenant, make_survey, make_tenant
+from tests.factories import OTHER_DIGITS, Tenant, make_survey, make_tenant, signed
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 XSS = "<img src=x onerror=alert(1)>"
@@ -35,9 +35,9 @@ class Desk:
 
 
 def _member(t: Tenant, email: str, role: str) -> int:
-    from feedback.services import members
+    from feedback.services import workspaces
 
-    user = members.add_member(t.workspace, "owner", email, PASSWORD, role)
+    user = workspaces.add_user(t.workspace, email, PASSWORD, role)
     db.session.commit()
     return user.id
 
@@ -67,7 +67,7 @@ def desk(client: FlaskClient) -> Desk:
     users = {role: _member(t, f"{role}@acme.example", role) for role in ROLES}
     users["other"] = _member(t, "other@acme.example", "analyst")
     survey = make_survey(t.workspace, "nps")
-    person = {"respondent": {"id": "cust-1", "email": "cust@example.com"}}
+    person = {"respondent": signed(t.workspace, {"id": "cust-1", "email": "cust@example.com"})}
     _answer(t, survey, "case-0001", 2, "The price is far too high.", **person)
     _answer(t, survey, "case-0002", 3, f"Support took days. {XSS}", context={"team": "Billing"})
     _answer(t, survey, "case-0003", 5, '=HYPERLINK("http://evil") search is slow', **person)
@@ -275,9 +275,28 @@ def test_a_reply_is_queued_or_explained(client: FlaskClient, desk: Desk) -> None
     assert (note.mail_to, note.mail_status) == ("cust@example.com", "pending")
     anon = f"/app/cases/{desk.cases['support']}"
     page = client.get(anon).get_data(as_text=True)
-    assert "left no email address" in page
+    assert "has no verified email address" in page
     res = post(client, f"{anon}/reply", {"reply-body": "Hello"}, anon)
     assert res.status_code == 422 and "write a note instead" in res.get_data(as_text=True)
+
+
+def test_a_claimed_address_is_shown_as_a_claim_and_not_offered_for_replies(
+    client: FlaskClient, desk: Desk
+) -> None:
+    claim = {"id": "cust-2", "email": "claimed@example.com"}
+    _answer(desk.t, desk.survey, "case-0004", 1, "Unsigned", respondent=claim)
+    case_id = _case_of(desk.t, "case-0004")
+    as_(client, "admin")
+    page = client.get(f"/app/cases/{case_id}").get_data(as_text=True)
+    assert "claimed@example.com" in page and "not verified, never mailed" in page
+    assert "has no verified email address" in page and "Send reply" not in page
+    # Under the verified customer's own id, the claim is flagged, and the reply goes to the
+    # verified address only.
+    _answer(desk.t, desk.survey, "case-0005", 0, "Spoofed", respondent={"id": "cust-1"})
+    spoofed = f"/app/cases/{_case_of(desk.t, 'case-0005')}"
+    page = client.get(spoofed).get_data(as_text=True)
+    assert "without a user hash, so it may not be theirs" in page
+    assert "Mailed to cust@example.com (their verified address)" in page
 
 
 def test_a_viewer_changes_nothing(client: FlaskClient, desk: Desk) -> None:
@@ -465,3 +484,16 @@ def test_times_are_shown_on_the_workspace_clock(client: FlaskClient, desk: Desk)
     as_(client, "analyst")
     page = client.get(f"/app/cases/{case.id}").get_data(as_text=True)
     assert "Mon 05 Jan 2026, 18:00" in page and " overdue" in page
+
+
+@OTHER_DIGITS
+def test_ids_in_other_digits_name_nothing(client: FlaskClient, desk: Desk, script: dict) -> None:
+    as_(client, "admin")
+    case_id = str(desk.cases["pricing"])
+    url = f"/app/cases/{case_id}"
+    assert client.get(f"/app/cases/{case_id.translate(script)}").status_code == 404
+    owner = str(desk.users["admin"]).translate(script)
+    assert post(client, f"{url}/owner", {"owner": owner}, url).status_code == 422
+    assert db.session.get(Case, desk.cases["pricing"]).owner_id == desk.users["analyst"]
+    listed = client.get(f"/app/cases/all?owner={owner}", follow_redirects=True)
+    assert "Owner is a user id" in listed.get_data(as_text=True)

@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from feedback.extensions import db
-from feedback.models import ApiKey, Membership, User, Workspace
+from feedback.models import ApiKey, Membership, Workspace
 from feedback.services import workspaces
 from tests.dashboard.test_pages import csrf, member, sign_in
-from tests.factories import make_tenant
+from tests.factories import OTHER_DIGITS, make_tenant
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 
@@ -31,7 +31,7 @@ def test_settings_page_renders_for_every_role(client: FlaskClient, role: str) ->
     page = client.get("/app/settings").get_data(as_text=True)
     assert t.workspace.name in page and t.workspace.public_key in page
     admin = role in ("admin", "owner")
-    assert ("<h2>API keys</h2>" in page) == admin and ("Add a member" in page) == admin
+    assert ("<h2>API keys</h2>" in page) == admin and ("Invite a member" in page) == admin
     assert ("Save settings" in page) == admin
 
 
@@ -55,6 +55,26 @@ def test_admin_saves_workspace_settings(client: FlaskClient) -> None:
         50,
     )
     assert ws.allowed_origins == ["https://app.acme.example", "https://www.acme.example"]
+
+
+@OTHER_DIGITS
+def test_a_number_in_other_digits_is_refused_and_nothing_saved(
+    client: FlaskClient, script: dict
+) -> None:
+    t = signed_in(client)
+    data = {
+        "name": "Acme Inc",
+        "timezone": "Europe/Paris",
+        "allowed_origins": "",
+        "recontact_days": "14".translate(script),
+        "low_n": "50",
+    }
+    data["csrf_token"] = csrf(client, "/app/settings")
+    page = client.post("/app/settings", data=data)
+    assert page.status_code == 422
+    assert "Enter a whole number in the digits 0-9." in page.get_data(as_text=True)
+    ws = db.session.get(Workspace, t.workspace.id)
+    assert (ws.name, ws.recontact_days) == (t.workspace.name, t.workspace.recontact_days)
 
 
 def test_a_bad_origin_is_named_by_its_field(client: FlaskClient) -> None:
@@ -104,27 +124,17 @@ def test_key_is_shown_once_then_revoked(app: Flask, client: FlaskClient) -> None
     )
 
 
-def test_admin_adds_a_member_and_changes_a_role(client: FlaskClient) -> None:
+def test_admin_changes_a_members_role(client: FlaskClient) -> None:
     t = signed_in(client)
+    ben = workspaces.add_user(t.workspace, "ben@acme.example", "long enough", "analyst")
+    db.session.commit()
     token = csrf(client, "/app/settings")
-    data = {
-        "csrf_token": token,
-        "member-email": "Ben@Acme.example",
-        "member-password": "long enough",
-        "member-role": "analyst",
-    }
-    assert client.post("/app/settings/members", data=data).status_code == 302
-    ben = db.session.scalar(select(User).where(User.email == "ben@acme.example"))
     role = select(Membership.role).where(Membership.user_id == ben.id)
-    assert db.session.scalar(role) == "analyst"
     res = client.post(
         f"/app/settings/members/{ben.id}/role", data={"csrf_token": token, "role": "viewer"}
     )
     assert res.status_code == 302 and db.session.scalar(role) == "viewer"
     assert "ben@acme.example" in client.get("/app/settings").get_data(as_text=True)
-    assert t.workspace.id == db.session.scalar(
-        select(Membership.workspace_id).where(Membership.user_id == ben.id)
-    )
 
 
 def test_an_admin_cannot_make_owners_or_demote_one(client: FlaskClient) -> None:
@@ -135,7 +145,6 @@ def test_an_admin_cannot_make_owners_or_demote_one(client: FlaskClient) -> None:
     data = {
         "csrf_token": token,
         "member-email": "new@acme.example",
-        "member-password": "long enough",
         "member-role": "owner",
     }
     assert client.post("/app/settings/members", data=data).status_code == 422
@@ -178,15 +187,17 @@ def test_below_admin_gets_403_on_every_change(client: FlaskClient, role: str) ->
         f"/app/settings/keys/{key.id}/revoke": {},
         "/app/settings/members": {
             "member-email": "x@y.example",
-            "member-password": "long enough",
             "member-role": "owner",
         },
         f"/app/settings/members/{key.id}/role": {"role": "owner"},
+        "/app/settings/identity-secret": {},
     }
+    secret = t.workspace.identity_secret
     for url, data in posts.items():
         assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
     assert db.session.get(Workspace, t.workspace.id).name != "Taken over"
     assert db.session.get(ApiKey, key.id).revoked_at is None
+    assert db.session.get(Workspace, t.workspace.id).identity_secret == secret
 
 
 def test_a_form_without_csrf_token_is_refused(client: FlaskClient) -> None:
@@ -209,3 +220,48 @@ def test_another_workspace_keys_and_members_are_never_visible(client: FlaskClien
     token = csrf(client, "/app/settings")
     client.post(f"/app/settings/keys/{secret_key.id}/revoke", data={"csrf_token": token})
     assert db.session.get(ApiKey, secret_key.id).revoked_at is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_admins_see_the_identity_secret(client: FlaskClient, role: str) -> None:
+    t = signed_in(client, role)
+    page = client.get("/app/settings").get_data(as_text=True)
+    admin = role in ("admin", "owner")
+    assert (t.workspace.identity_secret in page) == admin
+    assert ("Identity verification" in page) == admin
+
+
+def test_an_admin_rotates_the_identity_secret(client: FlaskClient) -> None:
+    t = signed_in(client)
+    old = t.workspace.identity_secret
+    token = csrf(client, "/app/settings")
+    assert client.post("/app/settings/identity-secret").status_code == 400  # no CSRF token
+    res = client.post("/app/settings/identity-secret", data={"csrf_token": token})
+    assert res.status_code == 302 and res.headers["Location"].endswith("/app/settings#identity")
+    new = db.session.get(Workspace, t.workspace.id).identity_secret
+    assert new and new != old
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert new in page and old not in page and "user hashes made with the old one" in page
+
+
+def test_an_admin_requires_verified_identities(client: FlaskClient) -> None:
+    t = signed_in(client)
+    token = csrf(client, "/app/settings")
+    data = {
+        "csrf_token": token,
+        "name": "Acme",
+        "timezone": "UTC",
+        "allowed_origins": "",
+        "recontact_days": "7",
+        "low_n": "30",
+        "require_verified_identity": "y",
+    }
+    assert client.post("/app/settings", data=data).status_code == 302
+    assert db.session.get(Workspace, t.workspace.id).require_verified_identity is True
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert re.search(r'name="require_verified_identity"[^>]* checked', page) or re.search(
+        r'checked[^>]*name="require_verified_identity"', page
+    )
+    del data["require_verified_identity"]  # an unticked box is not sent
+    assert client.post("/app/settings", data=data).status_code == 302
+    assert db.session.get(Workspace, t.workspace.id).require_verified_identity is False

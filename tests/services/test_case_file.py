@@ -12,7 +12,7 @@ from sqlalchemy import select
 from feedback.extensions import db
 from feedback.models import Case, Response, Ticket
 from feedback.services import case_file, cases
-from tests.factories import Tenant, make_survey, make_tenant
+from tests.factories import Tenant, make_survey, make_tenant, signed
 
 LEAD = cases.Actor("lead@acme.test", "admin")
 
@@ -57,7 +57,7 @@ def test_the_timeline_tells_events_in_words_and_notes_with_their_body(tenant: Te
 
 def test_history_and_tickets_of_the_respondent(tenant: Tenant) -> None:
     survey = make_survey(tenant.workspace, "csat")
-    person = {"respondent": {"id": "cust-9", "email": "nine@example.com"}}
+    person = {"respondent": signed(tenant.workspace, {"id": "cust-9", "email": "nine@example.com"})}
     answer(tenant, survey, "hi-00001", 4, context={"ticket_id": "T-1"}, **person)
     case_id = answer(tenant, survey, "hi-00002", 1, context={"ticket_id": "T-2"}, **person)
     for external_id in ("T-1", "T-2", "T-3"):

@@ -14,16 +14,18 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from feedback import jobs
+from feedback.errors import Invalid
 from feedback.extensions import db
-from feedback.models import Case, CaseEvent, CaseNote, utcnow
+from feedback.models import Case, CaseEvent, CaseNote, Respondent, Response, Survey, utcnow
 from feedback.services import case_lists, case_mail, cases
 from feedback.services.delivery import MAX_ATTEMPTS
-from tests.factories import Tenant, make_survey, make_tenant
+from tests.factories import Tenant, make_survey, make_tenant, signed
 from tests.hosted_forms import send_form
 from tests.killed import Killed, dies_at_commit
 from tests.mail import parts, path_of
 
 OWNER = cases.Actor("lead@acme.test", "admin")
+ATTACKER = "mallory@evil.example"
 COMMENT = 'The export <script>alert("x")</script> broke & lost my "data"'
 
 
@@ -39,7 +41,7 @@ def open_case(tenant: Tenant, email: str = "ann@example.com", comment: str = COM
         "survey": survey.public_id,
         "score": 2,
         "answers": {"improve": comment},
-        "respondent": {"id": "u-ann", "email": email},
+        "respondent": signed(tenant.workspace, {"id": "u-ann", "email": email}),
     }
     sent = tenant.client.put(tenant.public("/responses/resp-ann-1"), json=body)
     assert sent.status_code == 201, sent.text
@@ -93,6 +95,83 @@ def test_the_reply_is_mailed_with_the_comment_quoted_in_both_parts(
     assert (stored.mail_status, stored.mail_claim, stored.mail_attempts) == ("sent", None, 0)
     assert stored.sent_at is not None
     assert ("mailed", {"note": note.id, "to": "ann@example.com"}) in trail(case)
+
+
+def response_case(tenant: Tenant, client_id: str) -> Case:
+    return db.session.scalar(
+        select(Case)
+        .join(Response, Response.id == Case.response_id)
+        .where(Response.workspace_id == tenant.workspace.id, Response.client_id == client_id)
+    )
+
+
+def test_a_claimed_address_never_takes_the_respondents_mail(tenant: Tenant, smtp: Any) -> None:
+    case = open_case(tenant)  # Ann, identified with a user hash: ann@example.com is a fact
+    survey = db.session.get(Survey, case.survey_id)
+    # The public key is in every host page, and a call with no Origin is accepted: anyone
+    # may name Ann's id with their own address.
+    attack = {
+        "survey": survey.public_id,
+        "score": 0,
+        "answers": {"improve": "Send the replies to me"},
+        "respondent": {"id": "u-ann", "email": ATTACKER},
+    }
+    assert tenant.client.put(tenant.public("/responses/evil-0001"), json=attack).status_code == 201
+    jobs.route_cases()
+    db.session.expire_all()
+    assert db.session.get(Respondent, case.respondent_id).email == "ann@example.com"
+    theirs = db.session.scalar(select(Response).where(Response.client_id == "evil-0001"))
+    hers = db.session.get(Response, case.response_id)
+    assert (theirs.identity, theirs.claimed_email) == ("claimed", ATTACKER)
+    assert (hers.identity, hers.claimed_email) == ("verified", None)
+    # Ann's case, and the case the claim opened under her id, mail only her verified address.
+    reply(tenant, case, "Sorry, Ann.")
+    reply(tenant, response_case(tenant, "evil-0001"), "Is this you, Ann?")
+    assert jobs.send_case_replies() == 2
+    assert [m["To"] for m in smtp.inbox.messages] == ["ann@example.com"] * 2
+    assert not any(ATTACKER in m.as_string() for m in smtp.inbox.messages)
+
+
+def test_a_respondent_known_only_by_claims_is_never_mailed(tenant: Tenant, smtp: Any) -> None:
+    survey = make_survey(tenant.workspace, "nps")
+    body = {
+        "survey": survey.public_id,
+        "score": 1,
+        "respondent": {"id": "u-bob", "email": "bob@example.com"},
+    }
+    assert tenant.client.put(tenant.public("/responses/resp-bob-1"), json=body).status_code == 201
+    case = response_case(tenant, "resp-bob-1")
+    assert case.respondent_id is not None and case.respondent.email is None
+    with pytest.raises(Invalid) as refused:
+        reply(tenant, case)
+    assert refused.value.code == "no_verified_address"
+    by_api = tenant.post(f"/api/v1/cases/{case.id}/notes", json={"body": "Hi", "kind": "reply"})
+    assert by_api.status_code == 422
+    assert by_api.json["error"]["code"] == "no_verified_address"
+    assert "no verified email address" in by_api.json["error"]["message"]
+    detail = tenant.get(f"/api/v1/cases/{case.id}").json
+    assert (detail["reply_to"], detail["identity"], detail["claimed_email"]) == (
+        None,
+        "claimed",
+        "bob@example.com",
+    )
+    # What the team wants to say is kept as a note; nothing leaves.
+    cases.add_note(tenant.workspace, case.id, "Claimed to be bob@example.com", OWNER)
+    assert jobs.send_case_replies() == 0 and smtp.inbox.messages == []
+
+
+def test_a_queued_reply_to_an_address_nobody_verified_is_not_sent(
+    tenant: Tenant, smtp: Any
+) -> None:
+    case = open_case(tenant)
+    note = reply(tenant, case)
+    # What a reply queued before addresses were verified may hold.
+    db.session.execute(update(CaseNote).values(mail_to=ATTACKER))
+    db.session.commit()
+    assert jobs.send_case_replies() == 0
+    assert smtp.inbox.messages == []
+    stored = reload(note)
+    assert (stored.mail_status, stored.mail_error) == ("failed", case_mail.UNVERIFIED)
 
 
 def test_a_reply_is_sent_once(tenant: Tenant, smtp: Any) -> None:

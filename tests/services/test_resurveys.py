@@ -17,7 +17,7 @@ from feedback.models import Case, CaseEvent, EmailInvite, Response, Survey, utcn
 from feedback.services import cases
 from feedback.services.invites import InviteInput, create_invites, unsubscribe
 from feedback.services.resurveys import send_resurveys
-from tests.factories import Tenant, make_survey, make_tenant
+from tests.factories import Tenant, make_survey, make_tenant, signed
 from tests.hosted_forms import answer
 from tests.killed import Killed, dies_at_commit
 from tests.mail import parts, path_of, score_links
@@ -31,11 +31,12 @@ def tenant(app: Flask, client: FlaskClient) -> Tenant:
     return make_tenant(client, "Acme")
 
 
-def resolved_case(tenant: Tenant, survey: Survey, n: int = 1) -> Case:
+def resolved_case(tenant: Tenant, survey: Survey, n: int = 1, sign: bool = True) -> Case:
+    person = {"id": f"u-{n}", "email": f"person{n}@example.com"}
     body = {
         "survey": survey.public_id,
         "score": 1,
-        "respondent": {"id": f"u-{n}", "email": f"person{n}@example.com"},
+        "respondent": signed(tenant.workspace, person) if sign else person,
     }
     sent = tenant.client.put(tenant.public(f"/responses/resp-{n:04d}"), json=body)
     assert sent.status_code == 201, sent.text
@@ -106,6 +107,34 @@ def test_the_resurvey_goes_out_after_the_wait_and_past_the_cooldown(
         case.respondent_id,
         {"case": str(case.id)},
     )
+
+
+def test_the_resurvey_goes_to_the_verified_address_never_a_claimed_one(
+    tenant: Tenant, smtp: Any
+) -> None:
+    survey = make_survey(tenant.workspace, "nps")
+    case = resolved_case(tenant, survey)
+    # The public key is in every host page: anyone may name u-1 with their own address.
+    claim = {
+        "survey": survey.public_id,
+        "score": 9,
+        "respondent": {"id": "u-1", "email": "mallory@evil.example"},
+    }
+    assert tenant.client.put(tenant.public("/responses/evil-0001"), json=claim).status_code == 201
+    db.session.expire_all()  # the job reads what is stored now, as the worker's session would
+    wait_over(case)
+    assert send_resurveys() == 1
+    assert [i.email for i in invites_of(case)] == ["person1@example.com"]
+    assert jobs.send_due_invites() == 1
+    assert [m["To"] for m in smtp.inbox.messages] == ["person1@example.com"]
+
+
+def test_no_resurvey_to_a_respondent_known_only_by_claims(tenant: Tenant, smtp: Any) -> None:
+    case = resolved_case(tenant, make_survey(tenant.workspace, "nps"), sign=False)
+    assert case.respondent_id is not None  # linked by the id it claimed, for throttling
+    wait_over(case)
+    assert send_resurveys() == 0
+    assert invites_of(case) == [] and smtp.inbox.messages == []
 
 
 def test_a_case_is_resurveyed_once(tenant: Tenant, smtp: Any) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +20,18 @@ from sqlalchemy import event, func, select, update
 from feedback.extensions import db
 from feedback.jobs import deliver_webhooks
 from feedback.models import WebhookDelivery, utcnow
-from feedback.services import webhooks
+from feedback.services import webhook_targets, webhooks
 from feedback.services.respondents import erase_respondent
 from feedback.services.responses import record_response
 from tests.factories import Tenant, make_survey, make_tenant
 from tests.killed import Killed, dies_at_commit
+from tests.resolver import Resolver
 from tests.webhook_receiver import Receiver, signature_ok
+
+# A public address the fake resolver gives out for names that are only ever checked: no test
+# connects to it.
+PUBLIC = "93.184.215.14"
+TLS = Path(__file__).parent.parent / "tls"
 
 
 @pytest.fixture
@@ -176,7 +186,11 @@ def test_no_webhook_no_delivery_and_no_query(client: FlaskClient) -> None:
     assert statements == []  # the "no webhooks" answer is cached
 
 
-def test_the_management_api_is_scoped_to_the_workspace(client: FlaskClient) -> None:
+def test_the_management_api_is_scoped_to_the_workspace(
+    client: FlaskClient, resolver: Resolver
+) -> None:
+    resolver.add("hooks.example.com", [PUBLIC])
+    resolver.add("x.example", [PUBLIC])
     t = make_tenant(client, "Acme")
     other = make_tenant(client, "Globex")
     hook = subscribe(t, "https://hooks.example.com/in", ["response.low_score"])
@@ -267,6 +281,241 @@ def test_erasing_a_respondent_redacts_their_events(client: FlaskClient, receiver
     about_ann = [d for d in rows if d.payload == {"redacted": True}]
     assert len(about_ann) == 4
     assert all("Ann" not in str(d.payload) for d in rows)
+
+
+INSIDE = [
+    "http://127.0.0.1/hook",
+    "http://127.0.0.1./hook",
+    "http://localhost:8080/hook",
+    "http://status.localhost/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/hook",
+    "http://2130706433/hook",
+    "http://0x7f.1/hook",
+    "http://0177.0.0.1/hook",
+    "http://127.1/hook",
+    "http://0/hook",
+    "http://0.0.0.0/hook",
+    "http://[::]/hook",
+    "http://10.0.0.1/hook",
+    "http://172.16.0.1/hook",
+    "https://192.168.1.10/hook",
+    "http://100.64.0.1/hook",
+    "http://[fd00::1]/hook",
+    "http://[fe80::1]/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://[64:ff9b::7f00:1]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://224.0.0.1/hook",
+    "http://[ff02::1]/hook",
+    "http://240.0.0.1/hook",
+    "http://255.255.255.255/hook",
+    "https://intranet.example.test/hook",
+    "https://v6.example.test/hook",
+    "https://mixed.example.test/hook",
+]
+
+
+@pytest.mark.parametrize("url", INSIDE)
+def test_a_url_that_reaches_inside_is_refused_at_creation(
+    client: FlaskClient, resolver: Resolver, url: str
+) -> None:
+    resolver.add("intranet.example.test", ["10.1.2.3"])
+    resolver.add("v6.example.test", ["fd00::5"])
+    resolver.add("mixed.example.test", [PUBLIC, "127.0.0.1"])
+    t = make_tenant(client)
+    made = t.post("/api/v1/webhooks", {"url": url, "events": ["response.created"]})
+    assert made.status_code == 422
+    error = made.json["error"]
+    assert error["field"] == "url"
+    assert error["message"].endswith("webhooks post only to public internet addresses.")
+    assert t.get("/api/v1/webhooks").json["data"] == []
+
+
+def test_a_name_that_cannot_be_found_is_refused_at_creation(
+    client: FlaskClient, resolver: Resolver
+) -> None:
+    t = make_tenant(client)
+    made = t.post(
+        "/api/v1/webhooks", {"url": "https://nowhere.example.test/", "events": ["case.opened"]}
+    )
+    assert made.status_code == 422 and made.json["error"] == {
+        "code": "invalid",
+        "field": "url",
+        "message": "Cannot find the address of nowhere.example.test: check the name.",
+    }
+
+
+def test_the_refusal_says_which_address_and_why(client: FlaskClient, resolver: Resolver) -> None:
+    resolver.add("intranet.example.test", ["10.1.2.3"])
+    t = make_tenant(client)
+    for url, message in [
+        ("http://0x7f.1/", "0x7f.1 (127.0.0.1) is a loopback address"),
+        ("https://intranet.example.test/", "intranet.example.test (10.1.2.3) is a private address"),
+        ("http://169.254.169.254/", "169.254.169.254 is a link-local address"),
+    ]:
+        made = t.post("/api/v1/webhooks", {"url": url, "events": ["response.created"]})
+        assert made.json["error"]["message"].startswith(message)
+
+
+def test_a_public_url_is_accepted_however_its_host_is_written(
+    client: FlaskClient, resolver: Resolver
+) -> None:
+    resolver.add("hooks.example.com", [PUBLIC, "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
+    resolver.add("xn--bcher-kva.example", [PUBLIC])
+    t = make_tenant(client)
+    for url in [
+        "https://hooks.example.com/in?team=cx",
+        "https://bücher.example/hook",
+        "http://8.8.8.8:8080/hook",
+        "https://[2606:4700:4700::1111]/hook",
+    ]:
+        made = t.post("/api/v1/webhooks", {"url": url, "events": ["response.created"]})
+        assert made.status_code == 201, (url, made.json)
+
+
+@pytest.fixture
+def inside() -> Iterator[Receiver]:
+    """A receiver on 127.0.0.2: the inside a rebinding name would lead to."""
+    server = Receiver(host="127.0.0.2")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1 that the address rule takes for public, in this test only."""
+    judge = webhook_targets.is_public
+    stand_in = ipaddress.ip_address("127.0.0.1")
+    monkeypatch.setattr(webhook_targets, "is_public", lambda a: a == stand_in or judge(a))
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+def test_a_name_that_rebinds_is_posted_only_to_the_address_it_was_checked_at(
+    client: FlaskClient, resolver: Resolver, outside: Receiver, inside: Receiver
+) -> None:
+    # Public at creation and at the delivery's check, then 127.0.0.2 to any later lookup.
+    resolver.add("hooks.example.test", ["127.0.0.1"], ["127.0.0.1"], ["127.0.0.2"])
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, f"http://hooks.example.test:{outside.port}/hook", ["response.created"])
+    respond(t, survey, "resp-rebind-1", 8)
+    assert deliver_webhooks() == 1
+    assert inside.received == []
+    [got] = outside.received
+    assert got.headers["host"] == f"hooks.example.test:{outside.port}"
+    # One lookup at creation and one for the delivery: the post itself looked nothing up.
+    assert resolver.asked == ["hooks.example.test", "hooks.example.test"]
+    assert deliveries()[0].status == "delivered"
+
+
+def test_a_name_that_turns_private_after_creation_is_refused_at_delivery(
+    client: FlaskClient, resolver: Resolver, outside: Receiver, inside: Receiver
+) -> None:
+    resolver.add("hooks.example.test", ["127.0.0.1"], ["127.0.0.2"])
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, f"http://hooks.example.test:{inside.port}/hook", ["response.created"])
+    respond(t, survey, "resp-rebind-2", 8)
+    deliver_webhooks()
+    assert inside.received == [] and outside.received == []
+    [row] = deliveries()
+    assert row.last_error == (
+        "refused: hooks.example.test (127.0.0.2) is a loopback address: "
+        "webhooks post only to public internet addresses."
+    )
+
+
+def test_a_redirect_is_not_followed(
+    client: FlaskClient, receiver: Receiver, inside: Receiver
+) -> None:
+    receiver.statuses = [302]
+    receiver.headers["Location"] = inside.url
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    hook = subscribe(t, receiver.url, ["response.created"])
+    respond(t, survey, "resp-redirect", 8)
+    deliver_webhooks()
+    assert len(receiver.received) == 1 and inside.received == []
+    [entry] = t.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json["data"]
+    assert entry["status"] == "pending" and entry["response_status"] == 302
+    assert entry["last_error"] == "HTTP 302 (redirects are not followed)"
+
+
+def test_the_stored_answer_is_a_short_plain_text_excerpt(
+    client: FlaskClient, receiver: Receiver
+) -> None:
+    receiver.headers["Content-Type"] = "application/json; charset=utf-8"
+    receiver.body = ('{"note": "\x1b[31mred\x1b[0m\u202eevil\x00"}' + "é" * 5000).encode()
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    hook = subscribe(t, receiver.url, ["response.created"])
+    respond(t, survey, "resp-excerpt1", 8)
+    deliver_webhooks()
+    [entry] = t.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json["data"]
+    stored = entry["response_body"]
+    assert stored.startswith('{"note": " [31mred [0m evil "}éé') and len(stored) == 300
+    assert not any(unicodedata.category(ch).startswith("C") for ch in stored)
+
+
+def test_an_answer_that_is_not_text_is_not_stored(client: FlaskClient, receiver: Receiver) -> None:
+    receiver.headers["Content-Type"] = "application/octet-stream"
+    receiver.body = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, receiver.url, ["response.created"])
+    respond(t, survey, "resp-excerpt2", 8)
+    deliver_webhooks()
+    [row] = deliveries()
+    assert row.status == "delivered" and row.response_body is None
+
+
+@pytest.fixture
+def tls_receiver(
+    app: Flask, resolver: Resolver, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Receiver]:
+    """An https receiver on 127.0.0.1 with a certificate for hooks.example.test, from a CA
+    that only this test trusts; both names below resolve to it."""
+    app.config["FEEDBACK_WEBHOOKS_ALLOW_PRIVATE"] = True
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+    resolver.add("hooks.example.test", ["127.0.0.1"])
+    resolver.add("other.example.test", ["127.0.0.1"])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "hooks.example.test.pem")
+    server = Receiver(tls=context)
+    yield server
+    server.stop()
+
+
+def test_https_keeps_the_name_for_sni_and_the_certificate(
+    client: FlaskClient, tls_receiver: Receiver
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    url = f"https://hooks.example.test:{tls_receiver.port}/hook"
+    hook = subscribe(t, url, ["response.created"])
+    respond(t, survey, "resp-tls-0001", 8)
+    deliver_webhooks()
+    [got] = tls_receiver.received
+    assert tls_receiver.sni == ["hooks.example.test"]
+    assert got.headers["host"] == f"hooks.example.test:{tls_receiver.port}"
+    assert signature_ok(hook["secret"], got)
+    assert deliveries()[0].status == "delivered"
+
+
+def test_https_refuses_a_certificate_for_another_name(
+    client: FlaskClient, tls_receiver: Receiver
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, f"https://other.example.test:{tls_receiver.port}/hook", ["response.created"])
+    respond(t, survey, "resp-tls-0002", 8)
+    deliver_webhooks()
+    assert tls_receiver.received == []
+    [row] = deliveries()
+    assert row.status == "pending" and "other.example.test" in row.last_error
 
 
 @pytest.mark.parametrize("commit", [1, 2])

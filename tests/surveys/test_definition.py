@@ -76,6 +76,21 @@ def test_csat_styles_and_thumbs_scale() -> None:
             "followups[1].id",
         ),
         ({"kind": "nps", "channels": ["fax"]}, "channels"),
+        # JSON objects and lists cannot be hashed: each is refused before duplicates are dropped.
+        ({"kind": "nps", "channels": [{}]}, "channels"),
+        ({"kind": "nps", "channels": ["link", []]}, "channels"),
+        ({"kind": {}}, "kind"),
+        ({"kind": "nps", "status": ["active"]}, "status"),
+        (
+            {
+                "kind": "nps",
+                "followups": [
+                    {"id": "a", "type": "single", "prompt": "x", "options": ["y"]},
+                    {"id": "b", "prompt": "x", "when": {"answer": {"followup": {}, "in": ["y"]}}},
+                ],
+            },
+            "followups[1].when.answer.followup",
+        ),
         ({"kind": "nps", "branding": {"accent": "red"}}, "branding.accent"),
         ({"kind": "nps", "targeting": {"sample_rate": 2}}, "targeting.sample_rate"),
         ({"kind": "nps", "status": "asleep"}, "status"),

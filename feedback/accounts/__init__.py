@@ -1,0 +1,1 @@
+"""People: their accounts, the workspaces they belong to, and their signed-in sessions."""
