@@ -1,10 +1,14 @@
-"""Taking rows of a work queue (analysis, email, webhooks) so no two workers take the same."""
+"""Taking rows of a work queue (analysis, email, webhooks) so no two workers take the same.
+
+A worker killed mid-batch leaves its rows claimed; each queue takes them over once they are
+`abandoned`, so no work stays stranded for longer than its claim time.
+"""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -16,6 +20,14 @@ from feedback.extensions import db, writing
 def claim_timeout(setting: str) -> timedelta:
     """How long a claim holds before another worker may take the rows (a worker that died)."""
     return timedelta(seconds=int(current_app.config[setting]))
+
+
+def abandoned(claimed_at: Any, setting: str, now: datetime) -> ColumnElement[bool]:
+    """Claimed longer ago than the `setting` allows: the worker died, another takes the rows.
+
+    The claim time must outlast the slowest batch, or a live worker's rows are taken too.
+    """
+    return claimed_at < now - claim_timeout(setting)
 
 
 def claim(

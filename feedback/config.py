@@ -91,6 +91,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # A worker that dies mid-batch leaves its claim; after this long another takes over.
         "FEEDBACK_ANALYSIS_CLAIM_SECONDS": _int("ANALYSIS_CLAIM_SECONDS", 600),
         "FEEDBACK_EMAIL_CLAIM_SECONDS": _int("EMAIL_CLAIM_SECONDS", 900),
+        "FEEDBACK_WEBHOOK_CLAIM_SECONDS": _int("WEBHOOK_CLAIM_SECONDS", 300),
         # Calls to the public API per visitor address and workspace: far above what a widget,
         # a hosted page or an email click sends, low enough to blunt a flood from one address.
         "FEEDBACK_PUBLIC_RATE_LIMIT": _env("PUBLIC_RATE_LIMIT", "600 per minute;60 per second"),

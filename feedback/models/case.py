@@ -201,6 +201,7 @@ class CaseNote(WorkspaceOwned, db.Model):
     mail_attempts: Mapped[int] = mapped_column(default=0)
     mail_claim: Mapped[str | None] = mapped_column(String(32))
     mail_error: Mapped[str | None] = mapped_column(Text)
+    # When a pending reply may be tried again; while "sending", when it was claimed.
     mail_next_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
-from feedback.claims import claim, claim_timeout
+from feedback.claims import abandoned, claim
 from feedback.extensions import db, writing
 from feedback.models import (
     AnalysisRun,
@@ -112,11 +112,11 @@ def _due() -> Any:
         Response.nlp_status == "pending",
         or_(Response.nlp_retry_at.is_(None), Response.nlp_retry_at <= now),
     )
-    abandoned = and_(
+    taken = and_(
         Response.nlp_status == "running",
-        Response.nlp_claimed_at < now - claim_timeout("FEEDBACK_ANALYSIS_CLAIM_SECONDS"),
+        abandoned(Response.nlp_claimed_at, "FEEDBACK_ANALYSIS_CLAIM_SECONDS", now),
     )
-    return or_(pending, abandoned)
+    return or_(pending, taken)
 
 
 def claim_batch(limit: int) -> tuple[str, list[_Claimed]]:

@@ -3,14 +3,15 @@
 A batch of pending replies is claimed with a token and marked "sending" before any mail
 leaves (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on SQLite), so two workers never
 take the same reply. A refused or unreachable server is retried with back-off, like invites.
-Unlike an invite, a reply whose worker died while sending is not sent again: it is marked
-failed, and the owner, who sees it on the case, decides whether to write again.
+Unlike an invite, a reply whose worker died while sending is not sent again: once its claim is
+abandoned (FEEDBACK_EMAIL_CLAIM_SECONDS), it is marked failed, and the owner, who sees it on the
+case, decides whether to write again.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -19,7 +20,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from feedback import signing
-from feedback.claims import claim
+from feedback.claims import abandoned, claim
 from feedback.email import Mailer, MailError
 from feedback.email.case_reply import BadAddress, answer_url, compose_case_reply
 from feedback.errors import NotFound
@@ -31,7 +32,6 @@ from feedback.services.invites import LinkExpired, LinkTampered
 
 log = logging.getLogger(__name__)
 
-CLAIM_TIMEOUT = timedelta(minutes=15)
 BATCH = 50
 _ANSWER_SALT = "feedback.case.answer"
 INTERRUPTED = (
@@ -144,7 +144,10 @@ def _failed(note: CaseNote, token: str, error: str, permanent: bool = False) -> 
 
 def _give_up_interrupted(now: datetime) -> int:
     """Replies left "sending" by a worker that stopped: failed, with why, never re-sent."""
-    stale = and_(CaseNote.mail_status == "sending", CaseNote.mail_next_at < now)
+    stale = and_(
+        CaseNote.mail_status == "sending",
+        abandoned(CaseNote.mail_next_at, "FEEDBACK_EMAIL_CLAIM_SECONDS", now),
+    )
     values = {"mail_status": "failed", "mail_error": INTERRUPTED, "mail_next_at": None}
     token, ids = claim(CaseNote, stale, [CaseNote.id], BATCH, "mail_claim", values)
     if not ids:
@@ -164,8 +167,8 @@ def send_case_replies(limit: int = BATCH) -> int:
         return 0
     now = utcnow()
     _give_up_interrupted(now)
-    # The lease: past it, a reply still "sending" belongs to a worker that stopped.
-    values = {"mail_status": "sending", "mail_next_at": now + CLAIM_TIMEOUT}
+    # While "sending", mail_next_at is when the claim was taken (see _give_up_interrupted).
+    values = {"mail_status": "sending", "mail_next_at": now}
     order = [CaseNote.created_at, CaseNote.id]
     token, ids = claim(CaseNote, _due(now), order, limit, "mail_claim", values)
     if not ids:

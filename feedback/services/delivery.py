@@ -3,8 +3,9 @@
 A batch is claimed with a token (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on
 SQLite) and `sent_at` is set in the same transaction, before any mail leaves: two workers never
 send one invite twice. A refused or unreachable server is recorded and retried with back-off.
-A worker that dies mid-batch leaves its claim; after FEEDBACK_EMAIL_CLAIM_SECONDS the invite is
-claimed again (so a crash right after the server took a message can, rarely, send it twice).
+A worker that dies mid-batch leaves its claim; after FEEDBACK_EMAIL_CLAIM_SECONDS the invite (or
+its reminder) is claimed again, so a crash right after the server took a message can, rarely,
+send it twice: with its first Message-ID, which mail stores show once.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from feedback.claims import claim, claim_timeout
+from feedback.claims import abandoned, claim
 from feedback.email import Mailer, MailError, compose_invite
 from feedback.extensions import db, writing
-from feedback.models import EmailInvite, Respondent, Survey, Unsubscribe, Workspace, utcnow
-from feedback.services.respondents import RespondentInput, identify
+from feedback.models import EmailInvite, Survey, Unsubscribe, Workspace, utcnow
+from feedback.services.respondents import Contacts, RespondentInput, identify, last_contacts
 from feedback.surveys.targeting import cooldown_reason
 
 log = logging.getLogger(__name__)
@@ -41,24 +42,32 @@ def _due_invites(now: datetime) -> Any:
         EmailInvite.scheduled_at <= now,
         or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
     )
-    abandoned = and_(
+    taken = and_(
         EmailInvite.status == "sending",
-        EmailInvite.claimed_at < now - claim_timeout("FEEDBACK_EMAIL_CLAIM_SECONDS"),
+        abandoned(EmailInvite.claimed_at, "FEEDBACK_EMAIL_CLAIM_SECONDS", now),
     )
-    return or_(waiting, abandoned)
+    return or_(waiting, taken)
 
 
 def _due_reminders(now: datetime) -> Any:
     days = int(current_app.config["FEEDBACK_REMINDER_DAYS"])
     valid = int(current_app.config["FEEDBACK_INVITE_DAYS"])
+    waiting = and_(
+        EmailInvite.reminded_at.is_(None),
+        or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
+    )
+    # Still claimed: a worker died sending the reminder (a sent invite keeps no claim).
+    taken = and_(
+        EmailInvite.claim.is_not(None),
+        abandoned(EmailInvite.claimed_at, "FEEDBACK_EMAIL_CLAIM_SECONDS", now),
+    )
     return and_(
         EmailInvite.status == "sent",
         EmailInvite.answered_at.is_(None),
-        EmailInvite.reminded_at.is_(None),
         EmailInvite.sent_at <= now - timedelta(days=days),
         # A reminder for an invite whose links have expired would only annoy.
         EmailInvite.sent_at > now - timedelta(days=valid),
-        or_(EmailInvite.next_attempt_at.is_(None), EmailInvite.next_attempt_at <= now),
+        or_(waiting, taken),
     )
 
 
@@ -102,36 +111,7 @@ def _load(invites: list[EmailInvite]) -> _Batch:
     )
 
 
-def _last_contacts(invites: list[EmailInvite]) -> dict[tuple[int, str], datetime]:
-    ws_ids = {i.workspace_id for i in invites}
-    ids = {i.external_id for i in invites if i.external_id}
-    emails = {i.email for i in invites}
-    rows = db.session.execute(
-        select(
-            Respondent.workspace_id,
-            Respondent.external_id,
-            Respondent.email,
-            Respondent.last_shown_at,
-            Respondent.last_responded_at,
-        ).where(
-            Respondent.workspace_id.in_(ws_ids),
-            or_(Respondent.external_id.in_(ids), Respondent.email.in_(emails)),
-        )
-    )
-    last: dict[tuple[int, str], datetime] = {}
-    for ws, external_id, email, shown, answered in rows:
-        stamp = max((t for t in (shown, answered) if t is not None), default=None)
-        if stamp is None:
-            continue
-        for key in ((ws, f"id:{external_id}"), (ws, f"email:{email}")):
-            if key not in last or last[key] < stamp:
-                last[key] = stamp
-    return last
-
-
-def _why_not(
-    invite: EmailInvite, batch: _Batch, last: dict[tuple[int, str], datetime] | None
-) -> str | None:
+def _why_not(invite: EmailInvite, batch: _Batch, contacts: Contacts | None) -> str | None:
     """Why this invite may not go out now (None when it may)."""
     survey = batch.surveys.get(invite.survey_id)
     if (invite.workspace_id, invite.email) in batch.unsubscribed:
@@ -140,18 +120,24 @@ def _why_not(
         return "the survey no longer takes answers by email"
     # A re-survey after a resolved case ("did we fix it?") is the one invite allowed inside
     # the recontact wait; an unsubscribe, above, still stops it.
-    if last is None or invite.case_id is not None:
+    if contacts is None or invite.case_id is not None:
         return None
-    contact = last.get((invite.workspace_id, f"id:{invite.external_id}")) or last.get(
-        (invite.workspace_id, f"email:{invite.email}")
-    )
+    contact = contacts.last(invite.workspace_id, invite.external_id, invite.email)
     workspace = batch.workspaces[invite.workspace_id]
     return cooldown_reason(contact, utcnow(), workspace.recontact_days)
 
 
-def _finish(invite: EmailInvite, token: str, **values: Any) -> None:
-    """Store an invite's outcome, only if this worker still holds its claim."""
+def _finish(invite: EmailInvite, token: str, shown: Workspace | None = None, **values: Any) -> None:
+    """Store an invite's outcome, only if this worker still holds its claim; with `shown`, note
+    the person surveyed in the same transaction.
+
+    One transaction, so a worker killed after the mail left records both or neither: a person
+    noted shown by an invite still "sending" would put its own resend into the recontact wait.
+    """
     with writing():
+        if shown is not None:
+            person = RespondentInput(invite.external_id, invite.email, {}, verified=True)
+            values["respondent_id"] = identify(shown, person, "shown")
         db.session.execute(
             update(EmailInvite)
             .where(EmailInvite.id == invite.id, EmailInvite.claim == token)
@@ -180,10 +166,11 @@ def _failed(invite: EmailInvite, token: str, error: MailError, reminder: bool) -
 
 def _send_batch(token: str, invites: list[EmailInvite], mailer: Mailer, reminder: bool) -> int:
     batch = _load(invites)
-    last = None if reminder else _last_contacts(invites)
+    people = ((i.workspace_id, i.external_id, i.email) for i in invites)
+    contacts = None if reminder else last_contacts(people)
     sent = 0
     for invite in invites:
-        reason = _why_not(invite, batch, last)
+        reason = _why_not(invite, batch, contacts)
         if reason is not None:
             log.info("invite %s: no %s: %s", invite.id, "reminder" if reminder else "mail", reason)
             if reminder:
@@ -201,14 +188,11 @@ def _send_batch(token: str, invites: list[EmailInvite], mailer: Mailer, reminder
             continue
         sent += 1
         values: dict[str, Any] = {"last_error": None, "next_attempt_at": None}
-        if not reminder:
-            values["status"] = "sent"
+        if reminder:
+            _finish(invite, token, **values)
+        else:
             # An email counts as a survey shown: the workspace-wide wait starts now.
-            person = RespondentInput(invite.external_id, invite.email, {}, verified=True)
-            with writing():
-                values["respondent_id"] = identify(workspace, person, "shown")
-                db.session.commit()
-        _finish(invite, token, **values)
+            _finish(invite, token, shown=workspace, status="sent", **values)
     return sent
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
 from feedback import signing
@@ -20,7 +20,6 @@ from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound, object_
 from feedback.extensions import db, upsert, writing
 from feedback.models import (
     EmailInvite,
-    Respondent,
     Survey,
     Unsubscribe,
     Workspace,
@@ -28,7 +27,7 @@ from feedback.models import (
     utcnow,
 )
 from feedback.periods import FIRST_DAY, LAST_DAY
-from feedback.services.respondents import clean_traits
+from feedback.services.respondents import clean_traits, last_contacts
 from feedback.services.surveys import live_survey
 from feedback.surveys.targeting import cooldown_reason
 
@@ -259,31 +258,6 @@ def parse_csv(text: str) -> list[InviteInput]:
     return people
 
 
-def _last_contacts(workspace: Workspace, people: list[InviteInput]) -> dict[str, datetime]:
-    """The last time each person (by id, else by email) saw or answered any survey."""
-    ids = {p.external_id for p in people if p.external_id}
-    emails = {p.email for p in people}
-    rows = db.session.execute(
-        in_workspace(
-            Respondent,
-            workspace.id,
-            Respondent.external_id,
-            Respondent.email,
-            Respondent.last_shown_at,
-            Respondent.last_responded_at,
-        ).where(or_(Respondent.external_id.in_(ids), Respondent.email.in_(emails)))
-    )
-    last: dict[str, datetime] = {}
-    for external_id, email, shown, answered in rows:
-        stamp = max((t for t in (shown, answered) if t is not None), default=None)
-        if stamp is None:
-            continue
-        for key in (f"id:{external_id}" if external_id else None, f"email:{email}"):
-            if key and (key not in last or last[key] < stamp):
-                last[key] = stamp
-    return last
-
-
 def create_invites(
     workspace: Workspace,
     survey_id: str,
@@ -312,11 +286,11 @@ def create_invites(
             )
         )
     )
-    last = _last_contacts(workspace, people)
+    contacts = last_contacts((workspace.id, p.external_id, p.email) for p in people)
     invites = []
     for person in people:
         when = person.scheduled_at or scheduled_at or now
-        contact = last.get(f"id:{person.external_id}") or last.get(f"email:{person.email}")
+        contact = contacts.last(workspace.id, person.external_id, person.email)
         reason = None
         if person.email in unsubscribed:
             reason = "the address unsubscribed"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, cast, func, update
+from sqlalchemy import JSON, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from feedback.errors import Invalid, NotFound
@@ -162,6 +164,51 @@ def _identify_by_email(
     setattr(respondent, stamp, now)
     db.session.flush()
     return respondent.id
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """When each of some people last saw or answered a survey, by workspace, id and address."""
+
+    by_key: dict[tuple[int, str, str], datetime]
+
+    def last(self, workspace_id: int, external_id: str | None, email: str) -> datetime | None:
+        """A person's last contact: by their id when it is on record, else by their address."""
+        found = self.by_key.get((workspace_id, "id", external_id)) if external_id else None
+        return found or self.by_key.get((workspace_id, "email", email))
+
+
+def last_contacts(people: Iterable[tuple[int, str | None, str]]) -> Contacts:
+    """The last contacts of these people (workspace id, external id, address), in one query."""
+    people = list(people)
+    ids = {external_id for _ws, external_id, _email in people if external_id}
+    rows = db.session.execute(
+        select(
+            Respondent.workspace_id,
+            Respondent.external_id,
+            Respondent.email,
+            Respondent.last_shown_at,
+            Respondent.last_responded_at,
+        ).where(
+            Respondent.workspace_id.in_({ws for ws, _id, _email in people}),
+            or_(
+                Respondent.external_id.in_(ids),
+                Respondent.email.in_({email for _ws, _id, email in people}),
+            ),
+        )
+    )
+    last: dict[tuple[int, str, str], datetime] = {}
+    for ws, external_id, email, shown, answered in rows:
+        stamp = max((t for t in (shown, answered) if t is not None), default=None)
+        if stamp is None:
+            continue
+        # A respondent with no id is found by address alone: keyed under "no id", they would
+        # stand for everyone else without one.
+        keys = [(ws, "email", email)] + ([(ws, "id", external_id)] if external_id else [])
+        for key in keys:
+            if key not in last or last[key] < stamp:
+                last[key] = stamp
+    return Contacts(last)
 
 
 def get_respondent(workspace: Workspace, external_id: str) -> Respondent:

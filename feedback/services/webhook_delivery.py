@@ -6,7 +6,9 @@ webhook-timestamp and webhook-signature (`v1,` and the base64 HMAC-SHA256 of
 "id.timestamp.body"). The URL is checked again before each post (see `webhook_targets`) and
 the post goes to the very address checked, with no second lookup of the name; redirects are
 not followed. A refused or unreachable receiver is retried after 30 s, 2 min, 10 min,
-1 h and 6 h, then the delivery is marked failed; every attempt is kept in its history.
+1 h and 6 h, then the delivery is marked failed; every attempt is kept in its history. A
+worker that dies mid-batch leaves its claim; after FEEDBACK_WEBHOOK_CLAIM_SECONDS the delivery
+is posted again, with its first webhook-id, which receivers use to drop repeats.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from urllib3.exceptions import ConnectTimeoutError, HTTPError
 
-from feedback.claims import claim
+from feedback.claims import abandoned, claim
 from feedback.extensions import db, writing
 from feedback.models import Webhook, WebhookDelivery, utcnow
 from feedback.services.webhook_targets import Address, Target, TargetRefused, check_url
@@ -42,7 +44,6 @@ RETRY_DELAYS = (
     timedelta(hours=1),
     timedelta(hours=6),
 )
-CLAIM_TIMEOUT = timedelta(minutes=5)
 BATCH = 20
 # What is kept of a receiver's answer or an error: enough to tell what went wrong.
 EXCERPT = 300
@@ -101,10 +102,11 @@ def body_for(hook_format: str, payload: dict[str, Any]) -> bytes:
 
 def _due(now: Any) -> Any:
     waiting = and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-    abandoned = and_(
-        WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - CLAIM_TIMEOUT
+    taken = and_(
+        WebhookDelivery.status == "sending",
+        abandoned(WebhookDelivery.claimed_at, "FEEDBACK_WEBHOOK_CLAIM_SECONDS", now),
     )
-    return or_(waiting, abandoned)
+    return or_(waiting, taken)
 
 
 def _claim(limit: int) -> tuple[str, list[WebhookDelivery]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from feedback.models import NlpModel, Response, ResponseTheme, Theme
 from feedback.services import analysis, themes, training
 from feedback.surveys import followups_for
 from tests.factories import make_survey, make_tenant
+from tests.killed import Killed
 
 
 def answer(client: FlaskClient, t, survey, rid: str, score: int, text: str) -> int:
@@ -149,6 +151,36 @@ def test_answer_changed_during_analysis_is_analysed_again(client: FlaskClient) -
     assert db.session.get(Response, rid).nlp_status == "pending"
     analysis.analyse_pending()
     assert "billing" in tags(rid)
+
+
+def test_comments_a_killed_worker_held_are_analysed_after_the_claim_time(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    text = "The support team was fantastic. The price is way too high."
+    ids = [answer(client, t, survey, f"kill-{i:05d}", 3, text) for i in range(3)]
+
+    def killed(*_args: Any) -> None:
+        raise Killed("killed before storing its results")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(analysis, "_store", killed)
+        with pytest.raises(Killed):
+            analysis.analyse_pending()
+    db.session.remove()  # the dead worker's session goes with it
+    assert analysis.analyse_pending() == 0  # the dead worker's claim holds for a while
+    held = timedelta(seconds=int(app.config["FEEDBACK_ANALYSIS_CLAIM_SECONDS"]) + 1)
+    db.session.execute(
+        update(Response)
+        .where(Response.nlp_claim.is_not(None))
+        .values(nlp_claimed_at=Response.nlp_claimed_at - held)
+    )
+    db.session.commit()
+    assert analysis.analyse_pending() == 3
+    db.session.expire_all()
+    assert [db.session.get(Response, i).nlp_status for i in ids] == ["done"] * 3
+    assert all(set(tags(i)) >= {"support", "pricing"} for i in ids)
 
 
 def test_two_workers_never_claim_the_same_response(app: Flask, client: FlaskClient) -> None:

@@ -21,6 +21,7 @@ from feedback.services import case_lists, case_mail, cases
 from feedback.services.delivery import MAX_ATTEMPTS
 from tests.factories import Tenant, make_survey, make_tenant, signed
 from tests.hosted_forms import send_form
+from tests.killed import Killed, dies_at_commit
 from tests.mail import parts, path_of
 
 OWNER = cases.Actor("lead@acme.test", "admin")
@@ -335,6 +336,26 @@ def test_a_reply_interrupted_while_sending_is_not_sent_again(tenant: Tenant, smt
         "mail_failed",
         {"note": note.id, "to": "ann@example.com", "error": case_mail.INTERRUPTED},
     )
+
+
+def test_a_reply_a_killed_worker_held_is_marked_not_sent_after_the_claim_time(
+    app: Flask, tenant: Tenant, smtp: Any
+) -> None:
+    case = open_case(tenant)
+    note_id = reply(tenant, case).id
+    # Killed at the first commit after the server took the mail: nothing recorded.
+    with pytest.raises(Killed), dies_at_commit(1, once=lambda: bool(smtp.inbox.messages)):
+        jobs.send_case_replies()
+    assert jobs.send_case_replies() == 0
+    note = db.session.get(CaseNote, note_id)
+    assert note.mail_status == "sending"  # the dead worker's claim holds for a while
+    held = timedelta(seconds=int(app.config["FEEDBACK_EMAIL_CLAIM_SECONDS"]) + 1)
+    db.session.execute(update(CaseNote).values(mail_next_at=CaseNote.mail_next_at - held))
+    db.session.commit()
+    assert jobs.send_case_replies() == 0
+    stored = reload(note)
+    assert stored.mail_status == "failed" and stored.mail_error == case_mail.INTERRUPTED
+    assert len(smtp.inbox.messages) == 1  # arrived once; the owner decides whether to write again
 
 
 def test_nothing_is_sent_without_a_mail_server(app: Flask, tenant: Tenant) -> None:

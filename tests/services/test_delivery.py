@@ -21,6 +21,7 @@ from feedback.services.invites import InviteInput, create_invites
 from feedback.services.score_clicks import count_clicks
 from tests.factories import make_survey, make_tenant
 from tests.hosted_forms import answer
+from tests.killed import Killed, dies_at_commit
 from tests.mail import parts, path_of, score_links, unsubscribe_link
 
 
@@ -342,3 +343,84 @@ def test_a_mail_sent_again_after_a_crash_keeps_its_message_id(
     [bobs] = smtp.inbox.to("bob@example.com")
     assert first["Message-ID"] == again["Message-ID"]  # a mail store shows it once
     assert first["Message-ID"] != bobs["Message-ID"]
+
+
+def test_a_person_surveyed_meanwhile_holds_back_only_their_own_invite(
+    client: FlaskClient, smtp: Any
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    ann = invite(t.workspace, survey, "ann@example.com")
+    bob = invite(t.workspace, survey, "bob@example.com")
+    # Ann, known by her address only, saw a survey after her invite was made; Bob did not.
+    db.session.add(Respondent(workspace_id=t.workspace.id, email="ann@example.com"))
+    db.session.execute(update(Respondent).values(last_shown_at=utcnow()))
+    db.session.commit()
+    assert send_due_invites() == 1
+    held = reload(ann)
+    assert held.status == "suppressed" and "cooldown" in (held.suppressed_reason or "")
+    assert reload(bob).status == "sent"
+    assert [str(m["To"]) for m in smtp.inbox.messages] == ["bob@example.com"]
+
+
+def pass_claim_time(app: Flask) -> None:
+    """Move every claim back past FEEDBACK_EMAIL_CLAIM_SECONDS: the time a dead worker holds it."""
+    held = timedelta(seconds=int(app.config["FEEDBACK_EMAIL_CLAIM_SECONDS"]) + 1)
+    db.session.execute(
+        update(EmailInvite)
+        .where(EmailInvite.claim.is_not(None))
+        .values(claimed_at=EmailInvite.claimed_at - held)
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize("commit", [1, 2, 3, 4])
+def test_invites_of_a_killed_worker_go_out_after_the_claim_time_with_their_message_ids(
+    app: Flask, client: FlaskClient, smtp: Any, commit: int
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    people = [InviteInput(email=f"p{i}@example.com") for i in range(3)]
+    create_invites(t.workspace, survey.public_id, people)
+    # Killed at one of the commits after the server took the first mail.
+    with pytest.raises(Killed), dies_at_commit(commit, once=lambda: bool(smtp.inbox.messages)):
+        send_due_invites()
+    assert send_due_invites() == 0  # the dead worker's claim holds for a while
+    pass_claim_time(app)
+    send_due_invites()
+    stored = db.session.execute(select(EmailInvite.email, EmailInvite.status)).all()
+    assert sorted(stored) == [(p.email, "sent") for p in people]
+    for person in people:
+        ids = {m["Message-ID"] for m in smtp.inbox.to(person.email)}
+        assert len(ids) == 1, person.email  # sent once, or again with its first Message-ID
+    assert len({m["Message-ID"] for m in smtp.inbox.messages}) == 3
+
+
+@pytest.mark.parametrize("commit", [1, 2])
+def test_reminders_of_a_killed_worker_go_out_after_the_claim_time_with_their_message_ids(
+    app: Flask, client: FlaskClient, smtp: Any, commit: int
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "csat")
+    people = [InviteInput(email=f"p{i}@example.com") for i in range(3)]
+    create_invites(t.workspace, survey.public_id, people)
+    assert send_due_invites() == 3
+    db.session.execute(update(EmailInvite).values(sent_at=utcnow() - timedelta(days=3, minutes=1)))
+    db.session.commit()
+
+    def reminding() -> bool:
+        return len(smtp.inbox.messages) > 3
+
+    # Killed at one of the commits after the server took the first reminder.
+    with pytest.raises(Killed), dies_at_commit(commit, once=reminding):
+        send_reminders()
+    assert send_reminders() == 0  # the dead worker's claim holds for a while
+    pass_claim_time(app)
+    send_reminders()
+    reminders = [m for m in smtp.inbox.messages if m["Subject"].startswith("Reminder: ")]
+    for person in people:
+        ids = {m["Message-ID"] for m in reminders if person.email in str(m["To"])}
+        assert len(ids) == 1, person.email  # sent once, or again with its first Message-ID
+    stored = db.session.execute(select(EmailInvite.reminded_at, EmailInvite.claim)).all()
+    assert all(reminded_at is not None and claim is None for reminded_at, claim in stored)
+    assert send_reminders() == 0

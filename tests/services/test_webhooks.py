@@ -8,6 +8,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from feedback.services import webhook_targets, webhooks
 from feedback.services.respondents import erase_respondent
 from feedback.services.responses import record_response
 from tests.factories import Tenant, make_survey, make_tenant
+from tests.killed import Killed, dies_at_commit
 from tests.resolver import Resolver
 from tests.webhook_receiver import Receiver, signature_ok
 
@@ -514,3 +516,29 @@ def test_https_refuses_a_certificate_for_another_name(
     assert tls_receiver.received == []
     [row] = deliveries()
     assert row.status == "pending" and "other.example.test" in row.last_error
+
+
+@pytest.mark.parametrize("commit", [1, 2])
+def test_deliveries_of_a_killed_worker_are_posted_after_the_claim_time_with_their_ids(
+    app: Flask, client: FlaskClient, receiver: Receiver, commit: int
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    subscribe(t, receiver.url, ["response.created"])
+    for i in range(3):
+        respond(t, survey, f"resp-kill-{i:03d}", 8)
+    # Killed at one of the commits after the receiver took the first post.
+    with pytest.raises(Killed), dies_at_commit(commit, once=lambda: bool(receiver.received)):
+        deliver_webhooks()
+    assert deliver_webhooks() == 0  # the dead worker's claim holds for a while
+    held = timedelta(seconds=int(app.config["FEEDBACK_WEBHOOK_CLAIM_SECONDS"]) + 1)
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.claim.is_not(None))
+        .values(claimed_at=WebhookDelivery.claimed_at - held)
+    )
+    db.session.commit()
+    deliver_webhooks()
+    assert [d.status for d in deliveries()] == ["delivered"] * 3
+    posted = {r.headers["webhook-id"] for r in receiver.received}
+    assert posted == {d.message_id for d in deliveries()}  # a repeat keeps its first id
