@@ -135,7 +135,10 @@ def test_reply_answer_resolve_and_resurvey_move_the_recovered_rate(
 
     live.query(wait_over)
     assert live.query(jobs.send_resurveys) == 1
-    assert live.query(jobs.send_due_invites) == 1
+    # Other tests of this live app may leave invites due; the re-survey is among those sent.
+    mailed = len(smtp_live.inbox.to(email))
+    assert live.query(jobs.send_due_invites) >= 1
+    assert len(smtp_live.inbox.to(email)) == mailed + 1
     resurvey = smtp_live.inbox.to(email)[-1]
     promoter = score_links(parts(resurvey)[0])[10]
     respondent.goto(promoter.replace("http://feedback.test", live.origin))
