@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formataddr, parseaddr
 
 from flask import current_app, render_template
 
-from feedback.email.compose import _base_url, _header_text
+from feedback.email.compose import _base_url, _header_text, stable_message_id
 from feedback.models import Case, CaseNote, Response, Workspace
 
 # What an address may look like in a header: anything else (a line break, a second address)
@@ -52,7 +52,7 @@ def compose_case_reply(
     reply_to = str(current_app.config["FEEDBACK_CASE_REPLY_TO"] or "")
     if reply_to:
         message["Reply-To"] = _header_text(reply_to)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Message-ID"] = stable_message_id(f"{note.id}.reply", sender.rpartition("@")[2])
     # Lets a reply mailbox, or a helpdesk reading it, file the answer under its case.
     message["X-Feedback-Case"] = str(case.id)
     message.set_content(render_template("email/case_reply.txt", **values))

@@ -40,16 +40,20 @@ def _header_text(value: str) -> str:
     return " ".join(value.split())
 
 
-def invite_message_id(invite: EmailInvite, reminder: bool, domain: str) -> str:
-    """The same Message-ID each time one invite's mail (or its reminder) is sent.
+def stable_message_id(part: str, domain: str) -> str:
+    """The same Message-ID each time the mail named `part` is sent.
 
     A worker killed after the mail server took a message, before the database recorded it,
     sends it again; with the same id, mail stores that drop repeated ids show it once.
     """
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    part = f"{invite.id}.{'reminder' if reminder else 'invite'}"
     mark = hmac.new(secret, part.encode(), hashlib.sha256).hexdigest()[:16]
     return f"<{part}.{mark}@{domain or 'localhost'}>"
+
+
+def invite_message_id(invite: EmailInvite, reminder: bool, domain: str) -> str:
+    """One invite's mail (or its reminder) always carries the same Message-ID."""
+    return stable_message_id(f"{invite.id}.{'reminder' if reminder else 'invite'}", domain)
 
 
 def compose_invite(

@@ -3,9 +3,9 @@
 A batch of pending replies is claimed with a token and marked "sending" before any mail
 leaves (FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on SQLite), so two workers never
 take the same reply. A refused or unreachable server is retried with back-off, like invites.
-Unlike an invite, a reply whose worker died while sending is not sent again: once its claim is
-abandoned (FEEDBACK_EMAIL_CLAIM_SECONDS), it is marked failed, and the owner, who sees it on the
-case, decides whether to write again.
+A reply whose worker died while sending is sent again once its claim is abandoned
+(FEEDBACK_EMAIL_CLAIM_SECONDS), as invites are, with the Message-ID it always carries: if the
+first copy did arrive, mail stores that drop repeated ids show it once.
 """
 
 from __future__ import annotations
@@ -34,10 +34,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 50
 _ANSWER_SALT = "feedback.case.answer"
-INTERRUPTED = (
-    "The worker stopped while sending this reply, so it may or may not have arrived; "
-    "it is not sent again on its own."
-)
 UNVERIFIED = "Not sent: this is no longer the respondent's verified email address."
 
 
@@ -142,21 +138,20 @@ def _failed(note: CaseNote, token: str, error: str, permanent: bool = False) -> 
         _finish(note, token, None, **values)
 
 
-def _give_up_interrupted(now: datetime) -> int:
-    """Replies left "sending" by a worker that stopped: failed, with why, never re-sent."""
+def _take_over_interrupted(now: datetime) -> int:
+    """Replies left "sending" by a worker that stopped: pending again, to go out once more."""
     stale = and_(
         CaseNote.mail_status == "sending",
         abandoned(CaseNote.mail_next_at, "FEEDBACK_EMAIL_CLAIM_SECONDS", now),
     )
-    values = {"mail_status": "failed", "mail_error": INTERRUPTED, "mail_next_at": None}
+    values = {"mail_status": "pending", "mail_next_at": None}
     token, ids = claim(CaseNote, stale, [CaseNote.id], BATCH, "mail_claim", values)
-    if not ids:
-        return 0
-    with writing():
-        for note in db.session.scalars(select(CaseNote).where(CaseNote.mail_claim == token)):
-            _event(note, "mail_failed", {"to": note.mail_to, "error": INTERRUPTED})
-            note.mail_claim = None
-        db.session.commit()
+    if ids:
+        with writing():
+            db.session.execute(
+                update(CaseNote).where(CaseNote.mail_claim == token).values(mail_claim=None)
+            )
+            db.session.commit()
     return len(ids)
 
 
@@ -166,8 +161,8 @@ def send_case_replies(limit: int = BATCH) -> int:
     if not mailer.configured:
         return 0
     now = utcnow()
-    _give_up_interrupted(now)
-    # While "sending", mail_next_at is when the claim was taken (see _give_up_interrupted).
+    _take_over_interrupted(now)
+    # While "sending", mail_next_at is when the claim was taken (see _take_over_interrupted).
     values = {"mail_status": "sending", "mail_next_at": now}
     order = [CaseNote.created_at, CaseNote.id]
     token, ids = claim(CaseNote, _due(now), order, limit, "mail_claim", values)
