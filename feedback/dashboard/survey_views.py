@@ -22,7 +22,7 @@ from feedback.extensions import db
 from feedback.models import Survey
 from feedback.services import surveys
 from feedback.surveys import KINDS, default_survey
-from feedback.widget import embed_snippet
+from feedback.widget import embed_snippet, script_url
 
 
 def _survey(public_id: str) -> Survey:
@@ -42,6 +42,7 @@ def _page(form: SurveyForm, survey: Survey | None, error: str | None = None) -> 
         editable=can("admin"),
         snippet=embed_snippet(base_url, g.workspace.public_key),
         preview_host=request.host_url.rstrip("/"),
+        widget_src=script_url(request.host_url),
     )
 
 
