@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 
+from feedback import compression
 from feedback.api.common import json_body
 from feedback.errors import Forbidden, NotFound
 from feedback.extensions import limiter
@@ -64,9 +65,11 @@ def _cors(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
         response.headers["Access-Control-Max-Age"] = "600"
-    response.headers.add("Vary", "Origin")
+    response.vary.add("Origin")
     response.headers["Cache-Control"] = "no-store"
-    return response
+    # The widget's first question waits on this answer: a survey with long follow-ups would
+    # otherwise outgrow the 1 KB a host page is promised.
+    return compression.compress_answer(response, request.accept_encodings)
 
 
 @bp.get("/surveys/<survey_id>")
