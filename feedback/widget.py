@@ -58,16 +58,25 @@ def script_url(base_url: str) -> str:
 
 
 def embed_snippet(base_url: str, public_key: str) -> str:
-    """The tag a product team pastes into its pages: a queue stub and the async loader."""
+    """The tag a product team pastes into its pages: a queue stub and the async loader.
+
+    It works as pasted. Naming the signed-in user is an optional line, left commented out:
+    placeholders sent as they are would be refused ("EMAIL" is no address, "USER_HASH" no
+    hash), so no card would show.
+    """
     loader = (
         "!function(w,d,u,k){w.feedback=w.feedback||function(){(w.feedback.q=w.feedback.q||[])"
         '.push(arguments)};var s=d.createElement("script");s.async=1;s.src=u;'
         'd.head.appendChild(s);w.feedback("init",{key:k,host:u.replace(/\\/widget\\.js.*$/,"")})}'
         f'(window,document,"{script_url(base_url)}","{public_key}");'
     )
-    # USER_HASH is made on the host's server (docs/widget.md): without it, a claim.
     identify = (
-        'feedback("identify", "USER_ID", '
+        "// Optional: for a signed-in visitor, remove the // below and fill in, from your app,\n"
+        "// their id, email and any traits (for targeting). USER_HASH is the HMAC-SHA256 of the\n"
+        "// id under the identity secret in Settings, made on your server (docs/widget.md,\n"
+        '// "Identity verification"). Without this line each browser is an anonymous visitor,\n'
+        "// and surveys still show.\n"
+        '// feedback("identify", "USER_ID", '
         '{email: "EMAIL", traits: {plan: "PLAN"}, userHash: "USER_HASH"});'
     )
     return f"<script>\n{loader}\n{identify}\n</script>"

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from feedback.extensions import db
 from feedback.services import workspaces
-from feedback.widget import script_url, widget_script
+from feedback.widget import embed_snippet, script_url, widget_script
 
 SOURCE = (Path(__file__).resolve().parents[1] / "feedback" / "static" / "widget.js").read_bytes()
 CHROMIUM = "gzip, deflate, br, zstd"  # what Chromium sends
@@ -89,3 +89,16 @@ def test_demo_page_exists_only_in_development(app: Flask, client: FlaskClient) -
     page = client.get("/demo")
     assert page.status_code == 200
     assert f"/widget.js?v={widget_script().version}" in page.get_data(as_text=True)
+
+
+def test_the_snippet_names_nobody_until_told_to() -> None:
+    # Placeholders sent as they are ("EMAIL" is no address) would make every call a 422.
+    lines = embed_snippet("http://127.0.0.1:5077", "pk_demo").splitlines()
+    assert lines[0] == "<script>" and lines[-1] == "</script>"
+    code = [line for line in lines[1:-1] if not line.startswith("//")]
+    assert len(code) == 1 and "identify" not in code[0]
+    assert '"http://127.0.0.1:5077/widget.js?v=' in code[0] and '"pk_demo");' in code[0]
+    assert lines[-2] == (
+        '// feedback("identify", "USER_ID", '
+        '{email: "EMAIL", traits: {plan: "PLAN"}, userHash: "USER_HASH"});'
+    )
