@@ -84,9 +84,10 @@ def seed_demo(responses: int, seed: int) -> None:
     click.echo(f"  Demo host page  {base}/demo")
     click.echo(f"  Try             curl -H 'Authorization: Bearer {result.api_key}' \\")
     click.echo(f"                    '{base}/api/v1/metrics/nps?period=this_quarter&interval=week'")
+    origins = ", ".join(result.workspace.allowed_origins or []) or "none yet"
+    click.echo(f"  Allowed origins {origins} (Settings → Allowed origins)")
     click.echo("")
-    click.echo("  Embed the widget: paste this into your app's pages (USER_HASH: the hex")
-    click.echo("  HMAC-SHA256 of USER_ID under the identity secret in Settings; docs/widget.md)")
+    click.echo("  Embed the widget: paste this as it is into a page on an allowed origin")
     click.echo("")
     click.echo(embed_snippet(base, result.workspace.public_key))
     click.echo("")
