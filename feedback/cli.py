@@ -82,6 +82,7 @@ def seed_demo(responses: int, seed: int) -> None:
     click.echo(f"  API key         {result.api_key}")
     click.echo(f"  Public key      {result.workspace.public_key}")
     click.echo(f"  Demo host page  {base}/demo")
+    click.echo(f"  API reference   {base}/api/reference  (OpenAPI: {base}/api/openapi.json)")
     click.echo(f"  Try             curl -H 'Authorization: Bearer {result.api_key}' \\")
     click.echo(f"                    '{base}/api/v1/metrics/nps?period=this_quarter&interval=week'")
     origins = ", ".join(result.workspace.allowed_origins or []) or "none yet"
