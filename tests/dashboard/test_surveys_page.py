@@ -268,3 +268,20 @@ def test_a_survey_not_sent_by_mail_says_how_to_send_it(client: FlaskClient) -> N
     survey = make_survey(t.workspace, "nps", channels=["widget"])
     page = _builder(client, survey)
     assert "<iframe" not in page and "Tick the email channel" in page
+
+
+def test_a_score_link_in_the_mail_preview_names_no_invite(client: FlaskClient) -> None:
+    import html
+    import re
+
+    from feedback.models import Response
+
+    t = signed_in(client)
+    survey = make_survey(t.workspace, "nps", channels=["email"])
+    frame = html.unescape(re.search(r'srcdoc="([^"]*)"', _builder(client, survey)).group(1))
+    link = re.search(r'href="https?://[^/"]+(/s/[^"]+/r/[^"]+)"', frame).group(1)
+    opened = client.get(link)
+    # The sample invite, id 0, is no invite at all: the page refuses the link.
+    assert opened.status_code == 403
+    assert "Nothing was recorded" in opened.get_data(as_text=True)
+    assert db.session.scalar(select(Response.id)) is None
