@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.home import bp as home
     from feedback.hosted import bp as hosted
     from feedback.openapi import bp as openapi_bp
+    from feedback.reference import bp as reference
     from feedback.widget import bp as widget
 
     apis = (
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(api)
     app.register_blueprint(home)
     app.register_blueprint(openapi_bp)
+    app.register_blueprint(reference)
     app.register_blueprint(widget)
     app.register_blueprint(hosted)
     app.register_blueprint(dashboard)

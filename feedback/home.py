@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from sqlalchemy import text
 
 from feedback.extensions import db
@@ -12,7 +12,8 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 def index() -> str:
-    return render_template("index.html")
+    # The demo page exists only under `make run`; elsewhere its link would lead to a 404.
+    return render_template("index.html", demo=current_app.config["FEEDBACK_ENV"] == "development")
 
 
 @bp.get("/healthz")

@@ -284,6 +284,9 @@ def _op(
         operation["security"] = []
     elif auth == "helpdesk":
         operation["security"] = [{"bearer": []}, {"signature": []}]
+    elif auth == "write":
+        # OpenAPI 3.1 lets a bearer requirement name the role it needs: here, the key's scope.
+        operation["security"] = [{"bearer": ["write"]}]
     return operation
 
 
@@ -772,6 +775,47 @@ def _paths() -> dict[str, dict[str, Any]]:
     }
 
 
+# The groups of the API reference, as the README groups them: (tag, its paths, what it is for).
+TAGS = (
+    (
+        "Public",
+        ("/api/public/",),
+        "What the widget, the hosted page and email clicks call: the workspace's public key is in "
+        "the path, and browsers may call only from the workspace's allowed origins.",
+    ),
+    ("Workspace", ("/api/v1/workspace",), "The workspace's settings."),
+    ("Surveys", ("/api/v1/surveys",), "Questions, scales, follow-ups, targeting and channels."),
+    ("Responses", ("/api/v1/responses",), "Scores and answers, their themes and sentiment."),
+    ("Respondents", ("/api/v1/respondents",), "Everything about one person: export or erase."),
+    ("Metrics", ("/api/v1/metrics",), "NPS, CSAT, PSAT, CES and the loop, with confidence."),
+    (
+        "Themes and analysis",
+        ("/api/v1/themes", "/api/v1/analysis", "/api/v1/models"),
+        "The taxonomy, the analysis of comments and the workspace's models.",
+    ),
+    ("Email invites", ("/api/v1/invites",), "Surveys sent by mail, one link per score."),
+    ("Helpdesk", ("/api/v1/helpdesk",), "Tickets in, CSAT invites out; case status back."),
+    ("Cases", ("/api/v1/cases", "/api/v1/case-rules"), "Closing the loop on unhappy answers."),
+    ("KPIs", ("/api/v1/kpis",), "The balanced scorecard: targets and outside values."),
+    ("Webhooks", ("/api/v1/webhooks",), "Events posted to your endpoints, with their log."),
+    ("API keys", ("/api/v1/api-keys",), "Secret keys for this API."),
+)
+
+
+def _tag_for(path: str) -> str:
+    for tag, prefixes, _ in TAGS:
+        if path.startswith(prefixes):
+            return tag
+    raise LookupError(f"{path} belongs to no tag: add it to TAGS")
+
+
+def _tagged(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    for path, item in paths.items():
+        for operation in item.values():
+            operation["tags"] = [_tag_for(path)]
+    return paths
+
+
 @functools.cache
 def document() -> dict[str, Any]:
     """The whole OpenAPI document."""
@@ -787,7 +831,8 @@ def document() -> dict[str, Any]:
             ),
         },
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "tags": [{"name": tag, "description": text} for tag, _, text in TAGS],
+        "paths": _tagged(_paths()),
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},

@@ -15,7 +15,7 @@ DASHBOARD_POLICY = (
 )
 # Pages a person signs in to and reads; the widget, the public API and the hosted pages set
 # their own (the widget must load and post from any allowed site).
-STRICT_BLUEPRINTS = frozenset({"dashboard", "home"})
+STRICT_BLUEPRINTS = frozenset({"dashboard", "home", "reference"})
 
 
 def _holds_nul() -> bool:

@@ -2,39 +2,81 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
+from feedback import compression
 from feedback.extensions import db
 from feedback.models import Survey, Workspace
 from feedback.services.identity import user_hash
 
 bp = Blueprint("widget", __name__)
 
-STATIC = os.path.join(os.path.dirname(__file__), "static")
+WIDGET = os.path.join(os.path.dirname(__file__), "static", "widget.js")
+# The URL that names the version never changes content, so browsers and CDNs keep it a year.
+PINNED = "public, max-age=31536000, immutable"
+# The bare /widget.js (snippets from before versions, or a version since replaced): a new
+# release reaches pages within minutes, and meanwhile the cached copy is used.
+SHORT = "public, max-age=300, stale-while-revalidate=86400"
 
 
-def _widget_source() -> tuple[bytes, str]:
-    with open(os.path.join(STATIC, "widget.js"), "rb") as f:
+@dataclass(frozen=True)
+class Script:
+    """widget.js as it goes out: its version and its bytes in each coding (None: identity)."""
+
+    version: str
+    bodies: dict[str | None, bytes]
+
+
+def widget_script() -> Script:
+    """The script, compressed once per process and again only when the file changes."""
+    stat = os.stat(WIDGET)
+    return _compressed(stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def _compressed(_mtime_ns: int, _size: int) -> Script:
+    with open(WIDGET, "rb") as f:
         body = f.read()
-    return body, hashlib.sha256(body).hexdigest()[:16]
+    bodies: dict[str | None, bytes] = {None: body}
+    for coding in compression.CODINGS:
+        bodies[coding] = compression.compress(body, coding, best=True)
+    return Script(hashlib.sha256(body).hexdigest()[:16], bodies)
+
+
+def script_url(base_url: str) -> str:
+    """The versioned address of the script, for snippets and our own pages."""
+    # A query, not /widget.<hash>.js: the snippet and the widget find the Feedback address by
+    # cutting "/widget.js..." off the script's URL, in pages pasted long ago too.
+    return f"{base_url.rstrip('/')}/widget.js?v={widget_script().version}"
 
 
 def embed_snippet(base_url: str, public_key: str) -> str:
-    """The tag a product team pastes into its pages: a queue stub and the async loader."""
+    """The tag a product team pastes into its pages: a queue stub and the async loader.
+
+    It works as pasted. Naming the signed-in user is an optional line, left commented out:
+    placeholders sent as they are would be refused ("EMAIL" is no address, "USER_HASH" no
+    hash), so no card would show.
+    """
     loader = (
         "!function(w,d,u,k){w.feedback=w.feedback||function(){(w.feedback.q=w.feedback.q||[])"
         '.push(arguments)};var s=d.createElement("script");s.async=1;s.src=u;'
         'd.head.appendChild(s);w.feedback("init",{key:k,host:u.replace(/\\/widget\\.js.*$/,"")})}'
-        f'(window,document,"{base_url}/widget.js","{public_key}");'
+        f'(window,document,"{script_url(base_url)}","{public_key}");'
     )
-    # USER_HASH is made on the host's server (docs/widget.md): without it, a claim.
     identify = (
-        'feedback("identify", "USER_ID", '
+        "// Optional: for a signed-in visitor, remove the // below and fill in, from your app,\n"
+        "// their id, email and any traits (for targeting). USER_HASH is the HMAC-SHA256 of the\n"
+        "// id under the identity secret in Settings, made on your server (docs/widget.md,\n"
+        '// "Identity verification"). Without this line each browser is an anonymous visitor,\n'
+        "// and surveys still show.\n"
+        '// feedback("identify", "USER_ID", '
         '{email: "EMAIL", traits: {plan: "PLAN"}, userHash: "USER_HASH"});'
     )
     return f"<script>\n{loader}\n{identify}\n</script>"
@@ -42,11 +84,17 @@ def embed_snippet(base_url: str, public_key: str) -> str:
 
 @bp.get("/widget.js")
 def widget_js() -> Response:
-    """The widget: cached for five minutes, revalidated by ETag, readable from any origin."""
-    body, etag = _widget_source()
-    response = Response(body, mimetype="text/javascript")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "public, max-age=300, stale-while-revalidate=86400"
+    """The widget, in the smallest coding the browser takes; readable from any origin."""
+    script = widget_script()
+    coding = compression.chosen_coding(request.accept_encodings)
+    response = Response(script.bodies[coding], mimetype="text/javascript")
+    if coding:
+        response.headers["Content-Encoding"] = coding
+    response.vary.add("Accept-Encoding")
+    # Each coding is a representation of its own, so each has its own tag.
+    response.set_etag(f"{script.version}-{coding}" if coding else script.version)
+    pinned = request.args.get("v") == script.version
+    response.headers["Cache-Control"] = PINNED if pinned else SHORT
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response.make_conditional(request)
@@ -68,7 +116,7 @@ def demo_host() -> Any:
         "demo/host.html",
         workspace=workspace,
         surveys=surveys,
-        base_url=current_app.config["FEEDBACK_BASE_URL"],
+        script_url=script_url(current_app.config["FEEDBACK_BASE_URL"]),
         # Made on the server, as a customer's app makes it: the page gets the hash, never the
         # secret.
         ann_hash=user_hash(workspace.identity_secret or "", "demo-ann"),

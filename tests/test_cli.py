@@ -54,7 +54,9 @@ def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None
     assert out.exit_code == 0, out.output
     assert "admin@example.com" in out.output
     workspace = db.session.scalar(select(Workspace))
-    assert f'/widget.js","{workspace.public_key}"' in out.output  # the embed snippet
+    assert "/widget.js?v=" in out.output  # the embed snippet, its script versioned
+    assert "/api/reference" in out.output and "/api/openapi.json" in out.output
+    assert f'","{workspace.public_key}");' in out.output
     key = re.search(r"fbk_\S+", out.output).group(0)
     kinds = dict(
         db.session.execute(select(Response.kind, func.count()).group_by(Response.kind)).all()

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 
+from feedback import compression, origins
 from feedback.api.common import json_body
 from feedback.errors import Forbidden, NotFound
 from feedback.extensions import limiter
@@ -40,20 +41,26 @@ limiter.limit(
 @bp.url_value_preprocessor
 def _load_workspace(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     public_key = (values or {}).pop("public_key", "")
+    origin = request.headers.get("Origin")
+    cross_site = bool(origin) and origin.rstrip("/") != request.host_url.rstrip("/")
+    # Every answer, a refusal too, is readable by the page that asked, so the widget can say
+    # why where the browser would only report a failed preflight. No call here carries a
+    # cookie: the allow-list holds by refusing the call itself, before anything is stored.
+    g.cors_origin = origin if cross_site else None
+    if request.method == "OPTIONS":
+        return  # the preflight; the call that follows is judged on its own
     workspace = workspaces.by_public_key(public_key)
     g.workspace = workspace
     if workspace is None:
         raise NotFound("Unknown public key.", "key", "unknown_key")
-    origin = request.headers.get("Origin")
-    g.cors_origin = None
-    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
-        if not workspace.origin_allowed(origin):
-            raise Forbidden(
-                f"The origin {origin} is not on this workspace's allow-list.",
-                "origin",
-                "origin_not_allowed",
-            )
-        g.cors_origin = origin
+    development = current_app.config["FEEDBACK_ENV"] == "development"
+    if cross_site and not origins.allows(workspace.allowed_origins or [], origin, development):
+        raise Forbidden(
+            f"The origin {origin} is not on this workspace's allow-list: add {origin} in "
+            "Settings → Allowed origins (or PATCH /api/v1/workspace).",
+            "origin",
+            "origin_not_allowed",
+        )
 
 
 @bp.after_request
@@ -64,9 +71,11 @@ def _cors(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
         response.headers["Access-Control-Max-Age"] = "600"
-    response.headers.add("Vary", "Origin")
+    response.vary.add("Origin")
     response.headers["Cache-Control"] = "no-store"
-    return response
+    # The widget's first question waits on this answer: a survey with long follow-ups would
+    # otherwise outgrow the 1 KB a host page is promised.
+    return compression.compress_answer(response, request.accept_encodings)
 
 
 @bp.get("/surveys/<survey_id>")

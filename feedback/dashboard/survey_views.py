@@ -17,12 +17,13 @@ from feedback.dashboard.survey_form import (
     survey_definition,
 )
 from feedback.dashboard.views import bp
+from feedback.email import preview_invite
 from feedback.errors import FeedbackError, NotFound
 from feedback.extensions import db
 from feedback.models import Survey
 from feedback.services import surveys
 from feedback.surveys import KINDS, default_survey
-from feedback.widget import embed_snippet
+from feedback.widget import embed_snippet, script_url
 
 
 def _survey(public_id: str) -> Survey:
@@ -34,6 +35,7 @@ def _survey(public_id: str) -> Survey:
 
 def _page(form: SurveyForm, survey: Survey | None, error: str | None = None) -> str:
     base_url = current_app.config["FEEDBACK_BASE_URL"].rstrip("/")
+    channels = survey.channels if survey else []
     return render_template(
         "dashboard/survey_edit.html",
         form=form,
@@ -42,6 +44,12 @@ def _page(form: SurveyForm, survey: Survey | None, error: str | None = None) -> 
         editable=can("admin"),
         snippet=embed_snippet(base_url, g.workspace.public_key),
         preview_host=request.host_url.rstrip("/"),
+        widget_src=script_url(request.host_url),
+        # Where the survey reaches people besides the widget: its own page, and the mail.
+        hosted_url=base_url + url_for("hosted.link", public_id=survey.public_id)
+        if survey and "link" in channels
+        else None,
+        invite=preview_invite(survey, g.workspace) if survey and "email" in channels else None,
     )
 
 

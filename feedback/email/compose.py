@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -87,3 +88,32 @@ def compose_invite(
     message.set_content(render_template("email/invite.txt", **values))
     message.add_alternative(render_template("email/invite.html", **values), subtype="html")
     return message
+
+
+@dataclass(frozen=True)
+class InvitePreview:
+    """The parts of an invite mail a person sees, for the survey builder."""
+
+    subject: str
+    sender: str
+    to: str
+    html: str
+    text: str
+
+
+def preview_invite(survey: Survey, workspace: Workspace) -> InvitePreview:
+    """The invite mail of `survey` as a made-up person gets it: the real message, never sent."""
+    # Id 0 names no invite: the preview's links are signed like real ones and answer nothing.
+    # Only columns are set, no relationship, so the sample never joins the session.
+    sample = EmailInvite(
+        id=0, workspace_id=workspace.id, survey_id=survey.id, email="ann@example.com", name="Ann"
+    )
+    message = compose_invite(sample, survey, workspace)
+    html, text = message.get_body(("html",)), message.get_body(("plain",))
+    return InvitePreview(
+        subject=str(message["Subject"]),
+        sender=str(message["From"]),
+        to=str(message["To"]),
+        html=html.get_content() if html else "",
+        text=text.get_content() if text else "",
+    )

@@ -74,10 +74,6 @@ class Workspace(db.Model):
             "case_settings": {**DEFAULT_SETTINGS, **(self.case_settings or {})},
         }
 
-    def origin_allowed(self, origin: str) -> bool:
-        allowed = self.allowed_origins or []
-        return "*" in allowed or origin.rstrip("/") in {o.rstrip("/") for o in allowed}
-
 
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)

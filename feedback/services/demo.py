@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import insert, select
 
 from feedback.cases import due_at
@@ -26,6 +27,7 @@ from feedback.models import (
     utcnow,
 )
 from feedback.models.ticket import Ticket
+from feedback.origins import LOOPBACK_ANY_PORT
 from feedback.services import kpis, surveys, workspaces
 from feedback.services.cases import opens_case
 from feedback.surveys import band_for
@@ -418,11 +420,14 @@ def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
     workspace = db.session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
     note = "already there"
     if workspace is None:
+        # Under `make run`, a page on any port of this machine may show the widget, so the
+        # printed snippet works wherever it is pasted first. Production lists none of them.
+        development = current_app.config["FEEDBACK_ENV"] == "development"
         workspace = workspaces.create_workspace(
             "Acme Analytics (demo)",
             DEMO_SLUG,
             "America/New_York",
-            ["http://127.0.0.1:5000", "http://localhost:5000", "http://127.0.0.1:5001"],
+            list(LOOPBACK_ANY_PORT) if development else [],
         )
         _fill(workspace, responses, random.Random(seed))
         note = f"created with {responses} responses"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+
+from flask import current_app
 
 from feedback.cases import clean_settings
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.lookups import forget
 from feedback.models import Workspace
+from feedback.origins import clean_entry
 from feedback.periods import zone
 
 EDITABLE = {
@@ -23,22 +25,6 @@ EDITABLE = {
     "case_settings",
     "require_verified_identity",
 }
-
-
-def _origin(value: Any, field: str) -> str:
-    if value == "*":
-        return value
-    if not isinstance(value, str) or len(value) > 300:
-        raise Invalid("An origin is a string like https://app.example.com.", field)
-    example = f"{value!r} is not an origin like https://app.example.com"
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (a port that is not a number from 0 to 65535 raises)
-    except ValueError as exc:  # an unclosed "[" of an IPv6 address, or a bad port
-        raise Invalid(f"{example}: {exc}.", field) from exc
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise Invalid(f"{example}.", field)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
@@ -60,8 +46,9 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
         origins = payload["allowed_origins"]
         if not isinstance(origins, list) or len(origins) > 100:
             raise Invalid("Must be a list of at most 100 origins.", "allowed_origins")
+        development = current_app.config["FEEDBACK_ENV"] == "development"
         workspace.allowed_origins = [
-            _origin(o, f"allowed_origins[{i}]") for i, o in enumerate(origins)
+            clean_entry(o, f"allowed_origins[{i}]", development) for i, o in enumerate(origins)
         ]
     for name, low, high in (("recontact_days", 0, 3650), ("low_n", 1, 10000)):
         if name in payload:

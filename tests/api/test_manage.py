@@ -9,6 +9,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -327,3 +328,16 @@ def test_a_timezone_that_names_no_zone_is_refused_and_nothing_changes(
     refused = t.patch("/api/v1/workspace", json={"name": "Renamed", "timezone": timezone})
     assert refused.status_code == 422 and refused.json["error"]["field"] == "timezone"
     assert t.get("/api/v1/workspace").json == before
+
+
+def test_any_loopback_port_is_an_origin_in_development_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    t = make_tenant(client)
+    body = {"allowed_origins": ["https://app.example.com", "http://localhost:*"]}
+    bad = t.patch("/api/v1/workspace", json=body)
+    assert bad.status_code == 422 and bad.json["error"]["field"] == "allowed_origins[1]"
+    assert "only in development" in bad.json["error"]["message"]
+    app.config["FEEDBACK_ENV"] = "development"
+    ok = t.patch("/api/v1/workspace", json=body)
+    assert ok.status_code == 200 and ok.json["allowed_origins"] == body["allowed_origins"]

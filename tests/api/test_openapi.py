@@ -41,3 +41,23 @@ def test_the_document_is_valid_openapi_and_served(client: FlaskClient) -> None:
         for operation in item.values():
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert declared == set(re.findall(r"{(\w+)}", path)), path
+
+
+def test_every_operation_has_one_declared_tag() -> None:
+    doc = document()
+    declared = [tag["name"] for tag in doc["tags"]]
+    used = set()
+    for path, item in doc["paths"].items():
+        for operation in item.values():
+            assert len(operation["tags"]) == 1 and operation["tags"][0] in declared, path
+            used.add(operation["tags"][0])
+    assert used == set(declared)  # no empty group
+
+
+def test_operations_that_change_data_name_the_write_scope() -> None:
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            if path.startswith("/api/v1/") and method in ("post", "patch", "put", "delete"):
+                if path.startswith("/api/v1/helpdesk/"):
+                    continue  # a key or the helpdesk's signature
+                assert operation["security"] == [{"bearer": ["write"]}], (method, path)

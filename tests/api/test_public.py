@@ -259,8 +259,64 @@ def test_cors_allows_listed_origin_and_refuses_others(client: FlaskClient) -> No
     )
     assert bad.status_code == 403
     assert bad.json["error"]["code"] == "origin_not_allowed"
-    assert "Access-Control-Allow-Origin" not in bad.headers
     assert count(Response) == 1
+
+
+def test_a_refused_origin_is_told_why_and_nothing_is_stored(client: FlaskClient) -> None:
+    t = make_tenant(client, allowed_origins=["https://app.example.com"])
+    survey = make_survey(t.workspace, "nps")
+    evil = {"Origin": "https://evil.example.net"}
+    # The preflight is answered, so the browser sends the call and lets the page read the no.
+    pre = client.options(
+        t.public("/responses/corstest-3"),
+        headers={**evil, "Access-Control-Request-Method": "PUT"},
+    )
+    assert pre.status_code in (200, 204)
+    assert pre.headers["Access-Control-Allow-Origin"] == "https://evil.example.net"
+    for res in (
+        client.put(
+            t.public("/responses/corstest-3"),
+            json={"survey": survey.public_id, "score": 9, "respondent": {"id": "u-9"}},
+            headers=evil,
+        ),
+        client.post(t.public("/eligibility"), json={"respondent": {"id": "u-9"}}, headers=evil),
+        client.post(
+            t.public("/displays/corstest-4"), json={"survey": survey.public_id}, headers=evil
+        ),
+    ):
+        assert res.status_code == 403
+        assert res.headers["Access-Control-Allow-Origin"] == "https://evil.example.net"
+        assert res.json["error"]["code"] == "origin_not_allowed"
+        assert (
+            "add https://evil.example.net in Settings → Allowed origins"
+            in res.json["error"]["message"]
+        )
+    assert count(Response) == count(Display) == count(Respondent) == 0
+
+
+def test_the_demo_takes_pages_on_any_loopback_port_in_development_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    from feedback.services.demo import seed_demo_workspace
+
+    app.config["FEEDBACK_ENV"] = "development"
+    demo = seed_demo_workspace(responses=60)
+    url = f"/api/public/{demo.workspace.public_key}/eligibility"
+    for origin in ("http://localhost:5077", "http://127.0.0.1:8000", "http://[::1]:3000"):
+        res = client.post(url, json={"anonymous_id": "anon-12345678"}, headers={"Origin": origin})
+        assert res.status_code == 200, res.json
+        assert res.headers["Access-Control-Allow-Origin"] == origin
+    app.config["FEEDBACK_ENV"] = "production"
+    res = client.post(
+        url, json={"anonymous_id": "anon-12345678"}, headers={"Origin": "http://localhost:5077"}
+    )
+    assert res.status_code == 403 and res.json["error"]["code"] == "origin_not_allowed"
+
+
+def test_a_demo_seeded_in_production_allows_no_loopback_page(app: Flask) -> None:
+    from feedback.services.demo import seed_demo_workspace
+
+    assert seed_demo_workspace(responses=60).workspace.allowed_origins == []
 
 
 def test_display_and_dismissal_are_recorded_once(client: FlaskClient) -> None:

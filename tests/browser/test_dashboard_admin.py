@@ -92,3 +92,30 @@ def test_admin_builds_a_survey_and_sees_the_real_widget(
     )
     shot(page, "settings", full_page=True)
     assert not watched.errors
+
+
+def test_the_builder_shows_the_link_the_snippet_and_the_real_invite_mail(
+    live: Live, tenant: Any, watched: Watched, shot: Any
+) -> None:
+    t = tenant({"nps": {"kind": "nps", "channels": ["widget", "email", "link"]}})
+
+    def add_admin() -> None:
+        ws = db.session.get(workspaces.Workspace, t.id)
+        workspaces.add_user(ws, "bea@acme.example", "correct horse battery", "admin")
+        db.session.commit()
+
+    live.query(add_admin)
+    page = watched.page
+    sign_in(page, live, "bea@acme.example")
+    page.goto(f"{live.origin}/app/surveys/{t.surveys['nps']}")
+    link = page.locator("#hosted-link a")
+    assert link.inner_text().endswith(f"/s/{t.surveys['nps']}")
+    assert '// feedback("identify"' in page.locator("#install pre").inner_text()
+    # The mail renders inside its sandboxed frame under the dashboard's CSP.
+    mail = page.frame_locator("#email-preview iframe")
+    assert "Hi Ann," in mail.locator("body").inner_text()
+    assert mail.locator("a[title]").count() == 11  # one link per NPS score
+    page.locator("#email-preview").scroll_into_view_if_needed()
+    shot(page, "email-preview")
+    assert not [line for line in watched.console if "Content Security Policy" in line]
+    assert not watched.errors

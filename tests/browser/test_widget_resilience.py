@@ -188,17 +188,22 @@ def test_question_with_html_is_shown_as_text(live, tenant, host_page, watched, s
     assert watched.dialogs == []
 
 
-def test_an_origin_off_the_allow_list_is_refused(live, tenant, host_page, watched):
+def test_an_origin_off_the_allow_list_is_refused_and_told_why(live, tenant, host_page, watched):
     t = tenant({"nps": {"kind": "nps"}})
     url = host_page(t.key, script=IDENTIFY).replace(live.host.origin, live.host.other_origin)
     page = watched.page
-    page.goto(url)
+    # The refusal is readable by the page (not a failed preflight), so debug mode says why.
+    with page.expect_console_message(lambda m: "origin_not_allowed" in m.text) as message:
+        page.goto(url)
+    assert f"add {live.host.other_origin} in Settings → Allowed origins" in message.value.text, (
+        message.value.text
+    )
 
     def refused():
         return [
             c
             for c in live.calls
-            if c[2] == live.host.other_origin and c[1].endswith("/eligibility")
+            if c[0] == "POST" and c[2] == live.host.other_origin and c[1].endswith("/eligibility")
         ]
 
     calls = eventually(refused)

@@ -265,3 +265,41 @@ def test_an_admin_requires_verified_identities(client: FlaskClient) -> None:
     del data["require_verified_identity"]  # an unticked box is not sent
     assert client.post("/app/settings", data=data).status_code == 302
     assert db.session.get(Workspace, t.workspace.id).require_verified_identity is False
+
+
+def _card(page: str, card_id: str) -> str:
+    card = page[page.index(f'<section class="card" id="{card_id}">') :]
+    return card[: card.index("</section>")]
+
+
+def test_the_create_key_form_sits_in_the_api_keys_card(client: FlaskClient) -> None:
+    signed_in(client)
+    keys = _card(client.get("/app/settings").get_data(as_text=True), "api-keys")
+    assert "<table>" in keys
+    assert 'action="/app/settings/keys"' in keys and "Create key</button>" in keys
+
+
+def test_settings_tables_scroll_inside_their_cards(client: FlaskClient) -> None:
+    signed_in(client)
+    page = client.get("/app/settings").get_data(as_text=True)
+    for card_id in ("api-keys", "members"):
+        assert '<div class="table-scroll">\n<table>' in _card(page, card_id)
+
+
+def test_a_loopback_wildcard_origin_is_refused_in_production(client: FlaskClient) -> None:
+    t = signed_in(client)
+    token = csrf(client, "/app/settings")
+    res = client.post(
+        "/app/settings",
+        data={
+            "csrf_token": token,
+            "name": "Acme",
+            "timezone": "UTC",
+            "allowed_origins": "http://localhost:*",
+            "recontact_days": "7",
+            "low_n": "30",
+        },
+    )
+    assert res.status_code == 422
+    assert "only in development" in res.get_data(as_text=True)
+    assert db.session.get(Workspace, t.workspace.id).allowed_origins == []

@@ -211,3 +211,77 @@ def test_another_workspace_surveys_are_never_visible(client: FlaskClient) -> Non
     token = csrf(client, "/app/surveys")
     data = csat_form(token, kind="nps", name="Hijacked")
     assert client.post(f"/app/surveys/{secret.public_id}", data=data).status_code == 404
+
+
+def _builder(client: FlaskClient, survey: Survey) -> str:
+    res = client.get(f"/app/surveys/{survey.public_id}")
+    assert res.status_code == 200
+    return res.get_data(as_text=True)
+
+
+def test_the_builder_gives_the_hosted_link_of_a_link_survey(app, client: FlaskClient) -> None:
+    t = signed_in(client, "viewer")
+    base = app.config["FEEDBACK_BASE_URL"].rstrip("/")
+    linked = make_survey(t.workspace, "nps", channels=["widget", "link"])
+    assert f'href="{base}/s/{linked.public_id}"' in _builder(client, linked)
+    widget_only = make_survey(t.workspace, "csat", channels=["widget"])
+    page = _builder(client, widget_only)
+    assert f'/s/{widget_only.public_id}"' not in page
+    assert "Tick the link channel" in page
+
+
+def test_the_builder_snippet_is_the_paste_ready_one(client: FlaskClient) -> None:
+    t = signed_in(client)
+    survey = make_survey(t.workspace, "nps")
+    page = _builder(client, survey)
+    assert "/widget.js?v=" in page
+    assert "// feedback(&#34;identify&#34;, &#34;USER_ID&#34;" in page  # commented out
+    assert 'feedback("identify", {id: "USER_ID"' not in page
+
+
+def test_the_builder_previews_the_real_invite_mail(client: FlaskClient) -> None:
+    from feedback.models import EmailInvite
+
+    t = signed_in(client, "analyst")
+    survey = make_survey(
+        t.workspace,
+        "csat",
+        question='Was it "good"? <script>alert(1)</script>',
+        channels=["email"],
+        branding={"accent": "#0f766e", "product_name": "Acme Support"},
+    )
+    page = _builder(client, survey)
+    frame = page[page.index("<iframe") : page.index("</iframe>")]
+    assert " sandbox " in frame
+    # The mail's HTML, escaped once for the attribute: the browser reads the mail back.
+    assert "srcdoc=" in frame and "Hi Ann," in frame and "#0f766e" in frame
+    assert "&amp;lt;script&amp;gt;alert(1)" in frame  # the question, escaped in the mail too
+    assert "<script>alert(1)" not in page
+    assert "A quick question from Acme Support" in page
+    assert "ann@example.com" in page
+    assert f"/s/{survey.public_id}/r/" in frame  # its score links, as sent
+    assert db.session.scalar(select(EmailInvite.id)) is None  # nothing queued or stored
+
+
+def test_a_survey_not_sent_by_mail_says_how_to_send_it(client: FlaskClient) -> None:
+    t = signed_in(client)
+    survey = make_survey(t.workspace, "nps", channels=["widget"])
+    page = _builder(client, survey)
+    assert "<iframe" not in page and "Tick the email channel" in page
+
+
+def test_a_score_link_in_the_mail_preview_names_no_invite(client: FlaskClient) -> None:
+    import html
+    import re
+
+    from feedback.models import Response
+
+    t = signed_in(client)
+    survey = make_survey(t.workspace, "nps", channels=["email"])
+    frame = html.unescape(re.search(r'srcdoc="([^"]*)"', _builder(client, survey)).group(1))
+    link = re.search(r'href="https?://[^/"]+(/s/[^"]+/r/[^"]+)"', frame).group(1)
+    opened = client.get(link)
+    # The sample invite, id 0, is no invite at all: the page refuses the link.
+    assert opened.status_code == 403
+    assert "Nothing was recorded" in opened.get_data(as_text=True)
+    assert db.session.scalar(select(Response.id)) is None
