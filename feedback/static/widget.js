@@ -24,7 +24,7 @@
   var flushTimer = 0;
   // Refusals a developer must fix, by code: the fix where the server's message lacks it.
   var FIX = {
-    origin_not_allowed: "add " + w.location.origin + " in Settings \u2192 Allowed origins. ",
+    origin_not_allowed: "",
     unknown_key: "check the key in the snippet (Settings shows it). ",
     identity_unverified: "",
     identity_invalid: "",
