@@ -13,7 +13,7 @@ from feedback.extensions import db
 from feedback.models import Case, Response
 from feedback.models.response import Respondent
 from tests.dashboard.test_pages import member, sign_in
-from tests.factories import Tenant, make_survey, make_tenant
+from tests.factories import Tenant, make_survey, make_tenant, signed
 
 AT = datetime(2026, 3, 3, 7, 11)  # 07:11 UTC: 02:11 in New York, 11:11 in Dubai
 ANONYMOUS = "b6f1c0de" * 8  # what the widget keeps in a visitor's browser
@@ -63,7 +63,8 @@ def test_a_zone_without_an_abbreviation_is_named(client: FlaskClient, tenant: Te
 
 
 def test_a_respondent_is_named_by_email(client: FlaskClient, tenant: Tenant) -> None:
-    case = answered(tenant, "resp-0003", {"respondent": {"id": "u-1", "email": "ann@example.com"}})
+    ann = signed(tenant.workspace, {"id": "u-1", "email": "ann@example.com"})
+    case = answered(tenant, "resp-0003", {"respondent": ann})
     case_page, response_page = pages(client, case)
     assert "NPS 2 from ann@example.com" in case_page
     assert "ann@example.com" in response_page
@@ -71,7 +72,8 @@ def test_a_respondent_is_named_by_email(client: FlaskClient, tenant: Tenant) -> 
 
 
 def test_a_name_comes_first_and_the_email_beside_it(client: FlaskClient, tenant: Tenant) -> None:
-    who = {"id": "u-2", "email": "bo@example.com", "traits": {"name": "Bo Lind"}}
+    bo = {"id": "u-2", "email": "bo@example.com", "traits": {"name": "Bo Lind"}}
+    who = signed(tenant.workspace, bo)  # a claimed name and address are not shown as facts
     case_page, response_page = pages(client, answered(tenant, "resp-0004", {"respondent": who}))
     assert "NPS 2 from Bo Lind" in case_page and "bo@example.com" in case_page
     assert "Bo Lind" in response_page
