@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,12 +22,12 @@ from feedback.email import Mailer, MailError
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
 from feedback.models import MemberInvite, Membership, User, Workspace, in_workspace, utcnow
+from feedback.services.invites import clean_email
 from feedback.services.members import check_grant
 
 log = logging.getLogger(__name__)
 VALID_DAYS = 7
 MIN_PASSWORD = 8
-_EMAIL = re.compile(r"^[^@\s<>,;\"()\[\]\\]+@[^@\s<>,;\"()\[\]\\]+\.[^@\s<>,;\"()\[\]\\]+$")
 
 
 @dataclass(frozen=True)
@@ -42,17 +41,10 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def clean_email(email: str) -> str:
-    email = (email or "").strip().lower()
-    if len(email) > 320 or not _EMAIL.match(email):
-        raise Invalid("Enter an email address such as ann@example.com.", "email")
-    return email
-
-
 def invite(workspace: Workspace, actor: User, actor_role: str, email: str, role: str) -> Issued:
     """Invite `email` to join with `role`; the link is mailed when mail is set up."""
     check_grant(actor_role, role)
-    email = clean_email(email)
+    email = clean_email(email, "email")
     already = db.session.scalar(
         in_workspace(Membership, workspace.id, Membership.id)
         .join(User, User.id == Membership.user_id)

@@ -23,15 +23,18 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(user: User) -> LoginSession:
-    """A new session for `user` in this browser (the caller commits)."""
+def start(user: User, workspace_id: int | None = None) -> LoginSession:
+    """A new session for `user` in this browser, working in `workspace_id` if given."""
     token = secrets.token_urlsafe(32)
     hours = int(current_app.config["FEEDBACK_SESSION_HOURS"])
     row = LoginSession(
-        token_hash=_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(hours=hours)
+        token_hash=_hash(token),
+        user_id=user.id,
+        workspace_id=workspace_id,
+        expires_at=utcnow() + timedelta(hours=hours),
     )
     db.session.add(row)
-    db.session.flush()
+    db.session.commit()
     # A new token at every sign-in: whatever a cookie named before signs nobody in now.
     session[_KEY] = token
     g.login_session = (row.token_hash, row)

@@ -13,7 +13,6 @@ from feedback.dashboard.auth import requires
 from feedback.dashboard.forms import ActionForm, JoinForm, NewPasswordForm
 from feedback.dashboard.views import bp
 from feedback.errors import FeedbackError
-from feedback.extensions import db
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -66,7 +65,8 @@ def join(token: str) -> Any:
         except FeedbackError as exc:
             getattr(form, exc.field or "password").errors = [exc.message]
         else:
-            _sign_in(user, invite.workspace_id)
+            sessions.start(user, invite.workspace_id)
+            login_user(user)
             flash(f"Welcome to {workspace_name}.", "ok")
             return redirect(url_for("dashboard.home"))
     return render_template(
@@ -93,10 +93,3 @@ def _join_existing(token: str, invite: Any, workspace_name: str) -> Any:
     return render_template(
         "dashboard/join.html", invite=invite, workspace_name=workspace_name, action=action
     )
-
-
-def _sign_in(user: Any, workspace_id: int) -> None:
-    row = sessions.start(user)
-    row.workspace_id = workspace_id
-    db.session.commit()
-    login_user(user)

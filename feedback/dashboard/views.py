@@ -66,7 +66,6 @@ def login() -> Any:
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if user is not None and user.check_password(form.password.data):
             sessions.start(user)
-            db.session.commit()
             login_user(user)
             return redirect(_local(request.args.get("next")) or url_for("dashboard.home"))
         flash("That email and password do not match an account.", "error")

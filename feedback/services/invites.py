@@ -209,15 +209,20 @@ def _one_line(value: Any, field_name: str, limit: int) -> str | None:
     return " ".join(value.split()) or None
 
 
+def clean_email(value: Any, field_name: str) -> str:
+    """An address mail can go to, lower-cased; Invalid names `field_name` otherwise."""
+    if not isinstance(value, str) or len(value) > 320 or not _EMAIL.fullmatch(value.strip()):
+        raise Invalid("Must be an email address.", field_name)
+    return value.strip().lower()
+
+
 def parse_invite(raw: Any, field_name: str) -> InviteInput:
     raw = object_of(raw, ("email", "id", "name", "context", "scheduled_at"), field_name)
-    email = raw.get("email")
-    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.fullmatch(email.strip()):
-        raise Invalid("Must be an email address.", f"{field_name}.email")
+    email = clean_email(raw.get("email"), f"{field_name}.email")
     max_value = int(current_app.config["FEEDBACK_MAX_CONTEXT_VALUE"])
     context = clean_traits(raw.get("context"), f"{field_name}.context", max_value)
     return InviteInput(
-        email=email.strip().lower(),
+        email=email,
         external_id=_one_line(raw.get("id"), f"{field_name}.id", 200),
         name=_one_line(raw.get("name"), f"{field_name}.name", 200),
         context=context,
