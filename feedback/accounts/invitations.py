@@ -35,6 +35,7 @@ class Issued:
     invite: MemberInvite
     link: str
     mailed: bool
+    days: int = VALID_DAYS
 
 
 def _hash(token: str) -> str:
@@ -79,7 +80,13 @@ def _mail(row: MemberInvite, workspace: Workspace, actor: User, link: str) -> bo
     mailer = Mailer(current_app.config)
     if not mailer.configured:
         return False
-    values = {"workspace": workspace, "inviter": actor, "role": row.role, "link": link}
+    values = {
+        "workspace": workspace,
+        "inviter": actor,
+        "role": row.role,
+        "link": link,
+        "days": VALID_DAYS,
+    }
     message = EmailMessage()
     message["Subject"] = f"Join {' '.join(workspace.name.split())} on Feedback"
     message["From"] = formataddr(("Feedback", current_app.config["FEEDBACK_MAIL_FROM"]))

@@ -245,4 +245,5 @@ def test_the_invitation_is_mailed_when_mail_is_set_up(client: FlaskClient, smtp)
     assert "We mailed them a link" in page and 'id="join-link"' not in page
     (message,) = smtp.inbox.messages
     assert message["To"] == "ann@example.com"
-    assert "http://feedback.test/app/join/" in message.get_body(("plain",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "http://feedback.test/app/join/" in text and "works once, for 7 days" in text
