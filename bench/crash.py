@@ -169,7 +169,7 @@ import json
 from sqlalchemy import select
 from feedback import create_app
 from feedback.extensions import db
-from feedback.models import Response
+from feedback.responses.models import Response
 app = create_app()
 with app.app_context():
     rows = db.session.execute(select(Response.client_id, Response.score)).all()
@@ -216,7 +216,9 @@ SEED_COMMENTS = """
 import random, uuid
 from feedback import create_app
 from feedback.extensions import db
-from feedback.models import Response, Survey, Workspace
+from feedback.responses.models import Response
+from feedback.surveys.models import Survey
+from feedback.accounts.models import Workspace
 from sqlalchemy import insert, select
 app = create_app()
 with app.app_context():
@@ -239,7 +241,8 @@ import json
 from sqlalchemy import func, select
 from feedback import create_app
 from feedback.extensions import db
-from feedback.models import Response, ResponseTheme
+from feedback.responses.models import Response
+from feedback.themes.models import ResponseTheme
 app = create_app()
 with app.app_context():
     status = dict(db.session.execute(select(Response.nlp_status, func.count())
@@ -348,9 +351,10 @@ def analysis(url: str, args: argparse.Namespace) -> dict[str, Any]:
 SEED_INVITES = """
 from feedback import create_app
 from feedback.extensions import db
-from feedback.models import Survey, Workspace
+from feedback.surveys.models import Survey
+from feedback.accounts.models import Workspace
 from feedback.services import invites, surveys
-from feedback.services.invites import InviteInput
+from feedback.email.invites import InviteInput
 from sqlalchemy import select
 app = create_app()
 with app.app_context():
@@ -367,7 +371,7 @@ import json
 from sqlalchemy import func, select
 from feedback import create_app
 from feedback.extensions import db
-from feedback.models import EmailInvite
+from feedback.email.models import EmailInvite
 app = create_app()
 with app.app_context():
     print(json.dumps(dict(db.session.execute(select(EmailInvite.status, func.count())

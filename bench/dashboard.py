@@ -30,10 +30,16 @@ sys.path.insert(0, ROOT)
 from sqlalchemy import insert, text  # noqa: E402
 
 from feedback import create_app  # noqa: E402
+from feedback.accounts import workspaces  # noqa: E402
+from feedback.accounts.models import User  # noqa: E402
+from feedback.cases.models import Case  # noqa: E402
+from feedback.database import utcnow  # noqa: E402
 from feedback.extensions import db  # noqa: E402
-from feedback.models import Case, Response, ResponseTheme, Theme, User, utcnow  # noqa: E402
-from feedback.services import rollups, surveys, workspaces  # noqa: E402
+from feedback.metrics import refresh as rollups  # noqa: E402
+from feedback.responses.models import Response  # noqa: E402
 from feedback.surveys import band_for  # noqa: E402
+from feedback.surveys import service as surveys  # noqa: E402
+from feedback.themes.models import ResponseTheme, Theme  # noqa: E402
 from nlp.discover import phrase_sets  # noqa: E402
 
 PG_URL = os.environ.get(

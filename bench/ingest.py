@@ -160,7 +160,7 @@ def stored(url: str) -> tuple[int, int]:
         "from sqlalchemy import func, select\n"
         "from feedback import create_app\n"
         "from feedback.extensions import db\n"
-        "from feedback.models import Response\n"
+        "from feedback.responses.models import Response\n"
         "app = create_app()\n"
         "with app.app_context():\n"
         "    print(db.session.scalar(select(func.count()).select_from(Response)),\n"

@@ -161,7 +161,7 @@ def reads(key: str, repeats: int) -> dict[str, float]:
     with app.app_context():
         from datetime import timedelta
 
-        from feedback.services.rollups import refresh_all
+        from feedback.metrics.refresh import refresh_all
 
         # What the rollup job does after rows arrive: sum the new and changed days.
         started = time.perf_counter()

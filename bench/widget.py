@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("FEEDBACK_SECRET_KEY", secrets.token_urlsafe(48))
 
 from bench.ingest import VENV_BIN, gunicorn, migrate, stop  # noqa: E402
-from feedback.widget import embed_snippet  # noqa: E402
+from feedback.widget.script import embed_snippet  # noqa: E402
 
 SCRIPT_BUDGET = 10 * 1024
 ELIGIBILITY_BUDGET = 1024

@@ -12,7 +12,7 @@ from feedback import config as settings
 from feedback import signing
 from feedback.errors import MAX_ID
 from feedback.extensions import csrf, db, init_sqlite, limiter, login_manager, migrate
-from feedback.security import register_security_headers
+from feedback.web.security import register_security_headers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,7 +37,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
-    register_security_headers(app)
     register_commands(app)
     if app.config["FEEDBACK_RUN_JOBS"] and not app.testing:
         from feedback.jobs import build_scheduler
@@ -56,7 +55,7 @@ class RowId(IntegerConverter):
 
 
 def register_extensions(app: Flask) -> None:
-    from feedback import models  # noqa: F401  (every table known to the metadata)
+    from feedback import schema  # noqa: F401  (every table known to the metadata)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
@@ -67,34 +66,69 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from feedback.api import cases, helpdesk, invites, kpis, manage, public, themes, webhooks
-    from feedback.dashboard import bp as dashboard
-    from feedback.home import bp as home
-    from feedback.hosted import bp as hosted
-    from feedback.openapi import bp as openapi_bp
-    from feedback.reference import bp as reference
-    from feedback.widget import bp as widget
+    """Each domain's pages, APIs and public routes."""
+    from feedback.accounts import api as accounts_api
+    from feedback.accounts import settings_views
+    from feedback.accounts import views as accounts_views
+    from feedback.cases import api as cases_api
+    from feedback.cases import rule_views as case_rule_views
+    from feedback.cases import views as case_views
+    from feedback.email import api as email_api
+    from feedback.email import hosted
+    from feedback.helpdesk import api as helpdesk_api
+    from feedback.helpdesk import views as helpdesk_views
+    from feedback.metrics import api as metrics_api
+    from feedback.metrics import kpi_api
+    from feedback.metrics import views as metrics_views
+    from feedback.openapi import document, reference
+    from feedback.responses import api as responses_api
+    from feedback.responses import views as responses_views
+    from feedback.surveys import api as surveys_api
+    from feedback.surveys import views as surveys_views
+    from feedback.themes import api as themes_api
+    from feedback.themes import views as themes_views
+    from feedback.web import home
+    from feedback.web.pages import register_template_helpers
+    from feedback.webhooks import api as webhooks_api
+    from feedback.widget import api as widget_api
+    from feedback.widget import script
 
-    apis = (
-        public.bp,
-        manage.bp,
-        themes.bp,
-        invites.bp,
-        helpdesk.bp,
-        webhooks.bp,
-        kpis.bp,
-        cases.bp,
+    # Pages a person signs in to and reads: the dashboard's strict security headers.
+    pages = (
+        home,
+        reference,
+        metrics_views,
+        themes_views,
+        responses_views,
+        case_views,
+        case_rule_views,
+        helpdesk_views,
+        surveys_views,
+        settings_views,
+        accounts_views,
     )
-    for api in apis:
-        # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
-        csrf.exempt(api)
-        app.register_blueprint(api)
-    app.register_blueprint(home)
-    app.register_blueprint(openapi_bp)
-    app.register_blueprint(reference)
-    app.register_blueprint(widget)
-    app.register_blueprint(hosted)
-    app.register_blueprint(dashboard)
+    # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
+    apis = (
+        widget_api,
+        accounts_api,
+        surveys_api,
+        responses_api,
+        metrics_api,
+        kpi_api,
+        themes_api,
+        email_api,
+        helpdesk_api,
+        webhooks_api,
+        cases_api,
+    )
+    # Embedded in or linked from other sites: they set their own headers.
+    public = (script, hosted, document)
+    for module in apis:
+        csrf.exempt(module.bp)
+    for module in (*pages, *apis, *public):
+        app.register_blueprint(module.bp)
+    register_template_helpers(app)
+    register_security_headers(app, strict={module.bp.name for module in pages})
 
 
 def register_errors(app: Flask) -> None:

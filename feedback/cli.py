@@ -6,10 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from feedback.accounts import workspaces
 from feedback.errors import FeedbackError
 from feedback.extensions import db
-from feedback.services import workspaces
-from feedback.widget import embed_snippet
+from feedback.widget.script import embed_snippet
 
 feedback_cli = AppGroup("feedback", help="Administer workspaces, users, keys and demo data.")
 
@@ -70,7 +70,7 @@ def create_api_key(workspace: str, name: str, scopes: tuple[str, ...]) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
 def seed_demo(responses: int, seed: int) -> None:
     """Create (once) a demo workspace with surveys and six months of responses."""
-    from feedback.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_workspace
+    from feedback.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_workspace
 
     result = seed_demo_workspace(responses=responses, seed=seed)
     base = current_app.config["FEEDBACK_BASE_URL"]
@@ -107,9 +107,9 @@ def worker() -> None:
 @click.option("--all", "everything", is_flag=True, help="Re-analyse every comment first.")
 def analyse(everything: bool) -> None:
     """Analyse waiting comments now, in this process, and print how many."""
+    from feedback.accounts.models import Workspace
     from feedback.jobs import analyse_comments
-    from feedback.models import Workspace
-    from feedback.services.analysis import start_reanalysis
+    from feedback.themes.analysis import start_reanalysis
 
     if everything:
         for workspace in db.session.scalars(db.select(Workspace)):

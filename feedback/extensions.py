@@ -38,7 +38,7 @@ db = SQLAlchemy(
 )
 migrate = Migrate()
 login_manager = LoginManager()
-login_manager.login_view = "dashboard.login"
+login_manager.login_view = "accounts.login"
 login_manager.login_message = "Sign in to see this page."
 # Storage from RATELIMIT_STORAGE_URI: memory:// alone, redis://… when several processes serve.
 limiter = Limiter(key_func=get_remote_address)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def analyse_comments(batches: int = 20) -> int:
     """Analyse waiting comments, a few batches per run so other jobs get their turn."""
-    from feedback.services.analysis import analyse_pending
+    from feedback.themes.analysis import analyse_pending
 
     total = 0
     for _ in range(batches):
@@ -35,7 +35,7 @@ def analyse_comments(batches: int = 20) -> int:
 
 def route_cases(batches: int = 10) -> int:
     """Give newly opened cases their owner, a few batches per run."""
-    from feedback.services.cases import route_new_cases
+    from feedback.cases.work import route_new_cases
 
     total = 0
     for _ in range(batches):
@@ -48,7 +48,7 @@ def route_cases(batches: int = 10) -> int:
 
 def train_models() -> None:
     """Train the workspaces that asked for it or gathered enough new labels."""
-    from feedback.services.training import due_for_training, train_workspace
+    from feedback.themes.training import due_for_training, train_workspace
 
     for workspace in due_for_training():
         try:
@@ -61,7 +61,7 @@ def train_models() -> None:
 
 def send_due_invites(batches: int = 10) -> int:
     """Mail the invites whose time has come, a few batches per run."""
-    from feedback.services.delivery import send_due_invites as send_batch
+    from feedback.email.delivery import send_due_invites as send_batch
 
     total = 0
     for _ in range(batches):
@@ -74,21 +74,21 @@ def send_due_invites(batches: int = 10) -> int:
 
 def count_score_clicks() -> int:
     """Record the scores clicked in mails whose scanner window has passed."""
-    from feedback.services.score_clicks import count_clicks
+    from feedback.email.score_clicks import count_clicks
 
     return count_clicks()
 
 
 def send_reminders() -> int:
     """Remind, once, those who neither answered nor unsubscribed."""
-    from feedback.services.delivery import send_reminders as remind
+    from feedback.email.delivery import send_reminders as remind
 
     return remind()
 
 
 def send_case_replies(batches: int = 10) -> int:
     """Mail the replies written on cases, a few batches per run."""
-    from feedback.services.case_mail import send_case_replies as send_batch
+    from feedback.cases.mail import send_case_replies as send_batch
 
     total = 0
     for _ in range(batches):
@@ -101,14 +101,14 @@ def send_case_replies(batches: int = 10) -> int:
 
 def send_resurveys() -> int:
     """Invite the respondents of resolved cases whose re-survey is due."""
-    from feedback.services.resurveys import send_resurveys as invite
+    from feedback.cases.resurveys import send_resurveys as invite
 
     return invite()
 
 
 def deliver_webhooks(batches: int = 10) -> int:
     """Post the webhook events that are due, a few batches per run."""
-    from feedback.services.webhook_delivery import deliver_due
+    from feedback.webhooks.delivery import deliver_due
 
     total = 0
     for _ in range(batches):
@@ -121,21 +121,21 @@ def deliver_webhooks(batches: int = 10) -> int:
 
 def send_digest() -> int:
     """Mail each workspace's weekly digest once it is due (Monday 08:00, local time)."""
-    from feedback.services.digest import send_due_digests
+    from feedback.email.digest import send_due_digests
 
     return send_due_digests()
 
 
 def refresh_rollups() -> int:
     """Sum the days that closed or changed into each workspace's daily sums."""
-    from feedback.services.rollups import refresh_all
+    from feedback.metrics.refresh import refresh_all
 
     return refresh_all()
 
 
 def purge_old_data() -> dict[str, int]:
     """Delete responses and displays older than each workspace's retention."""
-    from feedback.services.retention import purge_old_data as purge
+    from feedback.responses.retention import purge_old_data as purge
 
     return purge()
 

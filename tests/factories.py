@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from feedback.accounts import workspaces
+from feedback.accounts.models import Workspace
 from feedback.extensions import db
-from feedback.models import Response, Survey, Workspace
-from feedback.services import surveys, workspaces
-from feedback.services.identity import user_hash
+from feedback.responses.identity import user_hash
+from feedback.responses.models import Response
 from feedback.surveys import band_for
+from feedback.surveys import service as surveys
+from feedback.surveys.models import Survey
 
 _counter = {"n": 0}
 # Digits that are not 0-9: "²" passes str.isdigit but not int(); int() reads "٣" as 3.

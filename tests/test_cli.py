@@ -8,8 +8,11 @@ from collections import Counter
 from flask import Flask
 from sqlalchemy import func, select
 
+from feedback.accounts.models import ApiKey, User, Workspace
+from feedback.cases.models import Case, CaseEvent
 from feedback.extensions import db
-from feedback.models import ApiKey, Case, CaseEvent, Response, Survey, User, Workspace
+from feedback.responses.models import Response
+from feedback.surveys.models import Survey
 
 
 def test_create_workspace_user_and_key(app: Flask, runner) -> None:

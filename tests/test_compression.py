@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.http import parse_accept_header
 
-from feedback.compression import MIN_BYTES, chosen_coding
-from feedback.services.demo import seed_demo_workspace
+from feedback.demo.seed import seed_demo_workspace
+from feedback.web.compression import MIN_BYTES, chosen_coding
 from tests.factories import make_survey, make_tenant
 
 CHROMIUM = "gzip, deflate, br, zstd"

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback.extensions import db
-from feedback.models import Response
+from feedback.responses.models import Response
 from tests.factories import OTHER_DIGITS, make_survey, make_tenant
 from tests.hosted_forms import answer, hidden_fields, send_form
 

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback import jobs
+from feedback.accounts import workspaces
 from feedback.extensions import db
-from feedback.models import Response
-from feedback.services import workspaces
+from feedback.responses.models import Response
 from tests.factories import Tenant, make_survey, make_tenant
 
 PASSWORD = "correct horse battery"

@@ -16,10 +16,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback import jobs
-from feedback.accounts import invitations
+from feedback.accounts import invitations, workspaces
 from feedback.extensions import db
-from feedback.models import WebhookDelivery
-from feedback.services import workspaces
+from feedback.webhooks.models import WebhookDelivery
 from tests.factories import make_survey, make_tenant
 from tests.resolver import Resolver
 

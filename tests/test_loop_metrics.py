@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from feedback import metrics
+from feedback.accounts import workspaces
+from feedback.accounts.models import Workspace
+from feedback.cases.models import Case
 from feedback.errors import Invalid
 from feedback.extensions import db
-from feedback.models import Case, Respondent, Survey, Workspace
-from feedback.services import workspaces
+from feedback.metrics import formulas, loop
+from feedback.responses.models import Respondent
+from feedback.surveys.models import Survey
 from tests.factories import add_response, make_survey, make_tenant
 
 T0 = datetime(2026, 3, 2, 9, 0)
@@ -64,7 +67,7 @@ def add_case(
 
 
 def figures(ws: Workspace, low_n: int = 30, group_by: str | None = None) -> Any:
-    result = metrics.loop_figures(ws.id, START, END, low_n, group_by)
+    result = loop.loop_figures(ws.id, START, END, low_n, group_by)
     return result if group_by else result[None]
 
 
@@ -86,7 +89,7 @@ def test_closed_loop_counts_cases_closed_by_their_due_time(ws: Workspace) -> Non
     add_case(ws, opened=START - timedelta(days=1), status="resolved", resolved_hours=1)  # before
     got = figures(ws)["closed_loop"]
     assert (got["n"], got["closed_in_time"], got["value"]) == (5, 2, 40.0)
-    assert got["interval"] == list(metrics.wilson(2, 5))
+    assert got["interval"] == list(formulas.wilson(2, 5))
     assert got["low_confidence"] is True
 
 
@@ -173,7 +176,7 @@ def test_recovered_when_the_next_response_is_passive_or_promoter(ws: Workspace) 
     )
     got = figures(ws)["recovered"]
     assert (got["n"], got["recovered"], got["value"]) == (3, 2, 66.7)
-    assert got["interval"] == list(metrics.wilson(2, 3))
+    assert got["interval"] == list(formulas.wilson(2, 3))
 
 
 def test_none_recovered_and_all_recovered(ws: Workspace) -> None:
@@ -227,7 +230,7 @@ def test_every_level_adds_up_the_same_cases(ws: Workspace) -> None:
         ("Onboarding", sam, 6),
     ]:
         add_case(ws, team=team, owner_id=owner, status="resolved", resolved_hours=hours)
-    levels = metrics.loop_levels(ws.id, START, END, 30)
+    levels = loop.loop_levels(ws.id, START, END, 30)
     assert levels[None][None]["resolution_hours"]["value"] == 5.0  # of 2, 4, 6 and 10
     assert levels["team"]["Billing"]["resolution_hours"]["value"] == 4.0  # 2, 4, 10
     assert levels["owner"][sam]["resolution_hours"]["value"] == 6.0  # 2, 6, 10, two teams

@@ -7,16 +7,17 @@ from datetime import datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from feedback import metrics
 from feedback.extensions import db
-from feedback.models import Display
+from feedback.metrics import formulas, series
+from feedback.metrics.sums import Scope
+from feedback.responses.models import Display
 from tests.factories import add_response, make_survey, make_tenant
 
 T0 = datetime(2026, 5, 10, 12, 0)
 
 
-def scope(t, kind: str, **kw) -> metrics.Scope:
-    return metrics.Scope(t.workspace.id, kind, **kw)
+def scope(t, kind: str, **kw) -> Scope:
+    return Scope(t.workspace.id, kind, **kw)
 
 
 def test_nps_with_margin_of_error(client: FlaskClient) -> None:
@@ -24,7 +25,7 @@ def test_nps_with_margin_of_error(client: FlaskClient) -> None:
     survey = make_survey(t.workspace, "nps")
     for score in (10, 10, 9, 9, 9, 8, 7, 7, 3, 0):
         add_response(survey, score, T0)
-    fig = metrics.summary(scope(t, "nps"), low_n=30)
+    fig = formulas.summary(scope(t, "nps"), low_n=30)
     # p = .5, d = .2: NPS 30; MoE = 1.96 * sqrt((.7 - .09) / 10) * 100 = 48.4
     assert (fig["value"], fig["promoters"], fig["passives"], fig["detractors"]) == (30.0, 5, 3, 2)
     assert fig["margin_of_error"] == pytest.approx(48.4, abs=0.05)
@@ -35,7 +36,7 @@ def test_nps_with_margin_of_error(client: FlaskClient) -> None:
 def test_no_responses_gives_no_value_not_zero(client: FlaskClient) -> None:
     t = make_tenant(client)
     for kind in ("nps", "csat", "psat", "ces"):
-        fig = metrics.summary(scope(t, kind), low_n=30)
+        fig = formulas.summary(scope(t, kind), low_n=30)
         assert fig["n"] == 0 and fig["value"] is None and fig["low_confidence"] is True
 
 
@@ -44,7 +45,7 @@ def test_all_promoters_is_100_with_no_margin(client: FlaskClient) -> None:
     survey = make_survey(t.workspace, "nps")
     for _ in range(40):
         add_response(survey, 10, T0)
-    fig = metrics.summary(scope(t, "nps"), low_n=30)
+    fig = formulas.summary(scope(t, "nps"), low_n=30)
     assert (fig["value"], fig["margin_of_error"], fig["low_confidence"]) == (100.0, 0.0, False)
 
 
@@ -53,7 +54,7 @@ def test_csat_top_two_box_with_wilson_interval_and_mean(client: FlaskClient) -> 
     survey = make_survey(t.workspace, "csat")
     for score in (5, 5, 5, 4, 4, 4, 4, 4, 2, 1):
         add_response(survey, score, T0)
-    fig = metrics.summary(scope(t, "csat"), low_n=5)
+    fig = formulas.summary(scope(t, "csat"), low_n=5)
     assert fig["value"] == 80.0
     assert fig["interval"] == [49.0, 94.3]  # Wilson, n = 10, p = .8
     assert fig["mean"] == 3.8  # (15 + 20 + 2 + 1) / 10
@@ -65,7 +66,7 @@ def test_psat_on_a_two_point_scale_counts_thumbs_up(client: FlaskClient) -> None
     survey = make_survey(t.workspace, "psat", scale={"style": "thumbs"})
     for score in (2, 2, 2, 1):
         add_response(survey, score, T0)
-    assert metrics.summary(scope(t, "psat"), low_n=30)["value"] == 75.0
+    assert formulas.summary(scope(t, "psat"), low_n=30)["value"] == 75.0
 
 
 def test_ces_mean_and_percent_easy(client: FlaskClient) -> None:
@@ -73,7 +74,7 @@ def test_ces_mean_and_percent_easy(client: FlaskClient) -> None:
     survey = make_survey(t.workspace, "ces")
     for score in (7, 6, 5, 4, 2):
         add_response(survey, score, T0)
-    fig = metrics.summary(scope(t, "ces"), low_n=30)
+    fig = formulas.summary(scope(t, "ces"), low_n=30)
     assert (fig["value"], fig["percent_easy"], fig["easy"], fig["difficult"]) == (4.8, 60.0, 3, 1)
     # sd = sqrt(14.8 / 4) = 1.924; half-width = 1.96 * 1.924 / sqrt(5) = 1.686
     assert fig["interval"] == [3.11, 6.49]
@@ -86,9 +87,9 @@ def test_change_between_periods_says_whether_it_is_real(client: FlaskClient) -> 
     for i in range(200):
         add_response(survey, 10 if i % 2 else 2, before)  # NPS 0
         add_response(survey, 10 if i % 5 else 2, after)  # NPS 60
-    this = metrics.summary(scope(t, "nps", start=T0 - timedelta(days=1)), 30)
-    last = metrics.summary(scope(t, "nps", end=T0 - timedelta(days=1)), 30)
-    verdict = metrics.compare("nps", this, last)
+    this = formulas.summary(scope(t, "nps", start=T0 - timedelta(days=1)), 30)
+    last = formulas.summary(scope(t, "nps", end=T0 - timedelta(days=1)), 30)
+    verdict = formulas.compare("nps", this, last)
     assert (
         verdict["change"] == 60.0 and verdict["significant"] is True and verdict["p_value"] < 0.001
     )
@@ -99,9 +100,9 @@ def test_change_between_periods_says_whether_it_is_real(client: FlaskClient) -> 
         add_response(tiny, score, before)
     for score in (10, 9, 2, 10):
         add_response(tiny, score, after)
-    this = metrics.summary(scope(small, "nps", start=T0 - timedelta(days=1)), 30)
-    last = metrics.summary(scope(small, "nps", end=T0 - timedelta(days=1)), 30)
-    verdict = metrics.compare("nps", this, last)
+    this = formulas.summary(scope(small, "nps", start=T0 - timedelta(days=1)), 30)
+    last = formulas.summary(scope(small, "nps", end=T0 - timedelta(days=1)), 30)
+    verdict = formulas.compare("nps", this, last)
     assert verdict["change"] == 50.0 and verdict["significant"] is False
 
 
@@ -111,9 +112,9 @@ def test_csat_change_uses_two_proportion_test(client: FlaskClient) -> None:
     for i in range(100):
         add_response(survey, 5 if i < 70 else 1, T0 - timedelta(days=40))
         add_response(survey, 5 if i < 80 else 1, T0)
-    this = metrics.summary(scope(t, "csat", start=T0 - timedelta(days=1)), 30)
-    last = metrics.summary(scope(t, "csat", end=T0 - timedelta(days=1)), 30)
-    verdict = metrics.compare("csat", this, last)
+    this = formulas.summary(scope(t, "csat", start=T0 - timedelta(days=1)), 30)
+    last = formulas.summary(scope(t, "csat", end=T0 - timedelta(days=1)), 30)
+    verdict = formulas.compare("csat", this, last)
     # pooled p = .75, se = sqrt(.75 * .25 * .02) = .0612; z = .10 / .0612 = 1.63
     assert verdict["z"] == pytest.approx(1.63, abs=0.01)
     assert verdict["significant"] is False
@@ -125,15 +126,15 @@ def test_weekly_series_in_workspace_timezone_across_dst(client: FlaskClient) -> 
     add_response(survey, 10, datetime(2026, 3, 1, 3, 0))  # Feb 28, 22:00 EST: a Saturday
     add_response(survey, 0, datetime(2026, 3, 2, 6, 0))  # Mar 2, 01:00 EST: Monday
     add_response(survey, 9, datetime(2026, 3, 9, 4, 30))  # Mar 9, 00:30 EDT (after DST)
-    days = metrics.series(scope(t, "nps"), "day", "America/New_York", 30)
+    days = series.series(scope(t, "nps"), "day", "America/New_York", 30)
     assert [d["bucket"] for d in days] == ["2026-02-28", "2026-03-02", "2026-03-09"]
-    weeks = metrics.series(scope(t, "nps"), "week", "America/New_York", 30)
+    weeks = series.series(scope(t, "nps"), "week", "America/New_York", 30)
     assert [(w["bucket"], w["n"]) for w in weeks] == [
         ("2026-02-23", 1),
         ("2026-03-02", 1),
         ("2026-03-09", 1),
     ]
-    months = metrics.series(scope(t, "nps"), "month", "America/New_York", 30)
+    months = series.series(scope(t, "nps"), "month", "America/New_York", 30)
     assert [(m["bucket"], m["value"]) for m in months] == [
         ("2026-02-01", 100.0),
         ("2026-03-01", 0.0),
@@ -152,12 +153,12 @@ def test_breakdown_by_agent_and_by_any_context_field(client: FlaskClient) -> Non
     ]:
         add_response(survey, score, T0, agent=agent, region=region)
     by_agent = {
-        g["group"]: (g["n"], g["value"]) for g in metrics.breakdown(scope(t, "csat"), "agent", 30)
+        g["group"]: (g["n"], g["value"]) for g in series.breakdown(scope(t, "csat"), "agent", 30)
     }
     assert by_agent == {"Ann": (2, 100.0), "Bob": (3, 33.3)}
-    by_region = {g["group"]: g["n"] for g in metrics.breakdown(scope(t, "csat"), "region", 30)}
+    by_region = {g["group"]: g["n"] for g in series.breakdown(scope(t, "csat"), "region", 30)}
     assert by_region == {"EU": 3, "US": 2}
-    assert metrics.summary(scope(t, "csat", context={"region": "US"}), 30)["value"] == 0.0
+    assert formulas.summary(scope(t, "csat", context={"region": "US"}), 30)["value"] == 0.0
 
 
 def test_response_rate_is_widget_responses_over_displays(client: FlaskClient) -> None:
@@ -171,14 +172,14 @@ def test_response_rate_is_widget_responses_over_displays(client: FlaskClient) ->
         )
     add_response(survey, 9, T0)
     add_response(survey, 9, T0, channel="email")
-    rate = metrics.response_rate(scope(t, "nps"))
+    rate = series.response_rate(scope(t, "nps"))
     assert (rate["displays"], rate["responses"], rate["value"]) == (4, 1, 25.0)
 
 
 def test_metrics_never_count_another_workspace(client: FlaskClient) -> None:
     a, b = make_tenant(client, "A"), make_tenant(client, "B")
     add_response(make_survey(a.workspace, "nps"), 10, T0)
-    assert metrics.summary(scope(b, "nps"), 30)["n"] == 0
+    assert formulas.summary(scope(b, "nps"), 30)["n"] == 0
 
 
 def test_metrics_api_answers_the_quarter_question(client: FlaskClient) -> None:

@@ -59,8 +59,9 @@ def test_upgrade_from_empty_matches_the_models(empty_app: Any) -> None:
 
 def test_upgrade_installs_the_triggers_that_file_changed_days(empty_app: Any) -> None:
     """A migrated database files a change to a summed day, as one made by create_all does."""
-    from feedback.models import RollupMark, RollupStale
-    from feedback.services import surveys, workspaces
+    from feedback.accounts import workspaces
+    from feedback.metrics.models import RollupMark, RollupStale
+    from feedback.surveys import service as surveys
     from tests.factories import add_response
 
     upgrade()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feedback.errors import Invalid
-from feedback.origins import LOOPBACK_ANY_PORT, allows, clean_entry
+from feedback.widget.origins import LOOPBACK_ANY_PORT, allows, clean_entry
 
 LOOPBACK = list(LOOPBACK_ANY_PORT)
 

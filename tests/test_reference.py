@@ -7,9 +7,9 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedback.openapi import document
-from feedback.reference import code_spans, slug, type_of
-from feedback.security import DASHBOARD_POLICY
+from feedback.openapi.document import document
+from feedback.openapi.reference import code_spans, slug, type_of
+from feedback.web.security import DASHBOARD_POLICY
 
 
 def _page(client: FlaskClient) -> str:

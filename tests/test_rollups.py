@@ -15,26 +15,26 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, select, update
 
-from feedback import metrics, rollups
+from feedback.cases.models import Case
 from feedback.extensions import db
-from feedback.models import (
-    Case,
+from feedback.helpdesk.agents import agent_report
+from feedback.metrics import formulas, loop, series, sums
+from feedback.metrics import plan as rollups
+from feedback.metrics import refresh as summing
+from feedback.metrics.models import (
     DayCaseFigure,
     DayFigure,
     DayThemeFigure,
-    Response,
-    ResponseTheme,
     RollupMark,
     RollupStale,
-    Survey,
-    Theme,
 )
-from feedback.periods import resolve
-from feedback.services import rollups as summing
-from feedback.services import theme_report
-from feedback.services.agents import agent_report
-from feedback.services.impact import impact_report
-from feedback.services.queries import ResponseQuery
+from feedback.metrics.periods import resolve
+from feedback.responses.models import Response
+from feedback.responses.queries import ResponseQuery
+from feedback.surveys.models import Survey
+from feedback.themes import report as theme_report
+from feedback.themes.impact import impact_report
+from feedback.themes.models import ResponseTheme, Theme
 from tests.factories import add_response, make_survey, make_tenant
 
 TZ = "America/New_York"  # clocks went forward on 2026-03-08
@@ -106,28 +106,28 @@ def _figures(t: Any) -> dict[str, Any]:
     odd = (NOW - timedelta(days=17, hours=5), NOW - timedelta(days=2, hours=3))
     for kind in ("nps", "csat", "ces"):
         for i, p in enumerate(periods):
-            scope = metrics.Scope(ws.id, kind, p.start, p.end)
-            out[f"{kind}-summary-{i}"] = metrics.public(metrics.summary(scope, 30))
-            out[f"{kind}-widget-{i}"] = metrics.public(
-                metrics.summary(metrics.Scope(ws.id, kind, p.start, p.end, channel="widget"), 30)
+            scope = sums.Scope(ws.id, kind, p.start, p.end)
+            out[f"{kind}-summary-{i}"] = formulas.public(formulas.summary(scope, 30))
+            out[f"{kind}-widget-{i}"] = formulas.public(
+                formulas.summary(sums.Scope(ws.id, kind, p.start, p.end, channel="widget"), 30)
             )
             for interval in ("day", "week", "month"):
-                out[f"{kind}-{interval}-{i}"] = metrics.series(scope, interval, TZ, 30)
+                out[f"{kind}-{interval}-{i}"] = series.series(scope, interval, TZ, 30)
             for field in ("plan", "agent", "survey", "channel", "team"):
                 out[f"{kind}-by-{field}-{i}"] = sorted(
-                    metrics.breakdown(scope, field, 30), key=lambda g: str(g["group"])
+                    series.breakdown(scope, field, 30), key=lambda g: str(g["group"])
                 )
-        out[f"{kind}-odd"] = metrics.public(metrics.summary(metrics.Scope(ws.id, kind, *odd), 30))
-        out[f"{kind}-spans"] = metrics.span_sums(ws.id, (kind,), [odd, (periods[1].start, NOW)])
-    out["pairs"] = metrics.span_groups(ws.id, "csat", [odd], ("agent", "team"))
+        out[f"{kind}-odd"] = formulas.public(formulas.summary(sums.Scope(ws.id, kind, *odd), 30))
+        out[f"{kind}-spans"] = sums.span_sums(ws.id, (kind,), [odd, (periods[1].start, NOW)])
+    out["pairs"] = sums.span_groups(ws.id, "csat", [odd], ("agent", "team"))
     out["agents"] = agent_report(ws, periods[1])
     for i, p in enumerate(periods):
         out[f"themes-{i}"] = theme_report.query_summary(ws, ResponseQuery(period=p))
         out[f"impact-{i}"] = impact_report(ws, "nps", p)
     out["weekly"] = theme_report.weekly_mentions(ws, NOW)
     for i, p in enumerate([*periods, resolve("last_90_days", TZ, NOW)]):
-        out[f"loop-{i}"] = metrics.loop_levels(ws.id, p.start, p.end, 30)
-    out["loop-odd"] = metrics.loop_levels(ws.id, *odd, 30)
+        out[f"loop-{i}"] = loop.loop_levels(ws.id, p.start, p.end, 30)
+    out["loop-odd"] = loop.loop_levels(ws.id, *odd, 30)
     return out
 
 

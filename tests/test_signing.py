@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from feedback import create_app, signing
-from feedback.services import invites as invite_service
+from feedback.email import invites as invite_service
 
 STRONG = "k" * 40
 OLD = "o" * 40

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from feedback.accounts import workspaces
 from feedback.extensions import db
-from feedback.services import workspaces
-from feedback.widget import embed_snippet, script_url, widget_script
+from feedback.widget.script import embed_snippet, script_url, widget_script
 
 SOURCE = (Path(__file__).resolve().parents[1] / "feedback" / "static" / "widget.js").read_bytes()
 CHROMIUM = "gzip, deflate, br, zstd"  # what Chromium sends

@@ -18,12 +18,13 @@ from email.utils import formataddr
 from flask import current_app, render_template
 from sqlalchemy import delete, select
 
+from feedback.accounts.members import check_grant
+from feedback.accounts.models import MemberInvite, Membership, User, Workspace
+from feedback.database import in_workspace, utcnow
 from feedback.email import Mailer, MailError
+from feedback.email.invites import clean_email
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
-from feedback.models import MemberInvite, Membership, User, Workspace, in_workspace, utcnow
-from feedback.services.invites import clean_email
-from feedback.services.members import check_grant
 
 log = logging.getLogger(__name__)
 VALID_DAYS = 7

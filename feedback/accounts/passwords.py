@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from feedback.accounts import sessions
+from feedback.accounts.models import LoginSession, User
 from feedback.errors import Invalid
 from feedback.extensions import db
-from feedback.models import LoginSession, User
 
 MIN_LENGTH = 8
 

@@ -13,8 +13,9 @@ from datetime import timedelta
 from flask import current_app, g, session
 from sqlalchemy import delete, select
 
+from feedback.accounts.models import LoginSession, Membership, User
+from feedback.database import utcnow
 from feedback.extensions import db
-from feedback.models import LoginSession, Membership, User, utcnow
 
 _KEY = "sid"
 

@@ -11,9 +11,11 @@ from typing import Any
 
 from flask import current_app, render_template
 
-from feedback.models import EmailInvite, Survey, Workspace
-from feedback.services.invites import score_token, unsubscribe_token
+from feedback.accounts.models import Workspace
+from feedback.email.invites import score_token, unsubscribe_token
+from feedback.email.models import EmailInvite
 from feedback.surveys.kinds import scale_points
+from feedback.surveys.models import Survey
 
 DEFAULT_ACCENT = "#4f46e5"
 

@@ -135,6 +135,10 @@ def band_for(kind: str, scale: dict[str, Any], score: int) -> str:
 
 # The band a recovered respondent leaves: what counts as unhappy in every loop figure.
 LOW_BAND = {"nps": "detractor", "csat": "negative", "psat": "negative", "ces": "difficult"}
+# The band a score counts as happy in: the top boxes (CSAT, PSAT), promoters, easy (CES).
+HIGH_BAND = {"nps": "promoter", "csat": "positive", "psat": "positive", "ces": "easy"}
+ANY_HIGH = tuple(sorted(set(HIGH_BAND.values())))
+ANY_LOW = tuple(sorted(set(LOW_BAND.values())))
 
 
 def in_low_band(kind: str, scale: dict[str, Any], score: int) -> bool:

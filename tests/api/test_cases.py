@@ -11,10 +11,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback import jobs
+from feedback.accounts import workspaces
+from feedback.cases import routing as case_rules
+from feedback.cases import work as cases
+from feedback.cases.models import Case, CaseEvent
 from feedback.errors import Forbidden
 from feedback.extensions import db
-from feedback.models import Case, CaseEvent, Theme, WebhookDelivery
-from feedback.services import case_rules, cases, webhooks, workspaces
+from feedback.themes.models import Theme
+from feedback.webhooks import service as webhooks
+from feedback.webhooks.models import WebhookDelivery
 from tests.factories import OTHER_DIGITS, Tenant, make_survey, make_tenant
 from tests.resolver import Resolver
 
@@ -234,7 +239,7 @@ def test_another_workspace_sees_none_of_it(client: FlaskClient, tenant: Tenant) 
 
 
 def test_a_slack_webhook_gets_a_readable_escaped_case_message(app: Flask) -> None:
-    from feedback.services.webhook_delivery import body_for
+    from feedback.webhooks.delivery import body_for
 
     event = {
         "type": "case.opened",

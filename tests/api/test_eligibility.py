@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from feedback.extensions import db
-from feedback.models import Respondent, Response
+from feedback.responses.models import Respondent, Response
 from tests.factories import make_survey, make_tenant
 
 

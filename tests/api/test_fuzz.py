@@ -37,10 +37,14 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
+from feedback.accounts import workspaces
+from feedback.cases import routing as case_rules
+from feedback.cases import work as cases
+from feedback.cases.models import Case
 from feedback.extensions import db
-from feedback.models import Case, Response
-from feedback.openapi import document
-from feedback.services import case_rules, cases, webhooks, workspaces
+from feedback.openapi.document import document
+from feedback.responses.models import Response
+from feedback.webhooks import service as webhooks
 from tests.factories import Tenant, make_survey, make_tenant
 from tests.resolver import Resolver
 

@@ -12,9 +12,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from feedback.database import utcnow
+from feedback.email.models import EmailInvite
 from feedback.extensions import db
+from feedback.helpdesk.models import Ticket
 from feedback.jobs import send_due_invites
-from feedback.models import EmailInvite, Response, Ticket, utcnow
+from feedback.responses.models import Response
 from tests.factories import make_survey, make_tenant
 from tests.hosted_forms import answer
 from tests.mail import parts, path_of, score_links

@@ -12,10 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback import jobs
+from feedback.accounts import workspaces
+from feedback.email.invites import InviteInput, create_invites
 from feedback.extensions import db
-from feedback.models import Display, Respondent, Response, Survey
-from feedback.services import workspaces
-from feedback.services.invites import InviteInput, create_invites
+from feedback.responses.models import Display, Respondent, Response
+from feedback.surveys.models import Survey
 from tests.factories import Tenant, make_survey, make_tenant, signed
 from tests.hosted_forms import answer
 from tests.mail import parts, path_of, score_links

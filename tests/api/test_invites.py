@@ -7,9 +7,11 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from feedback.accounts import workspaces
+from feedback.database import utcnow
+from feedback.email.models import EmailInvite
 from feedback.extensions import db
-from feedback.models import EmailInvite, Respondent, utcnow
-from feedback.services import workspaces
+from feedback.responses.models import Respondent
 from tests.factories import OTHER_DIGITS, make_survey, make_tenant
 
 

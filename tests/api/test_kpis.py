@@ -6,8 +6,8 @@ import re
 
 from flask.testing import FlaskClient
 
+from feedback.accounts import workspaces
 from feedback.extensions import db
-from feedback.services import workspaces
 from tests.factories import make_survey, make_tenant
 
 

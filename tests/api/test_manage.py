@@ -13,8 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from feedback.accounts.models import ApiKey
 from feedback.extensions import db
-from feedback.models import ApiKey, Display, Respondent, Response
+from feedback.responses.models import Display, Respondent, Response
 from tests.factories import OTHER_DIGITS, add_response, make_survey, make_tenant, signed
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from feedback.openapi import document
+from feedback.openapi.document import document
 
 API_PREFIXES = ("/api/public/", "/api/v1/")
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from feedback import create_app
 from feedback.extensions import db
-from feedback.models import Display, Respondent, Response
+from feedback.responses.models import Display, Respondent, Response
 from tests.factories import make_survey, make_tenant
 
 
@@ -297,7 +297,7 @@ def test_a_refused_origin_is_told_why_and_nothing_is_stored(client: FlaskClient)
 def test_the_demo_takes_pages_on_any_loopback_port_in_development_only(
     app: Flask, client: FlaskClient
 ) -> None:
-    from feedback.services.demo import seed_demo_workspace
+    from feedback.demo.seed import seed_demo_workspace
 
     app.config["FEEDBACK_ENV"] = "development"
     demo = seed_demo_workspace(responses=60)
@@ -314,7 +314,7 @@ def test_the_demo_takes_pages_on_any_loopback_port_in_development_only(
 
 
 def test_a_demo_seeded_in_production_allows_no_loopback_page(app: Flask) -> None:
-    from feedback.services.demo import seed_demo_workspace
+    from feedback.demo.seed import seed_demo_workspace
 
     assert seed_demo_workspace(responses=60).workspace.allowed_origins == []
 

@@ -6,8 +6,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback.extensions import db
-from feedback.models import Response
-from feedback.services import analysis
+from feedback.responses.models import Response
+from feedback.themes import analysis
 from tests.factories import make_survey, make_tenant
 
 
@@ -143,7 +143,7 @@ def test_model_status_and_training_request(client: FlaskClient) -> None:
     body = t.get("/api/v1/models").json
     assert body == {"labels": 0, "min_labels": 150, "data": []}
     assert t.post("/api/v1/models/train").status_code == 202
-    from feedback.services.training import due_for_training
+    from feedback.themes.training import due_for_training
 
     assert [w.id for w in due_for_training()] == [t.workspace.id]
 

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from feedback import create_app
+from feedback.accounts.workspaces import create_workspace
 from feedback.extensions import db, writing
-from feedback.models import Display, Response
-from feedback.services.surveys import create_survey
-from feedback.services.workspaces import create_workspace
+from feedback.responses.models import Display, Response
+from feedback.surveys.service import create_survey
 from tests.browser.helpers import SNIPPET
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -194,7 +194,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def demo_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A server of its own holding the demo workspace, apart from the other tests' tenants."""
-    from feedback.services.demo import seed_demo_workspace
+    from feedback.demo.seed import seed_demo_workspace
 
     with _serving(tmp_path_factory.mktemp("demo")) as state:
         state.query(lambda: seed_demo_workspace(responses=1500))

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from feedback.accounts.workspaces import create_workspace
+from feedback.email.invites import InviteInput, create_invites, score_token
 from feedback.extensions import db, writing
-from feedback.services.invites import InviteInput, create_invites, score_token
-from feedback.services.surveys import create_survey
-from feedback.services.workspaces import create_workspace
+from feedback.surveys.service import create_survey
 from tests.browser.conftest import Live
 from tests.browser.helpers import CARD, focused, tab_into_widget
 

@@ -12,10 +12,14 @@ import pytest
 from sqlalchemy import select, update
 
 from feedback import jobs
+from feedback.accounts import workspaces
+from feedback.accounts.models import Workspace
+from feedback.cases import routing as case_rules
+from feedback.cases import work as cases
+from feedback.cases.models import Case, CaseNote
+from feedback.database import utcnow
 from feedback.extensions import db
-from feedback.models import Case, CaseNote, Workspace, utcnow
-from feedback.services import case_rules, cases, workspaces
-from feedback.services.responses import record_response
+from feedback.responses.recording import record_response
 from tests.browser.conftest import Live, Watched
 from tests.browser.helpers import sign_in
 from tests.factories import signed

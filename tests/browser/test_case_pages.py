@@ -14,10 +14,16 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from feedback.accounts import workspaces
+from feedback.accounts.models import Membership, User, Workspace
+from feedback.cases import work as cases
+from feedback.cases.models import Case
+from feedback.database import utcnow
 from feedback.extensions import db
-from feedback.models import Case, Membership, Response, Survey, User, Workspace, utcnow
-from feedback.services import analysis, cases, workspaces
-from feedback.services.responses import record_response
+from feedback.responses.models import Response
+from feedback.responses.recording import record_response
+from feedback.surveys.models import Survey
+from feedback.themes import analysis
 from tests.browser.conftest import Live, Watched
 from tests.browser.helpers import CARD, eventually, sign_in
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from feedback.accounts import workspaces
 from feedback.extensions import db
-from feedback.services import analysis, workspaces
-from feedback.services.responses import record_response
+from feedback.responses.recording import record_response
+from feedback.themes import analysis
 from tests.browser.conftest import Live, Watched
 from tests.browser.helpers import sign_in
 

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from feedback.accounts import workspaces
+from feedback.database import utcnow
+from feedback.demo.seed import DEMO_EMAIL as DEMO_LOGIN
+from feedback.demo.seed import DEMO_PASSWORD
 from feedback.extensions import db
-from feedback.models import Response, utcnow
-from feedback.services import workspaces
-from feedback.services.demo import DEMO_EMAIL as DEMO_LOGIN
-from feedback.services.demo import DEMO_PASSWORD
-from feedback.services.responses import record_response
+from feedback.responses.models import Response
+from feedback.responses.recording import record_response
 from tests.browser.conftest import Live, Watched
 from tests.browser.helpers import sign_in
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from feedback.accounts.models import Workspace
 from feedback.extensions import db
-from feedback.models import Workspace
-from feedback.widget import embed_snippet
+from feedback.widget.script import embed_snippet
 from tests.browser.helpers import CARD, eventually
 
 pytestmark = pytest.mark.browser

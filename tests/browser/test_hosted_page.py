@@ -14,14 +14,14 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import expect
 
+from feedback.accounts.workspaces import create_workspace
+from feedback.database import utcnow
+from feedback.email import invites as invite_service
+from feedback.email.invites import InviteInput, create_invites
+from feedback.email.score_clicks import count_clicks
 from feedback.extensions import db, writing
 from feedback.jobs import send_due_invites
-from feedback.models import utcnow
-from feedback.services import invites as invite_service
-from feedback.services.invites import InviteInput, create_invites
-from feedback.services.score_clicks import count_clicks
-from feedback.services.surveys import create_survey
-from feedback.services.workspaces import create_workspace
+from feedback.surveys.service import create_survey
 from tests.browser.conftest import ARTIFACTS, Live
 from tests.browser.helpers import eventually
 from tests.mail import SmtpServer, parts, score_links

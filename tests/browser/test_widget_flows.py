@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from feedback.accounts.workspaces import create_workspace
 from feedback.extensions import db, writing
-from feedback.services.surveys import create_survey
-from feedback.services.workspaces import create_workspace
+from feedback.surveys.service import create_survey
 from tests.browser.helpers import CARD, eligibility_answer, eventually, focused, tab_into_widget
 
 pytestmark = pytest.mark.browser

@@ -8,9 +8,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from feedback.accounts.models import Workspace
 from feedback.extensions import db
-from feedback.models import Respondent, Workspace
-from feedback.services.identity import user_hash
+from feedback.responses.identity import user_hash
+from feedback.responses.models import Respondent
 from tests.browser.helpers import CARD, eventually
 
 pytestmark = pytest.mark.browser

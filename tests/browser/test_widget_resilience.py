@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from feedback.accounts.models import Workspace
 from feedback.extensions import db, writing
-from feedback.models import Workspace
-from feedback.services.surveys import get_survey, update_survey
+from feedback.surveys.service import get_survey, update_survey
 from tests.browser.helpers import CARD, SNIPPET, eventually
 
 pytestmark = pytest.mark.browser

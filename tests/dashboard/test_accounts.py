@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from feedback.accounts import workspaces
+from feedback.accounts.models import LoginSession, Membership, User
 from feedback.extensions import db
-from feedback.models import LoginSession, Membership, User
-from feedback.services import workspaces
 from tests.dashboard.test_pages import PASSWORD, csrf, member, sign_in
 from tests.factories import make_tenant
 

@@ -14,9 +14,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from feedback.accounts.models import Membership, Workspace
+from feedback.cases import routing as case_rules
+from feedback.cases import work as cases
+from feedback.cases.models import Case, CaseNote, CaseRule
+from feedback.database import utcnow
 from feedback.extensions import db
-from feedback.models import Case, CaseNote, CaseRule, Membership, Survey, Workspace, utcnow
-from feedback.services import analysis, case_rules, cases
+from feedback.surveys.models import Survey
+from feedback.themes import analysis
 from tests.dashboard.test_pages import PASSWORD, csrf, sign_in
 from tests.factories import OTHER_DIGITS, Tenant, make_survey, make_tenant, signed
 
@@ -35,7 +40,7 @@ class Desk:
 
 
 def _member(t: Tenant, email: str, role: str) -> int:
-    from feedback.services import workspaces
+    from feedback.accounts import workspaces
 
     user = workspaces.add_user(t.workspace, email, PASSWORD, role)
     db.session.commit()
@@ -48,7 +53,7 @@ def _answer(t: Tenant, survey: Survey, rid: str, score: int, text: str, **extra:
 
 
 def _case_of(t: Tenant, rid: str) -> int:
-    from feedback.models import Response
+    from feedback.responses.models import Response
 
     return db.session.scalar(
         select(Case.id)
@@ -356,7 +361,7 @@ def test_html_in_a_comment_is_escaped(client: FlaskClient, desk: Desk) -> None:
 
 
 def test_the_response_page_opens_a_case_or_links_to_it(client: FlaskClient, desk: Desk) -> None:
-    from feedback.models import Response
+    from feedback.responses.models import Response
 
     t = desk.t
     body = {"survey": desk.survey.public_id, "score": 9}

@@ -8,9 +8,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from feedback.accounts import workspaces
 from feedback.extensions import db
-from feedback.models import ResponseTheme, Theme
-from feedback.services import analysis, workspaces
+from feedback.themes import analysis
+from feedback.themes.models import ResponseTheme, Theme
 from tests.factories import make_survey, make_tenant
 
 PASSWORD = "correct horse battery"
@@ -236,7 +237,7 @@ def test_agents_page_shows_ticket_figures_from_the_helpdesk(client: FlaskClient)
 def test_agents_page_draws_each_agents_weekly_csat(client: FlaskClient) -> None:
     from datetime import timedelta
 
-    from feedback.models import utcnow
+    from feedback.database import utcnow
     from tests.factories import add_response
 
     t = make_tenant(client)

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from feedback.extensions import db
-from feedback.models import Survey
+from feedback.surveys.models import Survey
 from tests.dashboard.test_pages import csrf, member, sign_in
 from tests.factories import make_survey, make_tenant
 
@@ -240,7 +240,7 @@ def test_the_builder_snippet_is_the_paste_ready_one(client: FlaskClient) -> None
 
 
 def test_the_builder_previews_the_real_invite_mail(client: FlaskClient) -> None:
-    from feedback.models import EmailInvite
+    from feedback.email.models import EmailInvite
 
     t = signed_in(client, "analyst")
     survey = make_survey(
@@ -274,7 +274,7 @@ def test_a_score_link_in_the_mail_preview_names_no_invite(client: FlaskClient) -
     import html
     import re
 
-    from feedback.models import Response
+    from feedback.responses.models import Response
 
     t = signed_in(client)
     survey = make_survey(t.workspace, "nps", channels=["email"])

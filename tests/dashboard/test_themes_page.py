@@ -6,9 +6,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from feedback.accounts.models import Workspace
 from feedback.extensions import db
-from feedback.models import AnalysisRun, Theme, Workspace
-from feedback.services import analysis
+from feedback.themes import analysis
+from feedback.themes.models import AnalysisRun, Theme
 from tests.dashboard.test_pages import csrf, member, say, sign_in
 from tests.factories import make_survey, make_tenant
 
@@ -47,8 +48,8 @@ def test_impact_column_shows_the_points_gained(client: FlaskClient) -> None:
 
 
 def test_an_analysts_tag_reaches_the_kept_figures_at_once(client: FlaskClient) -> None:
-    from feedback.models import Response
-    from feedback.services import themes
+    from feedback.responses.models import Response
+    from feedback.themes import taxonomy as themes
 
     t = seeded(client)
     url = "/app/themes?period=last_7_days&kind=nps"

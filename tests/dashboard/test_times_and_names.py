@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from feedback.cases.models import Case
 from feedback.extensions import db
-from feedback.models import Case, Response
-from feedback.models.response import Respondent
+from feedback.responses.models import Respondent, Response
 from tests.dashboard.test_pages import member, sign_in
 from tests.factories import Tenant, make_survey, make_tenant, signed
 

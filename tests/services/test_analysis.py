@@ -12,9 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from feedback.extensions import db
-from feedback.models import NlpModel, Response, ResponseTheme, Theme
-from feedback.services import analysis, themes, training
+from feedback.responses.models import Response
 from feedback.surveys import followups_for
+from feedback.themes import analysis, training
+from feedback.themes import taxonomy as themes
+from feedback.themes.models import NlpModel, ResponseTheme, Theme
 from tests.factories import make_survey, make_tenant
 from tests.killed import Killed
 

@@ -9,9 +9,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from feedback.cases import file as case_file
+from feedback.cases import work as cases
+from feedback.cases.models import Case
 from feedback.extensions import db
-from feedback.models import Case, Response, Ticket
-from feedback.services import case_file, cases
+from feedback.helpdesk.models import Ticket
+from feedback.responses.models import Response
 from tests.factories import Tenant, make_survey, make_tenant, signed
 
 LEAD = cases.Actor("lead@acme.test", "admin")

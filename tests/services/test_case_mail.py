@@ -14,11 +14,16 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from feedback import jobs
+from feedback.cases import lists as case_lists
+from feedback.cases import mail as case_mail
+from feedback.cases import work as cases
+from feedback.cases.models import Case, CaseEvent, CaseNote
+from feedback.database import utcnow
+from feedback.email.delivery import MAX_ATTEMPTS
 from feedback.errors import Invalid
 from feedback.extensions import db
-from feedback.models import Case, CaseEvent, CaseNote, Respondent, Response, Survey, utcnow
-from feedback.services import case_lists, case_mail, cases
-from feedback.services.delivery import MAX_ATTEMPTS
+from feedback.responses.models import Respondent, Response
+from feedback.surveys.models import Survey
 from tests.factories import Tenant, make_survey, make_tenant, signed
 from tests.hosted_forms import send_form
 from tests.killed import Killed, dies_at_commit

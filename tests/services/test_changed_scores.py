@@ -9,11 +9,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from feedback import jobs, metrics
+from feedback import jobs
+from feedback.cases.models import Case, CaseEvent
+from feedback.email.invites import InviteInput, create_invites
 from feedback.extensions import db
-from feedback.models import Case, CaseEvent, WebhookDelivery
-from feedback.services import webhooks
-from feedback.services.invites import InviteInput, create_invites
+from feedback.metrics import loop
+from feedback.webhooks import service as webhooks
+from feedback.webhooks.models import WebhookDelivery
 from tests.factories import Tenant, make_survey, make_tenant
 from tests.hosted_forms import answer as send_form
 from tests.mail import parts, path_of, score_links
@@ -44,7 +46,7 @@ def trail(case: Case) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def recovered(tenant: Tenant) -> tuple[int, int]:
-    got = metrics.loop_figures(tenant.workspace.id, None, None, 30)[None]["recovered"]
+    got = loop.loop_figures(tenant.workspace.id, None, None, 30)[None]["recovered"]
     return got["n"], got["recovered"]
 
 

@@ -13,12 +13,14 @@ from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
+from feedback.database import utcnow
+from feedback.email import invites as invite_service
+from feedback.email.invites import InviteInput, create_invites
+from feedback.email.models import EmailInvite, Unsubscribe
+from feedback.email.score_clicks import count_clicks
 from feedback.extensions import db
 from feedback.jobs import send_due_invites, send_reminders
-from feedback.models import EmailInvite, Respondent, Response, Unsubscribe, utcnow
-from feedback.services import invites as invite_service
-from feedback.services.invites import InviteInput, create_invites
-from feedback.services.score_clicks import count_clicks
+from feedback.responses.models import Respondent, Response
 from tests.factories import make_survey, make_tenant
 from tests.hosted_forms import answer
 from tests.killed import Killed, dies_at_commit
@@ -285,7 +287,7 @@ def test_a_later_invite_waits_for_its_time(client: FlaskClient, smtp: Any) -> No
 def test_two_workers_send_each_invite_once(app: Flask, client: FlaskClient, smtp: Any) -> None:
     if db.engine.dialect.name == "sqlite":
         pytest.skip("SQLite has one worker; the claim race is PostgreSQL's")
-    from feedback.services.delivery import send_due_invites as send_batch
+    from feedback.email.delivery import send_due_invites as send_batch
 
     t = make_tenant(client)
     survey = make_survey(t.workspace, "nps")

@@ -8,10 +8,10 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from feedback.accounts import workspaces
+from feedback.email.digest import send_due_digests
+from feedback.email.models import DigestLog
 from feedback.extensions import db
-from feedback.models import DigestLog
-from feedback.services import workspaces
-from feedback.services.digest import send_due_digests
 from tests.factories import add_response, make_survey, make_tenant
 from tests.mail import parts
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from feedback.extensions import db
-from feedback.models import ResponseTheme
-from feedback.periods import resolve
-from feedback.services import themes
-from feedback.services.impact import theme_impact
+from feedback.metrics.periods import resolve
+from feedback.themes import taxonomy as themes
+from feedback.themes.impact import theme_impact
+from feedback.themes.models import ResponseTheme
 from tests.factories import add_response, make_survey, make_tenant
 
 

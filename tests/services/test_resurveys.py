@@ -12,11 +12,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from feedback import jobs
+from feedback.cases import work as cases
+from feedback.cases.models import Case, CaseEvent
+from feedback.cases.resurveys import send_resurveys
+from feedback.database import utcnow
+from feedback.email.invites import InviteInput, create_invites, unsubscribe
+from feedback.email.models import EmailInvite
 from feedback.extensions import db
-from feedback.models import Case, CaseEvent, EmailInvite, Response, Survey, utcnow
-from feedback.services import cases
-from feedback.services.invites import InviteInput, create_invites, unsubscribe
-from feedback.services.resurveys import send_resurveys
+from feedback.responses.models import Response
+from feedback.surveys.models import Survey
 from tests.factories import Tenant, make_survey, make_tenant, signed
 from tests.hosted_forms import answer
 from tests.killed import Killed, dies_at_commit

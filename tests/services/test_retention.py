@@ -7,10 +7,12 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.jobs import purge_old_data
-from feedback.models import Display, Response, ResponseTheme, Theme, utcnow
-from feedback.services.respondents import erase_respondent
+from feedback.responses.models import Display, Response
+from feedback.responses.respondents import erase_respondent
+from feedback.themes.models import ResponseTheme, Theme
 from tests.factories import add_response, make_survey, make_tenant
 
 

@@ -10,11 +10,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from feedback.cases.models import Case
+from feedback.database import utcnow
+from feedback.email.invites import InviteInput, create_invites
+from feedback.email.models import EmailInvite
+from feedback.email.score_clicks import Click, after_open, count_clicks
 from feedback.extensions import db
 from feedback.jobs import send_due_invites
-from feedback.models import Case, EmailInvite, Response, utcnow
-from feedback.services.invites import InviteInput, create_invites
-from feedback.services.score_clicks import Click, after_open, count_clicks
+from feedback.responses.models import Response
 from tests.factories import Tenant, make_survey, make_tenant
 from tests.hosted_forms import answer, hidden_fields
 from tests.mail import parts, path_of, score_links

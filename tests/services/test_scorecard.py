@@ -6,10 +6,14 @@ from datetime import timedelta
 
 from flask.testing import FlaskClient
 
+from feedback.accounts import workspaces
+from feedback.cases import work as cases
+from feedback.cases.models import Case
+from feedback.database import utcnow
 from feedback.extensions import db
-from feedback.models import Case, Respondent, utcnow
-from feedback.services import cases, kpis, workspaces
-from feedback.services.scorecard import scorecard
+from feedback.metrics import kpis
+from feedback.metrics.scorecard import scorecard
+from feedback.responses.models import Respondent
 from tests.dashboard.test_pages import PASSWORD, sign_in
 from tests.factories import add_response, make_survey, make_tenant
 
@@ -111,8 +115,8 @@ def test_the_scorecard_figures_match_the_metrics_api(client: FlaskClient) -> Non
     numbers the metrics module gives for the same scopes, across a DST change."""
     import random
 
-    from feedback import metrics
-    from feedback.periods import previous, resolve
+    from feedback.metrics import formulas, series, sums
+    from feedback.metrics.periods import previous, resolve
 
     t = make_tenant(client, timezone="America/New_York")
     rng = random.Random(7)
@@ -129,11 +133,11 @@ def test_the_scorecard_figures_match_the_metrics_api(client: FlaskClient) -> Non
     before = previous(period, "America/New_York")
     low_n = t.workspace.low_n
     for kpi in card["kpis"]:
-        scope = metrics.Scope(t.workspace.id, kpi.kind, period.start, period.end)
-        assert kpi.figure == metrics.public(metrics.summary(scope, low_n))
-        earlier = metrics.summary(scope.between(before.start, before.end), low_n)
-        assert kpi.comparison["previous"] == metrics.public(earlier)
-        assert kpi.trend == metrics.series(scope, "week", "America/New_York", low_n)
+        scope = sums.Scope(t.workspace.id, kpi.kind, period.start, period.end)
+        assert kpi.figure == formulas.public(formulas.summary(scope, low_n))
+        earlier = formulas.summary(scope.between(before.start, before.end), low_n)
+        assert kpi.comparison["previous"] == formulas.public(earlier)
+        assert kpi.trend == series.series(scope, "week", "America/New_York", low_n)
     assert [k.figure["n"] for k in card["kpis"]] != [0, 0, 0, 0]
 
 

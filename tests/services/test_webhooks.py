@@ -17,12 +17,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select, update
 
+from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.jobs import deliver_webhooks
-from feedback.models import WebhookDelivery, utcnow
-from feedback.services import webhook_targets, webhooks
-from feedback.services.respondents import erase_respondent
-from feedback.services.responses import record_response
+from feedback.responses.recording import record_response
+from feedback.responses.respondents import erase_respondent
+from feedback.webhooks import service as webhooks
+from feedback.webhooks import targets as webhook_targets
+from feedback.webhooks.models import WebhookDelivery
 from tests.factories import Tenant, make_survey, make_tenant
 from tests.killed import Killed, dies_at_commit
 from tests.resolver import Resolver
@@ -244,7 +246,7 @@ def test_two_workers_deliver_each_event_once(app: Flask, client: FlaskClient) ->
 
 
 def test_a_finished_analysis_is_an_event(client: FlaskClient, receiver: Receiver) -> None:
-    from feedback.services.analysis import analyse_pending
+    from feedback.themes.analysis import analyse_pending
 
     t = make_tenant(client)
     survey = make_survey(t.workspace, "nps")

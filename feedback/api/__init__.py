@@ -1,1 +1,0 @@
-"""JSON blueprints: the public API (widget, link page, email) and the management API."""

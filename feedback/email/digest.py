@@ -1,0 +1,263 @@
+"""The weekly digest: each KPI of the week just ended against the week before, the top themes
+and a few detractor comments, mailed to a workspace's owners and admins on Monday from 08:00
+in the workspace's timezone. A DigestLog row, inserted before any mail leaves, makes it once
+per workspace per week, however many workers run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid, parseaddr
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from sqlalchemy import delete, select, update
+
+from feedback.accounts.models import Membership, User, Workspace
+from feedback.database import utcnow
+from feedback.email import Mailer, MailError
+from feedback.email.models import DigestLog
+from feedback.errors import Invalid
+from feedback.extensions import db, upsert, writing
+from feedback.metrics import formulas, sums
+from feedback.metrics.periods import zone
+from feedback.metrics.sums import KINDS
+from feedback.responses.models import Response
+from feedback.surveys.kinds import LOW_BAND
+from feedback.themes.taxonomy import theme_summary
+
+log = logging.getLogger(__name__)
+
+SEND_AT = time(8, 0)
+RECIPIENT_ROLES = ("owner", "admin")
+TOP_THEMES = 5
+DETRACTOR_COMMENTS = 5
+EXCERPT = 400
+
+
+def _zone(workspace: Workspace) -> ZoneInfo:
+    try:
+        return zone(workspace.timezone)
+    except Invalid:
+        return ZoneInfo("UTC")
+
+
+def _utc(local: datetime) -> datetime:
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def week_of(workspace: Workspace, now: datetime) -> tuple[date, datetime]:
+    """The Monday (local date) of the week `now` (naive UTC) falls in, and when that week's
+    digest is due (Monday 08:00 local, as naive UTC)."""
+    tz = _zone(workspace)
+    local = now.replace(tzinfo=UTC).astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    return monday, _utc(datetime.combine(monday, SEND_AT, tzinfo=tz))
+
+
+def due_digests(now: datetime | None = None) -> list[tuple[Workspace, date]]:
+    """Workspaces whose digest for this week is due and not yet sent."""
+    now = now or utcnow()
+    workspaces = list(db.session.scalars(select(Workspace).order_by(Workspace.id)))
+    sent = set(
+        db.session.execute(
+            select(DigestLog.workspace_id, DigestLog.week).where(
+                DigestLog.week >= (now - timedelta(days=8)).date()
+            )
+        ).all()
+    )
+    due = []
+    for workspace in workspaces:
+        monday, send_at = week_of(workspace, now)
+        # A workspace created after this week's send time waits for next Monday.
+        if now >= send_at and workspace.created_at < send_at and (workspace.id, monday) not in sent:
+            due.append((workspace, monday))
+    return due
+
+
+def _claim(workspace: Workspace, monday: date) -> bool:
+    """Record the digest as sent before sending it: only one worker's insert succeeds."""
+    with writing():
+        inserted = db.session.execute(
+            upsert(DigestLog.__table__)
+            .values(workspace_id=workspace.id, week=monday, recipients=0, sent_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["workspace_id", "week"])
+            .returning(DigestLog.__table__.c.id)
+        ).scalar()
+        db.session.commit()
+    return inserted is not None
+
+
+def recipients(workspace: Workspace) -> list[tuple[str, str]]:
+    """(name, email) of the workspace's owners and admins."""
+    rows = db.session.execute(
+        select(User.name, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace.id, Membership.role.in_(RECIPIENT_ROLES))
+        .order_by(User.email)
+    )
+    return [(name or "", email) for name, email in rows]
+
+
+@dataclass
+class Week:
+    start: datetime
+    end: datetime
+    label: str
+
+
+def _weeks(workspace: Workspace, monday: date) -> tuple[Week, Week]:
+    """The week just ended and the one before it, as naive UTC bounds."""
+    tz = _zone(workspace)
+
+    def week(first: date) -> Week:
+        start = _utc(datetime.combine(first, time(0), tzinfo=tz))
+        end = _utc(datetime.combine(first + timedelta(days=7), time(0), tzinfo=tz))
+        last = first + timedelta(days=6)
+        return Week(start, end, f"{first:%d %b} - {last:%d %b %Y}")
+
+    return week(monday - timedelta(days=7)), week(monday - timedelta(days=14))
+
+
+def _kpis(workspace: Workspace, this: Week, before: Week) -> list[dict[str, Any]]:
+    rows = []
+    for kind in KINDS:
+        scope = sums.Scope(workspace.id, kind)
+        current = formulas.summary(scope.between(this.start, this.end), workspace.low_n)
+        previous = formulas.summary(scope.between(before.start, before.end), workspace.low_n)
+        if current["n"] == 0 and previous["n"] == 0:
+            continue
+        rows.append(
+            {
+                "kind": kind.upper(),
+                "value": current["value"],
+                "n": current["n"],
+                "previous": previous["value"],
+                "previous_n": previous["n"],
+                "comparison": formulas.compare(kind, current, previous),
+                "low_confidence": current["low_confidence"],
+            }
+        )
+    return rows
+
+
+def _detractors(workspace: Workspace, this: Week) -> list[dict[str, Any]]:
+    low_bands = tuple(set(LOW_BAND.values()))
+    rows = db.session.execute(
+        select(Response.kind, Response.score, Response.comment, Response.id)
+        .where(
+            Response.workspace_id == workspace.id,
+            Response.submitted_at >= this.start,
+            Response.submitted_at < this.end,
+            Response.band.in_(low_bands),
+            Response.comment.is_not(None),
+        )
+        .order_by(Response.submitted_at.desc())
+        .limit(DETRACTOR_COMMENTS)
+    )
+    out = []
+    for kind, score, comment, response_id in rows:
+        text = " ".join(comment.split())
+        out.append(
+            {
+                "kind": kind.upper(),
+                "score": score,
+                "comment": text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…",
+                "url": f"{_base_url()}/app/responses/{response_id}",
+            }
+        )
+    return out
+
+
+def _base_url() -> str:
+    return str(current_app.config["FEEDBACK_BASE_URL"]).rstrip("/")
+
+
+def digest_values(workspace: Workspace, monday: date) -> dict[str, Any]:
+    """What the digest templates show."""
+    this, before = _weeks(workspace, monday)
+    themes = theme_summary(
+        workspace,
+        [
+            Response.workspace_id == workspace.id,
+            Response.submitted_at >= this.start,
+            Response.submitted_at < this.end,
+        ],
+    )
+    return {
+        "workspace": workspace,
+        "week": this,
+        "previous_week": before,
+        "kpis": _kpis(workspace, this, before),
+        "themes": [t for t in themes["themes"] if t["mentions"]][:TOP_THEMES],
+        "detractors": _detractors(workspace, this),
+        "dashboard_url": f"{_base_url()}/app/",
+    }
+
+
+def _one_line(value: str) -> str:
+    # Header values: what admins typed must not start a new header.
+    return " ".join(value.split())
+
+
+def compose_digest(values: dict[str, Any], to: tuple[str, str]) -> EmailMessage:
+    workspace = values["workspace"]
+    message = EmailMessage()
+    message["Subject"] = _one_line(
+        f"{workspace.name}: your week in feedback ({values['week'].label})"
+    )
+    sender_name, sender_address = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
+    message["From"] = formataddr((_one_line(sender_name or "Feedback"), sender_address))
+    message["To"] = formataddr((_one_line(to[0]), to[1]))
+    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template("email/digest.txt", **values))
+    message.add_alternative(render_template("email/digest.html", **values), subtype="html")
+    return message
+
+
+def send_digest(workspace: Workspace, monday: date, mailer: Mailer) -> int:
+    """Send this week's digest of one workspace, once; the number of mails sent."""
+    if not _claim(workspace, monday):
+        return 0
+    people = recipients(workspace)
+    values = digest_values(workspace, monday) if people else {}
+    sent = 0
+    for person in people:
+        try:
+            mailer.send(compose_digest(values, person))
+            sent += 1
+        except MailError as exc:
+            log.warning("digest of %s to %s failed: %s", workspace.slug, person[1], exc)
+    with writing():
+        if people and sent == 0:
+            # Nobody got it: let the next run try again.
+            db.session.execute(
+                delete(DigestLog).where(
+                    DigestLog.workspace_id == workspace.id, DigestLog.week == monday
+                )
+            )
+        else:
+            db.session.execute(
+                update(DigestLog)
+                .where(DigestLog.workspace_id == workspace.id, DigestLog.week == monday)
+                .values(recipients=sent)
+            )
+        db.session.commit()
+    return sent
+
+
+def send_due_digests(now: datetime | None = None) -> int:
+    """Send every digest that is due; the number of mails sent."""
+    mailer = Mailer(current_app.config)
+    if not mailer.configured:
+        return 0
+    total = 0
+    with mailer:
+        for workspace, monday in due_digests(now):
+            total += send_digest(workspace, monday, mailer)
+    return total

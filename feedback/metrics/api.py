@@ -1,0 +1,26 @@
+"""Metrics over the management API: a survey KPI and the closing-the-loop figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from feedback.metrics.reports import loop_report, metric_report
+from feedback.web.api import require_key
+
+bp = Blueprint("metrics_api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/metrics/loop")
+@require_key("read")
+def loop_metrics() -> Any:
+    """Closed-loop rate, time to first action and to resolution, recovered rate:
+    ?period=... (or from/to) and group_by=team|owner."""
+    return jsonify(loop_report(g.workspace, request.args))
+
+
+@bp.get("/metrics/<kind>")
+@require_key("read")
+def metric(kind: str) -> Any:
+    return jsonify(metric_report(g.workspace, kind, request.args))

@@ -1,0 +1,40 @@
+"""KPI targets and outside KPI values over the management API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify
+
+from feedback.extensions import db
+from feedback.metrics import kpis
+from feedback.web.api import json_body, require_key
+
+bp = Blueprint("kpis_api", __name__, url_prefix="/api/v1/kpis")
+
+
+@bp.get("")
+@require_key("read")
+def kpi_list() -> Any:
+    return jsonify(
+        {
+            "targets": [t.to_dict() for t in kpis.targets(g.workspace).values()],
+            "values": list(kpis.latest_values(g.workspace).values()),
+        }
+    )
+
+
+@bp.put("/targets/<metric>")
+@require_key("write")
+def target_set(metric: str) -> Any:
+    target = kpis.set_target(g.workspace, metric, json_body())
+    db.session.commit()
+    return jsonify(target.to_dict())
+
+
+@bp.post("/values")
+@require_key("write")
+def values_push() -> Any:
+    stored = kpis.push_values(g.workspace, json_body())
+    db.session.commit()
+    return jsonify({"stored": stored}), 201

@@ -1,0 +1,213 @@
+"""The closing-the-loop figures of a period: from the daily sums for whole days, from the
+cases for the rest."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    func,
+    or_,
+    select,
+)
+
+from feedback.cases.models import Case
+from feedback.extensions import db
+from feedback.metrics import plan as rollups
+from feedback.metrics.loop_sums import (
+    CLOSED_AT,
+    LOOP_GROUPS,
+    _Bucket,
+    _case_conditions,
+    _closed_loop,
+    _duration,
+    _level,
+    _median,
+    _median_buckets,
+    _proportion,
+    _recovered,
+)
+from feedback.metrics.models import DayCaseFigure
+
+
+def _add_up(
+    sums: dict[tuple[Any, Any], tuple[int, int]], level: int | None
+) -> dict[Any, tuple[int, int]]:
+    out: dict[Any, tuple[int, int]] = {}
+    for key, (n, hit) in sums.items():
+        at = key[level] if level is not None else None
+        had = out.get(at, (0, 0))
+        out[at] = (had[0] + n, had[1] + hit)
+    return out
+
+
+def loop_figures(
+    workspace_id: int,
+    start: datetime | None,
+    end: datetime | None,
+    low_n: int,
+    group_by: str | None = None,
+) -> dict[Any, dict[str, Any]]:
+    """The four closing-the-loop figures for cases opened in [start, end), each with n, its
+    95% interval and the low-n flag; keyed by team or owner id (None: no team, unassigned),
+    or under None alone when not grouped."""
+    return loop_levels(workspace_id, start, end, low_n, (group_by,))[group_by]
+
+
+def loop_levels(
+    workspace_id: int,
+    start: datetime | None,
+    end: datetime | None,
+    low_n: int,
+    levels: tuple[str | None, ...] = (None, *LOOP_GROUPS),
+) -> dict[str | None, dict[Any, dict[str, Any]]]:
+    """`loop_figures` for several levels at once (None: the whole workspace), from one set
+    of four statements."""
+    places = {name: _level(name) for name in levels}
+    part = rollups.cover(rollups.plan(workspace_id), start, end)
+    closed: dict[tuple[Any, Any], tuple[int, int]] = {}
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]] = {}
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]] = {}
+    if part.days:
+        _add_summed(workspace_id, part.days, closed, first_action, resolution)
+    if part.live:
+        conds = [
+            Case.workspace_id == workspace_id,
+            Case.status != "merged",
+            rollups.in_ranges(Case.opened_at, part.live),
+        ]
+        _add_counts(closed, _closed_loop(conds))
+        _add_buckets(first_action, _median_buckets(conds, Case.first_action_at))
+        _add_buckets(resolution, _median_buckets(conds, CLOSED_AT))
+    # Whether a respondent came back hangs on responses after the case, not on the case's day:
+    # always read from the rows.
+    recovered = _recovered(_case_conditions(workspace_id, start, end))
+    return {
+        name: _figures_at(closed, first_action, resolution, recovered, level, low_n)
+        for name, level in places.items()
+    }
+
+
+def _add_counts(
+    into: dict[tuple[Any, Any], tuple[int, int]], found: dict[tuple[Any, Any], tuple[int, int]]
+) -> None:
+    for key, (n, hit) in found.items():
+        had = into.get(key, (0, 0))
+        into[key] = (had[0] + n, had[1] + hit)
+
+
+def _add_buckets(
+    into: dict[tuple[Any, Any], dict[int, _Bucket]],
+    found: dict[tuple[Any, Any], dict[int, _Bucket]],
+) -> None:
+    for key, buckets in found.items():
+        mine = into.setdefault(key, {})
+        for number, b in buckets.items():
+            had = mine.get(number)
+            mine[number] = (
+                b
+                if had is None
+                else _Bucket(number, had.cnt + b.cnt, min(had.lo, b.lo), max(had.hi, b.hi))
+            )
+
+
+def _months_within(
+    days: tuple[tuple[str | None, str], ...],
+) -> tuple[tuple[tuple[str | None, str], ...], tuple[tuple[str | None, str], ...]]:
+    """The day ranges cut into whole months (as ranges of their first days) and the days
+    left over at either end of each range."""
+    months: list[tuple[str | None, str]] = []
+    rest: list[tuple[str | None, str]] = []
+    for first, last in days:
+        end = date.fromisoformat(last)
+        upto = end.replace(day=1)  # the whole months end where the last one begins
+        if first is None:
+            months.append((None, upto.isoformat()))
+            if upto < end:
+                rest.append((upto.isoformat(), last))
+            continue
+        start = date.fromisoformat(first)
+        begin = (
+            start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        )
+        if begin >= upto:
+            rest.append((first, last))
+            continue
+        months.append((begin.isoformat(), upto.isoformat()))
+        if start < begin:
+            rest.append((first, begin.isoformat()))
+        if upto < end:
+            rest.append((upto.isoformat(), last))
+    return tuple(months), tuple(rest)
+
+
+def _add_summed(
+    workspace_id: int,
+    days: tuple[tuple[str | None, str], ...],
+    closed: dict[tuple[Any, Any], tuple[int, int]],
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]],
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]],
+) -> None:
+    """The loop counts of the summed days, added per (team, owner): whole months from their
+    month rows, the other days from theirs."""
+    months, rest = _months_within(days)
+    parts = [
+        and_(DayCaseFigure.span == span, rollups.in_days(DayCaseFigure.day, ranges))
+        for span, ranges in (("day", rest), ("month", months))
+        if ranges
+    ]
+    keys = (DayCaseFigure.team, DayCaseFigure.owner_id, DayCaseFigure.measure, DayCaseFigure.bucket)
+    rows = db.session.execute(
+        select(
+            *keys,
+            func.sum(DayCaseFigure.n).label("n"),
+            func.sum(DayCaseFigure.hit).label("hit"),
+            func.min(DayCaseFigure.lo).label("lo"),
+            func.max(DayCaseFigure.hi).label("hi"),
+        )
+        .where(DayCaseFigure.workspace_id == workspace_id, or_(*parts))
+        .group_by(*keys)
+    )
+    counts: dict[tuple[Any, Any], tuple[int, int]] = {}
+    buckets: dict[str, dict[tuple[Any, Any], dict[int, _Bucket]]] = {
+        "first_action": {},
+        "resolution": {},
+    }
+    for row in rows:
+        key = (row.team, row.owner_id)
+        if row.measure == "closed":
+            counts[key] = (int(row.n), int(row.hit))
+        else:
+            found = _Bucket(int(row.bucket), int(row.n), float(row.lo), float(row.hi))
+            buckets[row.measure].setdefault(key, {})[found.bucket] = found
+    _add_counts(closed, counts)
+    _add_buckets(first_action, buckets["first_action"])
+    _add_buckets(resolution, buckets["resolution"])
+
+
+def _figures_at(
+    closed_sums: dict[tuple[Any, Any], tuple[int, int]],
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]],
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]],
+    recovered_sums: dict[tuple[Any, Any], tuple[int, int]],
+    level: int | None,
+    low_n: int,
+) -> dict[Any, dict[str, Any]]:
+    closed = _add_up(closed_sums, level)
+    recovered = _add_up(recovered_sums, level)
+    firsts, resolved = _median(first_action, level), _median(resolution, level)
+    keys = closed if level is not None else {None: None}
+    out: dict[Any, dict[str, Any]] = {}
+    for key in keys:
+        n, hit = closed.get(key, (0, 0))
+        back_n, back_hit = recovered.get(key, (0, 0))
+        out[key] = {
+            "cases": n,
+            "closed_loop": _proportion(hit, n, low_n, "closed_in_time"),
+            "first_action_hours": _duration(firsts.get(key), low_n),
+            "resolution_hours": _duration(resolved.get(key), low_n),
+            "recovered": _proportion(back_hit, back_n, low_n, "recovered"),
+        }
+    return out

@@ -1,0 +1,186 @@
+"""The scorecard: each survey KPI with its confidence, change and three-month trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from feedback.accounts.models import Workspace
+from feedback.helpdesk.agents import ticket_summary
+from feedback.lookups import kept
+from feedback.metrics import formulas, loop
+from feedback.metrics import kpis as kpis_service
+from feedback.metrics.models import PERSPECTIVES
+from feedback.metrics.periods import Period, previous, resolve
+from feedback.metrics.reports import loop_groups
+from feedback.metrics.sums import KINDS, Sums, span_sums, week_spans
+
+TITLES = {
+    "nps": "Net Promoter Score",
+    "csat": "Customer satisfaction",
+    "psat": "Product satisfaction",
+    "ces": "Customer effort",
+}
+UNITS = {"nps": "", "csat": "%", "psat": "%", "ces": " / 7"}
+
+
+@dataclass
+class Kpi:
+    kind: str
+    title: str
+    unit: str
+    figure: dict[str, Any]
+    comparison: dict[str, Any]
+    trend: list[dict[str, Any]]
+    target: Any = None
+    status: str = "no target"
+
+
+# Operational figures from helpdesk tickets: (key, title, unit, lower is better).
+TICKET_KPIS = (
+    ("frt_hours", "First response time", " h", True),
+    ("resolution_hours", "Resolution time", " h", True),
+    ("one_touch", "One-touch resolution", "%", False),
+)
+
+# Closing the loop, from cases: (metric, figure, title, what the value is, perspective).
+LOOP_KPIS = (
+    ("closed_loop_rate", "closed_loop", "Closed-loop rate", "closed within SLA", "process"),
+    ("case_first_action_hours", "first_action_hours", "Time to first action", "median", "process"),
+    ("case_resolution_hours", "resolution_hours", "Time to resolution", "median", "process"),
+    ("recovered_rate", "recovered", "Recovered rate", "next score not low", "customer"),
+)
+
+
+def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, Any]:
+    """Every survey KPI for the period, against the period before, with a weekly trend."""
+    period = period or resolve("last_90_days", workspace.timezone)
+    before = previous(period, workspace.timezone)
+    goals = kpis_service.targets(workspace)
+    kpis = []
+    for kind, (current, earlier, trend) in _survey_figures(workspace, period, before).items():
+        comparison: dict[str, Any] = {"change": None, "significant": False}
+        if earlier is not None:
+            comparison = {
+                "previous": formulas.public(earlier),
+                **formulas.compare(kind, current, earlier),
+            }
+        fig = formulas.public(current)
+        kpi = Kpi(kind, TITLES[kind], UNITS[kind], fig, comparison, trend, goals.get(kind))
+        kpi.status = kpis_service.status(fig["value"], kpi.target, fig.get("interval"))
+        kpis.append(kpi)
+    perspectives = _other_kpis(workspace, period, goals)
+    # The loop figures are the page's slowest part (hundreds of ms at a million responses:
+    # the recovered rate reads the rows) and move slowly; a change to a case clears them.
+    key = ("figures", workspace.id, "loop", period.start, period.end)
+    loop = kept(key, lambda: _loop(workspace, period, goals))
+    for entry in loop["kpis"]:
+        perspectives[entry["perspective"]].append(entry)
+    return {
+        "period": period,
+        "previous": before,
+        "kpis": kpis,
+        "perspectives": perspectives,
+        "loop": loop,
+    }
+
+
+def _survey_figures(
+    workspace: Workspace, period: Period, before: Period | None
+) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]]:
+    """Per kind: the period's figure, the period before's, and the weekly trend of the last
+    three months, all from one statement. The weeks are additive, so when the period is the
+    trend's window its figure is their sum instead of a second scan."""
+    trend_period = resolve("last_90_days", workspace.timezone)
+    weeks = week_spans(workspace.timezone, trend_period.start, trend_period.end)
+    spans: list[tuple[Any, Any]] = [(start, end) for _, start, end in weeks]
+    same = (period.start, period.end) == (trend_period.start, trend_period.end)
+    if not same:
+        spans.append((period.start, period.end))
+    if before is not None:
+        spans.append((before.start, before.end))
+    sums = span_sums(workspace.id, KINDS, spans)
+    low_n, out = workspace.low_n, {}
+    for kind in KINDS:
+        weekly = [span.get(kind, Sums()) for span in sums[: len(weeks)]]
+        current = sum(weekly, Sums()) if same else sums[len(weeks)].get(kind, Sums())
+        earlier = sums[-1].get(kind, Sums()) if before is not None else None
+        trend = [
+            {"bucket": label, **formulas.public(formulas.figure(kind, week, low_n))}
+            for (label, _, _), week in zip(weeks, weekly, strict=True)
+            if week.n
+        ]
+        out[kind] = (
+            formulas.figure(kind, current, low_n),
+            formulas.figure(kind, earlier, low_n) if earlier is not None else None,
+            trend,
+        )
+    return out
+
+
+def _loop(workspace: Workspace, period: Period, goals: dict[str, Any]) -> dict[str, Any]:
+    """The closing-the-loop KPIs (once the workspace has cases), and per team and owner."""
+    levels = loop.loop_levels(workspace.id, period.start, period.end, workspace.low_n)
+    figures = levels[None][None]
+    if not figures["cases"]:
+        return {"cases": 0, "kpis": [], "teams": [], "owners": []}
+    entries = []
+    for key, name, title, detail, perspective in LOOP_KPIS:
+        fig, goal = figures[name], goals.get(key)
+        entries.append(
+            {
+                "metric": key,
+                "title": title,
+                "value": fig["value"],
+                "unit": " h" if name.endswith("_hours") else "%",
+                "detail": detail,
+                "n": fig["n"],
+                "n_label": "case" if fig["n"] == 1 else "cases",
+                "interval": fig.get("interval"),
+                "low_confidence": fig["low_confidence"],
+                "target": goal,
+                "status": kpis_service.status(fig["value"], goal, fig.get("interval")),
+                "perspective": goal.perspective if goal else perspective,
+            }
+        )
+    return {
+        "cases": figures["cases"],
+        "kpis": entries,
+        "teams": loop_groups(workspace, period, "team", levels["team"]),
+        "owners": loop_groups(workspace, period, "owner", levels["owner"]),
+    }
+
+
+def _other_kpis(workspace: Workspace, period: Period, goals: dict[str, Any]) -> dict[str, list]:
+    """Ticket figures and pushed KPIs, by balanced-scorecard perspective."""
+    groups: dict[str, list[dict[str, Any]]] = {p: [] for p in PERSPECTIVES}
+    tickets = ticket_summary(workspace, period)
+    if tickets["tickets"]:
+        for key, title, unit, _lower in TICKET_KPIS:
+            goal = goals.get(key)
+            groups[goal.perspective if goal else "process"].append(
+                {
+                    "metric": key,
+                    "title": title,
+                    "value": tickets[key],
+                    "unit": unit,
+                    "n": tickets["tickets"],
+                    "target": goal,
+                    "status": kpis_service.status(tickets[key], goal),
+                }
+            )
+    for key, entry in kpis_service.latest_values(workspace).items():
+        goal = goals.get(key)
+        groups[goal.perspective if goal else "financial"].append(
+            {
+                "metric": key,
+                "title": key.replace("_", " ").capitalize(),
+                "value": entry["value"],
+                "unit": f" {entry['unit']}" if entry.get("unit") else "",
+                "previous": entry.get("previous"),
+                "day": entry["day"],
+                "target": goal,
+                "status": kpis_service.status(entry["value"], goal),
+            }
+        )
+    return groups

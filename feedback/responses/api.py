@@ -1,0 +1,64 @@
+"""Responses and respondents over the management API: list, read, export and erase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from feedback.errors import NotFound, whole_number
+from feedback.extensions import db
+from feedback.responses import queries, respondents
+from feedback.responses.models import Response as SurveyResponse
+from feedback.web.api import require_key
+from feedback.web.downloads import csv_attachment
+
+bp = Blueprint("responses_api", __name__, url_prefix="/api/v1")
+
+
+def _limit() -> int:
+    maximum = current_app.config["FEEDBACK_PAGE_SIZE_MAX"]
+    return whole_number(request.args.get("limit", "50"), "limit", 1, maximum)
+
+
+@bp.get("/responses")
+@require_key("read")
+def response_list() -> Any:
+    query = queries.parse_query(g.workspace, request.args)
+    rows, cursor = queries.list_responses(g.workspace, query, request.args.get("cursor"), _limit())
+    return jsonify({"data": [r.to_dict() for r in rows], "next_cursor": cursor})
+
+
+@bp.get("/responses/<int:response_id>")
+@require_key("read")
+def response_get(response_id: int) -> Any:
+    row = db.session.scalar(
+        select(SurveyResponse).where(
+            SurveyResponse.workspace_id == g.workspace.id, SurveyResponse.id == response_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"No response {response_id}.", "id")
+    return jsonify(row.to_dict())
+
+
+@bp.get("/responses.csv")
+@require_key("read")
+def response_export() -> Response:
+    query = queries.parse_query(g.workspace, request.args)
+    return csv_attachment(queries.export_csv(g.workspace, query), "responses.csv")
+
+
+@bp.get("/respondents/<path:external_id>")
+@require_key("read")
+def respondent_export(external_id: str) -> Any:
+    return jsonify(respondents.export_respondent(g.workspace, external_id))
+
+
+@bp.delete("/respondents/<path:external_id>")
+@require_key("write")
+def respondent_erase(external_id: str) -> Any:
+    erased = respondents.erase_respondent(g.workspace, external_id)
+    db.session.commit()
+    return jsonify({"erased": erased})

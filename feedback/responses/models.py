@@ -1,0 +1,201 @@
+"""Respondents, displays and responses: the facts every metric is computed from."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.database import WorkspaceOwned, utcnow
+from feedback.extensions import db
+
+# Context fields common enough to deserve their own indexed column; any other key goes to
+# the `context` JSON and can still be filtered and grouped on.
+CONTEXT_COLUMNS = ("page_url", "feature", "agent", "team", "ticket_id", "plan")
+CHANNELS = ("widget", "email", "link", "api")
+
+
+class Respondent(WorkspaceOwned, db.Model):
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    # Written only by a verified source (an API key, the helpdesk, an email invite, a signed
+    # identify), so it is the one address mail to this person may go to. What a public call
+    # merely claims stays on its own response (Response.claimed_email).
+    email: Mapped[str | None] = mapped_column(String(320))
+    traits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_shown_at: Mapped[datetime | None]
+    last_responded_at: Mapped[datetime | None]
+
+    @property
+    def label(self) -> str:
+        """How pages name them: their name trait, else their email, else their id; a browser's
+        anonymous id (64 characters) as "anonymous" with a short id of its own."""
+        name = (self.traits or {}).get("name")
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+        if self.email:
+            return self.email
+        known = self.external_id or ""
+        if known and not known.startswith("anon:"):
+            return known if len(known) <= 24 else known[:20] + "…"
+        return "anonymous " + short_id(known or str(self.id))
+
+
+def short_id(value: str) -> str:
+    """Six characters that tell one long id from another on a page (not reversible)."""
+    return "#" + hashlib.sha256(value.encode()).hexdigest()[:6]
+
+
+class Display(WorkspaceOwned, db.Model):
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "client_id"),
+        Index("ix_display_ws_survey_shown", "workspace_id", "survey_id", "shown_at"),
+    )
+
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("respondent.id", ondelete="SET NULL"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10), default="widget")
+    page_url: Mapped[str | None] = mapped_column(String(500))
+    shown_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dismissed_at: Mapped[datetime | None]
+
+
+class Response(WorkspaceOwned, db.Model):
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "client_id"),
+        Index("ix_response_ws_submitted", "workspace_id", "submitted_at"),
+        # Every survey figure reads a kind's responses in a period: with band, score, agent
+        # and team in the index, the sums come from the index alone, never the table.
+        Index(
+            "ix_response_kind_figures",
+            "workspace_id",
+            "kind",
+            "submitted_at",
+            "band",
+            "score",
+            "agent",
+            "team",
+        ),
+        Index("ix_response_ws_survey_submitted", "workspace_id", "survey_id", "submitted_at"),
+        Index("ix_response_ws_agent", "workspace_id", "agent"),
+        # The themes page counts and reads comments only: a small share of the responses.
+        Index(
+            "ix_response_commented",
+            "workspace_id",
+            "submitted_at",
+            "nlp_status",
+            sqlite_where=text("comment IS NOT NULL"),
+            postgresql_where=text("comment IS NOT NULL"),
+        ),
+        Index(
+            "ix_response_commented_status",
+            "workspace_id",
+            "nlp_status",
+            sqlite_where=text("comment IS NOT NULL"),
+            postgresql_where=text("comment IS NOT NULL"),
+        ),
+        # Theme discovery reads the newest comments no theme covers: those with phrases kept.
+        Index(
+            "ix_response_uncovered",
+            "workspace_id",
+            "submitted_at",
+            sqlite_where=text("phrases IS NOT NULL"),
+            postgresql_where=text("phrases IS NOT NULL"),
+        ),
+        # Only the analysis queue reads by status, and only for pending rows.
+        Index(
+            "ix_response_nlp_pending",
+            "workspace_id",
+            "id",
+            sqlite_where=text("nlp_status = 'pending'"),
+            postgresql_where=text("nlp_status = 'pending'"),
+        ),
+    )
+
+    # The composite indexes above all start with workspace_id; one of its own would only
+    # slow every insert.
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("respondent.id", ondelete="SET NULL"), index=True
+    )
+    display_id: Mapped[int | None] = mapped_column(db.ForeignKey("display.id", ondelete="SET NULL"))
+    # Chosen by the client, so a retried request updates instead of creating a twin.
+    client_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    score: Mapped[int]
+    band: Mapped[str] = mapped_column(String(10))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The open-text answers joined: what text search and the NLP pipeline read.
+    comment: Mapped[str | None] = mapped_column(Text)
+    page_url: Mapped[str | None] = mapped_column(String(500))
+    feature: Mapped[str | None] = mapped_column(String(200))
+    agent: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    ticket_id: Mapped[str | None] = mapped_column(String(200))
+    plan: Mapped[str | None] = mapped_column(String(200))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # How the respondent was named: "verified" (a verified source vouched for them) or
+    # "claimed" (a public call said so, unsigned); None when nobody was named, or for a
+    # response recorded before identities were checked.
+    identity: Mapped[str | None] = mapped_column(String(10))
+    # The address an unverified call gave: kept with this response only, never mailed.
+    claimed_email: Mapped[str | None] = mapped_column(String(320))
+    nlp_status: Mapped[str] = mapped_column(String(10), default="none")
+    # The analysis queue lives on the row: claimed with a token, retried with back-off.
+    nlp_attempts: Mapped[int] = mapped_column(default=0)
+    nlp_claim: Mapped[str | None] = mapped_column(String(32))
+    nlp_claimed_at: Mapped[datetime | None]
+    nlp_retry_at: Mapped[datetime | None]
+    nlp_error: Mapped[str | None] = mapped_column(Text)
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    # The candidate phrases of a comment no theme covers (found when it was analysed, or when
+    # an analyst took its last theme off): what theme discovery counts.
+    phrases: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    sentiment_score: Mapped[float | None]
+    language: Mapped[str | None] = mapped_column(String(8))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    analysed_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    survey = relationship("Survey")
+    respondent = relationship("Respondent")
+
+    def to_dict(self) -> dict[str, Any]:
+        context = {name: getattr(self, name) for name in CONTEXT_COLUMNS if getattr(self, name)}
+        context.update(self.context or {})
+        return {
+            "id": self.id,
+            "client_id": self.client_id,
+            "survey": self.survey.public_id if self.survey else None,
+            "kind": self.kind,
+            "question": self.question,
+            "score": self.score,
+            "band": self.band,
+            "answers": self.answers,
+            "comment": self.comment,
+            "channel": self.channel,
+            "context": context,
+            "respondent": self.respondent.external_id if self.respondent else None,
+            "identity": self.identity,
+            "claimed_email": self.claimed_email,
+            "submitted_at": self.submitted_at.isoformat() + "Z",
+            "updated_at": self.updated_at.isoformat() + "Z",
+        }

@@ -1,0 +1,13 @@
+"""The whole schema: every domain's models, imported so Alembic and the app know every table."""
+
+from feedback.accounts import models as accounts
+from feedback.cases import models as cases
+from feedback.email import models as email
+from feedback.helpdesk import models as helpdesk
+from feedback.metrics import models as metrics
+from feedback.responses import models as responses
+from feedback.surveys import models as surveys
+from feedback.themes import models as themes
+from feedback.webhooks import models as webhooks
+
+DOMAINS = (accounts, surveys, responses, email, helpdesk, cases, themes, metrics, webhooks)

@@ -1,0 +1,164 @@
+"""Themes, tags and models over the management API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from feedback.database import utcnow
+from feedback.errors import Invalid, object_of
+from feedback.extensions import db
+from feedback.responses import queries
+from feedback.themes import analysis, training
+from feedback.themes import report as theme_report
+from feedback.themes import taxonomy as themes
+from feedback.themes.models import NlpModel
+from feedback.web.api import json_body, require_key
+
+bp = Blueprint("themes_api", __name__, url_prefix="/api/v1")
+
+
+def _who() -> str:
+    return f"api key {g.api_key.name}"
+
+
+def _reanalyse(reason: str) -> dict[str, Any]:
+    run = analysis.start_reanalysis(g.workspace, reason)
+    return {"reanalysis": {"total": run.total}}
+
+
+@bp.get("/themes")
+@require_key("read")
+def theme_list() -> Any:
+    return jsonify({"data": [t.to_dict() for t in themes.list_themes(g.workspace)]})
+
+
+@bp.post("/themes")
+@require_key("write")
+def theme_create() -> Any:
+    theme = themes.create_theme(g.workspace, json_body())
+    extra = _reanalyse(f"theme {theme.slug} added")
+    db.session.commit()
+    return jsonify({**theme.to_dict(), **extra}), 201
+
+
+@bp.patch("/themes/<slug>")
+@require_key("write")
+def theme_update(slug: str) -> Any:
+    theme = themes.update_theme(g.workspace, slug, json_body())
+    extra = _reanalyse(f"theme {theme.slug} changed")
+    db.session.commit()
+    return jsonify({**theme.to_dict(), **extra})
+
+
+@bp.post("/themes/<slug>/merge")
+@require_key("write")
+def theme_merge(slug: str) -> Any:
+    target = object_of(json_body(), ("into",)).get("into")
+    if not isinstance(target, str):
+        raise Invalid("Name the theme to merge into.", "into")
+    theme = themes.merge_themes(g.workspace, slug, target)
+    extra = _reanalyse(f"theme {slug} merged into {target}")
+    db.session.commit()
+    return jsonify({**theme.to_dict(), **extra})
+
+
+@bp.delete("/themes/<slug>")
+@require_key("write")
+def theme_delete(slug: str) -> Any:
+    themes.delete_theme(g.workspace, slug)
+    _reanalyse(f"theme {slug} deleted")
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/themes/summary")
+@require_key("read")
+def theme_summary() -> Any:
+    query = queries.parse_query(g.workspace, request.args)
+    summary = theme_report.query_summary(g.workspace, query)
+    return jsonify({"period": query.period.to_dict(), **summary})
+
+
+@bp.get("/themes/candidates")
+@require_key("read")
+def theme_candidates() -> Any:
+    """Phrases frequent in uncovered comments now, and growing against the period before."""
+    args = {"period": "last_30_days", **request.args.to_dict()}
+    query = queries.parse_query(g.workspace, args)
+    found = theme_report.discover(g.workspace, query)
+    return jsonify(
+        {
+            "data": [
+                {
+                    "phrase": c.phrase,
+                    "count": c.count,
+                    "previous_count": c.previous_count,
+                    "growth": round(c.growth, 2),
+                    "examples": c.examples,
+                }
+                for c in found
+            ]
+        }
+    )
+
+
+@bp.get("/responses/<int:response_id>/analysis")
+@require_key("read")
+def response_analysis(response_id: int) -> Any:
+    return jsonify(themes.response_analysis(g.workspace, response_id))
+
+
+@bp.post("/responses/<int:response_id>/themes")
+@require_key("write")
+def response_tag(response_id: int) -> Any:
+    payload = object_of(json_body(), ("theme", "sentiment"))
+    if not isinstance(payload.get("theme"), str):
+        raise Invalid("Name the theme to tag.", "theme")
+    themes.tag_response(
+        g.workspace, response_id, payload["theme"], payload.get("sentiment"), _who()
+    )
+    db.session.commit()
+    return jsonify(themes.response_analysis(g.workspace, response_id)), 201
+
+
+@bp.delete("/responses/<int:response_id>/themes/<slug>")
+@require_key("write")
+def response_untag(response_id: int, slug: str) -> Any:
+    themes.untag_response(g.workspace, response_id, slug, _who())
+    db.session.commit()
+    return jsonify(themes.response_analysis(g.workspace, response_id))
+
+
+@bp.get("/analysis")
+@require_key("read")
+def analysis_progress() -> Any:
+    return jsonify(analysis.progress(g.workspace))
+
+
+@bp.get("/models")
+@require_key("read")
+def model_status() -> Any:
+    rows = db.session.scalars(
+        select(NlpModel)
+        .where(NlpModel.workspace_id == g.workspace.id)
+        .order_by(NlpModel.trained_at.desc())
+    )
+    return jsonify(
+        {
+            "labels": training.label_count(g.workspace),
+            "min_labels": current_app.config["FEEDBACK_MIN_LABELS"],
+            "data": [m.to_dict() for m in rows],
+        }
+    )
+
+
+@bp.post("/models/train")
+@require_key("write")
+def model_train() -> Any:
+    """Ask for training now; the worker runs it within minutes."""
+    g.workspace.train_requested_at = utcnow()
+    db.session.commit()
+    return jsonify({"status": "queued"}), 202

@@ -1,0 +1,159 @@
+"""The themes page's figures: mentions and sentiment, weekly trend, emerging phrases, models."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from feedback.accounts.models import Workspace
+from feedback.database import utcnow
+from feedback.extensions import db
+from feedback.lookups import kept
+from feedback.metrics.periods import Period, midnight, previous, zone
+from feedback.responses import queries
+from feedback.themes import figures as theme_figures
+from feedback.themes import taxonomy as themes
+from feedback.themes import training
+from feedback.themes.impact import impact_report
+from feedback.themes.models import NlpModel, Theme
+
+TREND_WEEKS = 12
+
+
+def _mondays(workspace: Workspace, now: datetime | None = None) -> list[date]:
+    """The first local days of the last TREND_WEEKS weeks, oldest first."""
+    tz = zone(workspace.timezone)
+    today = (now or datetime.now(UTC)).astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=i) for i in range(TREND_WEEKS - 1, -1, -1)]
+
+
+def weekly_mentions(workspace: Workspace, now: datetime | None = None) -> dict[str, list[int]]:
+    """Mentions per theme slug for each of the last TREND_WEEKS weeks (zeros included)."""
+    tz = zone(workspace.timezone)
+    spans = [
+        (midnight(monday, tz), midnight(monday + timedelta(weeks=1), tz))
+        for monday in _mondays(workspace, now)
+    ]
+    slugs = dict(
+        db.session.execute(
+            select(Theme.id, Theme.slug).where(Theme.workspace_id == workspace.id)
+        ).all()
+    )
+    out: dict[str, list[int]] = {}
+    for i, week in enumerate(theme_figures.tag_sums(workspace.id, spans)):
+        for (theme_id, _sentiment, _kind), sums in week.items():
+            slug = slugs.get(theme_id)
+            if slug is not None:
+                out.setdefault(slug, [0] * TREND_WEEKS)[i] += sums.scores.n
+    return out
+
+
+def query_summary(workspace: Workspace, query: queries.ResponseQuery) -> dict[str, Any]:
+    """The theme summary of the responses a query selects: from the daily sums when it filters
+    by period, survey, channel and kind alone, else from the rows."""
+    if (
+        query.bands
+        or query.text
+        or query.score_min is not None
+        or query.score_max is not None
+        or query.context
+        or query.theme
+    ):
+        return themes.theme_summary(workspace, queries.conditions(workspace, query))
+    span = (query.period.start, query.period.end) if query.period else (None, None)
+    kinds = (query.kind,) if query.kind else None
+    sums = theme_figures.tag_sums(workspace.id, [span], kinds, query.survey_ids, query.channel)[0]
+    counts: dict[tuple[int, str], int] = {}
+    for (theme_id, sentiment, _kind), value in sums.items():
+        counts[(theme_id, sentiment)] = counts.get((theme_id, sentiment), 0) + value.scores.n
+    commented = theme_figures.commented(workspace.id, span, kinds, query.survey_ids, query.channel)
+    return themes.summary_of(workspace, [(t, s, c) for (t, s), c in counts.items()], commented)
+
+
+def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
+    """Each theme with its mentions, sentiment split, weekly trend and impact on `kind`; kept
+    for a minute, as every view would otherwise read the same sums again."""
+    key = ("figures", workspace.id, "themes", kind, period.start, period.end)
+    return kept(key, lambda: _theme_page(workspace, kind, period))
+
+
+def _theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
+    summary = query_summary(workspace, queries.ResponseQuery(period=period))
+    trend = weekly_mentions(workspace)
+    impact_figures = impact_report(workspace, kind, period)
+    impact = {row["theme"]: row for row in impact_figures["themes"]}
+    rows = []
+    for entry in summary["themes"]:
+        rows.append(
+            {
+                **entry,
+                "trend": trend.get(entry["theme"], [0] * TREND_WEEKS),
+                "impact": impact.get(entry["theme"]),
+            }
+        )
+    return {
+        "comments": summary["comments"],
+        "themes": rows,
+        "score": impact_figures["score"],
+    }
+
+
+def emerging(workspace: Workspace, period: Period, limit: int = 10) -> list[Any]:
+    """Phrases frequent in comments no theme covers, and growing against the period before;
+    kept for a minute, as every view would otherwise rank the same phrases again."""
+    key = ("figures", workspace.id, "emerging", period.start, period.end, limit)
+    return kept(key, lambda: _emerging(workspace, period, limit))
+
+
+def _emerging(workspace: Workspace, period: Period, limit: int) -> list[Any]:
+    return discover(workspace, queries.ResponseQuery(period=period), limit)
+
+
+def discover(workspace: Workspace, query: queries.ResponseQuery, limit: int = 10) -> list[Any]:
+    """Phrases frequent in the query's uncovered comments and growing against the same query
+    over the period before, from the phrases kept for them."""
+    from nlp import Taxonomy
+    from nlp.discover import rank
+
+    now = themes.uncovered_comments(workspace, queries.conditions(workspace, query))
+    if not now:
+        return []
+    before: list[tuple[str, list[str]]] = []
+    before_period = previous(query.period, workspace.timezone) if query.period else None
+    if before_period is not None:
+        earlier = dataclasses.replace(query, period=before_period)
+        before = themes.uncovered_comments(workspace, queries.conditions(workspace, earlier))
+    taxonomy = Taxonomy.from_dict(themes.taxonomy_dict(workspace))
+    found = rank([text for text, _ in now], _sets(now), _sets(before), taxonomy=taxonomy)
+    return list(found)[:limit]
+
+
+def _sets(rows: list[tuple[str, list[str]]]) -> list[set[str]]:
+    return [set(phrases) for _, phrases in rows]
+
+
+def model_status(workspace: Workspace) -> dict[str, Any]:
+    """Labels so far, how many training needs, each model's figures, and a pending request."""
+    models = db.session.scalars(
+        select(NlpModel)
+        .where(NlpModel.workspace_id == workspace.id)
+        .order_by(NlpModel.trained_at.desc())
+        .limit(10)
+    ).all()
+    return {
+        "labels": training.label_count(workspace),
+        "min_labels": int(current_app.config["FEEDBACK_MIN_LABELS"]),
+        "models": list(models),
+        "requested_at": workspace.train_requested_at,
+    }
+
+
+def request_training(workspace: Workspace) -> None:
+    """Ask the worker to train now (as POST /api/v1/models/train does)."""
+    workspace.train_requested_at = utcnow()
+    db.session.flush()

@@ -1,0 +1,63 @@
+"""Who is signed in, in which workspace, with which role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort, g
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from feedback.accounts import sessions
+from feedback.accounts.models import Membership, User, Workspace
+from feedback.errors import ascii_whole
+from feedback.extensions import db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+RANK = {"viewer": 0, "analyst": 1, "admin": 2, "owner": 3}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    # The cookie names a user, but only a live session on the server signs them in.
+    found = ascii_whole(user_id)
+    if found is None or sessions.current(found) is None:
+        return None
+    return db.session.get(User, found)
+
+
+def requires(role: str = "viewer") -> Callable[[F], F]:
+    """Signed in, a member of a workspace, with at least `role`; sets g.workspace, g.role."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            rows = db.session.execute(
+                select(Membership.role, Workspace)
+                .join(Workspace, Workspace.id == Membership.workspace_id)
+                .where(Membership.user_id == current_user.id)
+                .order_by(Workspace.name, Workspace.id)
+            ).all()
+            if not rows:
+                abort(403)
+            # The workspace this browser chose, else the first: every query below is scoped
+            # to g.workspace, so a switch changes what every page and form acts on.
+            chosen = sessions.current(current_user.id)
+            chosen_id = chosen.workspace_id if chosen is not None else None
+            g.role, g.workspace = next((r for r in rows if r[1].id == chosen_id), rows[0])
+            g.memberships = [(workspace, member_role) for member_role, workspace in rows]
+            if RANK[g.role] < RANK[role]:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+def can(role: str) -> bool:
+    """Whether the signed-in member may do what `role` may (for showing controls)."""
+    return RANK.get(g.get("role", "viewer"), 0) >= RANK[role]
