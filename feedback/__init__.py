@@ -77,12 +77,12 @@ def register_blueprints(app: Flask) -> None:
     from feedback.email import hosted
     from feedback.helpdesk import api as helpdesk_api
     from feedback.helpdesk import views as helpdesk_views
-    from feedback.metrics import api as metrics_api
-    from feedback.metrics import kpi_api
-    from feedback.metrics import views as metrics_views
     from feedback.openapi import document, reference
     from feedback.responses import api as responses_api
     from feedback.responses import views as responses_views
+    from feedback.scorecard import api as metrics_api
+    from feedback.scorecard import kpi_api
+    from feedback.scorecard import views as scorecard_views
     from feedback.surveys import api as surveys_api
     from feedback.surveys import views as surveys_views
     from feedback.themes import api as themes_api
@@ -97,7 +97,7 @@ def register_blueprints(app: Flask) -> None:
     pages = (
         home,
         reference,
-        metrics_views,
+        scorecard_views,
         themes_views,
         responses_views,
         case_views,

@@ -140,7 +140,7 @@ def _dashboard_page(exc: HTTPException) -> Response:
             "Go back, reload the page and try again."
         )
     page = render_template(
-        "web/error.html", title=exc.name, message=message, back=url_for("metrics.home")
+        "web/error.html", title=exc.name, message=message, back=url_for("scorecard.home")
     )
     response = make_response(page, status)
     for key, value in exc.get_headers():  # Retry-After and the like

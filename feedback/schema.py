@@ -6,8 +6,20 @@ from feedback.email import models as email
 from feedback.helpdesk import models as helpdesk
 from feedback.metrics import models as metrics
 from feedback.responses import models as responses
+from feedback.scorecard import models as scorecard
 from feedback.surveys import models as surveys
 from feedback.themes import models as themes
 from feedback.webhooks import models as webhooks
 
-DOMAINS = (accounts, surveys, responses, email, helpdesk, cases, themes, metrics, webhooks)
+__all__ = [
+    "accounts",
+    "cases",
+    "email",
+    "helpdesk",
+    "metrics",
+    "responses",
+    "scorecard",
+    "surveys",
+    "themes",
+    "webhooks",
+]

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
-from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+from feedback.errors import FeedbackError, Forbidden
 
 # Keys that appear in this code, its docs or its examples: never accepted outside tests.
 BUILT_IN_KEYS = frozenset(
@@ -84,3 +88,26 @@ def timed_serializer(salt: str) -> URLSafeTimedSerializer:
 def serializer(salt: str) -> URLSafeSerializer:
     """Signs values that never expire (unsubscribe links)."""
     return URLSafeSerializer(_keys(), salt=salt)
+
+
+class LinkTampered(Forbidden):
+    code = "link_invalid"
+
+
+class LinkExpired(FeedbackError):
+    status, code = 410, "link_expired"
+
+
+def read_link(salt: str, token: str, valid: Callable[[Any], bool]) -> Any:
+    """What a signed link of FEEDBACK_INVITE_DAYS' validity carries; LinkExpired when it is
+    older, LinkTampered when we did not sign it or `valid` refuses what it holds."""
+    days = int(current_app.config["FEEDBACK_INVITE_DAYS"])
+    try:
+        value = timed_serializer(salt).loads(token, max_age=days * 86400)
+    except SignatureExpired as exc:
+        raise LinkExpired(f"This link was valid for {days} days and has expired.") from exc
+    except BadSignature as exc:
+        raise LinkTampered("This link is not one we sent, or it was changed.") from exc
+    if not valid(value):
+        raise LinkTampered("This link is not one we sent, or it was changed.")
+    return value

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from feedback.errors import Invalid
-from feedback.metrics.periods import custom, previous, resolve, zone
+from feedback.periods import custom, previous, resolve, zone
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # still Nov 24 in New York
 

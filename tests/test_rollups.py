@@ -21,6 +21,7 @@ from feedback.helpdesk.agents import agent_report
 from feedback.metrics import formulas, loop, series, sums
 from feedback.metrics import plan as rollups
 from feedback.metrics import refresh as summing
+from feedback.metrics.filters import ResponseQuery
 from feedback.metrics.models import (
     DayCaseFigure,
     DayFigure,
@@ -28,9 +29,8 @@ from feedback.metrics.models import (
     RollupMark,
     RollupStale,
 )
-from feedback.metrics.periods import resolve
+from feedback.periods import resolve
 from feedback.responses.models import Response
-from feedback.responses.queries import ResponseQuery
 from feedback.surveys.models import Survey
 from feedback.themes import report as theme_report
 from feedback.themes.impact import impact_report

@@ -1,1 +1,10 @@
-"""People: their accounts, the workspaces they belong to, and their signed-in sessions."""
+"""People and workspaces: users, memberships and roles, sign-in sessions, invitations,
+a workspace's settings and its API keys."""
+
+__all__ = [
+    "members",
+    "models",
+    "sessions",
+    "settings",
+    "workspaces",
+]

@@ -21,10 +21,9 @@ from sqlalchemy import delete, select
 from feedback.accounts.members import check_grant
 from feedback.accounts.models import MemberInvite, Membership, User, Workspace
 from feedback.database import in_workspace, utcnow
-from feedback.email import Mailer, MailError
-from feedback.email.invites import clean_email
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
+from feedback.mail import Mailer, MailError, clean_email
 
 log = logging.getLogger(__name__)
 VALID_DAYS = 7

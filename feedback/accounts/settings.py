@@ -7,11 +7,11 @@ from typing import Any
 from flask import current_app
 
 from feedback.accounts.models import Workspace
-from feedback.cases import clean_settings
+from feedback.cases.sla import clean_settings
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.lookups import forget
-from feedback.metrics.periods import zone
+from feedback.periods import zone
 from feedback.widget.origins import clean_entry
 
 EDITABLE = {

@@ -60,7 +60,7 @@ def workspace_switch(workspace_id: int) -> HttpResponse:
         and not sessions.choose_workspace(row, current_user, workspace_id)
     ):
         flash("You are not a member of that workspace.", "error")
-    return redirect(url_for("metrics.home"))
+    return redirect(url_for("scorecard.home"))
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
@@ -82,7 +82,7 @@ def join(token: str) -> Any:
             sessions.start(user, invite.workspace_id)
             login_user(user)
             flash(f"Welcome to {workspace_name}.", "ok")
-            return redirect(url_for("metrics.home"))
+            return redirect(url_for("scorecard.home"))
     return render_template(
         "accounts/join.html", invite=invite, workspace_name=workspace_name, form=form
     )
@@ -103,7 +103,7 @@ def _join_existing(token: str, invite: Any, workspace_name: str) -> Any:
             if row is not None:
                 sessions.choose_workspace(row, current_user, workspace.id)
             flash(f"You joined {workspace.name}.", "ok")
-            return redirect(url_for("metrics.home"))
+            return redirect(url_for("scorecard.home"))
     return render_template(
         "accounts/join.html", invite=invite, workspace_name=workspace_name, action=action
     )
@@ -118,7 +118,7 @@ def login() -> Any:
         if user is not None and user.check_password(form.password.data):
             sessions.start(user)
             login_user(user)
-            return redirect(_local(request.args.get("next")) or url_for("metrics.home"))
+            return redirect(_local(request.args.get("next")) or url_for("scorecard.home"))
         flash("That email and password do not match an account.", "error")
     return render_template("accounts/login.html", form=form)
 

@@ -22,7 +22,7 @@ from feedback.database import in_workspace, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db
 from feedback.lookups import cached
-from feedback.metrics.periods import zone
+from feedback.periods import zone
 from feedback.themes.taxonomy import seed_default_taxonomy
 
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -1,14 +1,10 @@
-"""Closing the loop, as pure functions: who owns a new case, and when it is due."""
-
-from feedback.cases.rules import CaseFacts, Decision, decide, validate_rule
-from feedback.cases.sla import DEFAULT_SETTINGS, clean_settings, due_at
+"""Closing the loop: a case per unhappy respondent, who owns it and when it is due, working
+it to a close, replies mailed to the respondent, and the re-survey that asks if it is fixed."""
 
 __all__ = [
-    "DEFAULT_SETTINGS",
-    "CaseFacts",
-    "Decision",
-    "clean_settings",
-    "decide",
-    "due_at",
-    "validate_rule",
+    "file",
+    "mail",
+    "models",
+    "sla",
+    "work",
 ]

@@ -12,8 +12,8 @@ from feedback.accounts.models import Workspace
 from feedback.cases.lists import CaseFilters, case_query
 from feedback.cases.models import Case
 from feedback.database import utcnow
+from feedback.downloads import csv_cell
 from feedback.extensions import db
-from feedback.responses.queries import csv_cell
 
 CSV_COLUMNS = [
     "id",

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -26,11 +26,9 @@ from feedback.cases.models import Case, CaseEvent, CaseNote
 from feedback.cases.reply_mail import BadAddress, answer_url, compose_case_reply
 from feedback.claims import abandoned, claim
 from feedback.database import in_workspace, utcnow
-from feedback.email import Mailer, MailError
-from feedback.email.delivery import MAX_ATTEMPTS, retry_delay
-from feedback.email.invites import LinkExpired, LinkTampered
 from feedback.errors import NotFound
 from feedback.extensions import db, writing
+from feedback.mail import MAX_ATTEMPTS, Mailer, MailError, retry_delay
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +50,12 @@ def answer_token(note: CaseNote) -> str:
 
 
 def _read_token(token: str) -> tuple[int, int]:
-    days = int(current_app.config["FEEDBACK_INVITE_DAYS"])
-    try:
-        value = _signer().loads(token, max_age=days * 86400)
-    except SignatureExpired as exc:
-        raise LinkExpired(f"This link was valid for {days} days and has expired.") from exc
-    except BadSignature as exc:
-        raise LinkTampered("This link is not one we sent, or it was changed.") from exc
-    if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)):
-        raise LinkTampered("This link is not one we sent, or it was changed.")
+    value = signing.read_link(_ANSWER_SALT, token, _answer_shape)
     return value[0], value[1]
+
+
+def _answer_shape(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)
 
 
 def reply_for_answer(token: str) -> tuple[Workspace, Case, CaseNote]:

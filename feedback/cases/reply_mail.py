@@ -10,7 +10,7 @@ from flask import current_app, render_template
 
 from feedback.accounts.models import Workspace
 from feedback.cases.models import Case, CaseNote
-from feedback.email.compose import _base_url, _header_text, stable_message_id
+from feedback.mail import base_url, header_text, stable_message_id
 from feedback.responses.models import Response
 
 # What an address may look like in a header: anything else (a line break, a second address)
@@ -28,7 +28,7 @@ def sendable(address: str) -> bool:
 
 
 def answer_url(token: str) -> str:
-    return f"{_base_url()}/c/{token}"
+    return f"{base_url()}/c/{token}"
 
 
 def compose_case_reply(
@@ -47,13 +47,13 @@ def compose_case_reply(
         "days": int(current_app.config["FEEDBACK_INVITE_DAYS"]),
     }
     message = EmailMessage()
-    message["Subject"] = _header_text(f"Re: your feedback to {product}")
+    message["Subject"] = header_text(f"Re: your feedback to {product}")
     _name, sender = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
-    message["From"] = formataddr((_header_text(product), sender))
+    message["From"] = formataddr((header_text(product), sender))
     message["To"] = address
     reply_to = str(current_app.config["FEEDBACK_CASE_REPLY_TO"] or "")
     if reply_to:
-        message["Reply-To"] = _header_text(reply_to)
+        message["Reply-To"] = header_text(reply_to)
     message["Message-ID"] = stable_message_id(f"{note.id}.reply", sender.rpartition("@")[2])
     # Lets a reply mailbox, or a helpdesk reading it, file the answer under its case.
     message["X-Feedback-Case"] = str(case.id)

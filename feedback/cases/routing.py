@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import Membership, Workspace
-from feedback.cases import validate_rule
+from feedback.cases.rules import validate_rule
 from feedback.cases import work as cases
 from feedback.cases.models import CaseRule
 from feedback.cases.work import Actor

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from feedback.accounts import members
 from feedback.accounts.settings import update_workspace
-from feedback.cases import DEFAULT_SETTINGS
+from feedback.cases.sla import DEFAULT_SETTINGS
 from feedback.cases import file as case_file
 from feedback.cases import routing as rule_service
 from feedback.cases.forms import RULE_FIELDS, HandlersForm, RuleForm, SlaForm

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from feedback import periods
 from feedback.errors import Invalid
-from feedback.metrics import periods
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "sla_hours": 16,

@@ -30,12 +30,12 @@ from feedback.cases.forms import (
 )
 from feedback.cases.models import Case
 from feedback.database import utcnow
+from feedback.downloads import csv_attachment
 from feedback.errors import FeedbackError, Forbidden, NotFound
 from feedback.extensions import db
 from feedback.surveys import service as surveys
 from feedback.themes import taxonomy as themes
 from feedback.web.auth import can, requires
-from feedback.web.downloads import csv_attachment
 from feedback.web.forms import ActionForm
 from feedback.web.pages import page_blueprint
 

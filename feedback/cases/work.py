@@ -17,7 +17,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import ROLES, Membership, User, Workspace
-from feedback.cases import DEFAULT_SETTINGS, CaseFacts, Decision, decide, due_at
+from feedback.cases.sla import DEFAULT_SETTINGS, due_at
+from feedback.cases.rules import CaseFacts, Decision, decide
 from feedback.cases.models import (
     CASE_STATUSES,
     CLOSED_STATUSES,

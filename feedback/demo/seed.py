@@ -12,15 +12,15 @@ from sqlalchemy import insert, select
 
 from feedback.accounts import workspaces
 from feedback.accounts.models import Membership, Workspace
-from feedback.cases import due_at
+from feedback.cases.sla import due_at
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
 from feedback.cases.work import opens_case
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
-from feedback.metrics import kpis
 from feedback.responses.models import Display, Respondent, Response
-from feedback.surveys import band_for
+from feedback.scorecard import kpis
+from feedback.surveys.kinds import band_for
 from feedback.surveys import service as surveys
 from feedback.surveys.followups import followups_for
 from feedback.surveys.models import Survey

@@ -1,6 +1,8 @@
-"""Composing survey mail from templates/email/ and handing it to an SMTP server."""
+"""Surveys by email: invites with one-click score links, their delivery and reminders, the
+hosted survey page they open, unsubscribing, and the weekly digest."""
 
-from feedback.email.compose import compose_invite, invite_links, preview_invite
-from feedback.email.smtp import Mailer, MailError
-
-__all__ = ["MailError", "Mailer", "compose_invite", "invite_links", "preview_invite"]
+__all__ = [
+    "compose",
+    "invites",
+    "models",
+]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
@@ -14,19 +12,16 @@ from flask import current_app, render_template
 from feedback.accounts.models import Workspace
 from feedback.email.invites import score_token, unsubscribe_token
 from feedback.email.models import EmailInvite
+from feedback.mail import base_url, header_text, stable_message_id
 from feedback.surveys.kinds import scale_points
 from feedback.surveys.models import Survey
 
 DEFAULT_ACCENT = "#4f46e5"
 
 
-def _base_url() -> str:
-    return str(current_app.config["FEEDBACK_BASE_URL"]).rstrip("/")
-
-
 def invite_links(invite: EmailInvite, survey: Survey) -> dict[str, Any]:
     """The survey link, one link per score, and the unsubscribe link of an invite."""
-    base = f"{_base_url()}/s/{survey.public_id}/r/"
+    base = f"{base_url()}/s/{survey.public_id}/r/"
     scores = [
         {**point, "url": base + score_token(invite.id, point["score"])}
         for point in scale_points(survey.scale)
@@ -34,24 +29,8 @@ def invite_links(invite: EmailInvite, survey: Survey) -> dict[str, Any]:
     return {
         "open": base + score_token(invite.id, None),
         "scores": scores,
-        "unsubscribe": f"{_base_url()}/unsubscribe/{unsubscribe_token(invite)}",
+        "unsubscribe": f"{base_url()}/unsubscribe/{unsubscribe_token(invite)}",
     }
-
-
-def _header_text(value: str) -> str:
-    # Header values come from what admins typed; a line break would end the header.
-    return " ".join(value.split())
-
-
-def stable_message_id(part: str, domain: str) -> str:
-    """The same Message-ID each time the mail named `part` is sent.
-
-    A worker killed after the mail server took a message, before the database recorded it,
-    sends it again; with the same id, mail stores that drop repeated ids show it once.
-    """
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    mark = hmac.new(secret, part.encode(), hashlib.sha256).hexdigest()[:16]
-    return f"<{part}.{mark}@{domain or 'localhost'}>"
 
 
 def invite_message_id(invite: EmailInvite, reminder: bool, domain: str) -> str:
@@ -78,10 +57,10 @@ def compose_invite(
     }
     message = EmailMessage()
     subject = f"{'Reminder: ' if reminder else ''}A quick question from {product}"
-    message["Subject"] = _header_text(subject)
+    message["Subject"] = header_text(subject)
     sender_name, sender_address = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
-    message["From"] = formataddr((_header_text(sender_name or product), sender_address))
-    message["To"] = formataddr((_header_text(invite.name or ""), invite.email))
+    message["From"] = formataddr((header_text(sender_name or product), sender_address))
+    message["To"] = formataddr((header_text(invite.name or ""), invite.email))
     message["Message-ID"] = invite_message_id(invite, reminder, sender_address.rpartition("@")[2])
     # RFC 2369 and RFC 8058: mail clients offer their own unsubscribe button, which POSTs.
     message["List-Unsubscribe"] = f"<{links['unsubscribe']}>"

@@ -21,22 +21,17 @@ from sqlalchemy import and_, or_, select, update
 from feedback.accounts.models import Workspace
 from feedback.claims import abandoned, claim
 from feedback.database import utcnow
-from feedback.email import Mailer, MailError, compose_invite
+from feedback.email.compose import compose_invite
 from feedback.email.models import EmailInvite, Unsubscribe
 from feedback.extensions import db, writing
+from feedback.mail import MAX_ATTEMPTS, Mailer, MailError, retry_delay
 from feedback.responses.respondents import Contacts, RespondentInput, identify, last_contacts
 from feedback.surveys.models import Survey
 from feedback.surveys.targeting import cooldown_reason
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 BATCH = 50
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """2, 4, 8, 16 minutes... after the 1st, 2nd, 3rd, 4th failure."""
-    return timedelta(minutes=2**attempts)
 
 
 def _due_invites(now: datetime) -> Any:

@@ -19,13 +19,13 @@ from sqlalchemy import delete, select, update
 
 from feedback.accounts.models import Membership, User, Workspace
 from feedback.database import utcnow
-from feedback.email import Mailer, MailError
 from feedback.email.models import DigestLog
 from feedback.errors import Invalid
 from feedback.extensions import db, upsert, writing
+from feedback.mail import Mailer, MailError
 from feedback.metrics import formulas, sums
-from feedback.metrics.periods import zone
 from feedback.metrics.sums import KINDS
+from feedback.periods import zone
 from feedback.responses.models import Response
 from feedback.surveys.kinds import LOW_BAND
 from feedback.themes.taxonomy import theme_summary
@@ -167,13 +167,13 @@ def _detractors(workspace: Workspace, this: Week) -> list[dict[str, Any]]:
                 "kind": kind.upper(),
                 "score": score,
                 "comment": text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…",
-                "url": f"{_base_url()}/app/responses/{response_id}",
+                "url": f"{base_url()}/app/responses/{response_id}",
             }
         )
     return out
 
 
-def _base_url() -> str:
+def base_url() -> str:
     return str(current_app.config["FEEDBACK_BASE_URL"]).rstrip("/")
 
 
@@ -195,7 +195,7 @@ def digest_values(workspace: Workspace, monday: date) -> dict[str, Any]:
         "kpis": _kpis(workspace, this, before),
         "themes": [t for t in themes["themes"] if t["mentions"]][:TOP_THEMES],
         "detractors": _detractors(workspace, this),
-        "dashboard_url": f"{_base_url()}/app/",
+        "dashboard_url": f"{base_url()}/app/",
     }
 
 

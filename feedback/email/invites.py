@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
@@ -19,10 +18,12 @@ from feedback import signing
 from feedback.accounts.models import Workspace
 from feedback.database import in_workspace, utcnow
 from feedback.email.models import EmailInvite, Unsubscribe
-from feedback.errors import FeedbackError, Forbidden, Invalid, NotFound, object_of
+from feedback.errors import Invalid, NotFound, object_of
 from feedback.extensions import db, upsert, writing
-from feedback.metrics.periods import FIRST_DAY, LAST_DAY
+from feedback.mail import clean_email
+from feedback.periods import FIRST_DAY, LAST_DAY
 from feedback.responses.respondents import clean_traits, last_contacts
+from feedback.signing import LinkTampered
 from feedback.surveys.models import Survey
 from feedback.surveys.service import live_survey
 from feedback.surveys.targeting import cooldown_reason
@@ -30,19 +31,10 @@ from feedback.surveys.targeting import cooldown_reason
 log = logging.getLogger(__name__)
 
 MAX_INVITES = 1000
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 _SCORE_SALT = "feedback.invite.score"
 _UNSUBSCRIBE_SALT = "feedback.invite.unsubscribe"
 # An invite still waiting, or already out: a second one to the same address is not sent.
 _OPEN = ("scheduled", "sending")
-
-
-class LinkTampered(Forbidden):
-    code = "link_invalid"
-
-
-class LinkExpired(FeedbackError):
-    status, code = 410, "link_expired"
 
 
 # -- signed links -------------------------------------------------------------------------
@@ -59,17 +51,13 @@ def score_token(invite_id: int, score: int | None) -> str:
 
 def read_score_token(token: str) -> tuple[int, int | None]:
     """The invite id and score a link carries; LinkExpired or LinkTampered otherwise."""
-    days = int(current_app.config["FEEDBACK_INVITE_DAYS"])
-    try:
-        value = _score_signer().loads(token, max_age=days * 86400)
-    except SignatureExpired as exc:
-        raise LinkExpired(f"This link was valid for {days} days and has expired.") from exc
-    except BadSignature as exc:
-        raise LinkTampered("This link is not one we sent, or it was changed.") from exc
-    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)):
-        raise LinkTampered("This link is not one we sent, or it was changed.")
+    value = signing.read_link(_SCORE_SALT, token, _score_shape)
     score = value[1] if isinstance(value[1], int) and not isinstance(value[1], bool) else None
     return value[0], score
+
+
+def _score_shape(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)
 
 
 def _unsubscribe_signer() -> URLSafeSerializer:
@@ -203,13 +191,6 @@ def _one_line(value: Any, field_name: str, limit: int) -> str | None:
         raise Invalid(f"Must be a string of at most {limit} characters.", field_name)
     # Names end up in mail headers and greetings, where a line break has no business.
     return " ".join(value.split()) or None
-
-
-def clean_email(value: Any, field_name: str) -> str:
-    """An address mail can go to, lower-cased; Invalid names `field_name` otherwise."""
-    if not isinstance(value, str) or len(value) > 320 or not _EMAIL.fullmatch(value.strip()):
-        raise Invalid("Must be an email address.", field_name)
-    return value.strip().lower()
 
 
 def parse_invite(raw: Any, field_name: str) -> InviteInput:

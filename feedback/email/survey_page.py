@@ -26,7 +26,7 @@ from feedback.errors import Invalid, NotFound, ascii_whole
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.responses.recording import record_response
-from feedback.surveys import followups_for
+from feedback.surveys.followups import followups_for
 from feedback.surveys.kinds import scale_points
 from feedback.surveys.models import Survey
 from feedback.surveys.service import live_survey

@@ -12,8 +12,8 @@ from feedback.accounts.models import Workspace
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
 from feedback.metrics import formulas
-from feedback.metrics.periods import Period, resolve
 from feedback.metrics.sums import Scope, Sums, aggregates, scope_conditions, span_groups, week_spans
+from feedback.periods import Period, resolve
 from feedback.responses.models import Response
 
 

@@ -12,7 +12,7 @@ from flask import (
 from flask_login import current_user
 
 from feedback.helpdesk.agents import agent_report
-from feedback.metrics.periods import NAMED, resolve
+from feedback.periods import NAMED, resolve
 from feedback.web.auth import requires
 from feedback.web.pages import page_blueprint
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from feedback.accounts.models import Workspace
 from feedback.extensions import db
 from feedback.metrics.models import FIELDS, PAIRS, RollupMark, RollupStale
-from feedback.metrics.periods import local_day, midnight, zone
+from feedback.periods import local_day, midnight, zone
 
 DAY = timedelta(days=1)
 

@@ -28,8 +28,8 @@ from feedback.metrics.models import (
     RollupMark,
     RollupStale,
 )
-from feedback.metrics.periods import local_day, midnight, zone
 from feedback.metrics.sums import aggregates, low_aggregates
+from feedback.periods import local_day, midnight, zone
 from feedback.responses.models import Response
 from feedback.themes.models import ResponseTheme
 

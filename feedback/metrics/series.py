@@ -19,8 +19,8 @@ from feedback.extensions import db
 from feedback.metrics import plan as rollups
 from feedback.metrics.formulas import _public, figure, wilson
 from feedback.metrics.models import DayFigure
-from feedback.metrics.periods import zone
 from feedback.metrics.sums import Scope, Sums, aggregates, scope_conditions, scope_sums
+from feedback.periods import zone
 from feedback.responses.models import Display, Response
 from feedback.surveys.models import Survey
 

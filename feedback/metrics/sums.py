@@ -20,7 +20,7 @@ from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.metrics import plan as rollups
 from feedback.metrics.models import DayFigure
-from feedback.metrics.periods import zone
+from feedback.periods import zone
 from feedback.responses.models import CONTEXT_COLUMNS, Response
 from feedback.surveys.kinds import ANY_HIGH, ANY_LOW, HIGH_BAND, LOW_BAND
 

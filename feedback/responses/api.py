@@ -7,12 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
+from feedback.downloads import csv_attachment
 from feedback.errors import NotFound, whole_number
 from feedback.extensions import db
+from feedback.metrics import filters
 from feedback.responses import queries, respondents
 from feedback.responses.models import Response as SurveyResponse
 from feedback.web.api import require_key
-from feedback.web.downloads import csv_attachment
 
 bp = Blueprint("responses_api", __name__, url_prefix="/api/v1")
 
@@ -25,7 +26,7 @@ def _limit() -> int:
 @bp.get("/responses")
 @require_key("read")
 def response_list() -> Any:
-    query = queries.parse_query(g.workspace, request.args)
+    query = filters.parse_query(g.workspace, request.args)
     rows, cursor = queries.list_responses(g.workspace, query, request.args.get("cursor"), _limit())
     return jsonify({"data": [r.to_dict() for r in rows], "next_cursor": cursor})
 
@@ -46,7 +47,7 @@ def response_get(response_id: int) -> Any:
 @bp.get("/responses.csv")
 @require_key("read")
 def response_export() -> Response:
-    query = queries.parse_query(g.workspace, request.args)
+    query = filters.parse_query(g.workspace, request.args)
     return csv_attachment(queries.export_csv(g.workspace, query), "responses.csv")
 
 

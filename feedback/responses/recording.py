@@ -16,16 +16,16 @@ from feedback.database import in_workspace, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db, upsert, writing
 from feedback.responses.identity import public_respondent
-from feedback.responses.models import CONTEXT_COLUMNS, Display, Response
+from feedback.responses.models import CHANNELS, CONTEXT_COLUMNS, Display, Response
 from feedback.responses.respondents import RespondentInput, clean_traits, identify, parse_respondent
-from feedback.surveys import band_for, clean_answers
+from feedback.surveys.kinds import band_for
+from feedback.surveys.followups import clean_answers
 from feedback.surveys.followups import followups_for, open_text
 from feedback.surveys.models import Survey
 from feedback.surveys.service import live_survey
 from feedback.webhooks import service as webhooks
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
-RESPONSE_CHANNELS = ("widget", "email", "link", "api")
 
 
 def _limit(name: str) -> int:
@@ -160,8 +160,8 @@ def _parse(
     if not isinstance(payload, dict):
         raise Invalid("The response must be a JSON object.")
     channel = payload.get("channel", channel)
-    if channel not in RESPONSE_CHANNELS:
-        raise Invalid(f"Must be one of: {', '.join(RESPONSE_CHANNELS)}.", "channel")
+    if channel not in CHANNELS:
+        raise Invalid(f"Must be one of: {', '.join(CHANNELS)}.", "channel")
     survey_id = payload.get("survey")
     if not isinstance(survey_id, str):
         raise Invalid("Name the survey by its id.", "survey")
@@ -339,8 +339,8 @@ def record_display(workspace: Workspace, client_id: str, payload: Any) -> tuple[
     if not isinstance(survey_id, str):
         raise Invalid("Name the survey by its id.", "survey")
     channel = payload.get("channel", "widget")
-    if channel not in RESPONSE_CHANNELS:
-        raise Invalid(f"Must be one of: {', '.join(RESPONSE_CHANNELS)}.", "channel")
+    if channel not in CHANNELS:
+        raise Invalid(f"Must be one of: {', '.join(CHANNELS)}.", "channel")
     survey = live_survey(workspace, survey_id, channel)
     person = _person(workspace, payload, verified=False)
     existing = db.session.scalar(

@@ -12,7 +12,7 @@ from feedback.errors import Conflict, NotFound
 from feedback.extensions import db
 from feedback.lookups import cached, forget
 from feedback.responses.models import Response
-from feedback.surveys import validate_survey
+from feedback.surveys.definition import validate_survey
 from feedback.surveys.models import Survey
 
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from feedback.email import preview_invite
+from feedback.email.compose import preview_invite
 from feedback.errors import FeedbackError, NotFound
 from feedback.extensions import db
 from feedback.metrics import sums
-from feedback.surveys import KINDS, default_survey
+from feedback.surveys.kinds import KINDS, default_survey
 from feedback.surveys import service as surveys
 from feedback.surveys.forms import (
     SurveyForm,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from feedback.database import utcnow
 from feedback.errors import Invalid, object_of
 from feedback.extensions import db
-from feedback.responses import queries
+from feedback.metrics import filters
 from feedback.themes import analysis, training
 from feedback.themes import report as theme_report
 from feedback.themes import taxonomy as themes
@@ -77,7 +77,7 @@ def theme_delete(slug: str) -> Any:
 @bp.get("/themes/summary")
 @require_key("read")
 def theme_summary() -> Any:
-    query = queries.parse_query(g.workspace, request.args)
+    query = filters.parse_query(g.workspace, request.args)
     summary = theme_report.query_summary(g.workspace, query)
     return jsonify({"period": query.period.to_dict(), **summary})
 
@@ -87,7 +87,7 @@ def theme_summary() -> Any:
 def theme_candidates() -> Any:
     """Phrases frequent in uncovered comments now, and growing against the period before."""
     args = {"period": "last_30_days", **request.args.to_dict()}
-    query = queries.parse_query(g.workspace, args)
+    query = filters.parse_query(g.workspace, args)
     found = theme_report.discover(g.workspace, query)
     return jsonify(
         {

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from feedback.accounts.models import Workspace
 from feedback.extensions import db
 from feedback.metrics import formulas
-from feedback.metrics.periods import Period
 from feedback.metrics.sums import Scope, Sums, scope_sums
+from feedback.periods import Period
 from feedback.themes.figures import TagSums, tag_sums
 from feedback.themes.models import Theme
 

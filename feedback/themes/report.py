@@ -13,8 +13,8 @@ from feedback.accounts.models import Workspace
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.lookups import kept
-from feedback.metrics.periods import Period, midnight, previous, zone
-from feedback.responses import queries
+from feedback.metrics import filters
+from feedback.periods import Period, midnight, previous, zone
 from feedback.themes import figures as theme_figures
 from feedback.themes import taxonomy as themes
 from feedback.themes import training
@@ -53,7 +53,7 @@ def weekly_mentions(workspace: Workspace, now: datetime | None = None) -> dict[s
     return out
 
 
-def query_summary(workspace: Workspace, query: queries.ResponseQuery) -> dict[str, Any]:
+def query_summary(workspace: Workspace, query: filters.ResponseQuery) -> dict[str, Any]:
     """The theme summary of the responses a query selects: from the daily sums when it filters
     by period, survey, channel and kind alone, else from the rows."""
     if (
@@ -64,7 +64,7 @@ def query_summary(workspace: Workspace, query: queries.ResponseQuery) -> dict[st
         or query.context
         or query.theme
     ):
-        return themes.theme_summary(workspace, queries.conditions(workspace, query))
+        return themes.theme_summary(workspace, filters.conditions(workspace, query))
     span = (query.period.start, query.period.end) if query.period else (None, None)
     kinds = (query.kind,) if query.kind else None
     sums = theme_figures.tag_sums(workspace.id, [span], kinds, query.survey_ids, query.channel)[0]
@@ -83,7 +83,7 @@ def theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any
 
 
 def _theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, Any]:
-    summary = query_summary(workspace, queries.ResponseQuery(period=period))
+    summary = query_summary(workspace, filters.ResponseQuery(period=period))
     trend = weekly_mentions(workspace)
     impact_figures = impact_report(workspace, kind, period)
     impact = {row["theme"]: row for row in impact_figures["themes"]}
@@ -111,23 +111,23 @@ def emerging(workspace: Workspace, period: Period, limit: int = 10) -> list[Any]
 
 
 def _emerging(workspace: Workspace, period: Period, limit: int) -> list[Any]:
-    return discover(workspace, queries.ResponseQuery(period=period), limit)
+    return discover(workspace, filters.ResponseQuery(period=period), limit)
 
 
-def discover(workspace: Workspace, query: queries.ResponseQuery, limit: int = 10) -> list[Any]:
+def discover(workspace: Workspace, query: filters.ResponseQuery, limit: int = 10) -> list[Any]:
     """Phrases frequent in the query's uncovered comments and growing against the same query
     over the period before, from the phrases kept for them."""
     from nlp import Taxonomy
     from nlp.discover import rank
 
-    now = themes.uncovered_comments(workspace, queries.conditions(workspace, query))
+    now = themes.uncovered_comments(workspace, filters.conditions(workspace, query))
     if not now:
         return []
     before: list[tuple[str, list[str]]] = []
     before_period = previous(query.period, workspace.timezone) if query.period else None
     if before_period is not None:
         earlier = dataclasses.replace(query, period=before_period)
-        before = themes.uncovered_comments(workspace, queries.conditions(workspace, earlier))
+        before = themes.uncovered_comments(workspace, filters.conditions(workspace, earlier))
     taxonomy = Taxonomy.from_dict(themes.taxonomy_dict(workspace))
     found = rank([text for text, _ in now], _sets(now), _sets(before), taxonomy=taxonomy)
     return list(found)[:limit]

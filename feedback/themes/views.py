@@ -11,19 +11,20 @@ from werkzeug.wrappers import Response as HttpResponse
 from wtforms.fields.choices import SelectChoice
 
 from feedback.accounts.workspaces import slugify
+from feedback.downloads import csv_attachment
 from feedback.errors import FeedbackError, NotFound
 from feedback.extensions import db
-from feedback.metrics.periods import NAMED, resolve
-from feedback.metrics.scorecard import TITLES
+from feedback.metrics import filters
 from feedback.metrics.sums import KINDS
+from feedback.periods import NAMED, resolve
 from feedback.responses import queries
+from feedback.scorecard.card import TITLES
 from feedback.themes import analysis
 from feedback.themes import report as theme_report
 from feedback.themes import taxonomy as themes
 from feedback.themes.forms import AdoptForm, MergeForm, ThemeForm
 from feedback.themes.verbatims import with_tags
 from feedback.web.auth import requires
-from feedback.web.downloads import csv_attachment
 from feedback.web.forms import ActionForm
 from feedback.web.pages import page_blueprint
 
@@ -198,7 +199,7 @@ def verbatims() -> Any:
     args = {k: v for k, v in request.args.items() if v}
     args.setdefault("period", "last_30_days")
     try:
-        query = queries.parse_query(g.workspace, {k: v for k, v in args.items() if k != "cursor"})
+        query = filters.parse_query(g.workspace, {k: v for k, v in args.items() if k != "cursor"})
         rows, cursor = queries.list_responses(g.workspace, query, request.args.get("cursor"), 50)
     except FeedbackError as exc:
         flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
@@ -222,7 +223,7 @@ def verbatims_csv() -> Any:
     args = {k: v for k, v in request.args.items() if v and k != "cursor"}
     args.setdefault("period", "last_30_days")
     try:
-        query = queries.parse_query(g.workspace, args)
+        query = filters.parse_query(g.workspace, args)
     except FeedbackError as exc:
         flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
         return redirect(url_for("themes.verbatims"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from feedback.metrics.periods import NAMED
+from feedback.periods import NAMED
 from feedback.responses.models import Respondent
 from feedback.web import times
 from feedback.web.auth import can

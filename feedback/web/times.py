@@ -12,7 +12,7 @@ from flask import g
 
 from feedback.cases.models import Case
 from feedback.database import utcnow
-from feedback.metrics.periods import zone
+from feedback.periods import zone
 
 
 def zone_label(moment: datetime) -> str:

@@ -19,7 +19,7 @@ from feedback.web import compression
 
 bp = Blueprint("widget", __name__)
 
-WIDGET = os.path.join(os.path.dirname(__file__), "static", "widget.js")
+WIDGET = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "widget.js")
 # The URL that names the version never changes content, so browsers and CDNs keep it a year.
 PINNED = "public, max-age=31536000, immutable"
 # The bare /widget.js (snippets from before versions, or a version since replaced): a new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedback.cases import CaseFacts, decide, validate_rule
+from feedback.cases.rules import CaseFacts, decide, validate_rule
 from feedback.cases.rules import Rule
 from feedback.errors import Invalid
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from feedback.cases import clean_settings, due_at
+from feedback.cases.sla import clean_settings, due_at
 from feedback.errors import Invalid
 
 

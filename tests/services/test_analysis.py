@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from feedback.extensions import db
 from feedback.responses.models import Response
-from feedback.surveys import followups_for
+from feedback.surveys.followups import followups_for
 from feedback.themes import analysis, training
 from feedback.themes import taxonomy as themes
 from feedback.themes.models import NlpModel, ResponseTheme, Theme

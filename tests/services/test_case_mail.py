@@ -19,9 +19,9 @@ from feedback.cases import mail as case_mail
 from feedback.cases import work as cases
 from feedback.cases.models import Case, CaseEvent, CaseNote
 from feedback.database import utcnow
-from feedback.email.delivery import MAX_ATTEMPTS
 from feedback.errors import Invalid
 from feedback.extensions import db
+from feedback.mail import MAX_ATTEMPTS
 from feedback.responses.models import Respondent, Response
 from feedback.surveys.models import Survey
 from tests.factories import Tenant, make_survey, make_tenant, signed

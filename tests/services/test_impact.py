@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from feedback.extensions import db
-from feedback.metrics.periods import resolve
+from feedback.periods import resolve
 from feedback.themes import taxonomy as themes
 from feedback.themes.impact import theme_impact
 from feedback.themes.models import ResponseTheme

@@ -11,9 +11,9 @@ from feedback.cases import work as cases
 from feedback.cases.models import Case
 from feedback.database import utcnow
 from feedback.extensions import db
-from feedback.metrics import kpis
-from feedback.metrics.scorecard import scorecard
 from feedback.responses.models import Respondent
+from feedback.scorecard import kpis
+from feedback.scorecard.card import scorecard
 from tests.dashboard.test_pages import PASSWORD, sign_in
 from tests.factories import add_response, make_survey, make_tenant
 
@@ -116,7 +116,7 @@ def test_the_scorecard_figures_match_the_metrics_api(client: FlaskClient) -> Non
     import random
 
     from feedback.metrics import formulas, series, sums
-    from feedback.metrics.periods import previous, resolve
+    from feedback.periods import previous, resolve
 
     t = make_tenant(client, timezone="America/New_York")
     rng = random.Random(7)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from feedback.errors import Invalid
-from feedback.surveys import clean_answers, default_survey, followups_for
+from feedback.surveys.followups import clean_answers, followups_for
+from feedback.surveys.kinds import default_survey
 
 
 def prompts(definition: dict, score: int, answers: dict | None = None) -> list[str]:

@@ -1,13 +1,23 @@
-"""Sending mail over SMTP with the settings of config.py (FEEDBACK_SMTP_*)."""
+"""Mail as every part sends it: the SMTP connection (FEEDBACK_SMTP_*), addresses it can go
+to, what each message carries (links to this server, safe headers, a stable Message-ID) and
+when a failed one is tried again."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import re
 import smtplib
 import ssl
+from datetime import timedelta
 from email.message import EmailMessage
 from types import TracebackType
 from typing import Any
+
+from flask import current_app
+
+from feedback.errors import Invalid
 
 
 class MailError(Exception):
@@ -68,3 +78,41 @@ class Mailer:
         _tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def base_url() -> str:
+    return str(current_app.config["FEEDBACK_BASE_URL"]).rstrip("/")
+
+
+def header_text(value: str) -> str:
+    # Header values come from what admins typed; a line break would end the header.
+    return " ".join(value.split())
+
+
+def stable_message_id(part: str, domain: str) -> str:
+    """The same Message-ID each time the mail named `part` is sent.
+
+    A worker killed after the mail server took a message, before the database recorded it,
+    sends it again; with the same id, mail stores that drop repeated ids show it once.
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    mark = hmac.new(secret, part.encode(), hashlib.sha256).hexdigest()[:16]
+    return f"<{part}.{mark}@{domain or 'localhost'}>"
+
+
+MAX_ATTEMPTS = 5
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """2, 4, 8, 16 minutes... after the 1st, 2nd, 3rd, 4th failure."""
+    return timedelta(minutes=2**attempts)
+
+
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+def clean_email(value: Any, field_name: str) -> str:
+    """An address mail can go to, lower-cased; Invalid names `field_name` otherwise."""
+    if not isinstance(value, str) or len(value) > 320 or not _EMAIL.fullmatch(value.strip()):
+        raise Invalid("Must be an email address.", field_name)
+    return value.strip().lower()

@@ -8,14 +8,16 @@ from flask import (
 )
 from flask_login import current_user
 
-from feedback.metrics.scorecard import scorecard
+from feedback.scorecard.card import scorecard
 from feedback.web.auth import requires
 from feedback.web.pages import page_blueprint
 
-bp = page_blueprint("metrics", __name__)
+bp = page_blueprint("scorecard", __name__)
 
 
 @bp.get("/")
 @requires("viewer")
 def home() -> str:
-    return render_template("metrics/scorecard.html", card=scorecard(g.workspace), user=current_user)
+    return render_template(
+        "scorecard/scorecard.html", card=scorecard(g.workspace), user=current_user
+    )

@@ -12,7 +12,8 @@ from feedback.accounts.models import Workspace
 from feedback.database import in_workspace, utcnow
 from feedback.errors import Invalid, object_of
 from feedback.extensions import db, upsert
-from feedback.metrics.models import PERSPECTIVES, KpiTarget, KpiValue
+from feedback.metrics.models import PERSPECTIVES
+from feedback.scorecard.models import KpiTarget, KpiValue
 
 _METRIC = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_VALUES = 1000

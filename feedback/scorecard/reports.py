@@ -12,9 +12,9 @@ from feedback.accounts.models import User, Workspace
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.metrics import formulas, loop, loop_sums, series, sums
-from feedback.metrics.periods import Period, previous
+from feedback.metrics.filters import parse_period, parse_query
 from feedback.metrics.sums import KINDS
-from feedback.responses.queries import parse_period, parse_query
+from feedback.periods import Period, previous
 
 
 def metric_report(workspace: Workspace, kind: str, args: Mapping[str, str]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 
 from feedback.extensions import db
-from feedback.metrics import kpis
+from feedback.scorecard import kpis
 from feedback.web.api import json_body, require_key
 
 bp = Blueprint("kpis_api", __name__, url_prefix="/api/v1/kpis")

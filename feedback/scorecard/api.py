@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from feedback.metrics.reports import loop_report, metric_report
+from feedback.scorecard.reports import loop_report, metric_report
 from feedback.web.api import require_key
 
 bp = Blueprint("metrics_api", __name__, url_prefix="/api/v1")

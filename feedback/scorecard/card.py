@@ -9,11 +9,11 @@ from feedback.accounts.models import Workspace
 from feedback.helpdesk.agents import ticket_summary
 from feedback.lookups import kept
 from feedback.metrics import formulas, loop
-from feedback.metrics import kpis as kpis_service
 from feedback.metrics.models import PERSPECTIVES
-from feedback.metrics.periods import Period, previous, resolve
-from feedback.metrics.reports import loop_groups
 from feedback.metrics.sums import KINDS, Sums, span_sums, week_spans
+from feedback.periods import Period, previous, resolve
+from feedback.scorecard import kpis as kpis_service
+from feedback.scorecard.reports import loop_groups
 
 TITLES = {
     "nps": "Net Promoter Score",
