@@ -37,8 +37,8 @@ from feedback.database import utcnow  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.metrics import refresh as rollups  # noqa: E402
 from feedback.responses.models import Response  # noqa: E402
-from feedback.surveys.kinds import band_for
 from feedback.surveys import service as surveys  # noqa: E402
+from feedback.surveys.kinds import band_for  # noqa: E402
 from feedback.themes.models import ResponseTheme, Theme  # noqa: E402
 from nlp.discover import phrase_sets  # noqa: E402
 

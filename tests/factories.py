@@ -14,8 +14,8 @@ from feedback.accounts.models import Workspace
 from feedback.extensions import db
 from feedback.responses.identity import user_hash
 from feedback.responses.models import Response
-from feedback.surveys.kinds import band_for
 from feedback.surveys import service as surveys
+from feedback.surveys.kinds import band_for
 from feedback.surveys.models import Survey
 
 _counter = {"n": 0}

@@ -141,7 +141,9 @@ def _faults(imp: Import) -> str | None:
     if here == there or there == "foundation" or here == "top":
         return None
     if there in EDGE:
-        return None if here in EDGE or _is_entry(imp.source) else "only pages and routes use the edge"
+        return (
+            None if here in EDGE or _is_entry(imp.source) else "only pages and routes use the edge"
+        )
     target_module = imp.target
     if target_module.endswith(".models") or target_module in RULES:
         if imp.source.endswith(".models") and target_module not in RULES:

@@ -8,9 +8,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import Membership, Workspace
-from feedback.cases.rules import validate_rule
 from feedback.cases import work as cases
 from feedback.cases.models import CaseRule
+from feedback.cases.rules import validate_rule
 from feedback.cases.work import Actor
 from feedback.database import in_workspace
 from feedback.errors import Forbidden, Invalid, NotFound, object_of

@@ -10,10 +10,10 @@ from wtforms.fields.choices import SelectChoice
 
 from feedback.accounts import members
 from feedback.accounts.settings import update_workspace
-from feedback.cases.sla import DEFAULT_SETTINGS
 from feedback.cases import file as case_file
 from feedback.cases import routing as rule_service
 from feedback.cases.forms import RULE_FIELDS, HandlersForm, RuleForm, SlaForm
+from feedback.cases.sla import DEFAULT_SETTINGS
 from feedback.cases.views import actor, member_choices
 from feedback.errors import FeedbackError, NotFound
 from feedback.extensions import db

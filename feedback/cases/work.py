@@ -17,8 +17,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import ROLES, Membership, User, Workspace
-from feedback.cases.sla import DEFAULT_SETTINGS, due_at
-from feedback.cases.rules import CaseFacts, Decision, decide
 from feedback.cases.models import (
     CASE_STATUSES,
     CLOSED_STATUSES,
@@ -28,7 +26,8 @@ from feedback.cases.models import (
     CaseNote,
     CaseRule,
 )
-from feedback.cases.rules import Rule
+from feedback.cases.rules import CaseFacts, Decision, Rule, decide
+from feedback.cases.sla import DEFAULT_SETTINGS, due_at
 from feedback.database import in_workspace, utcnow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound, row_id
 from feedback.extensions import db, upsert, writing

@@ -1,4 +1,3 @@
 """A realistic demo workspace for `make run`: its seeding code, with its text as data."""
 
-__all__ = [
-]
+__all__ = []

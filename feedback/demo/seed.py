@@ -12,17 +12,17 @@ from sqlalchemy import insert, select
 
 from feedback.accounts import workspaces
 from feedback.accounts.models import Membership, Workspace
-from feedback.cases.sla import due_at
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
+from feedback.cases.sla import due_at
 from feedback.cases.work import opens_case
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
 from feedback.responses.models import Display, Respondent, Response
 from feedback.scorecard import kpis
-from feedback.surveys.kinds import band_for
 from feedback.surveys import service as surveys
 from feedback.surveys.followups import followups_for
+from feedback.surveys.kinds import band_for
 from feedback.surveys.models import Survey
 from feedback.themes.models import Theme
 from feedback.widget.origins import LOOPBACK_ANY_PORT

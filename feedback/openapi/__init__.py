@@ -1,5 +1,4 @@
 """The API description, kept as data and served at /api/openapi.json, and the reference page
 read from it."""
 
-__all__ = [
-]
+__all__ = []

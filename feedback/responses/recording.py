@@ -18,9 +18,8 @@ from feedback.extensions import db, upsert, writing
 from feedback.responses.identity import public_respondent
 from feedback.responses.models import CHANNELS, CONTEXT_COLUMNS, Display, Response
 from feedback.responses.respondents import RespondentInput, clean_traits, identify, parse_respondent
+from feedback.surveys.followups import clean_answers, followups_for, open_text
 from feedback.surveys.kinds import band_for
-from feedback.surveys.followups import clean_answers
-from feedback.surveys.followups import followups_for, open_text
 from feedback.surveys.models import Survey
 from feedback.surveys.service import live_survey
 from feedback.webhooks import service as webhooks

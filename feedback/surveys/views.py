@@ -10,7 +10,6 @@ from feedback.email.compose import preview_invite
 from feedback.errors import FeedbackError, NotFound
 from feedback.extensions import db
 from feedback.metrics import sums
-from feedback.surveys.kinds import KINDS, default_survey
 from feedback.surveys import service as surveys
 from feedback.surveys.forms import (
     SurveyForm,
@@ -20,6 +19,7 @@ from feedback.surveys.forms import (
     keep_unshown,
     survey_definition,
 )
+from feedback.surveys.kinds import KINDS, default_survey
 from feedback.surveys.models import Survey
 from feedback.web.auth import can, requires
 from feedback.web.pages import page_blueprint

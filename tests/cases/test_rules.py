@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedback.cases.rules import CaseFacts, decide, validate_rule
-from feedback.cases.rules import Rule
+from feedback.cases.rules import CaseFacts, Rule, decide, validate_rule
 from feedback.errors import Invalid
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from feedback.errors import Invalid
-from feedback.surveys.kinds import band_for
 from feedback.surveys.definition import validate_survey
+from feedback.surveys.kinds import band_for
 
 
 def error_field(payload: dict, current: dict | None = None) -> str | None:

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from feedback.cases.models import Case
 from feedback.extensions import db
 from feedback.responses.models import Respondent, Response
-from tests.dashboard.test_pages import member, sign_in
 from tests.factories import Tenant, make_survey, make_tenant, signed
+from tests.pages import member, sign_in
 
 AT = datetime(2026, 3, 3, 7, 11)  # 07:11 UTC: 02:11 in New York, 11:11 in Dubai
 ANONYMOUS = "b6f1c0de" * 8  # what the widget keeps in a visitor's browser

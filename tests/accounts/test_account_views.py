@@ -12,8 +12,8 @@ from sqlalchemy import select
 from feedback.accounts import workspaces
 from feedback.accounts.models import LoginSession, Membership, User
 from feedback.extensions import db
-from tests.dashboard.test_pages import PASSWORD, csrf, member, sign_in
 from tests.factories import make_tenant
+from tests.pages import PASSWORD, csrf, member, sign_in
 
 
 def browser(app: Flask) -> FlaskClient:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from tests.factories import make_tenant
-from tests.services.test_scorecard import add_cases
+from tests.scorecard.test_scorecard import add_cases
 
 
 def test_the_loop_figures_overall_and_per_team(client: FlaskClient) -> None:

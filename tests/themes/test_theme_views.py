@@ -10,8 +10,8 @@ from feedback.accounts.models import Workspace
 from feedback.extensions import db
 from feedback.themes import analysis
 from feedback.themes.models import AnalysisRun, Theme
-from tests.dashboard.test_pages import csrf, member, say, sign_in
 from tests.factories import make_survey, make_tenant
+from tests.pages import csrf, member, say, sign_in
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 

@@ -22,8 +22,8 @@ from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.surveys.models import Survey
 from feedback.themes import analysis
-from tests.dashboard.test_pages import PASSWORD, csrf, sign_in
 from tests.factories import OTHER_DIGITS, Tenant, make_survey, make_tenant, signed
+from tests.pages import PASSWORD, csrf, sign_in
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 XSS = "<img src=x onerror=alert(1)>"
@@ -449,7 +449,7 @@ def test_the_survey_builder_sets_the_loop(app: Flask, client: FlaskClient, desk:
     url = f"/app/surveys/{desk.survey.public_id}"
     page = client.get(url).get_data(as_text=True)
     assert "Open a case for low scores" in page and "Re-survey after" in page
-    from tests.dashboard.test_surveys_page import csat_form
+    from tests.surveys.test_survey_views import csat_form
 
     token = csrf(client, url)
     form = csat_form(token, kind="nps", style="numbers", label_low="", label_high="")

@@ -14,7 +14,7 @@ from feedback.accounts import workspaces
 from feedback.extensions import db
 from feedback.widget.script import embed_snippet, script_url, widget_script
 
-SOURCE = (Path(__file__).resolve().parents[1] / "feedback" / "static" / "widget.js").read_bytes()
+SOURCE = (Path(__file__).resolve().parents[2] / "feedback" / "static" / "widget.js").read_bytes()
 CHROMIUM = "gzip, deflate, br, zstd"  # what Chromium sends
 BUDGET = 10 * 1024  # bytes on the wire, card and styles included (DESIGN.md)
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.surveys.models import Survey
-from tests.dashboard.test_pages import csrf, member, sign_in
 from tests.factories import make_survey, make_tenant
+from tests.pages import csrf, member, sign_in
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from feedback.accounts import workspaces
 from feedback.accounts.models import ApiKey, Membership, Workspace
 from feedback.extensions import db
-from tests.dashboard.test_pages import csrf, member, sign_in
 from tests.factories import OTHER_DIGITS, make_tenant
+from tests.pages import csrf, member, sign_in
 
 ROLES = ("viewer", "analyst", "admin", "owner")
 

@@ -14,8 +14,8 @@ from feedback.extensions import db
 from feedback.responses.models import Respondent
 from feedback.scorecard import kpis
 from feedback.scorecard.card import scorecard
-from tests.dashboard.test_pages import PASSWORD, sign_in
 from tests.factories import add_response, make_survey, make_tenant
+from tests.pages import PASSWORD, sign_in
 
 
 def add_cases(t) -> None:
