@@ -353,7 +353,8 @@ from feedback import create_app
 from feedback.extensions import db
 from feedback.surveys.models import Survey
 from feedback.accounts.models import Workspace
-from feedback.services import invites, surveys
+from feedback.email import invites
+from feedback.surveys import service as surveys
 from feedback.email.invites import InviteInput
 from sqlalchemy import select
 app = create_app()

@@ -140,7 +140,8 @@ def prepare(url: str) -> tuple[str, str]:
     code = (
         "from feedback import create_app\n"
         "from feedback.extensions import db\n"
-        "from feedback.services import surveys, workspaces\n"
+        "from feedback.accounts import workspaces\n"
+        "from feedback.surveys import service as surveys\n"
         "app = create_app()\n"
         "with app.app_context():\n"
         "    ws = workspaces.create_workspace('Bench', 'bench')\n"
