@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback.extensions import db
@@ -31,7 +31,13 @@ class WorkspaceOwned:
     )
 
 
+def owned_by(model: Any, workspace_id: int) -> ColumnElement[bool]:
+    """The condition that keeps a query, an aggregate, an update or a delete to one workspace's
+    rows of `model` (a model or an alias of one)."""
+    return model.workspace_id == workspace_id
+
+
 def in_workspace(model: type[T], workspace_id: int, *columns: Any) -> Select[Any]:
     """A select of `model` (or of `columns`) limited to one workspace."""
     stmt = select(*columns) if columns else select(model)
-    return stmt.where(model.workspace_id == workspace_id)  # type: ignore[attr-defined]
+    return stmt.where(owned_by(model, workspace_id))

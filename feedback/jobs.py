@@ -15,44 +15,44 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from feedback.cases import mail, resurveys, work
+from feedback.email import delivery, digest, score_clicks
 from feedback.extensions import db
+from feedback.metrics import refresh
+from feedback.responses import retention
+from feedback.themes import analysis, training
+from feedback.webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
 
-def analyse_comments(batches: int = 20) -> int:
-    """Analyse waiting comments, a few batches per run so other jobs get their turn."""
-    from feedback.themes.analysis import analyse_pending
-
+def drain(batch: Callable[[], int], batches: int) -> int:
+    """Run `batch` until it handles nothing or `batches` runs are done, so other jobs get
+    their turn; the number handled."""
     total = 0
     for _ in range(batches):
-        handled = analyse_pending()
+        handled = batch()
         total += handled
         if handled == 0:
             break
     return total
 
 
+def analyse_comments(batches: int = 20) -> int:
+    """Analyse waiting comments, a few batches per run."""
+    return drain(analysis.analyse_pending, batches)
+
+
 def route_cases(batches: int = 10) -> int:
     """Give newly opened cases their owner, a few batches per run."""
-    from feedback.cases.work import route_new_cases
-
-    total = 0
-    for _ in range(batches):
-        routed = route_new_cases()
-        total += routed
-        if routed == 0:
-            break
-    return total
+    return drain(work.route_new_cases, batches)
 
 
 def train_models() -> None:
     """Train the workspaces that asked for it or gathered enough new labels."""
-    from feedback.themes.training import due_for_training, train_workspace
-
-    for workspace in due_for_training():
+    for workspace in training.due_for_training():
         try:
-            result = train_workspace(workspace)
+            result = training.train_workspace(workspace)
             log.info("training %s: %s", workspace.slug, result.get("status"))
         except Exception:
             db.session.rollback()
@@ -61,83 +61,47 @@ def train_models() -> None:
 
 def send_due_invites(batches: int = 10) -> int:
     """Mail the invites whose time has come, a few batches per run."""
-    from feedback.email.delivery import send_due_invites as send_batch
-
-    total = 0
-    for _ in range(batches):
-        sent = send_batch()
-        total += sent
-        if sent == 0:
-            break
-    return total
+    return drain(delivery.send_due_invites, batches)
 
 
 def count_score_clicks() -> int:
     """Record the scores clicked in mails whose scanner window has passed."""
-    from feedback.email.score_clicks import count_clicks
-
-    return count_clicks()
+    return score_clicks.count_clicks()
 
 
 def send_reminders() -> int:
     """Remind, once, those who neither answered nor unsubscribed."""
-    from feedback.email.delivery import send_reminders as remind
-
-    return remind()
+    return delivery.send_reminders()
 
 
 def send_case_replies(batches: int = 10) -> int:
     """Mail the replies written on cases, a few batches per run."""
-    from feedback.cases.mail import send_case_replies as send_batch
-
-    total = 0
-    for _ in range(batches):
-        sent = send_batch()
-        total += sent
-        if sent == 0:
-            break
-    return total
+    return drain(mail.send_case_replies, batches)
 
 
 def send_resurveys() -> int:
     """Invite the respondents of resolved cases whose re-survey is due."""
-    from feedback.cases.resurveys import send_resurveys as invite
-
-    return invite()
+    return resurveys.send_resurveys()
 
 
 def deliver_webhooks(batches: int = 10) -> int:
     """Post the webhook events that are due, a few batches per run."""
-    from feedback.webhooks.delivery import deliver_due
-
-    total = 0
-    for _ in range(batches):
-        handled = deliver_due()
-        total += handled
-        if handled == 0:
-            break
-    return total
+    return drain(webhook_delivery.deliver_due, batches)
 
 
 def send_digest() -> int:
     """Mail each workspace's weekly digest once it is due (Monday 08:00, local time)."""
-    from feedback.email.digest import send_due_digests
-
-    return send_due_digests()
+    return digest.send_due_digests()
 
 
 def refresh_rollups() -> int:
     """Sum the days that closed or changed into each workspace's daily sums."""
-    from feedback.metrics.refresh import refresh_all
-
-    return refresh_all()
+    return refresh.refresh_all()
 
 
 def purge_old_data() -> dict[str, int]:
     """Delete responses and displays older than each workspace's retention."""
-    from feedback.responses.retention import purge_old_data as purge
-
-    return purge()
+    return retention.purge_old_data()
 
 
 JOBS: dict[str, tuple[Callable[[], Any], int]] = {

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from feedback.accounts.members import check_grant
 from feedback.accounts.models import MemberInvite, Membership, User, Workspace
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
 from feedback.mail import Mailer, MailError, clean_email
@@ -56,7 +56,7 @@ def invite(workspace: Workspace, actor: User, actor_role: str, email: str, role:
     # A second invitation to one address replaces the first: only the newest link works.
     db.session.execute(
         delete(MemberInvite).where(
-            MemberInvite.workspace_id == workspace.id,
+            owned_by(MemberInvite, workspace.id),
             MemberInvite.email == email,
             MemberInvite.accepted_at.is_(None),
         )
@@ -115,7 +115,7 @@ def pending(workspace: Workspace) -> list[MemberInvite]:
 def revoke(workspace: Workspace, invite_id: int) -> None:
     db.session.execute(
         delete(MemberInvite).where(
-            MemberInvite.workspace_id == workspace.id, MemberInvite.id == invite_id
+            owned_by(MemberInvite, workspace.id), MemberInvite.id == invite_id
         )
     )
     db.session.commit()

@@ -52,7 +52,14 @@ class MemberInvite(WorkspaceOwned, db.Model):
     workspace = relationship("Workspace")
 
 
+# Highest first: each role may do all that the roles after it may.
 ROLES = ("owner", "admin", "analyst", "viewer")
+_RANK = {role: len(ROLES) - i for i, role in enumerate(ROLES)}
+
+
+def at_least(role: str | None, needed: str) -> bool:
+    """Whether `role` may do what `needed` may (owner > admin > analyst > viewer)."""
+    return _RANK.get(role or "", 0) >= _RANK[needed]
 
 
 def _public_key() -> str:

@@ -14,7 +14,7 @@ from flask import current_app, g, session
 from sqlalchemy import delete, select
 
 from feedback.accounts.models import LoginSession, Membership, User
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.extensions import db
 
 _KEY = "sid"
@@ -87,7 +87,7 @@ def choose_workspace(row: LoginSession, user: User, workspace_id: int) -> bool:
     """Work in another of the user's workspaces from now on; False when not a member there."""
     member = db.session.scalar(
         select(Membership.id).where(
-            Membership.user_id == user.id, Membership.workspace_id == workspace_id
+            Membership.user_id == user.id, owned_by(Membership, workspace_id)
         )
     )
     if member is None:

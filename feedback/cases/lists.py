@@ -17,7 +17,7 @@ from feedback.cases.models import (
     CaseEvent,
     CaseNote,
 )
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Invalid, row_id
 from feedback.extensions import db
 from feedback.responses.models import Response
@@ -92,22 +92,20 @@ def case_query(workspace: Workspace, filters: CaseFilters) -> Select[Any]:
             Survey.public_id == filters.survey
         )
     if filters.theme:
-        theme = select(Theme.id).where(
-            Theme.workspace_id == workspace.id, Theme.slug == filters.theme
-        )
+        theme = select(Theme.id).where(owned_by(Theme, workspace.id), Theme.slug == filters.theme)
         # From the theme's mentions to their cases, not from every case to its mentions.
         other = aliased(Case)
         mentioned = (
             select(other.id)
             .join(ResponseTheme, ResponseTheme.response_id == other.response_id)
             .where(
-                ResponseTheme.workspace_id == workspace.id,
+                owned_by(ResponseTheme, workspace.id),
                 ResponseTheme.removed.is_(False),
                 ResponseTheme.theme_id.in_(theme),
             )
         )
         rooted = select(other.id).where(
-            other.workspace_id == workspace.id, other.root_cause_theme_id.in_(theme)
+            owned_by(other, workspace.id), other.root_cause_theme_id.in_(theme)
         )
         stmt = stmt.where(Case.id.in_(union(mentioned, rooted)))
     is_late = and_(Case.status.in_(OPEN_STATUSES), Case.due_at < now)

@@ -12,7 +12,7 @@ from feedback.cases import work as cases
 from feedback.cases.models import CaseRule
 from feedback.cases.rules import validate_rule
 from feedback.cases.work import Actor
-from feedback.database import in_workspace
+from feedback.database import in_workspace, owned_by
 from feedback.errors import Forbidden, Invalid, NotFound, object_of
 from feedback.extensions import db, writing
 from feedback.lookups import forget
@@ -132,7 +132,7 @@ def set_handler(workspace: Workspace, user_id: int, handles: bool, actor: Actor)
     with writing():
         db.session.execute(
             update(Membership)
-            .where(Membership.workspace_id == workspace.id, Membership.user_id == user_id)
+            .where(owned_by(Membership, workspace.id), Membership.user_id == user_id)
             .values(handles_cases=handles)
         )
         db.session.commit()

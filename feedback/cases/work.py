@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
-from feedback.accounts.models import ROLES, Membership, User, Workspace
+from feedback.accounts.models import Membership, User, Workspace, at_least
 from feedback.cases.models import (
     CASE_STATUSES,
     CLOSED_STATUSES,
@@ -28,18 +28,18 @@ from feedback.cases.models import (
 )
 from feedback.cases.rules import CaseFacts, Decision, Rule, decide
 from feedback.cases.sla import DEFAULT_SETTINGS, due_at
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound, row_id
 from feedback.extensions import db, upsert, writing
 from feedback.lookups import cached, forget
 from feedback.responses.models import CONTEXT_COLUMNS, Response
+from feedback.surveys import definition
 from feedback.surveys.definition import loop_settings
 from feedback.surveys.kinds import in_low_band
 from feedback.surveys.models import Survey
 from feedback.themes.models import ResponseTheme, Theme
 from feedback.webhooks import service as webhooks
 
-RANK = {role: len(ROLES) - i for i, role in enumerate(ROLES)}
 MAX_NOTE = 10_000
 # Statuses a person may set; "merged" comes only from merging.
 SETTABLE = tuple(s for s in CASE_STATUSES if s != "merged")
@@ -54,7 +54,7 @@ class Actor:
     user_id: int | None = None
 
     def at_least(self, role: str) -> bool:
-        return RANK.get(self.role, 0) >= RANK[role]
+        return at_least(self.role, role)
 
 
 SYSTEM = Actor("system", "owner")
@@ -70,8 +70,7 @@ def loop_config(survey: Survey) -> dict[str, Any]:
 
 
 def opens_case(survey: Survey, score: int) -> bool:
-    config = loop_config(survey)
-    return config["cases"] and score <= config["at_or_below"]
+    return definition.opens_case(survey.kind, survey.scale, survey.loop, score)
 
 
 # -- opening --------------------------------------------------------------------------------
@@ -244,7 +243,7 @@ def _members(workspace_id: int) -> dict[str, int]:
     rows = db.session.execute(
         select(User.email, User.id)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.workspace_id == workspace_id)
+        .where(owned_by(Membership, workspace_id))
     )
     return {email.lower(): user_id for email, user_id in rows}
 
@@ -766,9 +765,7 @@ def erase_respondent(workspace_id: int, respondent_id: int) -> list[int]:
     Runs in the caller's transaction; the ids of the cases touched."""
     ids = list(
         db.session.scalars(
-            select(Case.id).where(
-                Case.workspace_id == workspace_id, Case.respondent_id == respondent_id
-            )
+            select(Case.id).where(owned_by(Case, workspace_id), Case.respondent_id == respondent_id)
         )
     )
     if not ids:

@@ -15,7 +15,7 @@ from feedback.accounts.models import Membership, Workspace
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
 from feedback.cases.sla import due_at
 from feedback.cases.work import opens_case
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
 from feedback.responses.models import Display, Respondent, Response
@@ -449,9 +449,7 @@ def _fill(workspace: Workspace, count: int, rng: random.Random) -> None:
     db.session.execute(insert(Respondent), people)
     ids = dict(
         db.session.execute(
-            select(Respondent.external_id, Respondent.id).where(
-                Respondent.workspace_id == workspace.id
-            )
+            select(Respondent.external_id, Respondent.id).where(owned_by(Respondent, workspace.id))
         ).all()
     )
     writer = CommentWriter(rng)
@@ -643,13 +641,13 @@ def _cases(workspace: Workspace, by_kind: dict[str, Survey], rng: random.Random)
     for email, _role, handles in CASE_TEAM:
         db.session.execute(
             Membership.__table__.update()
-            .where(Membership.workspace_id == workspace.id, Membership.user_id == users[email])
+            .where(owned_by(Membership, workspace.id), Membership.user_id == users[email])
             .values(handles_cases=handles)
         )
     for slug, owner in (("pricing", "priya@example.com"), ("onboarding", "lee@example.com")):
         db.session.execute(
             Theme.__table__.update()
-            .where(Theme.workspace_id == workspace.id, Theme.slug == slug)
+            .where(owned_by(Theme, workspace.id), Theme.slug == slug)
             .values(owner=owner)
         )
     rules = [
@@ -684,7 +682,7 @@ def _cases(workspace: Workspace, by_kind: dict[str, Survey], rng: random.Random)
                 Response.submitted_at,
             )
             .where(
-                Response.workspace_id == workspace.id,
+                owned_by(Response, workspace.id),
                 Response.submitted_at >= now - timedelta(days=CASE_DAYS),
             )
             .order_by(Response.submitted_at)

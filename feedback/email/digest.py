@@ -18,7 +18,7 @@ from flask import current_app, render_template
 from sqlalchemy import delete, select, update
 
 from feedback.accounts.models import Membership, User, Workspace
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.email.models import DigestLog
 from feedback.errors import Invalid
 from feedback.extensions import db, upsert, writing
@@ -97,7 +97,7 @@ def recipients(workspace: Workspace) -> list[tuple[str, str]]:
     rows = db.session.execute(
         select(User.name, User.email)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.workspace_id == workspace.id, Membership.role.in_(RECIPIENT_ROLES))
+        .where(owned_by(Membership, workspace.id), Membership.role.in_(RECIPIENT_ROLES))
         .order_by(User.email)
     )
     return [(name or "", email) for name, email in rows]
@@ -150,7 +150,7 @@ def _detractors(workspace: Workspace, this: Week) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(Response.kind, Response.score, Response.comment, Response.id)
         .where(
-            Response.workspace_id == workspace.id,
+            owned_by(Response, workspace.id),
             Response.submitted_at >= this.start,
             Response.submitted_at < this.end,
             Response.band.in_(low_bands),
@@ -183,7 +183,7 @@ def digest_values(workspace: Workspace, monday: date) -> dict[str, Any]:
     themes = theme_summary(
         workspace,
         [
-            Response.workspace_id == workspace.id,
+            owned_by(Response, workspace.id),
             Response.submitted_at >= this.start,
             Response.submitted_at < this.end,
         ],
@@ -237,14 +237,12 @@ def send_digest(workspace: Workspace, monday: date, mailer: Mailer) -> int:
         if people and sent == 0:
             # Nobody got it: let the next run try again.
             db.session.execute(
-                delete(DigestLog).where(
-                    DigestLog.workspace_id == workspace.id, DigestLog.week == monday
-                )
+                delete(DigestLog).where(owned_by(DigestLog, workspace.id), DigestLog.week == monday)
             )
         else:
             db.session.execute(
                 update(DigestLog)
-                .where(DigestLog.workspace_id == workspace.id, DigestLog.week == monday)
+                .where(owned_by(DigestLog, workspace.id), DigestLog.week == monday)
                 .values(recipients=sent)
             )
         db.session.commit()

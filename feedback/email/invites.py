@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from feedback import signing
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.email.models import EmailInvite, Unsubscribe
 from feedback.errors import Invalid, NotFound, object_of
 from feedback.extensions import db, upsert, writing
@@ -109,7 +109,7 @@ def mark_answered(invite: EmailInvite) -> None:
     with writing():
         db.session.execute(
             update(EmailInvite)
-            .where(EmailInvite.workspace_id == invite.workspace_id, EmailInvite.id == invite.id)
+            .where(owned_by(EmailInvite, invite.workspace_id), EmailInvite.id == invite.id)
             .values(answered_at=utcnow(), status="answered")
         )
         db.session.commit()
@@ -141,7 +141,7 @@ def unsubscribe(workspace_id: int, email: str, source: str = "link") -> None:
         db.session.execute(
             update(EmailInvite)
             .where(
-                EmailInvite.workspace_id == workspace_id,
+                owned_by(EmailInvite, workspace_id),
                 EmailInvite.email == email,
                 EmailInvite.status == "scheduled",
             )

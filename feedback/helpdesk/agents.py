@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from feedback.accounts.models import Workspace
+from feedback.database import owned_by
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
 from feedback.metrics import formulas
@@ -27,7 +28,7 @@ def _rows(workspace: Workspace, period: Period) -> list[Any]:
 
 
 def _ticket_rows(workspace: Workspace, period: Period, by_agent: bool) -> list[Any]:
-    conds = [Ticket.workspace_id == workspace.id, Ticket.solved_at.is_not(None)]
+    conds = [owned_by(Ticket, workspace.id), Ticket.solved_at.is_not(None)]
     if period.start is not None:
         conds.append(Ticket.solved_at >= period.start)
     if period.end is not None:

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.email.invites import InviteInput, create_invites, parse_invite, parse_time
 from feedback.email.models import EmailInvite
 from feedback.errors import MAX_ID, Invalid
@@ -218,7 +218,7 @@ def _claim_invite(workspace: Workspace, ticket_id: int, agent: str | None) -> bo
     claimed = db.session.execute(
         update(Ticket)
         .where(
-            Ticket.workspace_id == workspace.id,
+            owned_by(Ticket, workspace.id),
             Ticket.id == ticket_id,
             Ticket.invite_requested_at.is_(None),
         )
@@ -255,7 +255,7 @@ def _invite(workspace: Workspace, ticket_id: int, given: TicketInput) -> EmailIn
         with writing():
             db.session.execute(
                 update(Ticket)
-                .where(Ticket.workspace_id == workspace.id, Ticket.id == ticket_id)
+                .where(owned_by(Ticket, workspace.id), Ticket.id == ticket_id)
                 .values(invite_requested_at=None, solved_by=None)
             )
             db.session.commit()
@@ -263,7 +263,7 @@ def _invite(workspace: Workspace, ticket_id: int, given: TicketInput) -> EmailIn
     with writing():
         db.session.execute(
             update(Ticket)
-            .where(Ticket.workspace_id == workspace.id, Ticket.id == ticket_id)
+            .where(owned_by(Ticket, workspace.id), Ticket.id == ticket_id)
             .values(invite_id=invite.id)
         )
         db.session.commit()
@@ -293,7 +293,7 @@ def record_ticket(workspace: Workspace, payload: Any) -> tuple[Ticket, bool]:
         _invite(workspace, ticket_id, given)
     ticket = db.session.scalars(
         select(Ticket)
-        .where(Ticket.workspace_id == workspace.id, Ticket.id == ticket_id)
+        .where(owned_by(Ticket, workspace.id), Ticket.id == ticket_id)
         .execution_options(populate_existing=True)
     ).one()
     return ticket, not existed

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, select
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace
+from feedback.database import in_workspace, owned_by
 from feedback.errors import Invalid, whole_number
 from feedback.extensions import db
 from feedback.metrics.sums import field_column
@@ -115,7 +115,7 @@ def _like_escape(text: str) -> str:
 
 
 def conditions(workspace: Workspace, query: ResponseQuery) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [Response.workspace_id == workspace.id]
+    conds: list[ColumnElement[bool]] = [owned_by(Response, workspace.id)]
     period = query.period
     if period is not None and period.start is not None:
         conds.append(Response.submitted_at >= period.start)
@@ -142,7 +142,7 @@ def conditions(workspace: Workspace, query: ResponseQuery) -> list[ColumnElement
             select(ResponseTheme.response_id)
             .join(Theme, Theme.id == ResponseTheme.theme_id)
             .where(
-                Theme.workspace_id == workspace.id,
+                owned_by(Theme, workspace.id),
                 Theme.slug == query.theme,
                 ResponseTheme.removed.is_(False),
             )

@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 
 from feedback.cases.models import Case
+from feedback.database import owned_by
 from feedback.extensions import db
 from feedback.metrics import plan as rollups
 from feedback.metrics.loop_sums import (
@@ -74,7 +75,7 @@ def loop_levels(
         _add_summed(workspace_id, part.days, closed, first_action, resolution)
     if part.live:
         conds = [
-            Case.workspace_id == workspace_id,
+            owned_by(Case, workspace_id),
             Case.status != "merged",
             rollups.in_ranges(Case.opened_at, part.live),
         ]
@@ -167,7 +168,7 @@ def _add_summed(
             func.min(DayCaseFigure.lo).label("lo"),
             func.max(DayCaseFigure.hi).label("hi"),
         )
-        .where(DayCaseFigure.workspace_id == workspace_id, or_(*parts))
+        .where(owned_by(DayCaseFigure, workspace_id), or_(*parts))
         .group_by(*keys)
     )
     counts: dict[tuple[Any, Any], tuple[int, int]] = {}

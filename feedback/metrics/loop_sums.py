@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from feedback.cases.models import Case
+from feedback.database import owned_by
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.metrics.formulas import wilson
@@ -39,7 +40,7 @@ LOOP_GROUPS = ("team", "owner")
 
 
 def _case_conditions(workspace_id: int, start: datetime | None, end: datetime | None) -> list:
-    conds = [Case.workspace_id == workspace_id, Case.status != "merged"]
+    conds = [owned_by(Case, workspace_id), Case.status != "merged"]
     if start is not None:
         conds.append(Case.opened_at >= start)
     if end is not None:

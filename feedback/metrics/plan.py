@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 
 from feedback.accounts.models import Workspace
+from feedback.database import owned_by
 from feedback.extensions import db
 from feedback.metrics.models import FIELDS, PAIRS, RollupMark, RollupStale
 from feedback.periods import local_day, midnight, zone
@@ -48,7 +49,7 @@ def plan(workspace_id: int) -> Plan | None:
     row = db.session.execute(
         select(RollupMark.timezone, RollupMark.rolled_until, Workspace.timezone)
         .join(Workspace, Workspace.id == RollupMark.workspace_id)
-        .where(RollupMark.workspace_id == workspace_id)
+        .where(owned_by(RollupMark, workspace_id))
     ).first()
     if row is None or row.rolled_until is None or row[0] != row[2]:
         return None
@@ -56,7 +57,7 @@ def plan(workspace_id: int) -> Plan | None:
     until_day = local_day(row.rolled_until, tz)
     stale: set[date] = set()
     for (day,) in db.session.execute(
-        select(RollupStale.day).where(RollupStale.workspace_id == workspace_id)
+        select(RollupStale.day).where(owned_by(RollupStale, workspace_id))
     ):
         start = datetime.fromisoformat(day)
         # A UTC day overlaps the local days its first and last instants fall on.

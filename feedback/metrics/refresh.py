@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, delete, func, insert, literal, select, text
 
 from feedback.accounts.models import Workspace
 from feedback.cases.models import Case
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.extensions import db
 from feedback.metrics import loop_sums, series
 from feedback.metrics.models import (
@@ -71,8 +71,8 @@ def refresh(workspace: Workspace, now: datetime | None = None, grace: timedelta 
 def reset(workspace: Workspace) -> None:
     """Forget the workspace's sums (its timezone changed: the days are cut elsewhere)."""
     for model in (DayFigure, DayThemeFigure, DayCaseFigure, RollupStale):
-        db.session.execute(delete(model).where(model.workspace_id == workspace.id))
-    db.session.execute(delete(RollupMark).where(RollupMark.workspace_id == workspace.id))
+        db.session.execute(delete(model).where(owned_by(model, workspace.id)))
+    db.session.execute(delete(RollupMark).where(owned_by(RollupMark, workspace.id)))
 
 
 def _advance(workspace: Workspace, mark: RollupMark, target: datetime) -> int:
@@ -82,7 +82,7 @@ def _advance(workspace: Workspace, mark: RollupMark, target: datetime) -> int:
         first = local_day(mark.rolled_until, tz)
     else:
         earliest = db.session.scalar(
-            select(func.min(Response.submitted_at)).where(Response.workspace_id == workspace.id)
+            select(func.min(Response.submitted_at)).where(owned_by(Response, workspace.id))
         )
         first = local_day(earliest, tz) if earliest is not None else last
     cursor = first
@@ -104,7 +104,7 @@ def _resum_stale(workspace: Workspace, mark: RollupMark) -> int:
     tz = zone(workspace.timezone)
     until_day = local_day(mark.rolled_until, tz)
     filed = db.session.execute(
-        select(RollupStale.day, RollupStale.seq).where(RollupStale.workspace_id == workspace.id)
+        select(RollupStale.day, RollupStale.seq).where(owned_by(RollupStale, workspace.id))
     ).all()
     days: set[date] = set()
     done = []
@@ -122,7 +122,7 @@ def _resum_stale(workspace: Workspace, mark: RollupMark) -> int:
         # A filing changed since it was read stays: its day is summed again next time.
         db.session.execute(
             delete(RollupStale).where(
-                RollupStale.workspace_id == workspace.id,
+                owned_by(RollupStale, workspace.id),
                 RollupStale.day == day,
                 RollupStale.seq == seq,
             )
@@ -140,9 +140,7 @@ def _lock(workspace: Workspace) -> None:
     """Hold the workspace's mark for the transaction: two workers summing the same day one
     after the other replace each other's sums instead of adding a second copy."""
     db.session.execute(
-        select(RollupMark.workspace_id)
-        .where(RollupMark.workspace_id == workspace.id)
-        .with_for_update()
+        select(RollupMark.workspace_id).where(owned_by(RollupMark, workspace.id)).with_for_update()
     )
 
 
@@ -154,7 +152,7 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
     for model in (DayFigure, DayThemeFigure, DayCaseFigure):
         db.session.execute(
             delete(model).where(
-                model.workspace_id == workspace.id,
+                owned_by(model, workspace.id),
                 model.day >= first.isoformat(),
                 model.day < last.isoformat(),
                 *([DayCaseFigure.span == "day"] if model is DayCaseFigure else []),
@@ -162,7 +160,7 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
         )
     day = _day(workspace.timezone, start, end)
     in_range = and_(
-        Response.workspace_id == workspace.id,
+        owned_by(Response, workspace.id),
         Response.submitted_at >= start,
         Response.submitted_at < end,
     )
@@ -217,9 +215,7 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
             *low_aggregates(),
         )
         .join(Response, Response.id == ResponseTheme.response_id)
-        .where(
-            in_range, ResponseTheme.workspace_id == workspace.id, ResponseTheme.removed.is_(False)
-        )
+        .where(in_range, owned_by(ResponseTheme, workspace.id), ResponseTheme.removed.is_(False))
         .group_by(*keys, ResponseTheme.theme_id, ResponseTheme.sentiment)
     )
     db.session.execute(
@@ -249,7 +245,7 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
 
 def _sum_cases(workspace: Workspace, start: datetime, end: datetime) -> None:
     day = series.bucket("day", workspace.timezone, start, end, Case.opened_at).label("day")
-    conds = [Case.workspace_id == workspace.id, Case.opened_at >= start, Case.opened_at < end]
+    conds = [owned_by(Case, workspace.id), Case.opened_at >= start, Case.opened_at < end]
     columns = ["workspace_id", "span", "day", "team", "owner_id", "measure", "bucket", "n"]
     for stmt in loop_sums.loop_day_selects(workspace.id, day, conds):
         db.session.execute(insert(DayCaseFigure).from_select([*columns, "hit", "lo", "hi"], stmt))
@@ -262,7 +258,7 @@ def _sum_case_months(workspace: Workspace, first: date, last: date, before: date
         following = (month + timedelta(days=32)).replace(day=1)
         db.session.execute(
             delete(DayCaseFigure).where(
-                DayCaseFigure.workspace_id == workspace.id,
+                owned_by(DayCaseFigure, workspace.id),
                 DayCaseFigure.span == "month",
                 DayCaseFigure.day == month.isoformat(),
             )
@@ -286,7 +282,7 @@ def _sum_case_months(workspace: Workspace, first: date, last: date, before: date
                     func.max(DayCaseFigure.hi),
                 )
                 .where(
-                    DayCaseFigure.workspace_id == workspace.id,
+                    owned_by(DayCaseFigure, workspace.id),
                     DayCaseFigure.span == "day",
                     DayCaseFigure.day >= month.isoformat(),
                     DayCaseFigure.day < following.isoformat(),

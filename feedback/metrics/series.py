@@ -14,6 +14,7 @@ from sqlalchemy import (
     select,
 )
 
+from feedback.database import owned_by
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.metrics import plan as rollups
@@ -116,7 +117,7 @@ def series(scope: Scope, interval: str, tz_name: str, low_n: int) -> list[dict[s
 
     if part.days:
         conds = [
-            DayFigure.workspace_id == scope.workspace_id,
+            owned_by(DayFigure, scope.workspace_id),
             DayFigure.field == "",
             rollups.in_days(DayFigure.day, part.days),
             *rollups.sliced(DayFigure, (scope.kind,), scope.survey_ids, scope.channel),
@@ -163,7 +164,7 @@ def breakdown(scope: Scope, field_name: str, low_n: int, limit: int = 100) -> li
 
 def response_rate(scope: Scope) -> dict[str, Any]:
     """Widget responses per survey shown, in the same period and surveys."""
-    conds = [Display.workspace_id == scope.workspace_id, Survey.kind == scope.kind]
+    conds = [owned_by(Display, scope.workspace_id), Survey.kind == scope.kind]
     if scope.start is not None:
         conds.append(Display.shown_at >= scope.start)
     if scope.end is not None:

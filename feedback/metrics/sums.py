@@ -16,6 +16,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from feedback.database import owned_by
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.metrics import plan as rollups
@@ -66,7 +67,7 @@ def field_column(name: str) -> ColumnElement[Any]:
 def scope_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     if scope.kind not in KINDS:
         raise Invalid(f"Must be one of: {', '.join(KINDS)}.", "kind")
-    conds = [Response.workspace_id == scope.workspace_id, Response.kind == scope.kind]
+    conds = [owned_by(Response, scope.workspace_id), Response.kind == scope.kind]
     if scope.start is not None:
         conds.append(Response.submitted_at >= scope.start)
     if scope.end is not None:
@@ -192,7 +193,7 @@ def _grouped(
             continue
         columns = _summed_columns(fields)
         conds = [
-            DayFigure.workspace_id == workspace_id,
+            owned_by(DayFigure, workspace_id),
             DayFigure.field == field,
             rollups.in_days(DayFigure.day, found_cover.days),
             *rollups.sliced(DayFigure, kinds, survey_ids, channel),

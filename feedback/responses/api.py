@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
+from feedback.database import owned_by
 from feedback.downloads import csv_attachment
 from feedback.errors import NotFound, whole_number
 from feedback.extensions import db
@@ -36,7 +37,7 @@ def response_list() -> Any:
 def response_get(response_id: int) -> Any:
     row = db.session.scalar(
         select(SurveyResponse).where(
-            SurveyResponse.workspace_id == g.workspace.id, SurveyResponse.id == response_id
+            owned_by(SurveyResponse, g.workspace.id), SurveyResponse.id == response_id
         )
     )
     if row is None:

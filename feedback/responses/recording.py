@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from feedback.accounts.models import Workspace
 from feedback.cases import work as cases
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db, upsert, writing
 from feedback.responses.identity import public_respondent
@@ -116,7 +116,7 @@ def _statements() -> dict[str, Any]:
         params = {name: bindparam(name, type_=c[name].type) for name in _INSERT_COLUMNS}
         _STATEMENTS[dialect] = {
             "existing": select(c.id, c.survey_id, c.score, c.answers, c.comment, c.context).where(
-                c.workspace_id == bindparam("ws"), c.client_id == bindparam("cid")
+                owned_by(c, bindparam("ws")), c.client_id == bindparam("cid")
             ),
             "insert": upsert(_TABLE)
             .values(params)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from feedback.accounts.models import Workspace
 from feedback.cases import work as cases
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db, upsert
 from feedback.responses.models import Display, Respondent, Response
@@ -278,7 +278,7 @@ def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
         response.updated_at = utcnow()
     displays = db.session.execute(
         update(Display)
-        .where(Display.workspace_id == workspace.id, Display.respondent_id == respondent.id)
+        .where(owned_by(Display, workspace.id), Display.respondent_id == respondent.id)
         .values(respondent_id=None, page_url=None)
     )
     # The webhook log holds copies of what they wrote.

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.extensions import db, writing
 from feedback.responses.models import Display, Response
 from feedback.themes.models import ResponseTheme
@@ -37,11 +37,11 @@ def _purge_responses(workspace_id: int, cutoff: datetime) -> int:
             # Tags first: not every database enforces the cascade (SQLite needs a pragma).
             db.session.execute(
                 delete(ResponseTheme).where(
-                    ResponseTheme.workspace_id == workspace_id, ResponseTheme.response_id.in_(ids)
+                    owned_by(ResponseTheme, workspace_id), ResponseTheme.response_id.in_(ids)
                 )
             )
             db.session.execute(
-                delete(Response).where(Response.workspace_id == workspace_id, Response.id.in_(ids))
+                delete(Response).where(owned_by(Response, workspace_id), Response.id.in_(ids))
             )
             db.session.commit()
         total += len(ids)
@@ -59,7 +59,7 @@ def _purge(model: Any, column: Any, workspace_id: int, cutoff: datetime) -> int:
             return total
         with writing():
             db.session.execute(
-                delete(model).where(model.workspace_id == workspace_id, model.id.in_(ids))
+                delete(model).where(owned_by(model, workspace_id), model.id.in_(ids))
             )
             db.session.commit()
         total += len(ids)

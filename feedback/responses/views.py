@@ -15,6 +15,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
 
 from feedback.cases.file import case_for_response
+from feedback.database import owned_by
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.themes import taxonomy as themes
@@ -29,7 +30,7 @@ bp = page_blueprint("responses", __name__)
 
 def _response(response_id: int) -> Response:
     response = db.session.scalar(
-        select(Response).where(Response.workspace_id == g.workspace.id, Response.id == response_id)
+        select(Response).where(owned_by(Response, g.workspace.id), Response.id == response_id)
     )
     if response is None:
         abort(404)

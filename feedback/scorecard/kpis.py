@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Invalid, object_of
 from feedback.extensions import db, upsert
 from feedback.metrics.models import PERSPECTIVES
@@ -107,7 +107,7 @@ def latest_values(workspace: Workspace) -> dict[str, dict[str, Any]]:
             .over(partition_by=KpiValue.metric, order_by=KpiValue.day.desc())
             .label("rank"),
         )
-        .where(KpiValue.workspace_id == workspace.id)
+        .where(owned_by(KpiValue, workspace.id))
         .subquery()
     )
     out: dict[str, dict[str, Any]] = {}

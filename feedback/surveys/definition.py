@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from feedback.errors import Invalid
-from feedback.surveys.kinds import KINDS, default_followups, default_scale
+from feedback.surveys.kinds import KINDS, default_followups, default_scale, in_low_band
 
 STATUSES = ("draft", "active", "paused", "archived")
 CHANNELS = ("widget", "email", "link")
@@ -231,20 +231,11 @@ def _branding(raw: Any) -> dict[str, Any]:
     return out
 
 
-def _is_low(kind: str, scale: dict[str, Any], score: int) -> bool:
-    if kind == "nps":
-        return score <= 6
-    if kind == "ces":
-        return score <= 3
-    low, high = int(scale["min"]), int(scale["max"])
-    return score == low if high - low == 1 else score <= low + 1
-
-
 def default_case_threshold(kind: str, scale: dict[str, Any]) -> int:
     """The highest score that opens a case by default: NPS 0-6, CSAT and PSAT 1-2 (1 on a
     two-point scale), CES 1-3."""
     low, high = int(scale["min"]), int(scale["max"])
-    return max((s for s in range(low, high + 1) if _is_low(kind, scale, s)), default=low)
+    return max((s for s in range(low, high + 1) if in_low_band(kind, scale, s)), default=low)
 
 
 def loop_settings(kind: str, scale: dict[str, Any], loop: dict[str, Any] | None) -> dict[str, Any]:
@@ -255,6 +246,13 @@ def loop_settings(kind: str, scale: dict[str, Any], loop: dict[str, Any] | None)
         "at_or_below": int(loop.get("at_or_below", default_case_threshold(kind, scale))),
         "resurvey_days": int(loop.get("resurvey_days", 14)),
     }
+
+
+def opens_case(kind: str, scale: dict[str, Any], loop: dict[str, Any] | None, score: int) -> bool:
+    """Whether a score opens a case: the survey's loop is on and the score is at or below its
+    threshold (the low band unless the survey sets another)."""
+    settings = loop_settings(kind, scale, loop)
+    return settings["cases"] and score <= settings["at_or_below"]
 
 
 def _loop(raw: Any, scale: dict[str, Any]) -> dict[str, Any]:

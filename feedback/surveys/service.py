@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace
+from feedback.database import in_workspace, owned_by
 from feedback.errors import Conflict, NotFound
 from feedback.extensions import db
 from feedback.lookups import cached, forget
@@ -62,7 +62,7 @@ def list_surveys(workspace: Workspace) -> list[Survey]:
 
 _SURVEY = Survey.__table__
 _LIVE = select(_SURVEY).where(
-    _SURVEY.c.workspace_id == bindparam("ws"), _SURVEY.c.public_id == bindparam("pid")
+    owned_by(_SURVEY.c, bindparam("ws")), _SURVEY.c.public_id == bindparam("pid")
 )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 
 from feedback.accounts.models import Workspace
 from feedback.claims import abandoned, claim
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.extensions import db, writing
 from feedback.responses.models import Response
 from feedback.themes.figures import commented
@@ -52,7 +52,7 @@ def analyzer_for(workspace: Workspace) -> Any:
 
     active = db.session.execute(
         select(NlpModel.version, NlpModel.path).where(
-            NlpModel.workspace_id == workspace.id, NlpModel.status == "active"
+            owned_by(NlpModel, workspace.id), NlpModel.status == "active"
         )
     ).first()
     # The public key tells apart workspaces of different databases that share an id (tests).
@@ -87,7 +87,7 @@ def _loadable_model(workspace: Workspace, path: str | None) -> Any:
     earlier = db.session.scalars(
         select(NlpModel.path)
         .where(
-            NlpModel.workspace_id == workspace.id,
+            owned_by(NlpModel, workspace.id),
             NlpModel.status == "retired",
             NlpModel.path.is_not(None),
         )
@@ -351,11 +351,11 @@ def _replace_auto_tags(
 def start_reanalysis(workspace: Workspace, reason: str) -> AnalysisRun:
     """Queue every comment of the workspace for analysis again, and track the run."""
     last_id = db.session.scalar(
-        select(func.coalesce(func.max(Response.id), 0)).where(Response.workspace_id == workspace.id)
+        select(func.coalesce(func.max(Response.id), 0)).where(owned_by(Response, workspace.id))
     )
     result = db.session.execute(
         update(Response)
-        .where(Response.workspace_id == workspace.id, Response.comment.is_not(None))
+        .where(owned_by(Response, workspace.id), Response.comment.is_not(None))
         .values(nlp_status="pending", nlp_attempts=0, nlp_retry_at=None, nlp_error=None)
         .execution_options(synchronize_session=False)
     )
@@ -375,7 +375,7 @@ def progress(workspace: Workspace) -> dict[str, Any]:
         db.session.execute(
             select(Response.nlp_status, func.count())
             .where(
-                Response.workspace_id == workspace.id,
+                owned_by(Response, workspace.id),
                 Response.comment.is_not(None),
                 Response.nlp_status.in_(("pending", "running", "failed")),
             )
@@ -386,7 +386,7 @@ def progress(workspace: Workspace) -> dict[str, Any]:
     waiting = counts.get("pending", 0) + counts.get("running", 0)
     run = db.session.scalar(
         select(AnalysisRun)
-        .where(AnalysisRun.workspace_id == workspace.id)
+        .where(owned_by(AnalysisRun, workspace.id))
         .order_by(AnalysisRun.id.desc())
         .limit(1)
     )
@@ -399,7 +399,7 @@ def progress(workspace: Workspace) -> dict[str, Any]:
     if run is not None:
         left = db.session.scalar(
             select(func.count()).where(
-                Response.workspace_id == workspace.id,
+                owned_by(Response, workspace.id),
                 Response.id <= run.last_id,
                 Response.nlp_status.in_(("pending", "running")),
             )

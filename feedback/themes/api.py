@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.errors import Invalid, object_of
 from feedback.extensions import db
 from feedback.metrics import filters
@@ -143,7 +143,7 @@ def analysis_progress() -> Any:
 def model_status() -> Any:
     rows = db.session.scalars(
         select(NlpModel)
-        .where(NlpModel.workspace_id == g.workspace.id)
+        .where(owned_by(NlpModel, g.workspace.id))
         .order_by(NlpModel.trained_at.desc())
     )
     return jsonify(

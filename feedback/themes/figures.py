@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, literal, select, true, union_all
 
+from feedback.database import owned_by
 from feedback.extensions import db
 from feedback.metrics import plan as rollups
 from feedback.metrics import sums
@@ -64,7 +65,7 @@ def tag_sums(
                     *rollups.summed(DayThemeFigure, (*rollups.SUMS, "low_total", "low_sq")),
                 )
                 .where(
-                    DayThemeFigure.workspace_id == workspace_id,
+                    owned_by(DayThemeFigure, workspace_id),
                     rollups.in_days(DayThemeFigure.day, part.days),
                     *rollups.sliced(DayThemeFigure, kinds, survey_ids, channel),
                 )
@@ -72,7 +73,7 @@ def tag_sums(
             )
         if part.live:
             conds = [
-                Response.workspace_id == workspace_id,
+                owned_by(Response, workspace_id),
                 rollups.in_ranges(Response.submitted_at, part.live),
                 *rollups.sliced(Response, kinds, survey_ids, channel),
             ]
@@ -132,7 +133,7 @@ def commented(
     total = 0
     if part.days:
         conds = [
-            DayFigure.workspace_id == workspace_id,
+            owned_by(DayFigure, workspace_id),
             DayFigure.field == "",
             rollups.in_days(DayFigure.day, part.days),
             *rollups.sliced(DayFigure, kinds, survey_ids, channel),
@@ -140,7 +141,7 @@ def commented(
         total += int(db.session.scalar(select(func.sum(DayFigure.commented)).where(*conds)) or 0)
     if part.live:
         conds = [
-            Response.workspace_id == workspace_id,
+            owned_by(Response, workspace_id),
             Response.comment.is_not(None),
             rollups.in_ranges(Response.submitted_at, part.live),
             *rollups.sliced(Response, kinds, survey_ids, channel),

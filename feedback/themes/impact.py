@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from feedback.accounts.models import Workspace
+from feedback.database import owned_by
 from feedback.extensions import db
 from feedback.metrics import formulas
 from feedback.metrics.sums import Scope, Sums, scope_sums
@@ -70,7 +71,7 @@ def impact_report(workspace: Workspace, kind: str, period: Period) -> dict[str, 
             moved_by_theme[theme_id] = moved_by_theme.get(theme_id, TagSums()) + value
     themes = db.session.execute(
         select(Theme.id, Theme.slug, Theme.name)
-        .where(Theme.workspace_id == workspace.id)
+        .where(owned_by(Theme, workspace.id))
         .order_by(Theme.position, Theme.id)
     ).all()
     out = []

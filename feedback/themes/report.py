@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from feedback.accounts.models import Workspace
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.extensions import db
 from feedback.lookups import kept
 from feedback.metrics import filters
@@ -40,9 +40,7 @@ def weekly_mentions(workspace: Workspace, now: datetime | None = None) -> dict[s
         for monday in _mondays(workspace, now)
     ]
     slugs = dict(
-        db.session.execute(
-            select(Theme.id, Theme.slug).where(Theme.workspace_id == workspace.id)
-        ).all()
+        db.session.execute(select(Theme.id, Theme.slug).where(owned_by(Theme, workspace.id))).all()
     )
     out: dict[str, list[int]] = {}
     for i, week in enumerate(theme_figures.tag_sums(workspace.id, spans)):
@@ -141,7 +139,7 @@ def model_status(workspace: Workspace) -> dict[str, Any]:
     """Labels so far, how many training needs, each model's figures, and a pending request."""
     models = db.session.scalars(
         select(NlpModel)
-        .where(NlpModel.workspace_id == workspace.id)
+        .where(owned_by(NlpModel, workspace.id))
         .order_by(NlpModel.trained_at.desc())
         .limit(10)
     ).all()

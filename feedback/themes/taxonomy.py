@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db
 from feedback.lookups import forget
@@ -270,7 +270,7 @@ def theme_summary(workspace: Workspace, conditions: list[Any]) -> dict[str, Any]
         select(ResponseTheme.theme_id, ResponseTheme.sentiment, func.count())
         .join(Response, Response.id == ResponseTheme.response_id)
         .where(
-            ResponseTheme.workspace_id == workspace.id,
+            owned_by(ResponseTheme, workspace.id),
             ResponseTheme.removed.is_(False),
             *conditions,
         )

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from feedback.accounts.models import Workspace
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.themes.analysis import start_reanalysis
@@ -24,7 +24,7 @@ def label_count(workspace: Workspace) -> int:
     """Comments an analyst has reviewed: any with a manual tag (added or removed)."""
     return db.session.scalar(
         select(func.count(func.distinct(ResponseTheme.response_id))).where(
-            ResponseTheme.workspace_id == workspace.id, ResponseTheme.source == "manual"
+            owned_by(ResponseTheme, workspace.id), ResponseTheme.source == "manual"
         )
     )
 
@@ -36,7 +36,7 @@ def labeled_examples(workspace: Workspace) -> list[Any]:
 
     reviewed = (
         select(ResponseTheme.response_id)
-        .where(ResponseTheme.workspace_id == workspace.id, ResponseTheme.source == "manual")
+        .where(owned_by(ResponseTheme, workspace.id), ResponseTheme.source == "manual")
         .distinct()
     )
     rows = db.session.execute(
@@ -95,7 +95,7 @@ def train_workspace(workspace: Workspace) -> dict[str, Any]:
             "detail": str(exc),
         }
     current = db.session.scalar(
-        select(NlpModel).where(NlpModel.workspace_id == workspace.id, NlpModel.status == "active")
+        select(NlpModel).where(owned_by(NlpModel, workspace.id), NlpModel.status == "active")
     )
     promote = should_promote(report, current.report if current is not None else None)
     record = NlpModel(
@@ -117,7 +117,7 @@ def train_workspace(workspace: Workspace) -> dict[str, Any]:
         record.path = folder
         db.session.execute(
             update(NlpModel)
-            .where(NlpModel.workspace_id == workspace.id, NlpModel.status == "active")
+            .where(owned_by(NlpModel, workspace.id), NlpModel.status == "active")
             .values(status="retired")
         )
     db.session.add(record)

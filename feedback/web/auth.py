@@ -11,12 +11,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from feedback.accounts import sessions
-from feedback.accounts.models import Membership, User, Workspace
+from feedback.accounts.models import Membership, User, Workspace, at_least
 from feedback.errors import ascii_whole
 from feedback.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
-RANK = {"viewer": 0, "analyst": 1, "admin": 2, "owner": 3}
 
 
 @login_manager.user_loader
@@ -49,7 +48,7 @@ def requires(role: str = "viewer") -> Callable[[F], F]:
             chosen_id = chosen.workspace_id if chosen is not None else None
             g.role, g.workspace = next((r for r in rows if r[1].id == chosen_id), rows[0])
             g.memberships = [(workspace, member_role) for member_role, workspace in rows]
-            if RANK[g.role] < RANK[role]:
+            if not at_least(g.role, role):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -60,4 +59,4 @@ def requires(role: str = "viewer") -> Callable[[F], F]:
 
 def can(role: str) -> bool:
     """Whether the signed-in member may do what `role` may (for showing controls)."""
-    return RANK.get(g.get("role", "viewer"), 0) >= RANK[role]
+    return at_least(g.get("role", "viewer"), role)

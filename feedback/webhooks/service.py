@@ -15,12 +15,12 @@ from flask import current_app
 from sqlalchemy import case, insert, or_, update
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Invalid, NotFound, object_of
 from feedback.extensions import db, writing
 from feedback.lookups import cached, forget
 from feedback.responses.models import CONTEXT_COLUMNS
-from feedback.surveys.definition import default_case_threshold
+from feedback.surveys.kinds import in_low_band
 from feedback.surveys.models import Survey
 from feedback.webhooks.models import WEBHOOK_EVENTS, WEBHOOK_FORMATS, Webhook, WebhookDelivery
 from feedback.webhooks.targets import TargetRefused, check_url
@@ -82,11 +82,6 @@ def emit(workspace_id: int, event: str, payload: dict[str, Any]) -> int:
     return len(hooks)
 
 
-def is_low_score(kind: str, scale: dict[str, Any], score: int) -> bool:
-    """NPS 0-6, CSAT and PSAT 1-2 (the lower point of a 2-point scale), CES 1-3."""
-    return score <= default_case_threshold(kind, scale)
-
-
 def response_recorded(
     workspace_id: int,
     survey: Survey,
@@ -116,8 +111,8 @@ def response_recorded(
         "context": context,
     }
     emit(workspace_id, "response.updated" if existing is not None else "response.created", payload)
-    was_low = existing is not None and is_low_score(survey.kind, survey.scale, existing.score)
-    if is_low_score(survey.kind, survey.scale, score) and not was_low:
+    was_low = existing is not None and in_low_band(survey.kind, survey.scale, existing.score)
+    if in_low_band(survey.kind, survey.scale, score) and not was_low:
         emit(workspace_id, "response.low_score", payload)
 
 
@@ -140,7 +135,7 @@ def _redact(workspace_id: int, ids: list[int], events: tuple[str, ...], who: str
     result = db.session.execute(
         update(WebhookDelivery)
         .where(
-            WebhookDelivery.workspace_id == workspace_id,
+            owned_by(WebhookDelivery, workspace_id),
             or_(*(WebhookDelivery.event.like(pattern) for pattern in events)),
             about.in_(ids),
         )

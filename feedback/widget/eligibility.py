@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from feedback.accounts.models import Workspace
-from feedback.database import utcnow
+from feedback.database import owned_by, utcnow
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.lookups import cached
@@ -30,7 +30,7 @@ def _widget_surveys(workspace: Workspace) -> list[dict[str, Any]]:
     def load() -> list[dict[str, Any]]:
         rows = db.session.scalars(
             select(Survey)
-            .where(Survey.workspace_id == workspace.id, Survey.status == "active")
+            .where(owned_by(Survey, workspace.id), Survey.status == "active")
             .order_by(Survey.id)
         )
         return [
@@ -53,14 +53,14 @@ def _history(workspace: Workspace, respondent_id: int) -> dict[int, dict[str, da
     per_survey: dict[int, dict[str, datetime | None]] = {}
     shown = db.session.execute(
         select(Display.survey_id, func.max(Display.shown_at), func.max(Display.dismissed_at))
-        .where(Display.workspace_id == workspace.id, Display.respondent_id == respondent_id)
+        .where(owned_by(Display, workspace.id), Display.respondent_id == respondent_id)
         .group_by(Display.survey_id)
     )
     for survey_id, last_shown, last_dismissed in shown:
         per_survey[survey_id] = {"shown": last_shown, "dismissed": last_dismissed}
     answered = db.session.execute(
         select(Response.survey_id, func.max(Response.submitted_at))
-        .where(Response.workspace_id == workspace.id, Response.respondent_id == respondent_id)
+        .where(owned_by(Response, workspace.id), Response.respondent_id == respondent_id)
         .group_by(Response.survey_id)
     )
     for survey_id, last_answer in answered:
@@ -113,7 +113,7 @@ def _first_eligible(
     if key is not None:
         respondent = db.session.execute(
             select(Respondent.id, Respondent.last_shown_at, Respondent.traits).where(
-                Respondent.workspace_id == workspace.id, Respondent.external_id == key
+                owned_by(Respondent, workspace.id), Respondent.external_id == key
             )
         ).first()
     if respondent is not None:

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import select
 
 from feedback.accounts.models import Workspace
+from feedback.database import owned_by
 from feedback.extensions import db
 from feedback.responses.identity import user_hash
 from feedback.surveys.models import Survey
@@ -111,7 +112,7 @@ def demo_host() -> Any:
     if workspace is None:
         abort(404)
     surveys = db.session.scalars(
-        select(Survey).where(Survey.workspace_id == workspace.id, Survey.status == "active")
+        select(Survey).where(owned_by(Survey, workspace.id), Survey.status == "active")
     ).all()
     return render_template(
         "widget/demo_host.html",
