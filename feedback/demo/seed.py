@@ -16,6 +16,7 @@ from feedback.cases import due_at
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
 from feedback.cases.work import opens_case
 from feedback.database import utcnow
+from feedback.demo.content import content
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
 from feedback.metrics import kpis
@@ -32,285 +33,25 @@ DEMO_EMAIL = "admin@example.com"
 DEMO_PASSWORD = "demo-password"
 DAYS = 182
 
-PLANS = (("Free", 0.35), ("Starter", 0.3), ("Pro", 0.25), ("Enterprise", 0.1))
-FEATURES = ("reports", "dashboards", "exports", "automations")
-TEAMS = {
-    "Tier 1": ("Alice Moreau", "Bilal Khan", "Chen Wei", "Emil Novak"),
-    "Billing desk": ("Dana Okafor", "Ines Duarte"),
-    "Technical": ("Farah Haddad", "Gus Lindqvist"),
-}
+_COMPANY = content("workspace")
+_COMMENTS = content("comments")
+_CASES = content("cases")
+
+PLANS = tuple(_COMPANY["plans"].items())
+FEATURES = tuple(_COMPANY["features"])
+TEAMS = {team: tuple(names) for team, names in _COMPANY["teams"].items()}
 # How each agent's customers tend to score: shifts of the CSAT distribution.
-AGENT_SKILL = {"Emil Novak": -2.6, "Farah Haddad": 0.4, "Alice Moreau": 0.25}
+AGENT_SKILL = _COMPANY["agent_skill"]
 
 # Comment fragments per theme: (subjects, praise, complaints). Sentences are assembled from
 # them with details and openers, and no sentence is used twice.
 THEMES: dict[str, tuple[list[str], list[str], list[str]]] = {
-    "pricing": (
-        [
-            "the price",
-            "the Pro plan",
-            "the per-seat pricing",
-            "what we pay each month",
-            "the annual plan",
-            "the cost for a team our size",
-        ],
-        [
-            "is fair for what we get",
-            "feels like good value",
-            "pays for itself",
-            "is cheaper than the tool we left",
-            "is easy to justify to finance",
-        ],
-        [
-            "is too expensive for a small team",
-            "went up without much warning",
-            "is hard to justify",
-            "doubled when we added three people",
-            "feels steep next to the alternatives",
-        ],
-    ),
-    "billing": (
-        [
-            "the invoices",
-            "billing",
-            "the card payment",
-            "the VAT handling",
-            "the billing page",
-            "the renewal",
-        ],
-        ["is painless", "just works", "is clear about every line", "was sorted out in minutes"],
-        [
-            "charged us twice",
-            "shows the wrong company name",
-            "is confusing with the prorated amounts",
-            "failed and locked our account",
-            "has no way to add a PO number",
-        ],
-    ),
-    "support": (
-        [
-            "your support team",
-            "the agent I spoke to",
-            "the help desk",
-            "the chat support",
-            "customer service",
-            "the person who answered my ticket",
-        ],
-        [
-            "was quick and friendly",
-            "solved it on the first reply",
-            "went above and beyond",
-            "explained everything patiently",
-            "followed up the next day",
-        ],
-        [
-            "took three days to answer",
-            "kept sending me canned replies",
-            "closed my ticket without fixing it",
-            "did not read what I wrote",
-            "passed me around between people",
-        ],
-    ),
-    "usability": (
-        [
-            "the interface",
-            "the new layout",
-            "the settings screen",
-            "navigation",
-            "the editor",
-            "finding things in the menu",
-        ],
-        [
-            "is clean and obvious",
-            "makes sense right away",
-            "is a joy to use",
-            "feels thought through",
-            "got much better lately",
-        ],
-        [
-            "is cluttered",
-            "is confusing",
-            "hides the options I need",
-            "takes too many clicks",
-            "changed again and I am lost",
-        ],
-    ),
-    "performance": (
-        [
-            "the dashboard",
-            "search",
-            "loading a big report",
-            "the app",
-            "opening a project",
-            "the export",
-        ],
-        ["is really fast now", "loads instantly", "feels snappy", "keeps up even with our data"],
-        [
-            "is painfully slow",
-            "takes ages to load",
-            "freezes for seconds",
-            "spins forever",
-            "gets sluggish in the afternoon",
-        ],
-    ),
-    "reliability": (
-        ["the service", "the sync", "the app", "saving", "the nightly backup", "the login"],
-        [
-            "has been rock solid",
-            "never lets us down",
-            "has not failed once this year",
-            "is dependable",
-        ],
-        [
-            "went down twice this week",
-            "keeps crashing",
-            "lost some of my changes",
-            "times out randomly",
-            "was broken all morning",
-        ],
-    ),
-    "features": (
-        [
-            "the reporting",
-            "the automation builder",
-            "the custom field editor",
-            "the API",
-            "the template library",
-            "bulk editing",
-        ],
-        [
-            "does exactly what we need",
-            "saved us hours every week",
-            "is the reason we switched",
-            "keeps getting better",
-        ],
-        [
-            "is missing basic filters",
-            "cannot do recurring tasks",
-            "lacks a dark mode",
-            "needs an undo button",
-            "still has no audit log",
-        ],
-    ),
-    "onboarding": (
-        [
-            "getting started",
-            "the setup",
-            "the first week",
-            "importing our old data",
-            "the getting-started guide",
-            "the onboarding call",
-        ],
-        [
-            "was smooth",
-            "took less than an hour",
-            "was well explained",
-            "made us productive on day one",
-        ],
-        [
-            "was a struggle",
-            "took far longer than promised",
-            "left us guessing",
-            "broke half our imported records",
-            "assumed we knew everything",
-        ],
-    ),
-    "integrations": (
-        [
-            "the Slack integration",
-            "the Salesforce sync",
-            "the Zapier connector",
-            "the calendar sync",
-            "the HubSpot integration",
-            "the webhook feed",
-        ],
-        [
-            "works flawlessly",
-            "saves us a lot of copy and paste",
-            "was easy to connect",
-            "keeps everything in one place",
-        ],
-        [
-            "stops syncing every few days",
-            "duplicates our contacts",
-            "is too limited",
-            "needs to be reconnected constantly",
-            "drops fields without telling us",
-        ],
-    ),
-    "mobile": (
-        [
-            "the mobile app",
-            "the iPhone app",
-            "the Android app",
-            "using it on my phone",
-            "the tablet view",
-            "the mobile inbox",
-        ],
-        [
-            "is great on the go",
-            "has everything I need",
-            "is surprisingly good",
-            "lets me work from anywhere",
-        ],
-        [
-            "is unusable",
-            "crashes on startup",
-            "logs me out constantly",
-            "is missing half the features",
-            "drains my battery",
-        ],
-    ),
+    theme: (words["subjects"], words["praise"], words["complaints"])
+    for theme, words in _COMMENTS["themes"].items()
 }
-DETAILS = [
-    "",
-    "",
-    "",
-    "since the last update",
-    "lately",
-    "every single time",
-    "for our whole team",
-    "on Monday mornings",
-    "when we have a deadline",
-    "compared to last year",
-    "for the last month",
-    "when I work from home",
-    "with larger accounts",
-    "this quarter",
-    "after the redesign",
-    "for our finance people",
-    "when clients are watching",
-    "at the end of the month",
-]
-OPENERS = [
-    "",
-    "",
-    "",
-    "Honestly, ",
-    "To be fair, ",
-    "Overall ",
-    "Frankly ",
-    "I have to say ",
-    "Well, ",
-]
-SHORT = {
-    "positive": [
-        "Love it!",
-        "Great product.",
-        "Keep it up",
-        "Very happy so far.",
-        "No complaints 👍",
-        "Does the job well.",
-    ],
-    "negative": [
-        "Not great.",
-        "Disappointed.",
-        "Needs work",
-        "Meh.",
-        "Could be much better.",
-        "Not what we were promised.",
-    ],
-}
+DETAILS = _COMMENTS["details"]
+OPENERS = _COMMENTS["openers"]
+SHORT = _COMMENTS["short"]
 
 
 @dataclass
@@ -384,28 +125,7 @@ def _tone(band: str) -> str:
 
 
 def _create_surveys(workspace: Workspace) -> dict[str, Survey]:
-    specs = {
-        "nps": {"kind": "nps", "name": "Product NPS", "channels": ["widget", "email", "link"]},
-        "csat": {
-            "kind": "csat",
-            "name": "Support CSAT",
-            "scale": {"style": "stars"},
-            "channels": ["email", "link"],
-        },
-        "psat": {
-            "kind": "psat",
-            "name": "Reports feature",
-            "question": "How satisfied are you with reports?",
-            "scale": {"style": "emoji"},
-            "targeting": {"events": ["exported_report"]},
-        },
-        "ces": {
-            "kind": "ces",
-            "name": "Setup effort",
-            "question": "It was easy to set up my workspace.",
-            "targeting": {"urls": [{"match": "contains", "value": "/setup"}]},
-        },
-    }
+    specs = content("workspace")["surveys"]
     return {kind: surveys.create_survey(workspace, spec) for kind, spec in specs.items()}
 
 
@@ -417,16 +137,17 @@ def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
         # Under `make run`, a page on any port of this machine may show the widget, so the
         # printed snippet works wherever it is pasted first. Production lists none of them.
         development = current_app.config["FEEDBACK_ENV"] == "development"
+        company = content("workspace")["workspace"]
         workspace = workspaces.create_workspace(
-            "Acme Analytics (demo)",
+            company["name"],
             DEMO_SLUG,
-            "America/New_York",
+            company["timezone"],
             list(LOOPBACK_ANY_PORT) if development else [],
         )
         _fill(workspace, responses, random.Random(seed))
         note = f"created with {responses} responses"
     workspaces.add_user(workspace, DEMO_EMAIL, DEMO_PASSWORD, "owner")
-    issued = workspaces.create_api_key(workspace, "demo key")
+    issued = workspaces.create_api_key(workspace, content("workspace")["workspace"]["api_key"])
     db.session.commit()
     return DemoResult(workspace, issued.secret, note)
 
@@ -562,75 +283,33 @@ def _tickets(workspace: Workspace, rows: list[dict], rng: random.Random) -> list
 
 def _kpis(workspace: Workspace, rng: random.Random) -> None:
     """Targets with owners for every perspective, and six months of pushed outside KPIs."""
-    goals = {
-        "nps": (30, "Priya Shah (product)", "customer", True),
-        "csat": (85, "Sam Ortiz (support)", "customer", True),
-        "psat": (80, "Priya Shah (product)", "customer", True),
-        "ces": (5.5, "Lee Park (onboarding)", "customer", True),
-        "frt_hours": (3, "Sam Ortiz (support)", "process", False),
-        "one_touch": (70, "Sam Ortiz (support)", "process", True),
-        "churn_rate": (2.0, "Dana Moss (finance)", "financial", False),
-        "net_revenue_retention": (105, "Dana Moss (finance)", "financial", True),
-        "training_hours": (8, "Lee Park (people)", "learning", True),
-    }
-    for metric, (target, owner, perspective, higher) in goals.items():
-        kpis.set_target(
-            workspace,
-            metric,
-            {
-                "target": target,
-                "owner": owner,
-                "perspective": perspective,
-                "higher_is_better": higher,
-            },
-        )
+    company = content("workspace")
+    for metric, target in company["kpi_targets"].items():
+        kpis.set_target(workspace, metric, target)
     today = utcnow().date().replace(day=1)
     values = []
     for back in range(6, 0, -1):
         month = (today - timedelta(days=28 * back)).replace(day=1)
         values += [
             {
-                "metric": "churn_rate",
+                "metric": series["metric"],
                 "date": month.isoformat(),
-                "value": round(rng.uniform(1.6, 2.6), 2),
-                "unit": "%",
-            },
-            {
-                "metric": "net_revenue_retention",
-                "date": month.isoformat(),
-                "value": round(rng.uniform(99, 109), 1),
-                "unit": "%",
-            },
-            {
-                "metric": "training_hours",
-                "date": month.isoformat(),
-                "value": round(rng.uniform(5, 11), 1),
-                "unit": "h",
-            },
+                "value": round(rng.uniform(*series["range"]), series["digits"]),
+                "unit": series["unit"],
+            }
+            for series in company["kpi_values"]
         ]
     kpis.push_values(workspace, values)
 
 
 # The people who work the cases: (email, role, handles cases in turn).
-CASE_TEAM = (
-    ("priya@example.com", "admin", False),
-    ("sam@example.com", "analyst", True),
-    ("lee@example.com", "analyst", True),
+CASE_TEAM = tuple(
+    (member["email"], member["role"], member["handles_cases"]) for member in _CASES["team"]
 )
 # Cases began two months ago: older low scores were never followed up.
 CASE_DAYS = 60
-NOTES = (
-    "Called the customer; they are evaluating a competitor.",
-    "Logged a bug for the export timeout and linked the ticket.",
-    "Offered a walkthrough of the reports builder.",
-    "Refund approved by finance.",
-    "Customer confirmed the fix works on their side.",
-)
-REPLIES = (
-    "Thank you for telling us. We have fixed the export timeout you ran into; could you try "
-    "again and let us know?",
-    "Sorry about the double charge. The refund is on its way and should arrive within five days.",
-)
+NOTES = tuple(_CASES["notes"])
+REPLIES = tuple(_CASES["replies"])
 
 
 def _cases(workspace: Workspace, by_kind: dict[str, Survey], rng: random.Random) -> None:
@@ -646,28 +325,24 @@ def _cases(workspace: Workspace, by_kind: dict[str, Survey], rng: random.Random)
             .where(Membership.workspace_id == workspace.id, Membership.user_id == users[email])
             .values(handles_cases=handles)
         )
-    for slug, owner in (("pricing", "priya@example.com"), ("onboarding", "lee@example.com")):
+    for slug, owner in _CASES["theme_owners"].items():
         db.session.execute(
             Theme.__table__.update()
             .where(Theme.workspace_id == workspace.id, Theme.slug == slug)
             .values(owner=owner)
         )
-    rules = [
-        ("Enterprise accounts", {"plan": "Enterprise"}, "priya@example.com"),
-        ("Support CSAT to the support lead", {"kind": "csat"}, "sam@example.com"),
-    ]
-    rule_ids = []
-    for position, (name, conditions, owner) in enumerate(rules, start=1):
+    rules = []
+    for position, spec in enumerate(_CASES["rules"], start=1):
         rule = CaseRule(
             workspace_id=workspace.id,
             position=position,
-            name=name,
-            conditions=conditions,
-            owner_id=users[owner],
+            name=spec["name"],
+            conditions=spec["conditions"],
+            owner_id=users[spec["owner"]],
         )
         db.session.add(rule)
         db.session.flush()
-        rule_ids.append(rule.id)
+        rules.append(rule)
     now = utcnow()
     surveys_by_id = {s.id: s for s in by_kind.values()}
     low = [
@@ -691,16 +366,18 @@ def _cases(workspace: Workspace, by_kind: dict[str, Survey], rng: random.Random)
         )
         if opens_case(surveys_by_id[r.survey_id], r.score)
     ]
-    handlers = [users["sam@example.com"], users["lee@example.com"]]
-    admin = users["priya@example.com"]
+    handlers = [users[email] for email, _role, handles in CASE_TEAM if handles]
     email_of = {v: k for k, v in users.items()}
     for turn, row in enumerate(low):
-        if row.plan == "Enterprise":
-            owner, by = admin, f"rule:{rule_ids[0]}"
-        elif row.kind == "csat":
-            owner, by = users["sam@example.com"], f"rule:{rule_ids[1]}"
+        # The first rule whose conditions the response meets, else the handlers in turn.
+        rule = next(
+            (r for r in rules if all(getattr(row, k) == v for k, v in r.conditions.items())),
+            None,
+        )
+        if rule is not None:
+            owner, by = rule.owner_id, f"rule:{rule.id}"
         else:
-            owner, by = handlers[turn % 2], "round_robin"
+            owner, by = handlers[turn % len(handlers)], "round_robin"
         opened = row.submitted_at
         due = due_at(opened, workspace.timezone, workspace.case_settings)
         age_days = (now - opened).days
