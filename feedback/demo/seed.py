@@ -16,6 +16,7 @@ from feedback.cases import due_at
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
 from feedback.cases.work import opens_case
 from feedback.database import utcnow
+from feedback.demo.comments import CommentWriter
 from feedback.demo.content import content
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
@@ -34,7 +35,6 @@ DEMO_PASSWORD = "demo-password"
 DAYS = 182
 
 _COMPANY = content("workspace")
-_COMMENTS = content("comments")
 _CASES = content("cases")
 
 PLANS = tuple(_COMPANY["plans"].items())
@@ -43,64 +43,12 @@ TEAMS = {team: tuple(names) for team, names in _COMPANY["teams"].items()}
 # How each agent's customers tend to score: shifts of the CSAT distribution.
 AGENT_SKILL = _COMPANY["agent_skill"]
 
-# Comment fragments per theme: (subjects, praise, complaints). Sentences are assembled from
-# them with details and openers, and no sentence is used twice.
-THEMES: dict[str, tuple[list[str], list[str], list[str]]] = {
-    theme: (words["subjects"], words["praise"], words["complaints"])
-    for theme, words in _COMMENTS["themes"].items()
-}
-DETAILS = _COMMENTS["details"]
-OPENERS = _COMMENTS["openers"]
-SHORT = _COMMENTS["short"]
-
 
 @dataclass
 class DemoResult:
     workspace: Workspace
     api_key: str
     created_note: str
-
-
-class CommentWriter:
-    """Writes varied comments; remembers every sentence so none appears twice."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.used: set[str] = set()
-
-    def _sentence(self, theme: str, positive: bool) -> str | None:
-        subjects, praise, complaints = THEMES[theme]
-        for _ in range(20):
-            subject = self.rng.choice(subjects)
-            predicate = self.rng.choice(praise if positive else complaints)
-            detail = self.rng.choice(DETAILS)
-            opener = self.rng.choice(OPENERS)
-            text = f"{opener}{subject} {predicate}{' ' + detail if detail else ''}".strip()
-            text = text[0].upper() + text[1:] + self.rng.choice([".", ".", "!", ""])
-            if text.lower() not in self.used:
-                self.used.add(text.lower())
-                return text
-        return None
-
-    def comment(self, tone: str) -> str | None:
-        """One to three sentences; a passive mixes praise and complaint."""
-        themes = self.rng.sample(list(THEMES), k=self.rng.choice((1, 1, 1, 2, 2, 3)))
-        sentences = []
-        for i, theme in enumerate(themes):
-            positive = tone == "positive" or (tone == "mixed" and i % 2 == 0)
-            sentence = self._sentence(theme, positive)
-            if sentence:
-                sentences.append(sentence)
-        if not sentences:
-            return None
-        if tone == "mixed" and len(sentences) > 1:
-            sentences[1] = "But " + sentences[1][0].lower() + sentences[1][1:]
-        if self.rng.random() < 0.06 and tone != "mixed":
-            short = self.rng.choice(SHORT[tone])
-            if short.lower() not in self.used:
-                self.used.add(short.lower())
-                sentences.append(short)
-        return " ".join(sentences)
 
 
 def _score(rng: random.Random, kind: str, shift: float) -> int:
