@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,15 +15,13 @@ from feedback.cases import due_at
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
 from feedback.cases.work import opens_case
 from feedback.database import utcnow
-from feedback.demo.comments import CommentWriter
 from feedback.demo.content import content
+from feedback.demo.responses import add_responses
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
 from feedback.metrics import kpis
-from feedback.responses.models import Display, Respondent, Response
-from feedback.surveys import band_for
+from feedback.responses.models import Response
 from feedback.surveys import service as surveys
-from feedback.surveys.followups import followups_for
 from feedback.surveys.models import Survey
 from feedback.themes.models import Theme
 from feedback.widget.origins import LOOPBACK_ANY_PORT
@@ -32,14 +29,10 @@ from feedback.widget.origins import LOOPBACK_ANY_PORT
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@example.com"
 DEMO_PASSWORD = "demo-password"
-DAYS = 182
 
 _COMPANY = content("workspace")
 _CASES = content("cases")
 
-PLANS = tuple(_COMPANY["plans"].items())
-FEATURES = tuple(_COMPANY["features"])
-TEAMS = {team: tuple(names) for team, names in _COMPANY["teams"].items()}
 # How each agent's customers tend to score: shifts of the CSAT distribution.
 AGENT_SKILL = _COMPANY["agent_skill"]
 
@@ -49,27 +42,6 @@ class DemoResult:
     workspace: Workspace
     api_key: str
     created_note: str
-
-
-def _score(rng: random.Random, kind: str, shift: float) -> int:
-    if kind == "nps":
-        weights = [2, 1, 1, 2, 2, 4, 5, 9, 14, 20, 18]
-        low = 0
-    elif kind in ("csat", "psat"):
-        weights, low = [4, 5, 9, 30, 45], 1
-    else:
-        weights, low = [3, 4, 6, 10, 20, 30, 22], 1
-    # A shift moves weight towards the low (negative) or high (positive) end.
-    weights = [w * (1.35 ** (shift * (i - len(weights) / 2))) for i, w in enumerate(weights)]
-    return low + rng.choices(range(len(weights)), weights=weights)[0]
-
-
-def _tone(band: str) -> str:
-    if band in ("promoter", "positive", "easy"):
-        return "positive"
-    if band in ("detractor", "negative", "difficult"):
-        return "negative"
-    return "mixed"
 
 
 def _create_surveys(workspace: Workspace) -> dict[str, Survey]:
@@ -102,94 +74,7 @@ def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
 
 def _fill(workspace: Workspace, count: int, rng: random.Random) -> None:
     by_kind = _create_surveys(workspace)
-    now = utcnow()
-    people = []
-    for i in range(max(50, count // 3)):
-        plan = rng.choices([p for p, _ in PLANS], weights=[w for _, w in PLANS])[0]
-        people.append(
-            {
-                "workspace_id": workspace.id,
-                "external_id": f"user-{i + 1:05d}",
-                "email": f"user{i + 1}@customer{i % 97}.example",
-                "traits": {"plan": plan, "company": f"Customer {i % 97}"},
-                "created_at": now - timedelta(days=rng.randint(DAYS, DAYS + 400)),
-            }
-        )
-    db.session.execute(insert(Respondent), people)
-    ids = dict(
-        db.session.execute(
-            select(Respondent.external_id, Respondent.id).where(
-                Respondent.workspace_id == workspace.id
-            )
-        ).all()
-    )
-    writer = CommentWriter(rng)
-    agents = [(team, agent) for team, names in TEAMS.items() for agent in names]
-    rows, displays = [], []
-    for n in range(count):
-        kind = rng.choices(("nps", "csat", "psat", "ces"), weights=(4, 3, 2, 1))[0]
-        survey = by_kind[kind]
-        person = rng.choice(people)
-        age = rng.random() * DAYS
-        when = now - timedelta(days=age, minutes=rng.randint(0, 59))
-        # NPS improves over the six months, so the trend has something to show.
-        shift = 0.35 * (1 - age / DAYS) - 0.1
-        context: dict[str, str | None] = {"plan": person["traits"]["plan"]}
-        channel = "widget"
-        if kind == "csat":
-            team, agent = rng.choice(agents)
-            shift += AGENT_SKILL.get(agent, 0.0)
-            context.update(agent=agent, team=team, ticket_id=f"T-{40000 + n}")
-            channel = "email"
-        elif kind == "psat":
-            context["feature"] = rng.choice(FEATURES)
-        elif kind == "nps" and rng.random() < 0.3:
-            channel = "email"
-        score = _score(rng, kind, shift)
-        band = band_for(kind, survey.scale, score)
-        answers = {}
-        comment = None
-        if rng.random() < 0.65:
-            followup = followups_for(survey.definition, score)
-            text = writer.comment(_tone(band)) if followup else None
-            if text:
-                answers[followup[0]["id"]] = text
-                comment = text
-        rows.append(
-            {
-                "workspace_id": workspace.id,
-                "survey_id": survey.id,
-                "respondent_id": ids[person["external_id"]],
-                "client_id": uuid.UUID(int=rng.getrandbits(128)).hex,
-                "channel": channel,
-                "kind": kind,
-                "question": survey.question,
-                "score": score,
-                "band": band,
-                "answers": answers,
-                "comment": comment,
-                "page_url": "https://app.acme.example/reports" if channel == "widget" else None,
-                "context": {"company": person["traits"]["company"]},
-                "nlp_status": "pending" if comment else "none",
-                "submitted_at": when,
-                "updated_at": when,
-                **context,
-            }
-        )
-        if channel == "widget":
-            for _ in range(rng.choice((1, 2, 2, 3))):
-                displays.append(
-                    {
-                        "workspace_id": workspace.id,
-                        "survey_id": survey.id,
-                        "respondent_id": ids[person["external_id"]],
-                        "client_id": uuid.UUID(int=rng.getrandbits(128)).hex,
-                        "channel": "widget",
-                        "shown_at": when - timedelta(minutes=rng.randint(0, 5000)),
-                    }
-                )
-    db.session.execute(insert(Response), rows)
-    db.session.execute(insert(Display), displays)
+    rows = add_responses(workspace, by_kind, count, rng)
     db.session.execute(insert(Ticket), _tickets(workspace, rows, rng))
     _kpis(workspace, rng)
     db.session.flush()
