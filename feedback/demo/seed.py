@@ -17,9 +17,9 @@ from feedback.cases.work import opens_case
 from feedback.database import utcnow
 from feedback.demo.content import content
 from feedback.demo.responses import add_responses
+from feedback.demo.scorecard import set_scorecard
+from feedback.demo.tickets import add_tickets
 from feedback.extensions import db
-from feedback.helpdesk.models import Ticket
-from feedback.metrics import kpis
 from feedback.responses.models import Response
 from feedback.surveys import service as surveys
 from feedback.surveys.models import Survey
@@ -30,11 +30,7 @@ DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@example.com"
 DEMO_PASSWORD = "demo-password"
 
-_COMPANY = content("workspace")
 _CASES = content("cases")
-
-# How each agent's customers tend to score: shifts of the CSAT distribution.
-AGENT_SKILL = _COMPANY["agent_skill"]
 
 
 @dataclass
@@ -75,64 +71,10 @@ def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
 def _fill(workspace: Workspace, count: int, rng: random.Random) -> None:
     by_kind = _create_surveys(workspace)
     rows = add_responses(workspace, by_kind, count, rng)
-    db.session.execute(insert(Ticket), _tickets(workspace, rows, rng))
-    _kpis(workspace, rng)
+    add_tickets(workspace, rows, rng)
+    set_scorecard(workspace, rng)
     db.session.flush()
     _cases(workspace, by_kind, rng)
-
-
-def _tickets(workspace: Workspace, rows: list[dict], rng: random.Random) -> list[dict]:
-    """The helpdesk tickets behind the CSAT responses, with their operational figures."""
-    tickets = []
-    for row in rows:
-        if row["kind"] != "csat":
-            continue
-        skill = AGENT_SKILL.get(row["agent"], 0.0)
-        solved = row["submitted_at"] - timedelta(hours=rng.uniform(20, 30))
-        resolution = max(0.3, rng.gauss(9 - 3 * skill, 3))
-        first = min(resolution, max(0.1, rng.gauss(3 - skill, 1)))
-        contacts = 1 if rng.random() < 0.62 + 0.1 * skill else rng.randint(2, 4)
-        tickets.append(
-            {
-                "workspace_id": workspace.id,
-                "external_id": row["ticket_id"],
-                "agent": row["agent"],
-                "team": row["team"],
-                "solved_by": row["agent"],
-                "plan": row["plan"],
-                "opened_at": solved - timedelta(hours=resolution),
-                "first_response_at": solved - timedelta(hours=resolution - first),
-                "solved_at": solved,
-                "reopens": 0 if contacts == 1 else rng.choice((0, 0, 1)),
-                "contacts": contacts,
-                "first_response_seconds": int(first * 3600),
-                "resolution_seconds": int(resolution * 3600),
-                "one_touch": contacts == 1,
-                "context": {},
-            }
-        )
-    return tickets
-
-
-def _kpis(workspace: Workspace, rng: random.Random) -> None:
-    """Targets with owners for every perspective, and six months of pushed outside KPIs."""
-    company = content("workspace")
-    for metric, target in company["kpi_targets"].items():
-        kpis.set_target(workspace, metric, target)
-    today = utcnow().date().replace(day=1)
-    values = []
-    for back in range(6, 0, -1):
-        month = (today - timedelta(days=28 * back)).replace(day=1)
-        values += [
-            {
-                "metric": series["metric"],
-                "date": month.isoformat(),
-                "value": round(rng.uniform(*series["range"]), series["digits"]),
-                "unit": series["unit"],
-            }
-            for series in company["kpi_values"]
-        ]
-    kpis.push_values(workspace, values)
 
 
 # The people who work the cases: (email, role, handles cases in turn).
