@@ -70,7 +70,7 @@ def create_api_key(workspace: str, name: str, scopes: tuple[str, ...]) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
 def seed_demo(responses: int, seed: int) -> None:
     """Create (once) a demo workspace with surveys and six months of responses."""
-    from feedback.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_workspace
+    from feedback.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, case_handlers, seed_demo_workspace
 
     result = seed_demo_workspace(responses=responses, seed=seed)
     base = current_app.config["FEEDBACK_BASE_URL"]
@@ -78,7 +78,8 @@ def seed_demo(responses: int, seed: int) -> None:
     click.echo(f"  Demo workspace  {result.workspace.name} ({result.created_note})")
     click.echo(f"  Dashboard       {base}/app/")
     click.echo(f"  Login           {DEMO_EMAIL} / {DEMO_PASSWORD}")
-    click.echo(f"  Case handlers   sam@example.com, lee@example.com / {DEMO_PASSWORD} (analysts)")
+    handlers = ", ".join(case_handlers())
+    click.echo(f"  Case handlers   {handlers} / {DEMO_PASSWORD} (analysts)")
     click.echo(f"  API key         {result.api_key}")
     click.echo(f"  Public key      {result.workspace.public_key}")
     click.echo(f"  Demo host page  {base}/demo")

@@ -1,3 +1,4 @@
-"""A realistic demo workspace for `make run`: its seeding code, with its text as data."""
+"""The demo workspace `make run` shows: surveys, six months of responses and worked cases,
+with its text as data."""
 
 __all__ = []
