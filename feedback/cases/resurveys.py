@@ -67,65 +67,78 @@ def send_resurveys(limit: int = BATCH) -> int:
         .limit(limit)
         .with_for_update(skip_locked=True, of=Case.__table__)
     )
-    invited = 0
     with writing():
         ids = list(db.session.scalars(due))
         if not ids:
             db.session.commit()
             return 0
-        # A fresh statement, now that the rows are ours: another worker's invite shows here.
-        taken = set(
-            db.session.scalars(select(EmailInvite.case_id).where(EmailInvite.case_id.in_(ids)))
-        )
-        rows = db.session.execute(
-            select(Case, Respondent, Survey)
-            .join(Respondent, Respondent.id == Case.respondent_id)
-            .join(Survey, Survey.id == Case.survey_id)
-            .where(Case.id.in_([i for i in ids if i not in taken]))
-            .order_by(Case.id)
-        ).all()
-        unsubscribed = set(
-            db.session.execute(
-                select(Unsubscribe.workspace_id, Unsubscribe.email).where(
-                    Unsubscribe.workspace_id.in_({c.workspace_id for c, _p, _s in rows}),
-                    Unsubscribe.email.in_({p.email.lower() for _c, p, _s in rows}),
-                )
-            ).all()
-        )
-        made = []
-        for case, person, survey in rows:
-            email = person.email.lower()
-            reason = _reason(case, survey, unsubscribed, email)
-            invite = EmailInvite(
-                workspace_id=case.workspace_id,
-                survey_id=survey.id,
-                respondent_id=person.id,
-                case_id=case.id,
-                email=email,
-                external_id=person.external_id,
-                context={"case": str(case.id)},
-                scheduled_at=now,
-                status="suppressed" if reason else "scheduled",
-                suppressed_reason=reason,
-            )
-            made.append((case, invite))
+        made = [
+            _invite(case, person, survey, now, unsubscribed)
+            for case, person, survey, unsubscribed in _untaken(ids)
+        ]
         db.session.add_all([invite for _case, invite in made])
         db.session.flush()
-        for case, invite in made:
-            detail = {"invite": invite.id, "to": invite.email}
-            if invite.suppressed_reason:
-                detail["suppressed"] = invite.suppressed_reason
-                log.info("case %s: no re-survey: %s", case.id, invite.suppressed_reason)
-            else:
-                invited += 1
-            db.session.add(
-                CaseEvent(
-                    workspace_id=case.workspace_id,
-                    case_id=case.id,
-                    actor=cases.SYSTEM.label,
-                    action="resurvey",
-                    detail=detail,
-                )
-            )
+        invited = sum(_record(case, invite) for case, invite in made)
         db.session.commit()
     return invited
+
+
+def _untaken(ids: list[int]) -> list[tuple[Case, Respondent, Survey, set[tuple[int, str]]]]:
+    """The locked cases no other worker invited yet, with their respondent and survey, and the
+    unsubscribed addresses among them."""
+    # A fresh statement, now that the rows are ours: another worker's invite shows here.
+    taken = set(db.session.scalars(select(EmailInvite.case_id).where(EmailInvite.case_id.in_(ids))))
+    rows = db.session.execute(
+        select(Case, Respondent, Survey)
+        .join(Respondent, Respondent.id == Case.respondent_id)
+        .join(Survey, Survey.id == Case.survey_id)
+        .where(Case.id.in_([i for i in ids if i not in taken]))
+        .order_by(Case.id)
+    ).all()
+    unsubscribed = set(
+        db.session.execute(
+            select(Unsubscribe.workspace_id, Unsubscribe.email).where(
+                Unsubscribe.workspace_id.in_({c.workspace_id for c, _p, _s in rows}),
+                Unsubscribe.email.in_({p.email.lower() for _c, p, _s in rows}),
+            )
+        ).all()
+    )
+    return [(case, person, survey, unsubscribed) for case, person, survey in rows]
+
+
+def _invite(
+    case: Case, person: Respondent, survey: Survey, now: Any, unsubscribed: set[tuple[int, str]]
+) -> tuple[Case, EmailInvite]:
+    email = person.email.lower()
+    reason = _reason(case, survey, unsubscribed, email)
+    invite = EmailInvite(
+        workspace_id=case.workspace_id,
+        survey_id=survey.id,
+        respondent_id=person.id,
+        case_id=case.id,
+        email=email,
+        external_id=person.external_id,
+        context={"case": str(case.id)},
+        scheduled_at=now,
+        status="suppressed" if reason else "scheduled",
+        suppressed_reason=reason,
+    )
+    return case, invite
+
+
+def _record(case: Case, invite: EmailInvite) -> int:
+    """The case's trail says what was sent, or why not; 1 when an invite goes out."""
+    detail = {"invite": invite.id, "to": invite.email}
+    if invite.suppressed_reason:
+        detail["suppressed"] = invite.suppressed_reason
+        log.info("case %s: no re-survey: %s", case.id, invite.suppressed_reason)
+    db.session.add(
+        CaseEvent(
+            workspace_id=case.workspace_id,
+            case_id=case.id,
+            actor=cases.SYSTEM.label,
+            action="resurvey",
+            detail=detail,
+        )
+    )
+    return 0 if invite.suppressed_reason else 1

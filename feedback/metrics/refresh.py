@@ -149,6 +149,25 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
     months they touch that are summed to their end (before `complete_before`)."""
     tz = zone(workspace.timezone)
     start, end = midnight(first, tz), midnight(last, tz)
+    _clear_days(workspace, first, last)
+    keys = (
+        _day(workspace.timezone, start, end),
+        Response.kind,
+        Response.survey_id,
+        Response.channel,
+    )
+    in_range = and_(
+        owned_by(Response, workspace.id),
+        Response.submitted_at >= start,
+        Response.submitted_at < end,
+    )
+    _sum_responses(workspace, keys, in_range)
+    _sum_tags(workspace, keys, in_range)
+    _sum_cases(workspace, start, end)
+    _sum_case_months(workspace, first, last, complete_before)
+
+
+def _clear_days(workspace: Workspace, first: date, last: date) -> None:
     for model in (DayFigure, DayThemeFigure, DayCaseFigure):
         db.session.execute(
             delete(model).where(
@@ -158,89 +177,48 @@ def _sum_days(workspace: Workspace, first: date, last: date, complete_before: da
                 *([DayCaseFigure.span == "day"] if model is DayCaseFigure else []),
             )
         )
-    day = _day(workspace.timezone, start, end)
-    in_range = and_(
-        owned_by(Response, workspace.id),
-        Response.submitted_at >= start,
-        Response.submitted_at < end,
-    )
+
+
+_DAY_COLUMNS = ["workspace_id", "day", "kind", "survey_id", "channel"]
+_SUMS = ["n", "high", "low", "total", "total_sq"]
+
+
+def _sum_responses(workspace: Workspace, keys: tuple[Any, ...], in_range: Any) -> None:
+    """One DayFigure row per day, kind, survey and channel, for all responses and per field
+    and pair of fields."""
     sums = aggregates(None)
     commented = func.sum(case((Response.comment.is_not(None), 1), else_=0)).label("commented")
-    keys = (day, Response.kind, Response.survey_id, Response.channel)
     groups: list[tuple[str, tuple[Any, ...]]] = [("", ())]
     groups += [(name, (getattr(Response, name),)) for name in FIELDS]
     groups += [(",".join(pair), tuple(getattr(Response, n) for n in pair)) for pair in PAIRS]
     for name, columns in groups:
         values = [*columns, *([literal(None)] * (2 - len(columns)))]
         stmt = (
-            select(
-                literal(workspace.id),
-                *keys,
-                literal(name),
-                *values,
-                *sums,
-                commented,
-            )
+            select(literal(workspace.id), *keys, literal(name), *values, *sums, commented)
             .where(in_range)
             .group_by(*keys, *columns)
         )
-        db.session.execute(
-            insert(DayFigure).from_select(
-                [
-                    "workspace_id",
-                    "day",
-                    "kind",
-                    "survey_id",
-                    "channel",
-                    "field",
-                    "value",
-                    "value2",
-                    "n",
-                    "high",
-                    "low",
-                    "total",
-                    "total_sq",
-                    "commented",
-                ],
-                stmt,
-            )
-        )
+        names = [*_DAY_COLUMNS, "field", "value", "value2", *_SUMS, "commented"]
+        db.session.execute(insert(DayFigure).from_select(names, stmt))
+
+
+def _sum_tags(workspace: Workspace, keys: tuple[Any, ...], in_range: Any) -> None:
+    """One DayThemeFigure row per day, kind, survey, channel, theme and sentiment."""
     tags = (
         select(
             literal(workspace.id),
             *keys,
             ResponseTheme.theme_id,
             ResponseTheme.sentiment,
-            *sums,
+            *aggregates(None),
             *low_aggregates(),
         )
         .join(Response, Response.id == ResponseTheme.response_id)
         .where(in_range, owned_by(ResponseTheme, workspace.id), ResponseTheme.removed.is_(False))
         .group_by(*keys, ResponseTheme.theme_id, ResponseTheme.sentiment)
     )
-    db.session.execute(
-        insert(DayThemeFigure).from_select(
-            [
-                "workspace_id",
-                "day",
-                "kind",
-                "survey_id",
-                "channel",
-                "theme_id",
-                "sentiment",
-                "n",
-                "high",
-                "low",
-                "total",
-                "total_sq",
-                "low_total",
-                "low_sq",
-            ],
-            tags,
-        )
-    )
-    _sum_cases(workspace, start, end)
-    _sum_case_months(workspace, first, last, complete_before)
+    names = [*_DAY_COLUMNS, "theme_id", "sentiment", *_SUMS, "low_total", "low_sq"]
+    db.session.execute(insert(DayThemeFigure).from_select(names, tags))
 
 
 def _sum_cases(workspace: Workspace, start: datetime, end: datetime) -> None:
