@@ -28,6 +28,7 @@ from feedback.responses.recording import RESPONSE_CHANNELS
 from feedback.surveys.definition import CHANNELS as SURVEY_CHANNELS
 from feedback.surveys.definition import STATUSES as SURVEY_STATUSES
 from feedback.surveys.kinds import KINDS, MAX_SCORE
+from feedback.webhooks.models import WEBHOOK_EVENTS, WEBHOOK_FORMATS
 from feedback.webhooks.service import MAX_LOG
 
 # Under /api/ but not the API: the document itself and its page.
@@ -143,6 +144,8 @@ MIRRORED_ENUMS: dict[str, Sequence[Any]] = {
     "POST /api/v1/api-keys body.scopes[]": API_SCOPES,
     "GET /api/v1/metrics/loop group_by": LOOP_GROUPS,
     "GET /api/v1/metrics/{kind} interval": INTERVALS,
+    "POST /api/v1/webhooks body.events[]": WEBHOOK_EVENTS,
+    "POST /api/v1/webhooks body.format": WEBHOOK_FORMATS,
 }
 # Enums of the document's own, which no constant lists (the error codes have their own test).
 OWN_ENUMS = {
