@@ -112,7 +112,7 @@ def _json_error(error: FeedbackError) -> tuple[Response, int]:
     return jsonify(error.to_dict()), error.status
 
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "malformed",
     401: "unauthorized",
     403: "forbidden",
@@ -164,7 +164,7 @@ def register_error_handlers(app: Flask) -> None:
         if status == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             message = f"The request body is larger than the limit of {limit} bytes."
-        body = {"error": {"code": _HTTP_CODES.get(status, "error"), "message": message}}
+        body = {"error": {"code": HTTP_CODES.get(status, "error"), "message": message}}
         response = jsonify(body)
         response.status_code = status
         for key, value in exc.get_headers():
