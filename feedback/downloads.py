@@ -3,8 +3,10 @@ spreadsheet."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import stream_with_context
@@ -41,3 +43,17 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def csv_lines(columns: list[str], batches: Iterable[Iterable[Iterable[Any]]]) -> Iterator[str]:
+    """CSV text to stream: the header, then one chunk per batch of rows, every cell made safe
+    by `csv_cell`, so memory holds one batch at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    yield buffer.getvalue()
+    for rows in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows((csv_cell(value) for value in row) for row in rows)
+        yield buffer.getvalue()

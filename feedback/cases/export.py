@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +12,7 @@ from feedback.accounts.models import Workspace
 from feedback.cases.lists import CaseFilters, case_query
 from feedback.cases.models import Case
 from feedback.database import utcnow
-from feedback.downloads import csv_cell
+from feedback.downloads import csv_lines
 from feedback.extensions import db
 
 CSV_COLUMNS = [
@@ -36,21 +36,16 @@ CSV_COLUMNS = [
 
 def export_csv(workspace: Workspace, filters: CaseFilters, batch: int = 500) -> Iterator[str]:
     """The filtered cases in the order of the list, streamed (cells cannot start a formula)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
     now = utcnow()
     stmt = case_query(workspace, filters).options(
         selectinload(Case.respondent), selectinload(Case.root_cause)
     )
-    rows = db.session.scalars(stmt.execution_options(yield_per=batch))
-    for part in rows.partitions():
-        buffer.seek(0)
-        buffer.truncate()
-        for case in part:
-            record = case.to_dict()
-            record["overdue"] = "yes" if case.overdue(now) else ""
-            record["comment"] = case.response.comment if case.response else None
-            writer.writerow(csv_cell(record[name]) for name in CSV_COLUMNS)
-        yield buffer.getvalue()
+    parts = db.session.scalars(stmt.execution_options(yield_per=batch)).partitions()
+    return csv_lines(CSV_COLUMNS, ([_row(case, now) for case in part] for part in parts))
+
+
+def _row(case: Case, now: datetime) -> list[Any]:
+    record = case.to_dict()
+    record["overdue"] = "yes" if case.overdue(now) else ""
+    record["comment"] = case.response.comment if case.response else None
+    return [record[name] for name in CSV_COLUMNS]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,7 +12,7 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import Workspace
-from feedback.downloads import csv_cell
+from feedback.downloads import csv_lines
 from feedback.errors import Invalid, row_id
 from feedback.extensions import db
 from feedback.metrics.filters import RESERVED, ResponseQuery, conditions
@@ -83,10 +81,10 @@ CSV_COLUMNS = [
 
 def export_csv(workspace: Workspace, query: ResponseQuery, batch: int = 1000) -> Iterator[str]:
     """The filtered responses as CSV, streamed in batches so memory stays flat."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
+    return csv_lines(CSV_COLUMNS, _batches(workspace, query, batch))
+
+
+def _batches(workspace: Workspace, query: ResponseQuery, batch: int) -> Iterator[list[list[Any]]]:
     last_id = None
     while True:
         stmt = _select(workspace, query).order_by(Response.id.desc()).limit(batch)
@@ -95,27 +93,24 @@ def export_csv(workspace: Workspace, query: ResponseQuery, batch: int = 1000) ->
         rows = list(db.session.scalars(stmt))
         if not rows:
             return
-        buffer.seek(0)
-        buffer.truncate()
-        for r in rows:
-            record = r.to_dict()
-            writer.writerow(
-                csv_cell(v)
-                for v in [
-                    r.id,
-                    record["submitted_at"],
-                    record["survey"],
-                    r.kind,
-                    r.score,
-                    r.band,
-                    r.channel,
-                    r.comment,
-                    r.answers,
-                    *(getattr(r, c) for c in CONTEXT_COLUMNS),
-                    r.context,
-                    record["respondent"],
-                ]
-            )
-        yield buffer.getvalue()
+        yield [_row(r) for r in rows]
         last_id = rows[-1].id
         db.session.expunge_all()
+
+
+def _row(r: Response) -> list[Any]:
+    record = r.to_dict()
+    return [
+        r.id,
+        record["submitted_at"],
+        record["survey"],
+        r.kind,
+        r.score,
+        r.band,
+        r.channel,
+        r.comment,
+        r.answers,
+        *(getattr(r, c) for c in CONTEXT_COLUMNS),
+        r.context,
+        record["respondent"],
+    ]
