@@ -37,8 +37,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One worker per core (pytest-xdist): each has its own PostgreSQL schema, live servers and ports.
 test: lint $(AXE)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 format: install
 	$(BIN)/ruff format .
