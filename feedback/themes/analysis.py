@@ -8,13 +8,11 @@ response answered again meanwhile is simply analysed again. A crashed worker's c
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
 from feedback.accounts.models import Workspace
@@ -22,14 +20,13 @@ from feedback.claims import abandoned, claim
 from feedback.database import owned_by, utcnow
 from feedback.extensions import db, writing
 from feedback.responses.models import Response
+from feedback.themes.analyzer import analyzer_for, scaled
 from feedback.themes.figures import commented
-from feedback.themes.models import AnalysisRun, NlpModel, ResponseTheme, Theme
-from feedback.themes.taxonomy import taxonomy_dict
+from feedback.themes.models import AnalysisRun, ResponseTheme, Theme
 from feedback.webhooks import service as webhooks
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-_SCALES = {"nps": (0, 10), "csat": (1, 5), "psat": (1, 5), "ces": (1, 7)}
 
 
 @dataclass
@@ -40,65 +37,6 @@ class _Claimed:
     score: int
     kind: str
     attempts: int
-
-
-_cache_lock = threading.Lock()
-_analyzers: dict[int, tuple[tuple[str, int, str | None], Any]] = {}
-
-
-def analyzer_for(workspace: Workspace) -> Any:
-    """The workspace's analyzer (taxonomy and active model), rebuilt when either changes."""
-    from nlp import Analyzer, Taxonomy
-
-    active = db.session.execute(
-        select(NlpModel.version, NlpModel.path).where(
-            owned_by(NlpModel, workspace.id), NlpModel.status == "active"
-        )
-    ).first()
-    # The public key tells apart workspaces of different databases that share an id (tests).
-    key = (workspace.public_key, workspace.taxonomy_revision, active.version if active else None)
-    with _cache_lock:
-        cached = _analyzers.get(workspace.id)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    taxonomy = Taxonomy.from_dict(taxonomy_dict(workspace))
-    # Without a model of its own a workspace starts from the default one, which decides the
-    # default themes it still has unchanged; its own themes come from the taxonomy.
-    model = _loadable_model(workspace, active.path if active else None)
-    analyzer = Analyzer(
-        taxonomy=taxonomy,
-        model=model,
-        embeddings_path=current_app.config.get("FEEDBACK_EMBEDDINGS_PATH") or None,
-    )
-    with _cache_lock:
-        _analyzers[workspace.id] = (key, analyzer)
-    return analyzer
-
-
-def _loadable_model(workspace: Workspace, path: str | None) -> Any:
-    """The active model; if its files are damaged, the newest earlier one that loads, else
-    the default model, so a bad file never stops the analysis."""
-    from nlp import ModelError, load_model
-
-    try:
-        return load_model(path)
-    except ModelError:
-        log.exception("model of workspace %s at %s refused", workspace.slug, path)
-    earlier = db.session.scalars(
-        select(NlpModel.path)
-        .where(
-            owned_by(NlpModel, workspace.id),
-            NlpModel.status == "retired",
-            NlpModel.path.is_not(None),
-        )
-        .order_by(NlpModel.trained_at.desc())
-    )
-    for folder in earlier:
-        try:
-            return load_model(folder)
-        except ModelError:
-            log.exception("earlier model at %s refused too", folder)
-    return load_model(None)
 
 
 def _due() -> Any:
@@ -140,15 +78,10 @@ def claim_batch(limit: int) -> tuple[str, list[_Claimed]]:
     return token, [_Claimed(*row) for row in rows]
 
 
-def _scaled(kind: str, score: int) -> float:
-    low, high = _SCALES[kind]
-    return (score - low) / (high - low)
-
-
 def _analyse(analyzer: Any, items: list[_Claimed]) -> tuple[dict[int, Any], dict[int, str]]:
     """Results by response id, and errors for the comments that could not be analysed."""
     texts = [i.comment or "" for i in items]
-    scores = [_scaled(i.kind, i.score) for i in items]
+    scores = [scaled(i.kind, i.score) for i in items]
     try:
         return dict(
             zip([i.id for i in items], analyzer.analyse_batch(texts, scores), strict=True)

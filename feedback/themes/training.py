@@ -14,10 +14,9 @@ from feedback.database import owned_by, utcnow
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.themes.analysis import start_reanalysis
+from feedback.themes.analyzer import scaled
 from feedback.themes.models import NlpModel, ResponseTheme, Theme
 from feedback.themes.taxonomy import taxonomy_dict
-
-_SCALES = {"nps": (0, 10), "csat": (1, 5), "psat": (1, 5), "ces": (1, 7)}
 
 
 def label_count(workspace: Workspace) -> int:
@@ -57,8 +56,7 @@ def labeled_examples(workspace: Workspace) -> list[Any]:
     texts: dict[int, tuple[str, float, str | None]] = {}
     themes: dict[int, dict[str, str]] = defaultdict(dict)
     for rid, comment, score, kind, overall, slug, sentiment, removed in rows:
-        low, high = _SCALES[kind]
-        texts[rid] = (comment, (score - low) / (high - low), overall)
+        texts[rid] = (comment, scaled(kind, score), overall)
         if slug is not None and not removed:
             themes[rid][slug] = sentiment
     return [
