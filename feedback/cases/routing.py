@@ -12,7 +12,7 @@ from feedback.cases import work as cases
 from feedback.cases.models import CaseRule
 from feedback.cases.rules import validate_rule
 from feedback.cases.work import Actor
-from feedback.database import in_workspace
+from feedback.database import in_workspace, use_case
 from feedback.errors import Forbidden, Invalid, NotFound, object_of
 from feedback.extensions import db, writing
 from feedback.lookups import forget
@@ -51,6 +51,7 @@ def _rule_fields(workspace: Workspace, payload: dict[str, Any]) -> dict[str, Any
     }
 
 
+@use_case
 def create_rule(workspace: Workspace, payload: Any, actor: Actor) -> CaseRule:
     """A new rule, tried after the existing ones (admins only)."""
     if not actor.at_least("admin"):
@@ -75,6 +76,7 @@ def _rule(workspace: Workspace, rule_id: int) -> CaseRule:
     return rule
 
 
+@use_case
 def update_rule(workspace: Workspace, rule_id: int, payload: Any, actor: Actor) -> CaseRule:
     if not actor.at_least("admin"):
         raise Forbidden("Only admins configure case rules.")
@@ -90,6 +92,7 @@ def update_rule(workspace: Workspace, rule_id: int, payload: Any, actor: Actor) 
     return rule
 
 
+@use_case
 def delete_rule(workspace: Workspace, rule_id: int, actor: Actor) -> None:
     if not actor.at_least("admin"):
         raise Forbidden("Only admins configure case rules.")
@@ -100,6 +103,7 @@ def delete_rule(workspace: Workspace, rule_id: int, actor: Actor) -> None:
         db.session.commit()
 
 
+@use_case
 def move_rule(workspace: Workspace, rule_id: int, offset: int, actor: Actor) -> None:
     """Move a rule up (-1) or down (+1) in the order they are tried."""
     if not actor.at_least("admin"):

@@ -28,7 +28,7 @@ from feedback.cases.models import (
 )
 from feedback.cases.rules import CaseFacts, Decision, Rule, decide
 from feedback.cases.sla import DEFAULT_SETTINGS, due_at
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, use_case, utcnow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound, row_id
 from feedback.extensions import db, upsert, writing
 from feedback.lookups import cached, forget
@@ -180,6 +180,7 @@ def _follow_recovery(workspace: Workspace, case: Case, low: bool) -> dict[str, t
     return {}
 
 
+@use_case
 def open_manual(workspace: Workspace, response_id: int, actor: Actor) -> tuple[Case, bool]:
     """Open a case for any response by hand; the existing one when it has a case already."""
     if not actor.at_least("analyst"):
@@ -563,6 +564,7 @@ def _set_status(workspace: Workspace, case: Case, status: str) -> None:
         case.resurvey_at = None
 
 
+@use_case
 def update_case(workspace: Workspace, case_id: Any, payload: Any, actor: Actor) -> Case:
     case = get_case(workspace, case_id)
     _may_work(case, actor)
@@ -574,6 +576,7 @@ def update_case(workspace: Workspace, case_id: Any, payload: Any, actor: Actor) 
     return case
 
 
+@use_case
 def bulk_assign(workspace: Workspace, case_ids: list[int], owner_id: Any, actor: Actor) -> int:
     """Give many cases one owner (admins only); the number reassigned."""
     if not actor.at_least("admin"):
@@ -604,6 +607,7 @@ def _body(value: Any) -> str:
     return value.strip()
 
 
+@use_case
 def add_note(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNote:
     """An internal note: seen by the team, never by the respondent."""
     case = get_case(workspace, case_id)
@@ -638,6 +642,7 @@ def reply_address(case: Case) -> str | None:
     return respondent.email if respondent is not None and respondent.email else None
 
 
+@use_case
 def reply(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNote:
     """A reply mailed to the respondent (by the mail job, within seconds), the comment quoted.
 
@@ -692,6 +697,7 @@ def respondent_answered(workspace: Workspace, case: Case, body: Any) -> CaseNote
     return note
 
 
+@use_case
 def merge(workspace: Workspace, keep_id: Any, other_id: Any, actor: Actor) -> Case:
     """Fold a second case of the same respondent into the first: one person, one case."""
     if not actor.at_least("admin"):

@@ -15,7 +15,7 @@ from feedback.accounts.models import Membership, Workspace
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
 from feedback.cases.sla import due_at
 from feedback.cases.work import opens_case
-from feedback.database import utcnow
+from feedback.database import use_case, utcnow
 from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
 from feedback.responses.models import Display, Respondent, Response
@@ -409,8 +409,10 @@ def _create_surveys(workspace: Workspace) -> dict[str, Survey]:
     return {kind: surveys.create_survey(workspace, spec) for kind, spec in specs.items()}
 
 
+@use_case
 def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
-    """Create the demo workspace once; later calls only issue a fresh API key."""
+    """Create the demo workspace once; later calls only issue a fresh API key. One unit of
+    work: the surveys, targets and key it creates commit with it."""
     workspace = db.session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
     note = "already there"
     if workspace is None:
@@ -427,7 +429,6 @@ def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
         note = f"created with {responses} responses"
     workspaces.add_user(workspace, DEMO_EMAIL, DEMO_PASSWORD, "owner")
     issued = workspaces.create_api_key(workspace, "demo key")
-    db.session.commit()
     return DemoResult(workspace, issued.secret, note)
 
 
