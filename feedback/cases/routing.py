@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import update
@@ -140,3 +141,21 @@ def set_handler(workspace: Workspace, user_id: int, handles: bool, actor: Actor)
             .values(handles_cases=handles)
         )
         db.session.commit()
+
+
+@use_case
+def set_handlers(workspace: Workspace, user_ids: Iterable[int], actor: Actor) -> set[int]:
+    """The members who take cases in turn, all at once: these, and no others (admins only)."""
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins choose the case handlers.")
+    chosen = set(user_ids)
+    for user_id in chosen:
+        cases.check_member(workspace, user_id)  # refused unless a member
+    with writing():
+        db.session.execute(
+            update(Membership)
+            .where(Membership.workspace_id == workspace.id)
+            .values(handles_cases=Membership.user_id.in_(chosen))
+        )
+        db.session.commit()
+    return chosen
