@@ -9,7 +9,6 @@ from flask import Blueprint, g, jsonify
 from feedback.accounts import workspaces
 from feedback.accounts.settings import update_workspace
 from feedback.errors import object_of
-from feedback.extensions import db
 from feedback.responses import identity
 from feedback.web.api import json_body, require_key
 
@@ -26,7 +25,6 @@ def workspace_info() -> Any:
 @require_key("write")
 def workspace_update() -> Any:
     update_workspace(g.workspace, json_body())
-    db.session.commit()
     return jsonify(g.workspace.to_dict())
 
 
@@ -49,7 +47,6 @@ def key_list() -> Any:
 def key_create() -> Any:
     payload = object_of(json_body(), ("name", "scopes"))
     issued = workspaces.create_api_key(g.workspace, payload.get("name"), payload.get("scopes"))
-    db.session.commit()
     return jsonify({**issued.key.to_dict(), "secret": issued.secret}), 201
 
 
@@ -57,5 +54,4 @@ def key_create() -> Any:
 @require_key("write")
 def key_revoke(key_id: int) -> Any:
     workspaces.revoke_api_key(g.workspace, key_id)
-    db.session.commit()
     return "", 204

@@ -8,7 +8,7 @@ from sqlalchemy import func
 
 from feedback.accounts import sessions
 from feedback.accounts.models import ROLES, Membership, User, Workspace
-from feedback.database import in_workspace
+from feedback.database import in_workspace, use_case
 from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.extensions import db
 
@@ -64,6 +64,7 @@ def _keeps_an_owner(workspace: Workspace, membership: Membership, field: str) ->
         raise Invalid("A workspace keeps at least one owner.", field)
 
 
+@use_case
 def change_role(
     workspace: Workspace, actor: User, actor_role: str, user_id: int, role: str
 ) -> None:

@@ -8,6 +8,7 @@ from flask import current_app
 
 from feedback.accounts.models import Workspace
 from feedback.cases.sla import clean_settings
+from feedback.database import use_case
 from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.lookups import forget
@@ -27,6 +28,7 @@ EDITABLE = {
 }
 
 
+@use_case
 def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
     """Apply changes to name, timezone, allowed origins, recontact wait and low-n threshold."""
     if not isinstance(payload, dict):

@@ -11,11 +11,9 @@ from werkzeug.wrappers import Response as HttpResponse
 from feedback.accounts import invitations, members, workspaces
 from feedback.accounts.forms import ApiKeyForm, MemberForm, RoleForm, WorkspaceForm
 from feedback.accounts.settings import update_workspace
-from feedback.errors import FeedbackError
-from feedback.extensions import db
 from feedback.responses import identity
 from feedback.web.auth import can, requires
-from feedback.web.forms import ActionForm
+from feedback.web.forms import ActionForm, attempt, flashed
 from feedback.web.pages import page_blueprint
 
 bp = page_blueprint("settings", __name__)
@@ -81,14 +79,8 @@ def settings_save() -> Any:
     form = WorkspaceForm()
     if not form.validate_on_submit():
         return _page(422, form=form)
-    try:
-        update_workspace(g.workspace, form.payload())
-    except FeedbackError as exc:
-        db.session.rollback()
-        name = (exc.field or "name").split("[")[0]
-        getattr(form, name, form.name).errors = [exc.message]
+    if attempt(form, lambda: update_workspace(g.workspace, form.payload()), "name") is None:
         return _page(422, form=form)
-    db.session.commit()
     flash("Settings saved.", "ok")
     return redirect(url_for("settings.settings"))
 
@@ -99,13 +91,11 @@ def key_create() -> Any:
     form = ApiKeyForm(prefix="key")
     if not form.validate_on_submit():
         return _page(422, key_form=form)
-    try:
-        issued = workspaces.create_api_key(g.workspace, form.name.data, form.scopes())
-    except FeedbackError as exc:
-        db.session.rollback()
-        form.name.errors = [exc.message]
+    issued = attempt(
+        form, lambda: workspaces.create_api_key(g.workspace, form.name.data, form.scopes()), "name"
+    )
+    if issued is None:
         return _page(422, key_form=form)
-    db.session.commit()
     # Rendered, not redirected: the secret must never be stored, not even in the session.
     return _page(issued=issued)
 
@@ -114,13 +104,10 @@ def key_create() -> Any:
 @requires("admin")
 def key_revoke(key_id: int) -> HttpResponse:
     if ActionForm().validate_on_submit():
-        try:
-            key = workspaces.revoke_api_key(g.workspace, key_id)
-        except FeedbackError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(f"Key {key.name} revoked; it no longer works.", "ok")
+        flashed(
+            lambda: workspaces.revoke_api_key(g.workspace, key_id),
+            lambda key: f"Key {key.name} revoked; it no longer works.",
+        )
     return redirect(url_for("settings.settings"))
 
 
@@ -143,12 +130,14 @@ def member_add() -> Any:
     form = MemberForm(prefix="member")
     if not form.validate_on_submit():
         return _page(422, member_form=form)
-    try:
-        sent = invitations.invite(
+    sent = attempt(
+        form,
+        lambda: invitations.invite(
             g.workspace, current_user, g.role, form.email.data, form.role.data
-        )
-    except FeedbackError as exc:
-        getattr(form, exc.field or "email", form.email).errors = [exc.message]
+        ),
+        "email",
+    )
+    if sent is None:
         return _page(422, member_form=form)
     # Rendered, not redirected: the link is shown once, for when mail is not set up.
     return _page(invited=sent)
@@ -167,12 +156,10 @@ def member_invite_revoke(invite_id: int) -> HttpResponse:
 @requires("admin")
 def member_remove(user_id: int) -> HttpResponse:
     if ActionForm().validate_on_submit():
-        try:
-            members.remove_member(g.workspace, current_user, g.role, user_id)
-        except FeedbackError as exc:
-            flash(exc.message, "error")
-        else:
-            flash("Member removed and signed out.", "ok")
+        flashed(
+            lambda: members.remove_member(g.workspace, current_user, g.role, user_id),
+            "Member removed and signed out.",
+        )
     return redirect(url_for("settings.settings"))
 
 
@@ -181,12 +168,8 @@ def member_remove(user_id: int) -> HttpResponse:
 def member_role(user_id: int) -> HttpResponse:
     form = RoleForm()
     if form.validate_on_submit():
-        try:
-            members.change_role(g.workspace, current_user, g.role, user_id, form.role.data)
-        except FeedbackError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash("Role changed.", "ok")
+        flashed(
+            lambda: members.change_role(g.workspace, current_user, g.role, user_id, form.role.data),
+            "Role changed.",
+        )
     return redirect(url_for("settings.settings"))

@@ -20,10 +20,10 @@ from werkzeug.wrappers import Response as HttpResponse
 from feedback.accounts import invitations, passwords, sessions
 from feedback.accounts.forms import JoinForm, LoginForm, NewPasswordForm
 from feedback.accounts.models import User
-from feedback.errors import FeedbackError
+from feedback.errors import NotFound
 from feedback.extensions import db, limiter
 from feedback.web.auth import requires
-from feedback.web.forms import ActionForm
+from feedback.web.forms import ActionForm, attempt, flashed
 from feedback.web.pages import page_blueprint
 
 bp = page_blueprint("accounts", __name__)
@@ -34,16 +34,17 @@ bp = page_blueprint("accounts", __name__)
 def account() -> Any:
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
-            passwords.change_password(
+        attempt(
+            form,
+            lambda: passwords.change_password(
                 current_user,
                 form.current.data,
                 form.password.data,
                 sessions.current(current_user.id),
-            )
-        except FeedbackError as exc:
-            getattr(form, exc.field or "current").errors = [exc.message]
-        else:
+            ),
+            "current",
+        )
+        if form.refusal is None:
             flash("Password changed; every other browser signed in as you is signed out.", "ok")
             return redirect(url_for("accounts.account"))
     status = 422 if form.errors else 200
@@ -67,18 +68,19 @@ def workspace_switch(workspace_id: int) -> HttpResponse:
 def join(token: str) -> Any:
     try:
         invite = invitations.find(token)
-    except FeedbackError as exc:
+    except NotFound as exc:
         return render_template("accounts/join.html", problem=exc.message), 404
     workspace_name = invite.workspace.name if invite.workspace else ""
     if invitations.has_account(invite):
         return _join_existing(token, invite, workspace_name)
     form = JoinForm()
     if form.validate_on_submit():
-        try:
-            user = invitations.accept_new(token, form.name.data, form.password.data)
-        except FeedbackError as exc:
-            getattr(form, exc.field or "password").errors = [exc.message]
-        else:
+        user = attempt(
+            form,
+            lambda: invitations.accept_new(token, form.name.data, form.password.data),
+            "password",
+        )
+        if user is not None:
             sessions.start(user, invite.workspace_id)
             login_user(user)
             flash(f"Welcome to {workspace_name}.", "ok")
@@ -94,11 +96,8 @@ def _join_existing(token: str, invite: Any, workspace_name: str) -> Any:
         return redirect(url_for("accounts.login", next=url_for("accounts.join", token=token)))
     action = ActionForm()
     if action.validate_on_submit():
-        try:
-            workspace = invitations.accept(token, current_user)
-        except FeedbackError as exc:
-            flash(exc.message, "error")
-        else:
+        workspace = flashed(lambda: invitations.accept(token, current_user))
+        if workspace is not None:
             row = sessions.current(current_user.id)
             if row is not None:
                 sessions.choose_workspace(row, current_user, workspace.id)

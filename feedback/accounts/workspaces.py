@@ -18,7 +18,7 @@ from feedback.accounts.models import (
     Workspace,
     hash_secret,
 )
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, use_case, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db
 from feedback.lookups import cached
@@ -117,6 +117,7 @@ def _scopes(value: Any) -> list[str]:
     return list(dict.fromkeys(value))
 
 
+@use_case
 def create_api_key(workspace: Workspace, name: Any, scopes: Any = None) -> IssuedKey:
     """A new secret key; the plain text is returned once and never stored."""
     scopes = _scopes(scopes)
@@ -152,6 +153,7 @@ def authenticate_api_key(secret: str) -> ApiKey | None:
     return key
 
 
+@use_case
 def revoke_api_key(workspace: Workspace, key_id: int) -> ApiKey:
     key = db.session.scalar(in_workspace(ApiKey, workspace.id).where(ApiKey.id == key_id))
     if key is None:

@@ -25,7 +25,7 @@ from feedback.cases import work as cases
 from feedback.cases.models import Case, CaseEvent, CaseNote
 from feedback.cases.reply_mail import BadAddress, answer_url, compose_case_reply
 from feedback.claims import abandoned, claim
-from feedback.database import in_workspace, utcnow
+from feedback.database import in_workspace, use_case, utcnow
 from feedback.errors import NotFound
 from feedback.extensions import db, writing
 from feedback.mail import MAX_ATTEMPTS, Mailer, MailError, retry_delay
@@ -73,6 +73,7 @@ def reply_for_answer(token: str) -> tuple[Workspace, Case, CaseNote]:
     return workspace, case, note
 
 
+@use_case
 def answer(token: str, body: Any) -> CaseNote:
     """The respondent's answer through the link, into the case (which reopens for its owner)."""
     workspace, case, _reply = reply_for_answer(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import update
@@ -12,7 +13,7 @@ from feedback.cases import work as cases
 from feedback.cases.models import CaseRule
 from feedback.cases.rules import validate_rule
 from feedback.cases.work import Actor
-from feedback.database import in_workspace, owned_by
+from feedback.database import in_workspace, owned_by, use_case
 from feedback.errors import Forbidden, Invalid, NotFound, object_of
 from feedback.extensions import db, writing
 from feedback.lookups import forget
@@ -51,6 +52,7 @@ def _rule_fields(workspace: Workspace, payload: dict[str, Any]) -> dict[str, Any
     }
 
 
+@use_case
 def create_rule(workspace: Workspace, payload: Any, actor: Actor) -> CaseRule:
     """A new rule, tried after the existing ones (admins only)."""
     if not actor.at_least("admin"):
@@ -75,6 +77,7 @@ def _rule(workspace: Workspace, rule_id: int) -> CaseRule:
     return rule
 
 
+@use_case
 def update_rule(workspace: Workspace, rule_id: int, payload: Any, actor: Actor) -> CaseRule:
     if not actor.at_least("admin"):
         raise Forbidden("Only admins configure case rules.")
@@ -90,6 +93,7 @@ def update_rule(workspace: Workspace, rule_id: int, payload: Any, actor: Actor) 
     return rule
 
 
+@use_case
 def delete_rule(workspace: Workspace, rule_id: int, actor: Actor) -> None:
     if not actor.at_least("admin"):
         raise Forbidden("Only admins configure case rules.")
@@ -100,6 +104,7 @@ def delete_rule(workspace: Workspace, rule_id: int, actor: Actor) -> None:
         db.session.commit()
 
 
+@use_case
 def move_rule(workspace: Workspace, rule_id: int, offset: int, actor: Actor) -> None:
     """Move a rule up (-1) or down (+1) in the order they are tried."""
     if not actor.at_least("admin"):
@@ -136,3 +141,21 @@ def set_handler(workspace: Workspace, user_id: int, handles: bool, actor: Actor)
             .values(handles_cases=handles)
         )
         db.session.commit()
+
+
+@use_case
+def set_handlers(workspace: Workspace, user_ids: Iterable[int], actor: Actor) -> set[int]:
+    """The members who take cases in turn, all at once: these, and no others (admins only)."""
+    if not actor.at_least("admin"):
+        raise Forbidden("Only admins choose the case handlers.")
+    chosen = set(user_ids)
+    for user_id in chosen:
+        cases.check_member(workspace, user_id)  # refused unless a member
+    with writing():
+        db.session.execute(
+            update(Membership)
+            .where(owned_by(Membership, workspace.id))
+            .values(handles_cases=Membership.user_id.in_(chosen))
+        )
+        db.session.commit()
+    return chosen

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response as HttpResponse
+from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 
 from feedback.accounts import members
@@ -15,12 +17,10 @@ from feedback.cases import routing as rule_service
 from feedback.cases.forms import RULE_FIELDS, HandlersForm, RuleForm, SlaForm
 from feedback.cases.sla import DEFAULT_SETTINGS
 from feedback.cases.views import actor, member_choices
-from feedback.errors import FeedbackError, NotFound
-from feedback.extensions import db
 from feedback.surveys import service as surveys
 from feedback.themes import taxonomy as themes
 from feedback.web.auth import requires
-from feedback.web.forms import ActionForm
+from feedback.web.forms import ActionForm, attempt, flashed
 from feedback.web.pages import page_blueprint
 
 bp = page_blueprint("case_rules", __name__)
@@ -63,10 +63,9 @@ def _page(status: int = 200, **forms: Any) -> tuple[str, int]:
     return page, status
 
 
-def _error(form: RuleForm, exc: FeedbackError) -> None:
-    db.session.rollback()
-    name = RULE_FIELDS.get(exc.field or "", "name")
-    form[name].errors = [*form[name].errors, exc.message]
+def _rule_field(form: RuleForm) -> Callable[[str | None], Field]:
+    """Where a refusal of a rule goes: the rule's fields are named otherwise on the form."""
+    return lambda path: form[RULE_FIELDS.get(path or "", "name")]
 
 
 @bp.get("/cases/rules")
@@ -81,10 +80,12 @@ def case_rule_add() -> Any:
     form = _rule_form()
     if not form.validate_on_submit():
         return _page(422, form=form)
-    try:
-        rule = rule_service.create_rule(g.workspace, form.payload(), actor())
-    except FeedbackError as exc:
-        _error(form, exc)
+    rule = attempt(
+        form,
+        lambda: rule_service.create_rule(g.workspace, form.payload(), actor()),
+        where=_rule_field(form),
+    )
+    if rule is None:
         return _page(422, form=form)
     flash(f"Rule “{rule.name}” added; it is tried after the ones above it.", "ok")
     return redirect(url_for("case_rules.case_rules"))
@@ -112,12 +113,13 @@ def case_rule_save(rule_id: int) -> Any:
     form = _rule_form()
     if not form.validate_on_submit():
         return _edit_page(rule_id, form, 422)
-    try:
-        rule_service.update_rule(g.workspace, rule_id, form.payload(), actor())
-    except NotFound:
-        abort(404)
-    except FeedbackError as exc:
-        _error(form, exc)
+    rule = attempt(
+        form,
+        lambda: rule_service.update_rule(g.workspace, rule_id, form.payload(), actor()),
+        where=_rule_field(form),
+        abort_missing=True,
+    )
+    if rule is None:
         return _edit_page(rule_id, form, 422)
     flash("Rule saved.", "ok")
     return redirect(url_for("case_rules.case_rules"))
@@ -126,15 +128,7 @@ def case_rule_save(rule_id: int) -> Any:
 def _act(rule_id: int, change: Any, message: str) -> HttpResponse:
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        change()
-    except NotFound:
-        abort(404)
-    except FeedbackError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(message, "ok")
+    flashed(change, message, abort_missing=True)
     return redirect(url_for("case_rules.case_rules"))
 
 
@@ -184,15 +178,10 @@ def case_handlers() -> HttpResponse:
     form = HandlersForm()
     if not form.validate_on_submit():
         abort(400)
-    chosen = set(form.handlers.data or [])
-    try:
-        for m in members.list_members(g.workspace):
-            rule_service.set_handler(g.workspace, m.user_id, m.user_id in chosen, actor())
-    except FeedbackError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash("Case handlers saved.", "ok")
+    flashed(
+        lambda: rule_service.set_handlers(g.workspace, form.handlers.data or [], actor()),
+        "Case handlers saved.",
+    )
     return redirect(url_for("case_rules.case_rules"))
 
 
@@ -202,13 +191,10 @@ def case_sla() -> Any:
     form = SlaForm()
     if not form.validate_on_submit():
         return _page(422, sla=form)
-    try:
-        update_workspace(g.workspace, {"case_settings": form.payload()})
-    except FeedbackError as exc:
-        db.session.rollback()
-        name = exc.field if exc.field in form else "sla_hours"
-        form[name].errors = [*form[name].errors, exc.message]
+    saved = attempt(
+        form, lambda: update_workspace(g.workspace, {"case_settings": form.payload()}), "sla_hours"
+    )
+    if saved is None:
         return _page(422, sla=form)
-    db.session.commit()
     flash("Saved; a new service level applies to cases opened from now on.", "ok")
     return redirect(url_for("case_rules.case_rules"))

@@ -31,12 +31,11 @@ from feedback.cases.forms import (
 from feedback.cases.models import Case
 from feedback.database import utcnow
 from feedback.downloads import csv_attachment
-from feedback.errors import FeedbackError, Forbidden, NotFound
-from feedback.extensions import db
+from feedback.errors import Forbidden, NotFound
 from feedback.surveys import service as surveys
 from feedback.themes import taxonomy as themes
 from feedback.web.auth import can, requires
-from feedback.web.forms import ActionForm
+from feedback.web.forms import ActionForm, attempt, flashed
 from feedback.web.pages import page_blueprint
 
 bp = page_blueprint("cases", __name__)
@@ -74,10 +73,8 @@ def _list_page(mine: bool) -> Any:
     args = {k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}
     if mine:
         args = {"owner": "me", "status": "active"}
-    try:
-        filters = case_lists.parse_filters(args, current_user.id)
-    except FeedbackError as exc:
-        flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
+    filters = flashed(lambda: case_lists.parse_filters(args, current_user.id), with_field=True)
+    if filters is None:
         return redirect(url_for("cases.cases_all"))
     team = members.list_members(g.workspace)
     assign = BulkAssignForm(formdata=None)
@@ -111,10 +108,8 @@ def cases_all() -> Any:
 def cases_csv() -> Any:
     """The current filter's cases as CSV (cells cannot start a spreadsheet formula)."""
     args = {k: request.args[k] for k in FILTER_ARGS if request.args.get(k)}
-    try:
-        filters = case_lists.parse_filters(args, current_user.id)
-    except FeedbackError as exc:
-        flash(exc.message, "error")
+    filters = flashed(lambda: case_lists.parse_filters(args, current_user.id))
+    if filters is None:
         return redirect(url_for("cases.cases_all"))
     return csv_attachment(case_export.export_csv(g.workspace, filters), "cases.csv")
 
@@ -129,13 +124,10 @@ def cases_assign() -> HttpResponse:
     if not form.validate_on_submit():
         flash("Choose the cases and the member to assign them to.", "error")
         return redirect(back)
-    try:
-        changed = cases.bulk_assign(g.workspace, form.cases.data, form.owner.data, actor())
-    except FeedbackError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(f"{changed:,} case{'s' if changed != 1 else ''} reassigned.", "ok")
+    flashed(
+        lambda: cases.bulk_assign(g.workspace, form.cases.data, form.owner.data, actor()),
+        lambda changed: f"{changed:,} case{'s' if changed != 1 else ''} reassigned.",
+    )
     return redirect(back)
 
 
@@ -195,16 +187,15 @@ def case_page(case_id: int) -> Any:
     return _page(case_id)
 
 
-def _refused(case_id: int, exc: FeedbackError, **forms: Any) -> tuple[str, int]:
-    """A service refusal: next to its form when the form has the field, else as a message."""
-    db.session.rollback()
-    for form in forms.values():
-        name = (exc.field or "").split(".")[0]
-        if name and name in form:
-            form[name].errors = [*form[name].errors, exc.message]
-            return _page(case_id, 403 if isinstance(exc, Forbidden) else 422, **forms)
-    flash(exc.message, "error")
-    return _page(case_id, 403 if isinstance(exc, Forbidden) else exc.status, **forms)
+def _refused(case_id: int, form: Any, name: str | None = None) -> tuple[str, int]:
+    """The page again after `attempt` refused: the message next to its field when the form
+    has one (422), else above the page with the refusal's own status; a refused role is 403."""
+    status = form.refusal.status
+    if form.form_errors:
+        flash(form.form_errors.pop(), "error")
+    elif status != Forbidden.status:
+        status = 422
+    return _page(case_id, status, **({name: form} if name else {}))
 
 
 def _written(case_id: int, kind: str) -> Any:
@@ -212,12 +203,11 @@ def _written(case_id: int, kind: str) -> Any:
     if not form.validate_on_submit():
         return _page(case_id, 422, **{kind: form})
     write = cases.add_note if kind == "note" else cases.reply
-    try:
-        write(g.workspace, case_id, form.body.data, actor())
-    except NotFound:
-        abort(404)
-    except FeedbackError as exc:
-        return _refused(case_id, exc, **{kind: form})
+    note = attempt(
+        form, lambda: write(g.workspace, case_id, form.body.data, actor()), abort_missing=True
+    )
+    if note is None:
+        return _refused(case_id, form, kind)
     flash("Note added." if kind == "note" else "Reply queued; it goes out within a minute.", "ok")
     return redirect(url_for("cases.case_page", case_id=case_id))
 
@@ -234,12 +224,10 @@ def case_reply(case_id: int) -> Any:
     return _written(case_id, "reply")
 
 
-def _updated(case_id: int, payload: dict[str, Any], done: str, **forms: Any) -> Any:
+def _updated(case_id: int, payload: dict[str, Any], done: str, form: Any, name: str) -> Any:
     """Apply one change to the case; a refusal goes back to the form that asked for it."""
-    try:
-        cases.update_case(g.workspace, case_id, payload, actor())
-    except FeedbackError as exc:
-        return _refused(case_id, exc, **forms)
+    if attempt(form, lambda: cases.update_case(g.workspace, case_id, payload, actor())) is None:
+        return _refused(case_id, form, name)
     flash(done, "ok")
     return redirect(url_for("cases.case_page", case_id=case_id))
 
@@ -250,7 +238,7 @@ def case_status(case_id: int) -> Any:
     form = _status_form(_case(case_id), formdata=True)
     if not form.validate_on_submit():
         return _page(case_id, 422, status_form=form)
-    return _updated(case_id, form.payload(), "Case updated.", status_form=form)
+    return _updated(case_id, form.payload(), "Case updated.", form, "status_form")
 
 
 @bp.post("/cases/<int:case_id>/owner")
@@ -260,7 +248,7 @@ def case_owner(case_id: int) -> Any:
     form.owner.choices = member_choices()
     if not form.validate_on_submit():
         return _page(case_id, 422, owner=form)
-    return _updated(case_id, {"owner": form.owner.data}, "Owner changed.", owner=form)
+    return _updated(case_id, {"owner": form.owner.data}, "Owner changed.", form, "owner")
 
 
 @bp.post("/cases/<int:case_id>/merge")
@@ -270,10 +258,8 @@ def case_merge(case_id: int) -> Any:
     if not form.validate_on_submit():
         flash("Choose the case to merge into this one.", "error")
         return redirect(url_for("cases.case_page", case_id=case_id))
-    try:
-        cases.merge(g.workspace, case_id, form.other.data, actor())
-    except FeedbackError as exc:
-        return _refused(case_id, exc)
+    if attempt(form, lambda: cases.merge(g.workspace, case_id, form.other.data, actor())) is None:
+        return _refused(case_id, form)
     flash(f"Case #{form.other.data} merged into this one.", "ok")
     return redirect(url_for("cases.case_page", case_id=case_id))
 
@@ -283,13 +269,11 @@ def case_merge(case_id: int) -> Any:
 def response_case(response_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        case, created = cases.open_manual(g.workspace, response_id, actor())
-    except NotFound:
-        abort(404)
-    except FeedbackError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    opened = flashed(
+        lambda: cases.open_manual(g.workspace, response_id, actor()), abort_missing=True
+    )
+    if opened is None:
         return redirect(url_for("responses.response_detail", response_id=response_id))
+    case, created = opened
     flash(f"Case #{case.id} opened." if created else f"This response has case #{case.id}.", "ok")
     return redirect(url_for("cases.case_page", case_id=case.id))

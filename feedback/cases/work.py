@@ -28,7 +28,7 @@ from feedback.cases.models import (
 )
 from feedback.cases.rules import CaseFacts, Decision, Rule, decide
 from feedback.cases.sla import DEFAULT_SETTINGS, due_at
-from feedback.database import in_workspace, owned_by, utcnow
+from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound, row_id
 from feedback.extensions import db, upsert, writing
 from feedback.lookups import cached, forget
@@ -179,6 +179,7 @@ def _follow_recovery(workspace: Workspace, case: Case, low: bool) -> dict[str, t
     return {}
 
 
+@use_case
 def open_manual(workspace: Workspace, response_id: int, actor: Actor) -> tuple[Case, bool]:
     """Open a case for any response by hand; the existing one when it has a case already."""
     if not actor.at_least("analyst"):
@@ -562,6 +563,7 @@ def _set_status(workspace: Workspace, case: Case, status: str) -> None:
         case.resurvey_at = None
 
 
+@use_case
 def update_case(workspace: Workspace, case_id: Any, payload: Any, actor: Actor) -> Case:
     case = get_case(workspace, case_id)
     _may_work(case, actor)
@@ -573,6 +575,7 @@ def update_case(workspace: Workspace, case_id: Any, payload: Any, actor: Actor) 
     return case
 
 
+@use_case
 def bulk_assign(workspace: Workspace, case_ids: list[int], owner_id: Any, actor: Actor) -> int:
     """Give many cases one owner (admins only); the number reassigned."""
     if not actor.at_least("admin"):
@@ -603,6 +606,7 @@ def _body(value: Any) -> str:
     return value.strip()
 
 
+@use_case
 def add_note(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNote:
     """An internal note: seen by the team, never by the respondent."""
     case = get_case(workspace, case_id)
@@ -637,6 +641,7 @@ def reply_address(case: Case) -> str | None:
     return respondent.email if respondent is not None and respondent.email else None
 
 
+@use_case
 def reply(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNote:
     """A reply mailed to the respondent (by the mail job, within seconds), the comment quoted.
 
@@ -691,6 +696,7 @@ def respondent_answered(workspace: Workspace, case: Case, body: Any) -> CaseNote
     return note
 
 
+@use_case
 def merge(workspace: Workspace, keep_id: Any, other_id: Any, actor: Actor) -> Case:
     """Fold a second case of the same respondent into the first: one person, one case."""
     if not actor.at_least("admin"):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from feedback.accounts import workspaces
 from feedback.accounts.models import Workspace
+from feedback.database import use_case
 from feedback.demo.cases import work_cases
 from feedback.demo.content import content
 from feedback.demo.responses import add_responses
@@ -35,8 +36,10 @@ class DemoResult:
     created_note: str
 
 
+@use_case
 def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
-    """Create the demo workspace once; later calls only issue a fresh API key."""
+    """Create the demo workspace once; later calls only issue a fresh API key. One unit of
+    work: the surveys, targets and key it creates commit with it."""
     company = content("workspace")
     workspace = db.session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
     note = "already there"
@@ -54,7 +57,6 @@ def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
         note = f"created with {responses} responses"
     workspaces.add_user(workspace, DEMO_EMAIL, DEMO_PASSWORD, "owner")
     issued = workspaces.create_api_key(workspace, company["workspace"]["api_key"])
-    db.session.commit()
     return DemoResult(workspace, issued.secret, note)
 
 

@@ -148,8 +148,7 @@ def case_answer_submit(token: str) -> Any:
     text = request.form.get("answer", "")
     try:
         case_mail.answer(token, text)
-    except Invalid as exc:
-        db.session.rollback()
+    except Invalid as exc:  # the use case stored nothing; the page asks again
         return _answer_page(token, 422, error=exc.message, value=text)
     return redirect(url_for(".case_answer", token=token, sent=1), 303)
 
@@ -163,7 +162,7 @@ def _branded_survey() -> Survey | None:
 
 @bp.errorhandler(FeedbackError)
 def _refused(error: FeedbackError) -> Any:
-    db.session.rollback()
+    # The use cases of these pages roll their work back when they refuse.
     survey = _branded_survey()
     return render_template("hosted/message.html", error=error, survey=survey), error.status
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from feedback.database import in_workspace
+from feedback.database import in_workspace, use_case
 from feedback.email import invites, score_clicks
 from feedback.email.models import EmailInvite
 from feedback.errors import Invalid, NotFound, ascii_whole
@@ -233,6 +233,7 @@ def link_page(public_id: str, args: Any) -> Page:
     return _page(survey, _link_client_id(args.get("r")), _step(args))
 
 
+@use_case
 def link_submit(public_id: str, form: MultiDict[str, str]) -> tuple[Page | int, str]:
     """The next step (or the page with its errors) and the response id of this visit."""
     survey = _survey(public_id, "link")
@@ -264,6 +265,7 @@ def invite_page(public_id: str, token: str, args: Any, prefetch: bool = False) -
     return page
 
 
+@use_case
 def invite_clicked(public_id: str, token: str) -> bool:
     """A browser showed a score link's page: whether its score is to count."""
     survey, invite, score = _invite(public_id, token)
@@ -272,6 +274,7 @@ def invite_clicked(public_id: str, token: str) -> bool:
     return score_clicks.score_link_opened(invite, score)
 
 
+@use_case
 def invite_submit(public_id: str, token: str, form: MultiDict[str, str]) -> Page | int:
     survey, invite, _score = _invite(public_id, token)
     sends_score = _step(form) == 0 and _chosen(survey, form.get("score")) is not None
@@ -294,6 +297,7 @@ def unsubscribe_page(token: str) -> EmailInvite:
     return invites.invite_for_unsubscribe(token)
 
 
+@use_case
 def unsubscribe_submit(token: str) -> EmailInvite:
     invite = invites.invite_for_unsubscribe(token)
     invites.unsubscribe(invite.workspace_id, invite.email)

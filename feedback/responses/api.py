@@ -62,5 +62,4 @@ def respondent_export(external_id: str) -> Any:
 @require_key("write")
 def respondent_erase(external_id: str) -> Any:
     erased = respondents.erase_respondent(g.workspace, external_id)
-    db.session.commit()
     return jsonify({"erased": erased})

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from feedback.accounts.models import Workspace
 from feedback.cases import work as cases
-from feedback.database import in_workspace, owned_by, utcnow
+from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db, upsert
 from feedback.responses.models import Display, Respondent, Response
@@ -252,6 +252,7 @@ def export_respondent(workspace: Workspace, external_id: str) -> dict[str, Any]:
     }
 
 
+@use_case
 def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
     """Remove a person's data and words; scores stay, unlinked, so past counts do not move."""
     respondent = get_respondent(workspace, external_id)

@@ -65,7 +65,6 @@ def response_tag(response_id: int) -> HttpResponse:
         themes.tag_response(
             g.workspace, response.id, form.theme.data, form.sentiment.data, current_user.email
         )
-        db.session.commit()
         flash("Tag saved; analysis will keep it.", "ok")
     else:
         flash("Choose a theme and a sentiment.", "error")
@@ -79,6 +78,5 @@ def response_untag(response_id: int) -> HttpResponse:
     form = UntagForm()
     if form.validate_on_submit():
         themes.untag_response(g.workspace, response.id, form.theme.data, current_user.email)
-        db.session.commit()
         flash("Theme removed; analysis will not add it back.", "ok")
     return redirect(url_for("responses.response_detail", response_id=response.id))

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
-from feedback.extensions import db
 from feedback.scorecard import kpis
 from feedback.web.api import json_body, require_key
 
@@ -28,7 +27,6 @@ def kpi_list() -> Any:
 @require_key("write")
 def target_set(metric: str) -> Any:
     target = kpis.set_target(g.workspace, metric, json_body())
-    db.session.commit()
     return jsonify(target.to_dict())
 
 
@@ -36,5 +34,4 @@ def target_set(metric: str) -> Any:
 @require_key("write")
 def values_push() -> Any:
     stored = kpis.push_values(g.workspace, json_body())
-    db.session.commit()
     return jsonify({"stored": stored}), 201

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, owned_by, utcnow
+from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Invalid, object_of
 from feedback.extensions import db, upsert
 from feedback.metrics.models import PERSPECTIVES
@@ -31,6 +31,7 @@ def _number(value: Any, field: str) -> float:
     return float(value)
 
 
+@use_case
 def set_target(workspace: Workspace, metric: str, payload: Any) -> KpiTarget:
     """Create or change the target, owner and perspective of one KPI."""
     metric = _metric(metric)
@@ -62,6 +63,7 @@ def targets(workspace: Workspace) -> dict[str, KpiTarget]:
     return {t.metric: t for t in db.session.scalars(in_workspace(KpiTarget, workspace.id))}
 
 
+@use_case
 def push_values(workspace: Workspace, payload: Any) -> int:
     """Store outside KPI values [{metric, date, value, unit}]; a day pushed again is replaced."""
     if not isinstance(payload, list) or not 0 < len(payload) <= MAX_VALUES:

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
-from feedback.extensions import db
 from feedback.surveys import service as surveys
 from feedback.web.api import json_body, require_key
 
@@ -23,7 +22,6 @@ def survey_list() -> Any:
 @require_key("write")
 def survey_create() -> Any:
     survey = surveys.create_survey(g.workspace, json_body())
-    db.session.commit()
     return jsonify(survey.to_dict()), 201
 
 
@@ -37,7 +35,6 @@ def survey_get(survey_id: str) -> Any:
 @require_key("write")
 def survey_update(survey_id: str) -> Any:
     survey = surveys.update_survey(surveys.get_survey(g.workspace, survey_id), json_body())
-    db.session.commit()
     return jsonify(survey.to_dict())
 
 
@@ -45,5 +42,4 @@ def survey_update(survey_id: str) -> Any:
 @require_key("write")
 def survey_delete(survey_id: str) -> Any:
     surveys.delete_survey(surveys.get_survey(g.workspace, survey_id))
-    db.session.commit()
     return "", 204

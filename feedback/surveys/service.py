@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, owned_by
+from feedback.database import in_workspace, owned_by, use_case
 from feedback.errors import Conflict, NotFound
 from feedback.extensions import db
 from feedback.lookups import cached, forget
@@ -16,6 +16,7 @@ from feedback.surveys.definition import validate_survey
 from feedback.surveys.models import Survey
 
 
+@use_case
 def create_survey(workspace: Workspace, payload: Any) -> Survey:
     """A survey from a definition; missing parts take the kind's defaults."""
     fields = validate_survey(payload)
@@ -26,6 +27,7 @@ def create_survey(workspace: Workspace, payload: Any) -> Survey:
     return survey
 
 
+@use_case
 def update_survey(survey: Survey, payload: Any) -> Survey:
     current = {
         "kind": survey.kind,
@@ -91,6 +93,7 @@ def live_survey(workspace: Workspace, public_id: str, channel: str | None = None
     return survey
 
 
+@use_case
 def delete_survey(survey: Survey) -> None:
     """Archive a survey that has responses (they stay counted); delete one that has none."""
     has_responses = db.session.scalar(

@@ -7,8 +7,7 @@ from typing import Any
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from feedback.email.compose import preview_invite
-from feedback.errors import FeedbackError, NotFound
-from feedback.extensions import db
+from feedback.errors import NotFound
 from feedback.metrics import sums
 from feedback.surveys import service as surveys
 from feedback.surveys.forms import (
@@ -22,6 +21,7 @@ from feedback.surveys.forms import (
 from feedback.surveys.kinds import KINDS, default_survey
 from feedback.surveys.models import Survey
 from feedback.web.auth import can, requires
+from feedback.web.forms import attempt
 from feedback.web.pages import page_blueprint
 from feedback.widget.script import embed_snippet, script_url
 
@@ -55,23 +55,23 @@ def _page(form: SurveyForm, survey: Survey | None, error: str | None = None) -> 
     )
 
 
+def _store(survey: Survey | None, payload: dict[str, Any]) -> Survey:
+    if survey is None:
+        return surveys.create_survey(g.workspace, payload)
+    return surveys.update_survey(survey, keep_unshown(payload, survey))
+
+
 def _save(form: SurveyForm, survey: Survey | None) -> tuple[Survey | None, str | None]:
     """Store the form through the survey services; a refusal is put next to its field."""
     payload, rows = form.payload()
-    try:
-        if survey is None:
-            survey = surveys.create_survey(g.workspace, payload)
-        else:
-            surveys.update_survey(survey, keep_unshown(payload, survey))
-    except FeedbackError as exc:
-        db.session.rollback()
-        field = field_for(form, exc.field, rows)
-        if field is None:
-            return None, exc.message
-        field.errors = [*field.errors, exc.message]
-        return None, "The survey was not saved: see the field marked below."
-    db.session.commit()
-    return survey, None
+    saved = attempt(
+        form, lambda: _store(survey, payload), where=lambda path: field_for(form, path, rows)
+    )
+    if saved is not None:
+        return saved, None
+    if form.form_errors:  # a refusal that names no field of the form is said above it
+        return None, form.form_errors.pop()
+    return None, "The survey was not saved: see the field marked below."
 
 
 @bp.get("/surveys")

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from feedback.database import owned_by, utcnow
+from feedback.database import owned_by
 from feedback.errors import Invalid, object_of
 from feedback.extensions import db
 from feedback.metrics import filters
-from feedback.themes import analysis, training
+from feedback.themes import analysis, editing, training
 from feedback.themes import report as theme_report
 from feedback.themes import taxonomy as themes
 from feedback.themes.models import NlpModel
@@ -24,9 +24,8 @@ def _who() -> str:
     return f"api key {g.api_key.name}"
 
 
-def _reanalyse(reason: str) -> dict[str, Any]:
-    run = analysis.start_reanalysis(g.workspace, reason)
-    return {"reanalysis": {"total": run.total}}
+def _reanalysis(edited: editing.Edited) -> dict[str, Any]:
+    return {"reanalysis": {"total": edited.run.total}}
 
 
 @bp.get("/themes")
@@ -38,19 +37,15 @@ def theme_list() -> Any:
 @bp.post("/themes")
 @require_key("write")
 def theme_create() -> Any:
-    theme = themes.create_theme(g.workspace, json_body())
-    extra = _reanalyse(f"theme {theme.slug} added")
-    db.session.commit()
-    return jsonify({**theme.to_dict(), **extra}), 201
+    edited = editing.add(g.workspace, json_body())
+    return jsonify({**edited.theme.to_dict(), **_reanalysis(edited)}), 201
 
 
 @bp.patch("/themes/<slug>")
 @require_key("write")
 def theme_update(slug: str) -> Any:
-    theme = themes.update_theme(g.workspace, slug, json_body())
-    extra = _reanalyse(f"theme {theme.slug} changed")
-    db.session.commit()
-    return jsonify({**theme.to_dict(), **extra})
+    edited = editing.change(g.workspace, slug, json_body())
+    return jsonify({**edited.theme.to_dict(), **_reanalysis(edited)})
 
 
 @bp.post("/themes/<slug>/merge")
@@ -59,18 +54,14 @@ def theme_merge(slug: str) -> Any:
     target = object_of(json_body(), ("into",)).get("into")
     if not isinstance(target, str):
         raise Invalid("Name the theme to merge into.", "into")
-    theme = themes.merge_themes(g.workspace, slug, target)
-    extra = _reanalyse(f"theme {slug} merged into {target}")
-    db.session.commit()
-    return jsonify({**theme.to_dict(), **extra})
+    edited = editing.merge(g.workspace, slug, target)
+    return jsonify({**edited.theme.to_dict(), **_reanalysis(edited)})
 
 
 @bp.delete("/themes/<slug>")
 @require_key("write")
 def theme_delete(slug: str) -> Any:
-    themes.delete_theme(g.workspace, slug)
-    _reanalyse(f"theme {slug} deleted")
-    db.session.commit()
+    editing.delete(g.workspace, slug)
     return "", 204
 
 
@@ -120,7 +111,6 @@ def response_tag(response_id: int) -> Any:
     themes.tag_response(
         g.workspace, response_id, payload["theme"], payload.get("sentiment"), _who()
     )
-    db.session.commit()
     return jsonify(themes.response_analysis(g.workspace, response_id)), 201
 
 
@@ -128,7 +118,6 @@ def response_tag(response_id: int) -> Any:
 @require_key("write")
 def response_untag(response_id: int, slug: str) -> Any:
     themes.untag_response(g.workspace, response_id, slug, _who())
-    db.session.commit()
     return jsonify(themes.response_analysis(g.workspace, response_id))
 
 
@@ -159,6 +148,5 @@ def model_status() -> Any:
 @require_key("write")
 def model_train() -> Any:
     """Ask for training now; the worker runs it within minutes."""
-    g.workspace.train_requested_at = utcnow()
-    db.session.commit()
+    theme_report.request_training(g.workspace)
     return jsonify({"status": "queued"}), 202

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from feedback.accounts.models import Workspace
-from feedback.database import owned_by, utcnow
+from feedback.database import owned_by, use_case, utcnow
 from feedback.extensions import db
 from feedback.lookups import kept
 from feedback.metrics import filters
@@ -151,6 +151,7 @@ def model_status(workspace: Workspace) -> dict[str, Any]:
     }
 
 
+@use_case
 def request_training(workspace: Workspace) -> None:
     """Ask the worker to train now (as POST /api/v1/models/train does)."""
     workspace.train_requested_at = utcnow()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from feedback.accounts.models import Workspace
-from feedback.database import in_workspace, owned_by, utcnow
+from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db
 from feedback.lookups import forget
@@ -102,6 +102,7 @@ def _changed(workspace: Workspace) -> None:
     )
 
 
+@use_case
 def create_theme(workspace: Workspace, payload: Any) -> Theme:
     if not isinstance(payload, dict):
         raise Invalid("Send a theme object.")
@@ -121,6 +122,7 @@ def create_theme(workspace: Workspace, payload: Any) -> Theme:
     return theme
 
 
+@use_case
 def update_theme(workspace: Workspace, slug: str, payload: Any) -> Theme:
     """Change a theme; a new `slug` renames it and keeps every tag it has."""
     if not isinstance(payload, dict):
@@ -140,6 +142,7 @@ def update_theme(workspace: Workspace, slug: str, payload: Any) -> Theme:
     return theme
 
 
+@use_case
 def merge_themes(workspace: Workspace, source: str, target: str) -> Theme:
     """Fold `source` into `target`: phrases and tags move over, `source` goes away."""
     if source == target:
@@ -161,6 +164,7 @@ def merge_themes(workspace: Workspace, source: str, target: str) -> Theme:
     return dst
 
 
+@use_case
 def delete_theme(workspace: Workspace, slug: str) -> None:
     theme = get_theme(workspace, slug)
     db.session.delete(theme)
@@ -177,6 +181,7 @@ def _response(workspace: Workspace, response_id: int) -> Response:
     return response
 
 
+@use_case
 def tag_response(
     workspace: Workspace, response_id: int, slug: str, sentiment: Any, who: str
 ) -> ResponseTheme:
@@ -203,6 +208,7 @@ def tag_response(
     return tag
 
 
+@use_case
 def untag_response(workspace: Workspace, response_id: int, slug: str, who: str) -> None:
     """An analyst says the theme does not apply: kept as a manual 'removed' tag."""
     response = _response(workspace, response_id)

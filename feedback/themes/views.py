@@ -12,34 +12,27 @@ from wtforms.fields.choices import SelectChoice
 
 from feedback.accounts.workspaces import slugify
 from feedback.downloads import csv_attachment
-from feedback.errors import FeedbackError, NotFound
-from feedback.extensions import db
+from feedback.errors import NotFound
 from feedback.metrics import filters
 from feedback.metrics.sums import KINDS
 from feedback.periods import NAMED, resolve
 from feedback.responses import queries
 from feedback.scorecard.card import TITLES
-from feedback.themes import analysis
+from feedback.themes import analysis, editing
 from feedback.themes import report as theme_report
 from feedback.themes import taxonomy as themes
 from feedback.themes.forms import AdoptForm, MergeForm, ThemeForm
 from feedback.themes.verbatims import with_tags
 from feedback.web.auth import requires
-from feedback.web.forms import ActionForm
+from feedback.web.forms import ActionForm, attempt, flashed
 from feedback.web.pages import page_blueprint
 
 bp = page_blueprint("themes", __name__)
 
 
-def _error(exc: FeedbackError) -> str:
-    return f"{exc.message} ({exc.field})" if exc.field else exc.message
-
-
-def _changed(reason: str, message: str) -> None:
+def _reanalysing(edited: editing.Edited, message: str) -> str:
     # Every taxonomy change re-reads past comments, as the API does.
-    run = analysis.start_reanalysis(g.workspace, reason)
-    db.session.commit()
-    flash(f"{message} Re-analysing {run.total:,} comments in the background.", "ok")
+    return f"{message} Re-analysing {edited.run.total:,} comments in the background."
 
 
 def _theme(slug: str) -> Any:
@@ -81,13 +74,11 @@ def theme_add() -> HttpResponse:
     if not form.validate_on_submit():
         flash("A theme needs a slug and a name.", "error")
         return redirect(url_for("themes.themes_page"))
-    try:
-        theme = themes.create_theme(g.workspace, form.payload())
-    except FeedbackError as exc:
-        db.session.rollback()
-        flash(_error(exc), "error")
-        return redirect(url_for("themes.themes_page"))
-    _changed(f"theme {theme.slug} added", f"Theme {theme.name} added.")
+    flashed(
+        lambda: editing.add(g.workspace, form.payload()),
+        lambda edited: _reanalysing(edited, f"Theme {edited.theme.name} added."),
+        with_field=True,
+    )
     return redirect(url_for("themes.themes_page"))
 
 
@@ -98,13 +89,11 @@ def theme_adopt() -> HttpResponse:
     if form.validate_on_submit():
         phrase = form.phrase.data.strip().lower()
         payload = {"slug": slugify(phrase)[:64], "name": phrase.capitalize(), "phrases": [phrase]}
-        try:
-            theme = themes.create_theme(g.workspace, payload)
-        except FeedbackError as exc:
-            db.session.rollback()
-            flash(_error(exc), "error")
-        else:
-            _changed(f"theme {theme.slug} adopted", f"Theme {theme.name} adopted.")
+        flashed(
+            lambda: editing.add(g.workspace, payload, "adopted"),
+            lambda edited: _reanalysing(edited, f"Theme {edited.theme.name} adopted."),
+            with_field=True,
+        )
     return redirect(url_for("themes.themes_page"))
 
 
@@ -113,7 +102,6 @@ def theme_adopt() -> HttpResponse:
 def theme_train() -> HttpResponse:
     if ActionForm().validate_on_submit():
         theme_report.request_training(g.workspace)
-        db.session.commit()
         flash("Training requested; the worker starts it within minutes.", "ok")
     return redirect(url_for("themes.themes_page"))
 
@@ -152,14 +140,10 @@ def theme_save(slug: str) -> Any:
     form = ThemeForm()
     if not form.validate_on_submit():
         return _edit_page(theme, form, 422)
-    try:
-        theme = themes.update_theme(g.workspace, slug, form.payload())
-    except FeedbackError as exc:
-        db.session.rollback()
-        theme = _theme(slug)
-        getattr(form, (exc.field or "name").split("[")[0], form.name).errors = [exc.message]
-        return _edit_page(theme, form, 422)
-    _changed(f"theme {theme.slug} changed", f"Theme {theme.name} saved.")
+    edited = attempt(form, lambda: editing.change(g.workspace, slug, form.payload()), "name")
+    if edited is None:
+        return _edit_page(_theme(slug), form, 422)
+    flash(_reanalysing(edited, f"Theme {edited.theme.name} saved."), "ok")
     return redirect(url_for("themes.themes_page"))
 
 
@@ -172,13 +156,13 @@ def theme_merge(slug: str) -> HttpResponse:
     if not form.validate_on_submit():
         flash("Choose the theme to merge into.", "error")
         return redirect(url_for("themes.theme_edit", slug=slug))
-    try:
-        target = themes.merge_themes(g.workspace, theme.slug, form.into.data)
-    except FeedbackError as exc:
-        db.session.rollback()
-        flash(_error(exc), "error")
+    edited = flashed(
+        lambda: editing.merge(g.workspace, theme.slug, form.into.data),
+        lambda edited: _reanalysing(edited, f"Merged into {edited.theme.name}."),
+        with_field=True,
+    )
+    if edited is None:
         return redirect(url_for("themes.theme_edit", slug=slug))
-    _changed(f"theme {slug} merged into {target.slug}", f"Merged into {target.name}.")
     return redirect(url_for("themes.themes_page"))
 
 
@@ -188,9 +172,14 @@ def theme_delete(slug: str) -> HttpResponse:
     theme = _theme(slug)
     if ActionForm().validate_on_submit():
         name = theme.name
-        themes.delete_theme(g.workspace, theme.slug)
-        _changed(f"theme {slug} deleted", f"Theme {name} deleted.")
+        edited = editing.delete(g.workspace, theme.slug)
+        flash(_reanalysing(edited, f"Theme {name} deleted."), "ok")
     return redirect(url_for("themes.themes_page"))
+
+
+def _verbatims(args: dict[str, str]) -> tuple[list[Any], str | None]:
+    query = filters.parse_query(g.workspace, {k: v for k, v in args.items() if k != "cursor"})
+    return queries.list_responses(g.workspace, query, request.args.get("cursor"), 50)
 
 
 @bp.get("/verbatims")
@@ -198,12 +187,10 @@ def theme_delete(slug: str) -> HttpResponse:
 def verbatims() -> Any:
     args = {k: v for k, v in request.args.items() if v}
     args.setdefault("period", "last_30_days")
-    try:
-        query = filters.parse_query(g.workspace, {k: v for k, v in args.items() if k != "cursor"})
-        rows, cursor = queries.list_responses(g.workspace, query, request.args.get("cursor"), 50)
-    except FeedbackError as exc:
-        flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
+    found = flashed(lambda: _verbatims(args), with_field=True)
+    if found is None:
         return redirect(url_for("themes.verbatims"))
+    rows, cursor = found
     # Only responses with words to read: a score alone has no verbatim.
     rows = [r for r in rows if r.comment]
     return render_template(
@@ -222,9 +209,7 @@ def verbatims_csv() -> Any:
     """The current filter's responses as CSV (cells cannot start a spreadsheet formula)."""
     args = {k: v for k, v in request.args.items() if v and k != "cursor"}
     args.setdefault("period", "last_30_days")
-    try:
-        query = filters.parse_query(g.workspace, args)
-    except FeedbackError as exc:
-        flash(f"{exc.message} ({exc.field})" if exc.field else exc.message, "error")
+    query = flashed(lambda: filters.parse_query(g.workspace, args), with_field=True)
+    if query is None:
         return redirect(url_for("themes.verbatims"))
     return csv_attachment(queries.export_csv(g.workspace, query), "verbatims.csv")
