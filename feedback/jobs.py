@@ -15,7 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from feedback.cases import mail, resurveys, work
+from feedback.cases import mail, opening, resurveys
 from feedback.email import delivery, digest, score_clicks
 from feedback.extensions import db
 from feedback.metrics import refresh
@@ -45,7 +45,7 @@ def analyse_comments(batches: int = 20) -> int:
 
 def route_cases(batches: int = 10) -> int:
     """Give newly opened cases their owner, a few batches per run."""
-    return drain(work.route_new_cases, batches)
+    return drain(opening.route_new_cases, batches)
 
 
 def train_models() -> None:

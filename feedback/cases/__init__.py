@@ -5,6 +5,7 @@ __all__ = [
     "file",
     "mail",
     "models",
+    "opening",
     "sla",
     "work",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from feedback.cases import lists as case_lists
+from feedback.cases import opening
 from feedback.cases import routing as case_rules
 from feedback.cases import work as cases
 from feedback.errors import Invalid, object_of, row_id, whole_number
@@ -53,7 +54,7 @@ def case_open() -> Any:
     """Open a case by hand for any response: {"response": response id}."""
     payload = object_of(json_body(), ("response",))
     response_id = row_id(payload.get("response"), "response")
-    case, created = cases.open_manual(g.workspace, response_id, _actor())
+    case, created = opening.open_manual(g.workspace, response_id, _actor())
     return jsonify(_detail(case)), 201 if created else 200
 
 

@@ -1,9 +1,9 @@
 """ "Did we fix it?": one survey invite to the respondent of a resolved case, after the wait.
 
 The invite carries the case's id; it is the one invite that goes out inside the workspace's
-recontact wait (see delivery). One case never gets two: the due cases are locked (FOR UPDATE
-SKIP LOCKED on PostgreSQL, the write lock on SQLite) and, once locked, checked again for an
-invite in a fresh statement, which sees whatever another worker committed before.
+recontact wait (see email/delivery.py). One case never gets two: the due cases are locked
+(FOR UPDATE SKIP LOCKED on PostgreSQL, the write lock on SQLite) and, once locked, checked
+again for an invite in a fresh statement, which sees whatever another worker committed before.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def send_resurveys(limit: int = BATCH) -> int:
     once.
     """
     now = utcnow()
-    # Respondent.email is written only by verified sources (see cases.reply_address): an
+    # Respondent.email is written only by verified sources (see work.reply_address): an
     # address a public call merely claimed is on its response, and never invited.
     due = (
         select(Case.id)

@@ -17,6 +17,7 @@ from feedback.accounts import members
 from feedback.cases import export as case_export
 from feedback.cases import file as case_file
 from feedback.cases import lists as case_lists
+from feedback.cases import opening
 from feedback.cases import work as cases
 from feedback.cases.forms import (
     RESOLUTION_NAMES,
@@ -270,7 +271,7 @@ def response_case(response_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     opened = flashed(
-        lambda: cases.open_manual(g.workspace, response_id, actor()), abort_missing=True
+        lambda: opening.open_manual(g.workspace, response_id, actor()), abort_missing=True
     )
     if opened is None:
         return redirect(url_for("responses.response_detail", response_id=response_id))

@@ -1,9 +1,9 @@
-"""Cases: opened from unhappy responses, routed to an owner, worked until they are closed.
+"""Working a case until it is closed: its status, owner, notes, replies and merges.
 
 Every change goes through here, whoever makes it (the dashboard, the API, the helpdesk), so
 each one is checked against the actor's role, written to the audit trail, and announced to
-the outgoing webhooks, in one transaction. Finding cases is in `case_lists`; the rules that
-route them are in `case_rules`.
+the outgoing webhooks, in one transaction. Opening and routing are in `opening.py`, finding
+cases in `lists.py`, the routing rules in `routing.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import Membership, User, Workspace, at_least
@@ -24,20 +24,16 @@ from feedback.cases.models import (
     Case,
     CaseEvent,
     CaseNote,
-    CaseRule,
 )
-from feedback.cases.rules import CaseFacts, Decision, Rule, decide
-from feedback.cases.sla import DEFAULT_SETTINGS, due_at
+from feedback.cases.rules import CaseFacts
 from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound, row_id
-from feedback.extensions import db, upsert, writing
-from feedback.lookups import cached, forget
-from feedback.responses.models import CONTEXT_COLUMNS, Response
-from feedback.surveys import definition
+from feedback.extensions import db, writing
+from feedback.lookups import forget
+from feedback.responses.models import Response
 from feedback.surveys.definition import loop_settings
-from feedback.surveys.kinds import in_low_band
 from feedback.surveys.models import Survey
-from feedback.themes.models import ResponseTheme, Theme
+from feedback.themes.models import Theme
 from feedback.webhooks import service as webhooks
 
 MAX_NOTE = 10_000
@@ -61,306 +57,6 @@ SYSTEM = Actor("system", "owner")
 HELPDESK = Actor("helpdesk", "admin")
 
 
-# -- survey settings -------------------------------------------------------------------------
-
-
-def loop_config(survey: Survey) -> dict[str, Any]:
-    """The survey's case settings with the defaults filled in."""
-    return loop_settings(survey.kind, survey.scale, survey.loop)
-
-
-def opens_case(survey: Survey, score: int) -> bool:
-    return definition.opens_case(survey.kind, survey.scale, survey.loop, score)
-
-
-# -- opening --------------------------------------------------------------------------------
-
-_OPEN_STATEMENTS: dict[str, Any] = {}
-
-
-def _open_statement() -> Any:
-    dialect = db.engine.dialect.name
-    if dialect not in _OPEN_STATEMENTS:
-        _OPEN_STATEMENTS[dialect] = upsert(Case.__table__).on_conflict_do_nothing(
-            index_elements=["response_id"]
-        )
-    return _OPEN_STATEMENTS[dialect]
-
-
-def response_scored(
-    workspace: Workspace,
-    survey: Survey,
-    response_id: int,
-    respondent_id: int | None,
-    score: int,
-    team: str | None,
-) -> None:
-    """Open a case for a low score, in the response's own transaction (the caller commits).
-
-    Idempotent: a retried or updated response finds its case and opens no second one. The
-    owner is chosen a moment later by `route_new_cases`, once the comment is analysed.
-    """
-    if not opens_case(survey, score):
-        return
-    now = utcnow()
-    db.session.execute(
-        _open_statement(),
-        {
-            "workspace_id": workspace.id,
-            "response_id": response_id,
-            "respondent_id": respondent_id,
-            "survey_id": survey.id,
-            "kind": survey.kind,
-            "score": score,
-            "status": "open",
-            "team": team,
-            "source": "auto",
-            "opened_at": now,
-            "due_at": due_at(now, workspace.timezone, workspace.case_settings),
-            "updated_at": now,
-        },
-    )
-
-
-def response_rescored(
-    workspace: Workspace,
-    survey: Survey,
-    response_id: int,
-    respondent_id: int | None,
-    scores: tuple[int, int],
-    team: str | None,
-) -> None:
-    """A respondent changed the score (before, after) of a stored response: a new fact on its
-    case, in the response's own transaction (the caller commits).
-
-    The case's score follows and its trail records the change. By the workspace's
-    `resolve_on_recovery` setting (on by default), an active case whose respondent left the
-    low band resolves as recovered, and one resolved so opens again if they fall back into
-    it. A response without a case gets one when the new score opens one.
-    """
-    case = db.session.scalar(
-        in_workspace(Case, workspace.id).where(Case.response_id == response_id)
-    )
-    before, after = scores
-    if case is None:
-        response_scored(workspace, survey, response_id, respondent_id, after, team)
-        return
-    who = Actor("respondent", "viewer")
-    changes: dict[str, Any] = {"score": [before, after]}
-    case.score = after
-    case.score_changed_at = utcnow()
-    _event(case, "rescored", who, {"from": before, "to": after})
-    settings = {**DEFAULT_SETTINGS, **(workspace.case_settings or {})}
-    if settings["resolve_on_recovery"]:
-        low = in_low_band(survey.kind, survey.scale, after)
-        for name, (was, now) in _follow_recovery(workspace, case, low).items():
-            changes[name] = [was, now]
-            _event(case, name, who, {"from": was, "to": now})
-    if case.routed_at is not None:
-        # A case not routed yet has not been announced: its "case.opened" will carry all this.
-        _announce(case, who, changes)
-
-
-def _follow_recovery(workspace: Workspace, case: Case, low: bool) -> dict[str, tuple[Any, Any]]:
-    """Resolve an active case as recovered when its score left the low band, or open again
-    one resolved so when it fell back; the changes made."""
-    if case.is_open and not low:
-        changes = {
-            "status": (case.status, "resolved"),
-            "resolution": (case.resolution, "recovered"),
-        }
-        case.resolution = "recovered"
-        _set_status(workspace, case, "resolved")
-        return changes
-    if case.status == "resolved" and case.resolution == "recovered" and low:
-        case.resolution = None
-        _set_status(workspace, case, "open")
-        return {"status": ("resolved", "open"), "resolution": ("recovered", None)}
-    return {}
-
-
-@use_case
-def open_manual(workspace: Workspace, response_id: int, actor: Actor) -> tuple[Case, bool]:
-    """Open a case for any response by hand; the existing one when it has a case already."""
-    if not actor.at_least("analyst"):
-        raise Forbidden("Viewers cannot open cases.")
-    response = db.session.scalar(
-        in_workspace(Response, workspace.id).where(Response.id == response_id)
-    )
-    if response is None:
-        raise NotFound(f"No response {response_id} in this workspace.", "response")
-    existing = db.session.scalar(
-        in_workspace(Case, workspace.id).where(Case.response_id == response.id)
-    )
-    if existing is not None:
-        return existing, False
-    now = utcnow()
-    case = Case(
-        workspace_id=workspace.id,
-        response_id=response.id,
-        respondent_id=response.respondent_id,
-        survey_id=response.survey_id,
-        kind=response.kind,
-        score=response.score,
-        status="open",
-        team=response.team,
-        source="manual",
-        opened_at=now,
-        due_at=due_at(now, workspace.timezone, workspace.case_settings),
-    )
-    with writing():
-        db.session.add(case)
-        db.session.flush()
-        if actor.role == "analyst" and actor.user_id is not None:
-            # An analyst opens a case to work it: it is theirs.
-            _opened(case, actor)
-            _set_owner(case, actor.user_id, "manual", actor)
-            case.routed_at = now
-        else:
-            _route(workspace, case, response, actor)
-        db.session.commit()
-    return case, True
-
-
-# -- routing --------------------------------------------------------------------------------
-
-
-def _rules(workspace_id: int) -> tuple[Rule, ...]:
-    def load() -> tuple[Rule, ...]:
-        rows = db.session.execute(
-            in_workspace(
-                CaseRule, workspace_id, CaseRule.id, CaseRule.conditions, CaseRule.owner_id
-            )
-            .where(CaseRule.enabled.is_(True))
-            .order_by(CaseRule.position)
-        )
-        return tuple(Rule(rule_id, conditions or {}, owner) for rule_id, conditions, owner in rows)
-
-    return cached(("case_rules", workspace_id), load)
-
-
-def _members(workspace_id: int) -> dict[str, int]:
-    """Member emails (lower case) to user ids: theme owners are named by email."""
-    rows = db.session.execute(
-        select(User.email, User.id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(owned_by(Membership, workspace_id))
-    )
-    return {email.lower(): user_id for email, user_id in rows}
-
-
-def _handlers(workspace_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            in_workspace(Membership, workspace_id, Membership.user_id).where(
-                Membership.handles_cases.is_(True)
-            )
-        )
-    )
-
-
-def _themes(response_id: int | None) -> dict[str, str | None]:
-    """The response's themes and their sentiment, complaints first."""
-    if response_id is None:
-        return {}
-    rows = db.session.execute(
-        select(Theme.slug, ResponseTheme.sentiment)
-        .join(Theme, Theme.id == ResponseTheme.theme_id)
-        .where(ResponseTheme.response_id == response_id, ResponseTheme.removed.is_(False))
-    )
-    order = {"negative": 0, "mixed": 1, "neutral": 2, None: 3, "positive": 4}
-    return dict(sorted(((slug, s) for slug, s in rows), key=lambda x: order.get(x[1], 3)))
-
-
-def _theme_owners(workspace_id: int) -> dict[str, str]:
-    rows = db.session.execute(
-        in_workspace(Theme, workspace_id, Theme.slug, Theme.owner).where(Theme.owner.is_not(None))
-    )
-    return {slug: owner.lower() for slug, owner in rows if owner}
-
-
-def _facts(case: Case, response: Response | None) -> CaseFacts:
-    context: dict[str, str] = {}
-    if response is not None:
-        context.update({k: str(v) for k, v in (response.context or {}).items()})
-        context.update({k: getattr(response, k) for k in CONTEXT_COLUMNS if getattr(response, k)})
-    survey = db.session.get(Survey, case.survey_id) if case.survey_id else None
-    return CaseFacts(
-        kind=case.kind,
-        survey=survey.public_id if survey else "",
-        context=context,
-        themes=_themes(case.response_id),
-    )
-
-
-def _route(workspace: Workspace, case: Case, response: Response | None, actor: Actor) -> None:
-    """Choose the owner: the rules, then the owner of a theme the comment complains about,
-    then round robin among the case handlers."""
-    facts = _facts(case, response)
-    members = _members(workspace.id)
-    theme_owners = {
-        slug: members[email]
-        for slug, email in _theme_owners(workspace.id).items()
-        if email in members
-    }
-    rotation = db.session.scalar(
-        select(Workspace.case_rotation).where(Workspace.id == workspace.id)
-    )
-    # An owner given by hand before routing (reassigned within the settle wait) stays.
-    decision = (
-        decide(_rules(workspace.id), facts, _handlers(workspace.id), rotation or 0, theme_owners)
-        if case.owner_id is None
-        else Decision(None, None)
-    )
-    if decision.rotated:
-        db.session.execute(
-            update(Workspace)
-            .where(Workspace.id == workspace.id)
-            .values(case_rotation=Workspace.case_rotation + 1)
-        )
-    _opened(case, actor)
-    case.routed_at = utcnow()
-    if decision.owner_id is not None:
-        _set_owner(case, decision.owner_id, decision.assigned_by, SYSTEM)
-    webhooks.emit(workspace.id, "case.opened", _payload(case, response, facts))
-
-
-def route_new_cases(limit: int = 50) -> int:
-    """Give the newly opened cases their owner, once their comment is analysed (or after a
-    short wait, for a score whose comment never comes)."""
-    settle = timedelta(seconds=int(current_app.config["FEEDBACK_CASE_SETTLE_SECONDS"]))
-    now = utcnow()
-    due = (
-        select(Case.id)
-        .outerjoin(Response, Response.id == Case.response_id)
-        .where(
-            Case.routed_at.is_(None),
-            or_(
-                Case.response_id.is_(None),
-                Response.nlp_status.not_in(("none", "pending", "running")),
-                Case.opened_at <= now - settle,
-            ),
-        )
-        .order_by(Case.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Case.__table__)
-    )
-    with writing():
-        ids = list(db.session.scalars(due))
-        cases = list(
-            db.session.scalars(
-                select(Case).where(Case.id.in_(ids)).options(selectinload(Case.response))
-            )
-        )
-        workspaces: dict[int, Workspace] = {}
-        for case in cases:
-            if case.workspace_id not in workspaces:
-                workspaces[case.workspace_id] = db.session.get(Workspace, case.workspace_id)
-            _route(workspaces[case.workspace_id], case, case.response, SYSTEM)
-        db.session.commit()
-    return len(cases)
-
-
 # -- reading --------------------------------------------------------------------------------
 
 
@@ -382,7 +78,7 @@ def get_case(workspace: Workspace, case_id: Any) -> Case:
 # -- changing -------------------------------------------------------------------------------
 
 
-def _event(case: Case, action: str, actor: Actor, detail: dict[str, Any], **extra: Any) -> None:
+def log_event(case: Case, action: str, actor: Actor, detail: dict[str, Any], **extra: Any) -> None:
     # Every change of a case moves the scorecard's closing-the-loop figures.
     forget("figures", case.workspace_id, "loop")
     db.session.add(
@@ -398,8 +94,8 @@ def _event(case: Case, action: str, actor: Actor, detail: dict[str, Any], **extr
     )
 
 
-def _opened(case: Case, actor: Actor) -> None:
-    _event(
+def log_opened(case: Case, actor: Actor) -> None:
+    log_event(
         case,
         "opened",
         actor,
@@ -412,10 +108,10 @@ def _owner_email(user_id: int | None) -> str | None:
     return db.session.scalar(select(User.email).where(User.id == user_id)) if user_id else None
 
 
-def _set_owner(case: Case, owner_id: int | None, assigned_by: str | None, actor: Actor) -> None:
+def set_owner(case: Case, owner_id: int | None, assigned_by: str | None, actor: Actor) -> None:
     case.owner_id = owner_id
     case.assigned_by = assigned_by
-    _event(case, "assigned", actor, {"owner": _owner_email(owner_id), "by": assigned_by})
+    log_event(case, "assigned", actor, {"owner": _owner_email(owner_id), "by": assigned_by})
 
 
 def _touched(case: Case, actor: Actor) -> None:
@@ -458,7 +154,9 @@ def may_work(case: Case, actor: Actor) -> bool:
     return case.status != "merged"
 
 
-def _payload(case: Case, response: Response | None = None, facts: CaseFacts | None = None) -> dict:
+def case_payload(
+    case: Case, response: Response | None = None, facts: CaseFacts | None = None
+) -> dict:
     body = case.to_dict()
     body["link"] = case_link(case.id)
     if response is not None:
@@ -468,11 +166,11 @@ def _payload(case: Case, response: Response | None = None, facts: CaseFacts | No
     return body
 
 
-def _announce(case: Case, actor: Actor, changes: dict[str, Any]) -> None:
+def announce(case: Case, actor: Actor, changes: dict[str, Any]) -> None:
     webhooks.emit(
         case.workspace_id,
         "case.updated",
-        {**_payload(case), "changes": changes, "actor": actor.label},
+        {**case_payload(case), "changes": changes, "actor": actor.label},
     )
 
 
@@ -508,7 +206,7 @@ def _apply(workspace: Workspace, case: Case, payload: Any, actor: Actor) -> dict
         owner_id = check_member(workspace, payload["owner"])
         if owner_id != case.owner_id:
             changes["owner"] = [_owner_email(case.owner_id), _owner_email(owner_id)]
-            _set_owner(case, owner_id, "manual", actor)
+            set_owner(case, owner_id, "manual", actor)
     status = payload.get("status", case.status)
     if status not in SETTABLE:
         raise Invalid(f"Status is one of: {', '.join(SETTABLE)}.", "status")
@@ -532,16 +230,16 @@ def _apply(workspace: Workspace, case: Case, payload: Any, actor: Actor) -> dict
         if status == "resolved" and case.resolution is None:
             raise Invalid("Say how it was resolved: choose a resolution.", "resolution")
         changes["status"] = [case.status, status]
-        _set_status(workspace, case, status)
+        set_status(workspace, case, status)
     if changes:
         _touched(case, actor)
         for name, (before, after) in changes.items():
             if name != "owner":
-                _event(case, name, actor, {"from": before, "to": after})
+                log_event(case, name, actor, {"from": before, "to": after})
     return changes
 
 
-def _set_status(workspace: Workspace, case: Case, status: str) -> None:
+def set_status(workspace: Workspace, case: Case, status: str) -> None:
     now = utcnow()
     case.status = status
     if status in CLOSED_STATUSES:
@@ -570,7 +268,7 @@ def update_case(workspace: Workspace, case_id: Any, payload: Any, actor: Actor) 
     with writing():
         changes = _apply(workspace, case, payload, actor)
         if changes:
-            _announce(case, actor, changes)
+            announce(case, actor, changes)
         db.session.commit()
     return case
 
@@ -591,8 +289,8 @@ def bulk_assign(workspace: Workspace, case_ids: list[int], owner_id: Any, actor:
         for case in cases:
             if case.owner_id != owner and case.status != "merged":
                 changes = {"owner": [_owner_email(case.owner_id), _owner_email(owner)]}
-                _set_owner(case, owner, "manual", actor)
-                _announce(case, actor, changes)
+                set_owner(case, owner, "manual", actor)
+                announce(case, actor, changes)
                 changed += 1
         db.session.commit()
     return changed
@@ -623,7 +321,7 @@ def add_note(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> Cas
         )
         db.session.add(note)
         _touched(case, actor)
-        _event(case, "note", actor, {})
+        log_event(case, "note", actor, {})
         db.session.commit()
     return note
 
@@ -667,12 +365,12 @@ def reply(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNo
         )
         db.session.add(note)
         _touched(case, actor)
-        _event(case, "reply", actor, {"to": address})
+        log_event(case, "reply", actor, {"to": address})
         changes: dict[str, Any] = {"reply": True}
         if case.status in ("open", "in_progress"):
             changes["status"] = [case.status, "waiting"]
-            _set_status(workspace, case, "waiting")
-        _announce(case, actor, changes)
+            set_status(workspace, case, "waiting")
+        announce(case, actor, changes)
         db.session.commit()
     return note
 
@@ -686,12 +384,12 @@ def respondent_answered(workspace: Workspace, case: Case, body: Any) -> CaseNote
             workspace_id=workspace.id, case_id=case.id, author=who.label, kind="answer", body=text
         )
         db.session.add(note)
-        _event(case, "answer", who, {})
+        log_event(case, "answer", who, {})
         changes: dict[str, Any] = {"answer": True}
         if case.status in ("waiting", "resolved", "wont_fix"):
             changes["status"] = [case.status, "open"]
-            _set_status(workspace, case, "open")
-        _announce(case, who, changes)
+            set_status(workspace, case, "open")
+        announce(case, who, changes)
         db.session.commit()
     return note
 
@@ -713,9 +411,9 @@ def merge(workspace: Workspace, keep_id: Any, other_id: Any, actor: Actor) -> Ca
         other.merged_into_id = keep.id
         other.resolved_at = other.resolved_at or utcnow()
         other.resurvey_at = None
-        _event(other, "merged", actor, {"into": keep.id})
-        _event(keep, "merged", actor, {"from": other.id})
-        _announce(other, actor, {"status": ["open", "merged"], "merged_into": keep.id})
+        log_event(other, "merged", actor, {"into": keep.id})
+        log_event(keep, "merged", actor, {"from": other.id})
+        announce(other, actor, {"status": ["open", "merged"], "merged_into": keep.id})
         db.session.commit()
     return keep
 
@@ -753,9 +451,11 @@ def apply_external(workspace: Workspace, case_id: Any, payload: Any) -> tuple[Ca
             )
             changes["note"] = True
         if event_id is not None:
-            _event(case, "helpdesk", HELPDESK, {"changes": sorted(changes)}, external_id=event_id)
+            log_event(
+                case, "helpdesk", HELPDESK, {"changes": sorted(changes)}, external_id=event_id
+            )
         if changes:
-            _announce(case, HELPDESK, changes)
+            announce(case, HELPDESK, changes)
         db.session.commit()
     return case, bool(changes)
 
@@ -790,3 +490,8 @@ def erase_respondent(workspace_id: int, respondent_id: int) -> list[int]:
     )
     webhooks.redact_cases(workspace_id, ids)
     return ids
+
+
+def loop_config(survey: Survey) -> dict[str, Any]:
+    """The survey's case settings with the defaults filled in."""
+    return loop_settings(survey.kind, survey.scale, survey.loop)

@@ -11,8 +11,8 @@ from sqlalchemy import Row, insert, select
 from feedback.accounts import workspaces
 from feedback.accounts.models import Membership, Workspace
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
+from feedback.cases.opening import opens_case
 from feedback.cases.sla import due_at
-from feedback.cases.work import opens_case
 from feedback.database import owned_by, utcnow
 from feedback.demo.content import content
 from feedback.extensions import db

@@ -4,7 +4,7 @@ where a respondent answers a reply from a case (`/c/<token>`).
 Plain HTML forms, POST then redirect: the page works without JavaScript. A GET never records
 anything, so the link scanners of mail providers, which open every link, cannot answer; an
 email's score link carries a small script from our origin that reports a person's click
-(`services/score_clicks.py` decides when it counts).
+(`score_clicks.py` decides when it counts).
 """
 
 from __future__ import annotations

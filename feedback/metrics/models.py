@@ -68,8 +68,8 @@ class DayThemeFigure(db.Model):
 class DayCaseFigure(db.Model):
     """Per local day of opening, team and owner: the closing-the-loop counts of the cases
     (merged ones left out). `measure` "closed" holds n and those closed within the SLA (hit);
-    "first_action" and "resolution" hold, per duration bucket (see metrics), the count (n) and
-    the smallest and largest hours in it."""
+    "first_action" and "resolution" hold, per duration bucket (see loop_sums.py), the count
+    (n) and the smallest and largest hours in it."""
 
     __tablename__ = "day_case_figure"
     __table_args__ = (Index("ix_day_case_figure_read", "workspace_id", "span", "day"),)
@@ -102,7 +102,7 @@ class RollupMark(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     rolled_until: Mapped[datetime | None]  # naive UTC, a local midnight
     # The next mark, announced a while before the days up to it are summed, so that a change
-    # already under way when they are summed is filed by the triggers (see rollups.advance).
+    # already under way when they are summed is filed by the triggers (see refresh.advance).
     pending_until: Mapped[datetime | None]
     pending_at: Mapped[datetime | None]
 

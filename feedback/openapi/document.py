@@ -1,7 +1,7 @@
 """The OpenAPI 3 document of the public and management APIs, served at /api/openapi.json.
 
 The document is data: openapi.yaml, next to this module, written by hand. Nothing in it comes
-from code; tests/api/test_openapi.py checks it against the app's routes and constants instead,
+from code; tests/openapi/test_document.py checks it against the app's routes and constants instead,
 and tests/api/test_fuzz.py fuzzes the API from it.
 """
 

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from feedback.accounts.models import Workspace
-from feedback.cases import work as cases
+from feedback.cases import opening as cases
 from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db, upsert, writing

@@ -1,5 +1,5 @@
 """Theme tags counted per theme, sentiment and survey kind: from the daily sums for whole
-summed days, from the tags and their responses for the rest (see feedback/rollups.py)."""
+summed days, from the tags and their responses for the rest (see feedback/metrics/plan.py)."""
 
 from __future__ import annotations
 

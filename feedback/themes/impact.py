@@ -10,7 +10,7 @@ For a survey kind and a period, per theme:
   satisfied answers, which a neutral answer does not change, so for them the responses are left
   out of the count instead.
 
-The sums come from the daily sums and the rows (feedback/services/theme_figures.py); the
+The sums come from the daily sums and the rows (feedback/themes/figures.py); the
 figures use the formulas of `feedback.metrics`.
 """
 

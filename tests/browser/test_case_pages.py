@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from feedback.accounts import workspaces
 from feedback.accounts.models import Membership, User, Workspace
+from feedback.cases import opening
 from feedback.cases import work as cases
 from feedback.cases.models import Case
 from feedback.database import utcnow
@@ -59,7 +60,7 @@ def run_jobs(live: Live) -> None:
 
     def work() -> None:
         analysis.analyse_pending()
-        cases.route_new_cases()
+        opening.route_new_cases()
 
     live.query(work)
 
@@ -74,7 +75,7 @@ def opened(live: Live, workspace_id: int, comment: str, score: int, owner: int |
         payload = {"survey": survey.public_id, "score": score, "answers": {"improve": comment}}
         record_response(ws, rid, payload)
         analysis.analyse_pending()
-        cases.route_new_cases()
+        opening.route_new_cases()
         case_id = db.session.scalar(
             select(Case.id)
             .join(Response, Response.id == Case.response_id)

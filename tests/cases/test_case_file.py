@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from feedback.cases import file as case_file
+from feedback.cases import opening
 from feedback.cases import work as cases
 from feedback.cases.models import Case
 from feedback.extensions import db
@@ -29,7 +30,7 @@ def tenant(app: Flask, client: FlaskClient) -> Tenant:
 def answer(tenant: Tenant, survey: Any, rid: str, score: int, **extra: Any) -> int | None:
     body = {"survey": survey.public_id, "score": score, **extra}
     assert tenant.client.put(tenant.public(f"/responses/{rid}"), json=body).status_code == 201
-    cases.route_new_cases()
+    opening.route_new_cases()
     return db.session.scalar(
         select(Case.id)
         .join(Response, Response.id == Case.response_id)

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from feedback.accounts.models import Membership, Workspace
+from feedback.cases import opening
 from feedback.cases import routing as case_rules
 from feedback.cases import work as cases
 from feedback.cases.models import Case, CaseNote, CaseRule
@@ -77,7 +78,7 @@ def desk(client: FlaskClient) -> Desk:
     _answer(t, survey, "case-0002", 3, f"Support took days. {XSS}", context={"team": "Billing"})
     _answer(t, survey, "case-0003", 5, '=HYPERLINK("http://evil") search is slow', **person)
     analysis.analyse_pending()
-    cases.route_new_cases()
+    opening.route_new_cases()
     ids = {
         name: _case_of(t, f"case-000{i}")
         for i, name in enumerate(("pricing", "support", "slow"), 1)
@@ -480,7 +481,7 @@ def test_an_owner_given_before_routing_is_kept(client: FlaskClient) -> None:
     url = f"/app/cases/{case_id}"
     assert post(client, f"{url}/owner", {"owner": admin}, url).status_code == 302
     analysis.analyse_pending()
-    assert cases.route_new_cases() == 1
+    assert opening.route_new_cases() == 1
     db.session.expire_all()
     case = db.session.get(Case, case_id)
     assert (case.owner_id, case.assigned_by) == (admin, "manual")
