@@ -102,7 +102,7 @@ class RollupMark(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     rolled_until: Mapped[datetime | None]  # naive UTC, a local midnight
     # The next mark, announced a while before the days up to it are summed, so that a change
-    # already under way when they are summed is filed by the triggers (see refresh.advance).
+    # already under way when they are summed is filed by the triggers (see refresh._advance).
     pending_until: Mapped[datetime | None]
     pending_at: Mapped[datetime | None]
 
