@@ -311,18 +311,27 @@ def add_note(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> Cas
     _may_work(case, actor)
     text = _body(body)
     with writing():
-        note = CaseNote(
-            workspace_id=workspace.id,
-            case_id=case.id,
-            author_id=actor.user_id,
-            author=actor.label,
-            kind="note",
-            body=text,
-        )
-        db.session.add(note)
-        _touched(case, actor)
-        log_event(case, "note", actor, {})
+        note = _written(case, actor, "note", text, {})
         db.session.commit()
+    return note
+
+
+def _written(
+    case: Case, actor: Actor, kind: str, text: str, detail: dict[str, Any], **mail: Any
+) -> CaseNote:
+    """A note or reply by a member on the case, with its trail entry."""
+    note = CaseNote(
+        workspace_id=case.workspace_id,
+        case_id=case.id,
+        author_id=actor.user_id,
+        author=actor.label,
+        kind=kind,
+        body=text,
+        **mail,
+    )
+    db.session.add(note)
+    _touched(case, actor)
+    log_event(case, kind, actor, detail)
     return note
 
 
@@ -352,20 +361,8 @@ def reply(workspace: Workspace, case_id: Any, body: Any, actor: Actor) -> CaseNo
     if address is None:
         raise Invalid(NO_VERIFIED_ADDRESS, "body", "no_verified_address")
     with writing():
-        note = CaseNote(
-            workspace_id=workspace.id,
-            case_id=case.id,
-            author_id=actor.user_id,
-            author=actor.label,
-            kind="reply",
-            body=text,
-            mail_status="pending",
-            mail_to=address,
-            mail_next_at=utcnow(),
-        )
-        db.session.add(note)
-        _touched(case, actor)
-        log_event(case, "reply", actor, {"to": address})
+        mail = {"mail_status": "pending", "mail_to": address, "mail_next_at": utcnow()}
+        note = _written(case, actor, "reply", text, {"to": address}, **mail)
         changes: dict[str, Any] = {"reply": True}
         if case.status in ("open", "in_progress"):
             changes["status"] = [case.status, "waiting"]
