@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, exists, select
 
 from feedback.cases import work as cases
-from feedback.cases.models import Case, CaseEvent
+from feedback.cases.models import Case
 from feedback.cases.reply_mail import sendable
 from feedback.database import utcnow
 from feedback.email.models import EmailInvite, Unsubscribe
@@ -132,13 +132,5 @@ def _record(case: Case, invite: EmailInvite) -> int:
     if invite.suppressed_reason:
         detail["suppressed"] = invite.suppressed_reason
         log.info("case %s: no re-survey: %s", case.id, invite.suppressed_reason)
-    db.session.add(
-        CaseEvent(
-            workspace_id=case.workspace_id,
-            case_id=case.id,
-            actor=cases.SYSTEM.label,
-            action="resurvey",
-            detail=detail,
-        )
-    )
+    cases.log_event(case, "resurvey", cases.SYSTEM, detail)
     return 0 if invite.suppressed_reason else 1
