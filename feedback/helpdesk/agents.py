@@ -110,6 +110,8 @@ def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
                 **formulas.public(fig),
                 "below_team": below,
                 "versus_team": verdict["change"],
+                # The standard error of that difference, for the effect of coaching them.
+                "versus_team_se": _standard_error(verdict),
             }
         )
     tickets = ticket_figures(workspace, period)
@@ -123,6 +125,11 @@ def agent_report(workspace: Workspace, period: Period) -> dict[str, Any]:
         "weeks": [label for label, _, _ in weeks],
         "teams": [{"team": k, **formulas.public(v)} for k, v in sorted(teams.items())],
     }
+
+
+def _standard_error(verdict: dict[str, Any]) -> float | None:
+    change, z = verdict.get("change"), verdict.get("z")
+    return abs(change / z) if change and z else None
 
 
 def _weekly(

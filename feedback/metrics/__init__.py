@@ -8,6 +8,7 @@ __all__ = [
     "loop_sums",
     "models",
     "plan",
+    "recommend",
     "series",
     "sums",
 ]

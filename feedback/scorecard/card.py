@@ -10,9 +10,11 @@ from feedback.helpdesk.agents import ticket_summary
 from feedback.lookups import kept
 from feedback.metrics import formulas, loop
 from feedback.metrics.models import PERSPECTIVES
+from feedback.metrics.recommend import Recommendation
 from feedback.metrics.sums import KINDS, Sums, span_sums, week_spans
 from feedback.periods import Period, previous, resolve
 from feedback.scorecard import kpis as kpis_service
+from feedback.scorecard.advice import recommend
 from feedback.scorecard.reports import loop_groups
 
 TITLES = {
@@ -34,6 +36,7 @@ class Kpi:
     trend: list[dict[str, Any]]
     target: Any = None
     status: str = "no target"
+    recommendation: Recommendation | None = None
 
 
 # Operational figures from helpdesk tickets: (key, title, unit, lower is better).
@@ -52,9 +55,12 @@ LOOP_KPIS = (
 )
 
 
-def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, Any]:
-    """Every survey KPI for the period, against the period before, with a weekly trend."""
-    period = period or resolve("last_90_days", workspace.timezone)
+def scorecard(
+    workspace: Workspace, period: Period | None = None, named: str = "last_90_days"
+) -> dict[str, Any]:
+    """Every survey KPI for the period (by default the named period `named`), against the
+    period before, with a weekly trend and the action most likely to move it."""
+    period = period or resolve(named, workspace.timezone)
     before = previous(period, workspace.timezone)
     goals = kpis_service.targets(workspace)
     kpis = []
@@ -68,6 +74,8 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
         fig = formulas.public(current)
         kpi = Kpi(kind, TITLES[kind], UNITS[kind], fig, comparison, trend, goals.get(kind))
         kpi.status = kpis_service.status(fig["value"], kpi.target, fig.get("interval"))
+        if fig["n"]:
+            kpi.recommendation = _recommendation(workspace, kind, period, named)
         kpis.append(kpi)
     perspectives = _other_kpis(workspace, period, goals)
     # The loop figures are the page's slowest part (hundreds of ms at a million responses:
@@ -83,6 +91,12 @@ def scorecard(workspace: Workspace, period: Period | None = None) -> dict[str, A
         "perspectives": perspectives,
         "loop": loop,
     }
+
+
+def _recommendation(workspace: Workspace, kind: str, period: Period, named: str) -> Any:
+    # Reads the themes' impact (and for CSAT the agents): kept a minute, like the loop figures.
+    key = ("figures", workspace.id, "advice", kind, period.start, period.end)
+    return kept(key, lambda: recommend(workspace, kind, period, named))
 
 
 def _survey_figures(

@@ -3,6 +3,7 @@ the analysis queue, training a workspace's own model, figures, impact and verbat
 
 __all__ = [
     "forms",
+    "impact",
     "models",
     "taxonomy",
     "verbatims",
