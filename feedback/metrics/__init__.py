@@ -13,4 +13,5 @@ __all__ = [
     "sums",
     "trajectory",
     "trajectory_words",
+    "trend_fit",
 ]

@@ -55,8 +55,8 @@ def describe(path: Trajectory, target: float | None, higher_is_better: bool = Tr
             crossing = next(
                 p.week for p in path.projection if not meets(p.value, target, higher_is_better)
             )
-            side = "below" if higher_is_better else "above"
-            return f"off course: at this rate it falls {side} {against} in {_month(crossing)}"
+            side = "falls below" if higher_is_better else "rises above"
+            return f"off course: at this rate it {side} {against} in {_month(crossing)}"
         return f"off course: {path.trend} {say.slope()}, away from {against}"
     return _later(path, target, say)
 
