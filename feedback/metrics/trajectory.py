@@ -1,13 +1,51 @@
 """Where a KPI is heading: its weekly series fitted with a trend and projected 13 weeks ahead
-with a prediction interval, then said in words against the KPI's target.
+with an 80% prediction interval, then said in words against the KPI's target.
 
-The method (DEFAULT, see trend_fit.Method): a level that wanders from week to week plus one
-slope, each week's figure weighted by its n, fitted in state space; when the slope's 95%
-interval holds 0 the KPI is projected level, with the interval the slope still allows. It is
-chosen by the backtest in bench/trajectory.py.
+The method (DEFAULT, `trend_fit.Method()`): a level that wanders from week to week plus one
+slope for the series, each week's noise its per-response variance over its n, fitted by
+maximum likelihood in state space (statsmodels); a week without responses is a gap the Kalman
+filter bridges. When the slope's 95% interval holds 0 there is no trend: the weeks ahead are
+projected level (from a fit without a slope), with the interval the slope still allows. A
+projected week's interval is for one week's figure at the series' median n.
 
-Too few to project: fewer than MIN_WEEKS weeks with responses, or fewer than MIN_RESPONSES
-responses in all. Nothing is cached here: a fit takes a few milliseconds.
+Chosen by the backtest, bench/trajectory.py: 180 simulated series (flat, trend, level shift,
+wiggle, sparse; NPS, CSAT and CES sampled from a true rate, n from 0 to about 40 a week) and
+the 20 series (NPS, CSAT, PSAT, CES) of five demo workspaces, the last 13 weeks held out
+(2,366 held-out weeks). Coverage of the held-out weekly figures by the 80% interval; mean
+absolute error as % of the KPI's range, against 10.69 for the naive last value (demo: 8.44);
+time per fit, mean and p95:
+
+    method                                    coverage (demo)   error (demo)    ms (p95)
+    fixed slope, flat unless a trend: DEFAULT 0.82 (0.81)       8.72 (7.66)     7 (13)
+      the same, the level's interval if flat  0.76 (0.69)       8.72 (7.66)     8 (17)
+      the same, noise pooled from the SEs     0.84 (0.84)       8.72 (7.61)     5 (11)
+    fixed slope, always projected             0.81 (0.76)       9.35 (9.76)     5 (9)
+    local linear trend (the slope wanders)    0.80 (0.78)       9.86 (10.12)    51 (141)
+      the same, flat unless a trend           0.84 (0.83)       8.70 (7.66)     43 (98)
+    smooth trend                              0.79 (0.77)       9.94 (9.32)     4 (8)
+    local level (no slope)                    0.78 (0.74)       8.40 (6.65)     2 (4)
+    Holt's method (statsmodels ETS)           0.68 (0.51)       10.19 (10.85)   51 (169)
+    Holt's method, damped                     0.72 (0.68)       8.79 (7.67)     62 (161)
+
+Times are on two cores shared with a running test suite (in quieter runs the default's mean
+was 2 to 5 ms).
+The demo's figures move a little with the day it is seeded (its weeks end today).
+
+Why: a slope the data cannot tell from noise, projected 13 weeks, costs more than it gains
+(always projected: 9.35, and worse than the naive value on the demo), so a slope is projected
+only when it is a trend; the interval must then keep the slope's doubt (without it: 0.76, demo
+0.69). The local level errs a little less (8.40) but has no slope, so it can never say when a
+target will be reached. The local linear trend does as well as the default only when also
+flat unless a trend, at several times the time: its two variances are left to statsmodels'
+optimizer, which does not always converge, and its p95 is over the 50 ms budget. Pooled
+standard errors do as well but need every week's; n is always known. Holt's method,
+unweighted and blind to empty weeks, covers too little. Trends are found in 36% of the
+simulated ones (gentle slopes in heavy noise); 0 of 36 flat series were called a trend here,
+and 9 of 200 flat NPS series (4.5%, the 95% interval's share) in the tests' kind.
+
+Too few to project: fewer than 8 weeks with responses, or fewer than 40 responses in all;
+below that a wandering level and a slope cannot both be estimated with any stability (the fit
+spends its first two weeks on the diffuse start). Nothing is cached here.
 """
 
 from __future__ import annotations
