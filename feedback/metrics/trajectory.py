@@ -105,8 +105,10 @@ DEFAULT = Method()
 
 @dataclass(frozen=True)
 class Trajectory:
-    """A KPI's fitted weeks and projection, with its slope now and that slope's interval.
-    `reason` is set (and the rest empty) when there is too little to project."""
+    """A KPI's fitted weeks and projection, with its slope now and that slope's 95% interval.
+    Without a trend the fitted weeks and the projection are level (slope 0), while `slope`
+    and `slope_interval` still say what slope the data hold and how unsure it is. `reason` is
+    set (and the rest empty) when there is too little to project."""
 
     bounds: tuple[float, float]
     fitted: tuple[Fitted, ...] = ()
