@@ -1,5 +1,6 @@
 """The figures' machinery: response sums in SQL, the KPI formulas, series and breakdowns,
-the closing-the-loop figures, the filters they share, and the daily sums that keep them fast."""
+the closing-the-loop figures, the filters they share, the daily sums that keep them fast, and
+where each KPI is heading (its trajectory)."""
 
 __all__ = [
     "filters",
@@ -11,4 +12,7 @@ __all__ = [
     "recommend",
     "series",
     "sums",
+    "trajectory",
+    "trajectory_words",
+    "trend_fit",
 ]
