@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from feedback.accounts.models import Workspace
@@ -12,9 +13,11 @@ from feedback.metrics import formulas, loop
 from feedback.metrics.models import PERSPECTIVES
 from feedback.metrics.recommend import Recommendation
 from feedback.metrics.sums import KINDS, Sums, span_sums, week_spans
+from feedback.metrics.trajectory import Trajectory, Week, project
 from feedback.periods import Period, previous, resolve
 from feedback.scorecard import kpis as kpis_service
 from feedback.scorecard.advice import recommend
+from feedback.scorecard.chart import Chart, WeekFigure, chart
 from feedback.scorecard.reports import loop_groups
 
 TITLES = {
@@ -24,6 +27,9 @@ TITLES = {
     "ces": "Customer effort",
 }
 UNITS = {"nps": "", "csat": "%", "psat": "%", "ces": " / 7"}
+# What each survey KPI can be: its projection and interval stay within these.
+BOUNDS = {"nps": (-100.0, 100.0), "csat": (0.0, 100.0), "psat": (0.0, 100.0), "ces": (1.0, 7.0)}
+HISTORY_WEEKS = 26  # the weeks a trajectory is fitted on: six months
 
 
 @dataclass
@@ -37,6 +43,10 @@ class Kpi:
     target: Any = None
     status: str = "no target"
     recommendation: Recommendation | None = None
+    history: list[WeekFigure] = field(default_factory=list)
+    trajectory: Trajectory | None = None
+    outlook: str = ""
+    chart: Chart | None = None
 
 
 # Operational figures from helpdesk tickets: (key, title, unit, lower is better).
@@ -64,7 +74,8 @@ def scorecard(
     before = previous(period, workspace.timezone)
     goals = kpis_service.targets(workspace)
     kpis = []
-    for kind, (current, earlier, trend) in _survey_figures(workspace, period, before).items():
+    figures = _survey_figures(workspace, period, before)
+    for kind, (current, earlier, trend, history) in figures.items():
         comparison: dict[str, Any] = {"change": None, "significant": False}
         if earlier is not None:
             comparison = {
@@ -76,6 +87,7 @@ def scorecard(
         kpi.status = kpis_service.status(fig["value"], kpi.target, fig.get("interval"))
         if fig["n"]:
             kpi.recommendation = _recommendation(workspace, kind, period, named)
+            _outlook(kpi, history)
         kpis.append(kpi)
     perspectives = _other_kpis(workspace, period, goals)
     # The loop figures are the page's slowest part (hundreds of ms at a million responses:
@@ -101,13 +113,18 @@ def _recommendation(workspace: Workspace, kind: str, period: Period, named: str)
 
 def _survey_figures(
     workspace: Workspace, period: Period, before: Period | None
-) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]]:
-    """Per kind: the period's figure, the period before's, and the weekly trend of the last
-    three months, all from one statement. The weeks are additive, so when the period is the
-    trend's window its figure is their sum instead of a second scan."""
+) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]], list[Any]]]:
+    """Per kind: the period's figure, the period before's, the weekly trend of the last three
+    months, and the weeks of the last six (for the trajectory), all from one statement. The
+    weeks are additive, so when the period is the trend's window its figure is their sum
+    instead of a second scan."""
     trend_period = resolve("last_90_days", workspace.timezone)
     weeks = week_spans(workspace.timezone, trend_period.start, trend_period.end)
-    spans: list[tuple[Any, Any]] = [(start, end) for _, start, end in weeks]
+    assert trend_period.end is not None
+    history = week_spans(
+        workspace.timezone, trend_period.end - timedelta(weeks=HISTORY_WEEKS), trend_period.end
+    )
+    spans: list[tuple[Any, Any]] = [(start, end) for _, start, end in weeks + history]
     same = (period.start, period.end) == (trend_period.start, trend_period.end)
     if not same:
         spans.append((period.start, period.end))
@@ -115,21 +132,45 @@ def _survey_figures(
         spans.append((before.start, before.end))
     sums = span_sums(workspace.id, KINDS, spans)
     low_n, out = workspace.low_n, {}
+    edge = len(weeks) + len(history)
     for kind in KINDS:
         weekly = [span.get(kind, Sums()) for span in sums[: len(weeks)]]
-        current = sum(weekly, Sums()) if same else sums[len(weeks)].get(kind, Sums())
+        current = sum(weekly, Sums()) if same else sums[edge].get(kind, Sums())
         earlier = sums[-1].get(kind, Sums()) if before is not None else None
         trend = [
             {"bucket": label, **formulas.public(formulas.figure(kind, week, low_n))}
             for (label, _, _), week in zip(weeks, weekly, strict=True)
             if week.n
         ]
+        past = [
+            _week(label, formulas.figure(kind, span.get(kind, Sums()), low_n))
+            for (label, _, _), span in zip(history, sums[len(weeks) : edge], strict=True)
+        ]
         out[kind] = (
             formulas.figure(kind, current, low_n),
             formulas.figure(kind, earlier, low_n) if earlier is not None else None,
             trend,
+            past,
         )
     return out
+
+
+def _week(monday: str, fig: dict[str, Any]) -> WeekFigure:
+    interval = fig.get("interval") or (None, None)
+    value = fig["value"] if fig["n"] else None
+    low, high = (interval[0], interval[1]) if value is not None else (None, None)
+    return WeekFigure(date.fromisoformat(monday), value, low, high, fig["n"])
+
+
+def _outlook(kpi: Kpi, history: list[WeekFigure]) -> None:
+    """Where the KPI is heading: its projection, the sentence against its target, the chart."""
+    weeks = [Week(w.week, w.value, w.n) for w in history]
+    kpi.history = history
+    kpi.trajectory = project(weeks, BOUNDS[kpi.kind])
+    goal = kpi.target.target if kpi.target is not None else None
+    higher = kpi.target.higher_is_better if kpi.target is not None else True
+    kpi.outlook = kpi.trajectory.sentence(goal, higher)
+    kpi.chart = chart(history, kpi.trajectory, goal, 1 if kpi.kind == "ces" else 0)
 
 
 def _loop(workspace: Workspace, period: Period, goals: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,130 @@
+"""A KPI's trajectory as a chart the page draws in SVG: the weekly figures with their 95% band,
+the target line, and the projection's cone, on axes labelled with values and dates.
+
+Only geometry here (paths and tick positions in the chart's own units); the template draws it,
+and a table beside it says the same for screen readers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from feedback.metrics.trajectory import Trajectory
+
+WIDTH, HEIGHT = 240.0, 120.0
+LEFT, RIGHT, TOP, BOTTOM = 30.0, 6.0, 6.0, 18.0
+
+
+@dataclass(frozen=True)
+class WeekFigure:
+    """One week of the series as the chart shows it (None: nobody answered that week)."""
+
+    week: date
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: float
+    height: float
+    series: str  # the weekly figures, a line with gaps
+    band: str  # their 95% intervals, one closed shape per run of weeks with data
+    cone: str  # the projection's interval
+    projection: str  # the projection's middle
+    target_y: float | None
+    y_ticks: tuple[tuple[float, str], ...]
+    x_ticks: tuple[tuple[float, str], ...]
+    today_x: float
+
+
+def chart(
+    weeks: list[WeekFigure], trajectory: Trajectory, target: float | None, digits: int = 0
+) -> Chart | None:
+    """The chart of `weeks` and what follows them; None when no week has a figure."""
+    known = [w for w in weeks if w.value is not None]
+    if not known:
+        return None
+    ahead = list(trajectory.projection)
+    values = [v for w in known for v in (w.value, w.low, w.high) if v is not None]
+    values += [v for p in ahead for v in (p.low, p.high)]
+    if target is not None:
+        values.append(target)
+    low, high = _range(min(values), max(values), trajectory.bounds)
+    first, last = weeks[0].week, (ahead[-1].week if ahead else weeks[-1].week)
+    span = max(1, (last - first).days)
+
+    def x(day: date) -> float:
+        return round(LEFT + (day - first).days / span * (WIDTH - LEFT - RIGHT), 1)
+
+    def y(value: float) -> float:
+        return round(TOP + (high - value) / (high - low) * (HEIGHT - TOP - BOTTOM), 1)
+
+    today = weeks[-1].week
+    return Chart(
+        width=WIDTH,
+        height=HEIGHT,
+        series=_line([(x(w.week), y(w.value) if w.value is not None else None) for w in weeks]),
+        band=_bands([(x(w.week), w.low, w.high) for w in weeks], y),
+        cone=_shape([(x(p.week), y(p.low), y(p.high)) for p in ahead], (x(today), y(_now(known)))),
+        projection=_line([(x(today), y(_now(known)))] + [(x(p.week), y(p.value)) for p in ahead]),
+        target_y=y(target) if target is not None and low <= target <= high else None,
+        y_ticks=tuple((y(v), _label(v, digits)) for v in (high, (high + low) / 2, low)),
+        x_ticks=tuple((x(d), d.strftime("%b %-d")) for d in (first, today, last)),
+        today_x=x(today),
+    )
+
+
+def _now(known: list[WeekFigure]) -> float:
+    value = known[-1].value
+    assert value is not None
+    return value
+
+
+def _range(low: float, high: float, bounds: tuple[float, float]) -> tuple[float, float]:
+    """A little room around the data, within what the KPI can be."""
+    pad = max((high - low) * 0.1, (bounds[1] - bounds[0]) * 0.02)
+    low, high = max(bounds[0], low - pad), min(bounds[1], high + pad)
+    return (low, high) if high > low else (low - 1, high + 1)
+
+
+def _label(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
+
+def _line(points: list[tuple[float, float | None]]) -> str:
+    """An SVG path through the points, lifting the pen over a missing one."""
+    out, down = [], False
+    for px, py in points:
+        if py is None:
+            down = False
+            continue
+        out.append(f"{'L' if down else 'M'}{px},{py}")
+        down = True
+    return " ".join(out)
+
+
+def _bands(weeks: list[tuple[float, float | None, float | None]], y: object) -> str:
+    """One closed shape per run of weeks that have an interval."""
+    runs: list[list[tuple[float, float, float]]] = [[]]
+    for px, lo, hi in weeks:
+        if lo is None or hi is None:
+            runs.append([])
+            continue
+        runs[-1].append((px, y(lo), y(hi)))  # type: ignore[operator]
+    return " ".join(_shape(run) for run in runs if run)
+
+
+def _shape(run: list[tuple[float, float, float]], start: tuple[float, float] | None = None) -> str:
+    """The area between the lows and the highs of `run`, from `start` when given."""
+    if not run:
+        return ""
+    head = [start] if start else []
+    upper = [f"{px},{hi}" for px, _lo, hi in run]
+    lower = [f"{px},{lo}" for px, lo, _hi in reversed(run)]
+    begin = [f"{start[0]},{start[1]}"] if start else []
+    points = begin + upper + lower + ([f"{head[0][0]},{head[0][1]}"] if head else [])
+    return "M" + " L".join(points) + " Z"
