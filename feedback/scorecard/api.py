@@ -1,4 +1,5 @@
-"""Metrics over the management API: a survey KPI and the closing-the-loop figures."""
+"""Metrics over the management API: the scorecard, a survey KPI and the closing-the-loop
+figures."""
 
 from __future__ import annotations
 
@@ -6,10 +7,29 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
+from feedback.errors import Invalid
+from feedback.periods import NAMED, resolve
+from feedback.scorecard.card import kpi_dict, scorecard
 from feedback.scorecard.reports import loop_report, metric_report
 from feedback.web.api import require_key
 
 bp = Blueprint("metrics_api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/scorecard")
+@require_key("read")
+def scorecard_report() -> Any:
+    """Every survey KPI with its target, weekly series, projection and next action."""
+    named = request.args.get("period", "last_90_days")
+    if named not in NAMED:
+        raise Invalid(f"Must be one of: {', '.join(NAMED)}.", "period")
+    card = scorecard(g.workspace, resolve(named, g.workspace.timezone), named)
+    return jsonify(
+        {
+            "period": card["period"].to_dict(),
+            "kpis": [kpi_dict(kpi) for kpi in card["kpis"]],
+        }
+    )
 
 
 @bp.get("/metrics/loop")

@@ -239,3 +239,54 @@ def _other_kpis(workspace: Workspace, period: Period, goals: dict[str, Any]) -> 
             }
         )
     return groups
+
+
+def kpi_dict(kpi: Kpi) -> dict[str, Any]:
+    """A survey KPI as the API gives it: its figure, target, weekly series with bands, its
+    projection and its recommendation."""
+    fig, target = kpi.figure, kpi.target
+    return {
+        "kpi": kpi.kind,
+        "title": kpi.title,
+        "value": fig["value"],
+        "interval": fig.get("interval"),
+        "n": fig["n"],
+        "low_confidence": fig.get("low_confidence", False),
+        "change": kpi.comparison,
+        "target": target.target if target is not None else None,
+        "owner": target.owner if target is not None else None,
+        "status": kpi.status,
+        "series": [
+            {"week": w.week.isoformat(), "value": w.value, "low": w.low, "high": w.high, "n": w.n}
+            for w in kpi.history
+        ],
+        "projection": _projection_dict(kpi),
+        "recommendation": kpi.recommendation.to_dict() if kpi.recommendation else None,
+    }
+
+
+def _projection_dict(kpi: Kpi) -> dict[str, Any] | None:
+    path = kpi.trajectory
+    if path is None:
+        return None
+    if not path.projected:
+        return {"weeks": 0, "reason": path.reason, "sentence": kpi.outlook}
+    end, target = path.projection[-1], kpi.target
+    goal = target.target if target is not None else None
+    higher = target.higher_is_better if target is not None else True
+    reached = path.reaches_target_on(goal, higher) if goal is not None else None
+    return {
+        "weeks": len(path.projection),
+        "value": end.value,
+        "low": end.low,
+        "high": end.high,
+        "confidence": path.confidence,
+        "trend": path.trend,
+        "on_course": path.on_course(goal, higher) if goal is not None else None,
+        "reaches_target_on": reached.isoformat() if reached else None,
+        "sentence": kpi.outlook,
+        "points": [
+            {"week": p.week.isoformat(), "value": p.value, "low": p.low, "high": p.high}
+            for p in path.projection
+        ],
+    }

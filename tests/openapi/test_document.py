@@ -131,6 +131,7 @@ MIRRORED_ENUMS: dict[str, Sequence[Any]] = {
     "SurveyInput.kind": list(KINDS),
     "Survey.kind": list(KINDS),
     "Response.kind": list(KINDS),
+    "ScorecardKpi.kpi": list(KINDS),
     "GET /api/v1/metrics/{kind} kind": list(KINDS),
     "SurveyInput.channels[]": SURVEY_CHANNELS,
     "SurveyInput.status": SURVEY_STATUSES,

@@ -80,3 +80,33 @@ def test_the_scorecard_shows_a_rising_kpi_on_course_with_its_chart_and_table(
     assert re.search(r'class="outlook">On course to reach 60 by \w+ \(80% interval', nps), nps
     # The table says what the chart draws: every week with answers, then 13 projected.
     assert nps.count("(projected)</td>") == 13
+
+
+def test_the_scorecard_api_gives_each_kpi_its_series_projection_and_next_action(
+    client: FlaskClient,
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "csat")
+    now = utcnow()
+    for week in range(26):
+        for i in range(20):
+            add_response(survey, 5 if i < 16 else 2, when=now - timedelta(weeks=25 - week, hours=1))
+    kpis.set_target(t.workspace, "csat", {"target": 90, "owner": "Sam"})
+    db.session.commit()
+    body = t.get("/api/v1/scorecard?period=last_90_days").json
+    csat = next(k for k in body["kpis"] if k["kpi"] == "csat")
+    assert (csat["target"], csat["owner"], csat["n"]) == (90, "Sam", csat["n"])
+    assert len([w for w in csat["series"] if w["value"] is not None]) == 26
+    assert all(w["low"] <= w["value"] <= w["high"] for w in csat["series"] if w["value"])
+    projection = csat["projection"]
+    assert (
+        projection["weeks"] == 13 and projection["low"] <= projection["value"] <= projection["high"]
+    )
+    # A flat 80% against a target of 90: off course, and it never gets there.
+    assert projection["trend"] == "flat" and projection["on_course"] is False
+    assert projection["reaches_target_on"] is None
+    assert csat["recommendation"]["why"]
+    nps = next(k for k in body["kpis"] if k["kpi"] == "nps")
+    assert nps["n"] == 0 and nps["projection"] is None
+    refused = t.get("/api/v1/scorecard?period=next_year")
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "period"
