@@ -96,6 +96,8 @@ class Workspace(db.Model):
     case_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Round robin: the number of cases handed out so far, so the next goes to the next handler.
     case_rotation: Mapped[int] = mapped_column(default=0)
+    # What respondents' `mrr` and `arr` traits are counted in: an ISO 4217 code.
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     surveys = relationship("Survey", back_populates="workspace", passive_deletes=True)
@@ -113,6 +115,7 @@ class Workspace(db.Model):
             "helpdesk_secret_set": bool(self.helpdesk_secret),
             "identity_secret_set": bool(self.identity_secret),
             "require_verified_identity": self.require_verified_identity,
+            "currency": self.currency,
             "case_settings": {**DEFAULT_SETTINGS, **(self.case_settings or {})},
         }
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 
+from feedback.accounts.currencies import clean_currency
 from feedback.accounts.models import Workspace
 from feedback.cases.sla import clean_settings
 from feedback.database import use_case
@@ -25,12 +26,14 @@ EDITABLE = {
     "helpdesk_secret",
     "case_settings",
     "require_verified_identity",
+    "currency",
 }
 
 
 @use_case
 def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
-    """Apply changes to name, timezone, allowed origins, recontact wait and low-n threshold."""
+    """Apply changes to name, timezone, allowed origins, recontact wait, low-n threshold,
+    retention, the helpdesk secret, identity checks, case settings and currency."""
     if not isinstance(payload, dict):
         raise Invalid("Send an object of settings.")
     unknown = sorted(set(payload) - EDITABLE)
@@ -77,6 +80,8 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
         if not isinstance(required, bool):
             raise Invalid("Must be true or false.", "require_verified_identity")
         workspace.require_verified_identity = required
+    if "currency" in payload:
+        workspace.currency = clean_currency(payload["currency"])
     if "case_settings" in payload:
         # The new SLA applies to cases opened from now on; open ones keep their due time.
         workspace.case_settings = clean_settings(payload["case_settings"], workspace.case_settings)

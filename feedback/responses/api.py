@@ -1,4 +1,5 @@
-"""Responses and respondents over the management API: list, read, export and erase."""
+"""Responses and respondents over the management API: list, read, export and erase; a
+respondent's churn and renewal events."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from feedback.downloads import csv_attachment
 from feedback.errors import NotFound, whole_number
 from feedback.extensions import db
 from feedback.metrics import filters
-from feedback.responses import queries, respondents
+from feedback.responses import events, queries, respondents
 from feedback.responses.models import Response as SurveyResponse
-from feedback.web.api import require_key
+from feedback.web.api import json_body, require_key
 
 bp = Blueprint("responses_api", __name__, url_prefix="/api/v1")
 
@@ -63,3 +64,10 @@ def respondent_export(external_id: str) -> Any:
 def respondent_erase(external_id: str) -> Any:
     erased = respondents.erase_respondent(g.workspace, external_id)
     return jsonify({"erased": erased})
+
+
+@bp.post("/respondents/<path:external_id>/events")
+@require_key("write")
+def respondent_event(external_id: str) -> Any:
+    """Note that a respondent's account churned or renewed: `{"event", "at"}`."""
+    return jsonify(events.record_event(g.workspace, external_id, json_body())), 201

@@ -16,6 +16,8 @@ from feedback.extensions import db
 # the `context` JSON and can still be filtered and grouped on.
 CONTEXT_COLUMNS = ("page_url", "feature", "agent", "team", "ticket_id", "plan")
 CHANNELS = ("widget", "email", "link", "api")
+# What a respondent's account did, as the CRM or billing system reports it.
+RESPONDENT_EVENTS = ("churned", "renewed")
 
 
 class Respondent(WorkspaceOwned, db.Model):
@@ -45,6 +47,36 @@ class Respondent(WorkspaceOwned, db.Model):
         if known and not known.startswith("anon:"):
             return known if len(known) <= 24 else known[:20] + "…"
         return "anonymous " + short_id(known or str(self.id))
+
+
+class RespondentEvent(WorkspaceOwned, db.Model):
+    """A churn or a renewal of a respondent's account: what their scores are checked against."""
+
+    __tablename__ = "respondent_event"
+    __table_args__ = (
+        Index("ix_respondent_event_ws_respondent_at", "workspace_id", "respondent_id", "at"),
+    )
+
+    # The index above starts with workspace_id.
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(
+        db.ForeignKey("respondent.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(10))
+    # When it happened (as reported); created_at is when it was reported.
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_dict(self, external_id: str | None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "respondent": external_id,
+            "event": self.event,
+            "at": self.at.isoformat() + "Z",
+            "created_at": self.created_at.isoformat() + "Z",
+        }
 
 
 def short_id(value: str) -> str:

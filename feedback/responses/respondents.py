@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, cast, func, or_, select, update
+from sqlalchemy import JSON, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from feedback.accounts.models import Workspace
@@ -16,7 +16,7 @@ from feedback.cases import work as cases
 from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db, upsert
-from feedback.responses.models import Display, Respondent, Response
+from feedback.responses.models import Display, Respondent, RespondentEvent, Response
 from feedback.webhooks.service import redact_responses
 
 MAX_TRAITS = 50
@@ -233,6 +233,11 @@ def export_respondent(workspace: Workspace, external_id: str) -> dict[str, Any]:
     displays = db.session.scalars(
         in_workspace(Display, workspace.id).where(Display.respondent_id == respondent.id)
     )
+    events = db.session.scalars(
+        in_workspace(RespondentEvent, workspace.id)
+        .where(RespondentEvent.respondent_id == respondent.id)
+        .order_by(RespondentEvent.at, RespondentEvent.id)
+    )
     return {
         "respondent": {
             "id": respondent.external_id,
@@ -249,6 +254,7 @@ def export_respondent(workspace: Workspace, external_id: str) -> dict[str, Any]:
             }
             for d in displays
         ],
+        "events": [e.to_dict(respondent.external_id) for e in events],
     }
 
 
@@ -285,10 +291,18 @@ def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
     # The webhook log holds copies of what they wrote.
     redact_responses(workspace.id, [r.id for r in responses])
     erased_cases = cases.erase_respondent(workspace.id, respondent.id)
+    # Their churn and renewal events say what their account did: personal, so they go.
+    events = db.session.execute(
+        delete(RespondentEvent).where(
+            owned_by(RespondentEvent, workspace.id),
+            RespondentEvent.respondent_id == respondent.id,
+        )
+    )
     db.session.delete(respondent)
     db.session.flush()
     return {
         "responses": len(responses),
         "displays": displays.rowcount or 0,
         "cases": len(erased_cases),
+        "events": events.rowcount or 0,
     }

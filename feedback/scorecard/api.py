@@ -1,5 +1,5 @@
-"""Metrics over the management API: the scorecard, a survey KPI and the closing-the-loop
-figures."""
+"""Metrics over the management API: the scorecard, a survey KPI, the closing-the-loop figures
+and the money at stake."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from feedback.errors import Invalid
+from feedback.metrics import money
+from feedback.metrics.filters import parse_period
 from feedback.periods import NAMED, resolve
 from feedback.scorecard.card import kpi_dict, scorecard
 from feedback.scorecard.reports import loop_report, metric_report
@@ -19,7 +21,8 @@ bp = Blueprint("metrics_api", __name__, url_prefix="/api/v1")
 @bp.get("/scorecard")
 @require_key("read")
 def scorecard_report() -> Any:
-    """Every survey KPI with its target, weekly series, projection and next action."""
+    """Every survey KPI with its target, weekly series, projection and next action, and the
+    money at stake."""
     named = request.args.get("period", "last_90_days")
     if named not in NAMED:
         raise Invalid(f"Must be one of: {', '.join(NAMED)}.", "period")
@@ -28,6 +31,7 @@ def scorecard_report() -> Any:
         {
             "period": card["period"].to_dict(),
             "kpis": [kpi_dict(kpi) for kpi in card["kpis"]],
+            "money": money.money_report(g.workspace, card["period"]),
         }
     )
 
@@ -38,6 +42,15 @@ def loop_metrics() -> Any:
     """Closed-loop rate, time to first action and to resolution, recovered rate:
     ?period=... (or from/to) and group_by=team|owner."""
     return jsonify(loop_report(g.workspace, request.args))
+
+
+@bp.get("/money")
+@require_key("read")
+def money_metrics() -> Any:
+    """Value by NPS band, revenue at risk, churn and retention by band, and what a point of
+    NPS is worth: ?period=... (or from/to), the last 90 days by default."""
+    period = parse_period(g.workspace, request.args, default="last_90_days")
+    return jsonify(money.money_report(g.workspace, period))
 
 
 @bp.get("/metrics/<kind>")

@@ -20,9 +20,11 @@ from feedback.cases.work import SETTABLE
 from feedback.email.invites import MAX_INVITES
 from feedback.errors import HTTP_CODES, MAX_ID
 from feedback.metrics.loop_sums import LOOP_GROUPS
+from feedback.metrics.money import NPS_BANDS
 from feedback.metrics.series import INTERVALS
 from feedback.openapi.document import document
 from feedback.responses.models import CHANNELS as RESPONSE_CHANNELS
+from feedback.responses.models import RESPONDENT_EVENTS
 from feedback.scorecard.kpis import MAX_VALUES as MAX_KPI_VALUES
 from feedback.surveys.definition import CHANNELS as SURVEY_CHANNELS
 from feedback.surveys.definition import STATUSES as SURVEY_STATUSES
@@ -146,6 +148,10 @@ MIRRORED_ENUMS: dict[str, Sequence[Any]] = {
     "GET /api/v1/metrics/{kind} interval": INTERVALS,
     "POST /api/v1/webhooks body.events[]": WEBHOOK_EVENTS,
     "POST /api/v1/webhooks body.format": WEBHOOK_FORMATS,
+    "POST /api/v1/respondents/{external_id}/events body.event": RESPONDENT_EVENTS,
+    "RespondentEvent.event": RESPONDENT_EVENTS,
+    "Money.by_band[].band": NPS_BANDS,
+    "Money.churn.by_band[].band": NPS_BANDS,
 }
 # Enums of the document's own, which no constant lists (the error codes have their own test).
 OWN_ENUMS = {
@@ -155,6 +161,10 @@ OWN_ENUMS = {
     "GET /api/v1/cases overdue",
     # A note or a reply: NOTE_KINDS' third, "answer", is the respondent's, from the hosted page.
     "POST /api/v1/cases/{case_id}/notes body.kind",
+    # What the money block says it holds (feedback/metrics/money.py).
+    "Money.status",
+    "Money.per",
+    "Money.churn.status",
 }
 
 

@@ -106,6 +106,8 @@ def test_the_scorecard_api_gives_each_kpi_its_series_projection_and_next_action(
     assert projection["trend"] == "flat" and projection["on_course"] is False
     assert projection["reaches_target_on"] is None
     assert csat["recommendation"]["why"]
+    # No respondent carries a value yet: the money block says what to send.
+    assert body["money"]["status"] == "no_values"
     nps = next(k for k in body["kpis"] if k["kpi"] == "nps")
     assert nps["n"] == 0 and nps["projection"] is None
     refused = t.get("/api/v1/scorecard?period=next_year")

@@ -235,7 +235,7 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
 
     res = t.delete("/api/v1/respondents/ann")
     assert res.status_code == 200
-    assert res.json["erased"] == {"responses": 2, "displays": 1, "cases": 1}
+    assert res.json["erased"] == {"responses": 2, "displays": 1, "cases": 1, "events": 0}
     case = t.get(f"/api/v1/cases/{case_id}").json
     assert (case["respondent"], case["comment"], case["score"]) == (None, None, 3)
     assert "Ann" not in str(case["notes"]) and "ann@" not in str(case["events"])
