@@ -94,6 +94,17 @@ def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None
     assert db.session.scalar(select(func.count(func.distinct(CaseEvent.case_id)))) == sum(
         statuses.values()
     )
+    # Accounts carry a monthly value and some renewed or churned: the scorecard's money is
+    # true of the data, and detractors churn more often than promoters.
+    money = (
+        app.test_client()
+        .get("/api/v1/scorecard?period=all", headers={"Authorization": f"Bearer {key}"})
+        .json["money"]
+    )
+    assert money["status"] == "ok" and money["valued"] > 100
+    assert money["churn"]["status"] == "ok"
+    churn = {row["band"]: row["churn_rate"]["value"] for row in money["churn"]["by_band"]}
+    assert churn["detractor"] > churn["promoter"]
     # The printed key works, and a second run adds nothing but a new key.
     assert (
         app.test_client()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from feedback.accounts import workspaces
 from feedback.accounts.models import Workspace
 from feedback.database import use_case
+from feedback.demo.accounts import add_accounts
 from feedback.demo.cases import work_cases
 from feedback.demo.content import content
 from feedback.demo.responses import add_responses
@@ -64,13 +65,15 @@ def _fill(
     workspace: Workspace, specs: dict[str, dict[str, Any]], count: int, rng: random.Random
 ) -> None:
     """The four surveys, their responses and tickets, the scorecard, then the worked cases;
-    all drawn from one random stream, in this order."""
+    all drawn from one random stream, in this order; then the accounts' values and renewals."""
     by_kind = {kind: surveys.create_survey(workspace, spec) for kind, spec in specs.items()}
     rows = add_responses(workspace, by_kind, count, rng)
     add_tickets(workspace, rows, rng)
     set_scorecard(workspace, rng)
     db.session.flush()
     work_cases(workspace, by_kind, rng, DEMO_PASSWORD)
+    # A stream of its own, so the data drawn before stays the same as it was without it.
+    add_accounts(workspace, random.Random(rng.random()))
 
 
 def case_handlers() -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 from feedback.accounts.models import Workspace
 from feedback.helpdesk.agents import ticket_summary
 from feedback.lookups import kept
-from feedback.metrics import formulas, loop
+from feedback.metrics import formulas, loop, money
 from feedback.metrics.models import PERSPECTIVES
 from feedback.metrics.recommend import Recommendation
 from feedback.metrics.sums import KINDS, Sums, span_sums, week_spans
@@ -96,12 +96,14 @@ def scorecard(
     loop = kept(key, lambda: _loop(workspace, period, goals))
     for entry in loop["kpis"]:
         perspectives[entry["perspective"]].append(entry)
+    money_key = ("figures", workspace.id, "money", period.start, period.end)
     return {
         "period": period,
         "previous": before,
         "kpis": kpis,
         "perspectives": perspectives,
         "loop": loop,
+        "money": kept(money_key, lambda: money.money_report(workspace, period)),
     }
 
 
