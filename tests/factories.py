@@ -107,3 +107,21 @@ def signed(workspace: Workspace, respondent: dict[str, Any]) -> dict[str, Any]:
     """A widget call's respondent with its user hash, as the host's server would make it."""
     assert workspace.identity_secret
     return {**respondent, "user_hash": user_hash(workspace.identity_secret, str(respondent["id"]))}
+
+
+def tag(
+    workspace: Any, response: Response, slug: str, sentiment: str, removed: bool = False
+) -> None:
+    """A theme tag on a response, as the analysis or an analyst would leave it."""
+    from feedback.themes import taxonomy
+    from feedback.themes.models import ResponseTheme
+
+    db.session.add(
+        ResponseTheme(
+            workspace_id=workspace.id,
+            response_id=response.id,
+            theme_id=taxonomy.get_theme(workspace, slug).id,
+            sentiment=sentiment,
+            removed=removed,
+        )
+    )

@@ -9,21 +9,8 @@ from feedback.periods import resolve
 from feedback.scorecard.advice import recommend
 from feedback.scorecard.card import scorecard
 from feedback.themes import taxonomy as themes
-from feedback.themes.models import ResponseTheme
-from tests.factories import add_response, make_survey, make_tenant
+from tests.factories import add_response, make_survey, make_tenant, tag
 from tests.pages import member, sign_in
-
-
-def _tag(workspace, response, slug: str, sentiment: str = "negative") -> None:
-    theme = themes.get_theme(workspace, slug)
-    db.session.add(
-        ResponseTheme(
-            workspace_id=workspace.id,
-            response_id=response.id,
-            theme_id=theme.id,
-            sentiment=sentiment,
-        )
-    )
 
 
 def _nps_with_a_drag(client: FlaskClient):
@@ -34,9 +21,9 @@ def _nps_with_a_drag(client: FlaskClient):
         score = 2 if i < 40 else (8 if i < 100 else 10)
         response = add_response(survey, score, comment="words")
         if i < 30:
-            _tag(t.workspace, response, "pricing")
+            tag(t.workspace, response, "pricing", "negative")
         elif i < 34:
-            _tag(t.workspace, response, "support")
+            tag(t.workspace, response, "support", "negative")
     themes.get_theme(t.workspace, "pricing").owner = "lead@example.com"
     db.session.commit()
     return t
@@ -63,7 +50,7 @@ def test_a_few_scattered_complaints_are_called_noise(client: FlaskClient) -> Non
     for i in range(60):
         response = add_response(survey, 9 if i % 2 else 7, comment="words")
         if i == 0:
-            _tag(t.workspace, response, "pricing", "positive")
+            tag(t.workspace, response, "pricing", "positive")
     db.session.commit()
     found = recommend(t.workspace, "nps", resolve("all", "UTC"), "all")
     assert found.best is None

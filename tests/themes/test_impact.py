@@ -6,23 +6,8 @@ from flask.testing import FlaskClient
 
 from feedback.extensions import db
 from feedback.periods import resolve
-from feedback.themes import taxonomy as themes
 from feedback.themes.impact import theme_impact
-from feedback.themes.models import ResponseTheme
-from tests.factories import add_response, make_survey, make_tenant
-
-
-def _tag(workspace, response, slug: str, sentiment: str, removed: bool = False) -> None:
-    theme = themes.get_theme(workspace, slug)
-    db.session.add(
-        ResponseTheme(
-            workspace_id=workspace.id,
-            response_id=response.id,
-            theme_id=theme.id,
-            sentiment=sentiment,
-            removed=removed,
-        )
-    )
+from tests.factories import add_response, make_survey, make_tenant, tag
 
 
 def _by_slug(rows: list[dict]) -> dict[str, dict]:
@@ -36,16 +21,16 @@ def test_nps_impact_matches_the_hand_computed_case(client: FlaskClient) -> None:
     # Ten NPS responses: 4 promoters, 2 passives, 4 detractors, so NPS = 0.
     r = {s: add_response(survey, s, comment="c") for s in (10, 9, 8, 7, 5, 0)}
     extra = [add_response(survey, s, comment="c") for s in (10, 9, 6, 3)]
-    _tag(ws, extra[2], "pricing", "negative")  # detractor 6: moves to passive
-    _tag(ws, extra[3], "pricing", "negative")  # detractor 3: moves to passive
-    _tag(ws, extra[1], "pricing", "negative")  # promoter 9: stays a promoter
-    _tag(ws, r[8], "pricing", "positive")  # passive 8, not negative
-    _tag(ws, r[0], "support", "negative")
-    _tag(ws, r[5], "support", "positive")
-    _tag(ws, r[5], "billing", "negative", removed=True)  # an analyst said no: not counted
+    tag(ws, extra[2], "pricing", "negative")  # detractor 6: moves to passive
+    tag(ws, extra[3], "pricing", "negative")  # detractor 3: moves to passive
+    tag(ws, extra[1], "pricing", "negative")  # promoter 9: stays a promoter
+    tag(ws, r[8], "pricing", "positive")  # passive 8, not negative
+    tag(ws, r[0], "support", "negative")
+    tag(ws, r[5], "support", "positive")
+    tag(ws, r[5], "billing", "negative", removed=True)  # an analyst said no: not counted
     other = make_tenant(client, "Other")
     noise = add_response(make_survey(other.workspace, "nps"), 0, comment="c")
-    _tag(other.workspace, noise, "pricing", "negative")
+    tag(other.workspace, noise, "pricing", "negative")
     db.session.commit()
 
     rows = _by_slug(theme_impact(ws, "nps", resolve("all", "UTC")))
@@ -67,8 +52,8 @@ def test_csat_impact_leaves_the_dissatisfied_mentions_out(client: FlaskClient) -
     t = make_tenant(client)
     survey = make_survey(t.workspace, "csat")
     rs = [add_response(survey, s, comment="c") for s in (5, 5, 4, 2, 1)]
-    _tag(t.workspace, rs[3], "pricing", "negative")
-    _tag(t.workspace, rs[4], "pricing", "negative")
+    tag(t.workspace, rs[3], "pricing", "negative")
+    tag(t.workspace, rs[4], "pricing", "negative")
     db.session.commit()
     pricing = _by_slug(theme_impact(t.workspace, "csat", resolve("all", "UTC")))["pricing"]
     # 3 satisfied of 5 = 60%; without the two dissatisfied pricing answers, 3 of 3 = 100%.
@@ -80,7 +65,7 @@ def test_ces_impact_counts_the_hard_mentions_as_neutral(client: FlaskClient) -> 
     t = make_tenant(client)
     survey = make_survey(t.workspace, "ces")
     rs = [add_response(survey, s, comment="c") for s in (7, 2)]
-    _tag(t.workspace, rs[1], "usability", "negative")
+    tag(t.workspace, rs[1], "usability", "negative")
     db.session.commit()
     usability = _by_slug(theme_impact(t.workspace, "ces", resolve("all", "UTC")))["usability"]
     assert usability["gain"] == 1.0  # mean 4.5 -> 5.5 when the 2 counts as 4
