@@ -37,6 +37,7 @@ def _member_email(workspace: Workspace, user_id: Any) -> str:
         raise Invalid("Must be the id of a member of this workspace.", "owner_id")
     email = db.session.scalar(
         in_workspace(Membership, workspace.id, User.email)
+        .select_from(Membership)
         .join(User, User.id == Membership.user_id)
         .where(Membership.user_id == user_id)
     )
