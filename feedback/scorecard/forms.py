@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from feedback.metrics.models import PERSPECTIVES
+from feedback.scorecard.kpis import figure
 from feedback.web.forms import whole
 
 # A plain decimal in the digits 0-9: float() would also take "nan", "inf" and "1e999".
@@ -40,6 +41,11 @@ class DecimalNumberField(FloatField):
             self.data = None
             raise ValueError("Enter a number such as 40 or 12.5.")
         self.data = float(text)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else figure(self.data)
 
 
 def _owner(value: Any) -> int | str | None:

@@ -140,13 +140,18 @@ _CHANGED = (
 )
 
 
+def figure(value: float) -> str:
+    """A target as it was typed: 40, not 40.0; 12.5 in full, never 1.2e+06."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 def _shown(key: str, value: Any) -> str:
     if value is None:
         return "none"
     if key == "higher_is_better":
         return "higher is better" if value else "lower is better"
     if isinstance(value, float):
-        return f"{value:g}"
+        return figure(value)
     return str(value)
 
 

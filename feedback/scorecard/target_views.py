@@ -51,15 +51,16 @@ def _form(entry: KpiEntry, target: KpiTarget | None) -> TargetForm:
 
 def _page(status: int = 200, refused: TargetForm | None = None, metric: str = "") -> Any:
     goals = kpis.targets(g.workspace)
-    rows = []
+    # In the scorecard's order: surveys, helpdesk, the loop, pushed KPIs.
+    groups: dict[str, list[tuple[KpiEntry, KpiTarget | None, TargetForm]]] = {}
     for entry in kpi_catalog(g.workspace):
         target = goals.get(entry.metric)
         form = refused if refused is not None and entry.metric == metric else None
-        rows.append((entry, target, form or _form(entry, target)))
+        groups.setdefault(entry.group, []).append((entry, target, form or _form(entry, target)))
     history = kpis.history(g.workspace)
     page = render_template(
         "scorecard/targets.html",
-        rows=rows,
+        groups=groups,
         history=history,
         describe=kpis.describe,
     )
