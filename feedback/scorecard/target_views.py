@@ -20,32 +20,40 @@ from feedback.web.pages import page_blueprint
 bp = page_blueprint("targets", __name__)
 
 
+def _kept(target: KpiTarget | None, member_ids: set[int]) -> bool:
+    """Whether the target's owner is text the form keeps: named by the API, or a member who
+    has since left the workspace."""
+    return target is not None and bool(target.owner) and target.owner_id not in member_ids
+
+
 def _owners(target: KpiTarget | None) -> list[tuple[Any, str]]:
+    people = members.list_members(g.workspace)
     choices: list[tuple[Any, str]] = [("", "Nobody")]
-    if target is not None and target.owner and target.owner_id is None:
+    if _kept(target, {m.user_id for m in people}):
         choices.append((KEEP, f"{target.owner} (not a member)"))
-    return choices + [(m.user_id, m.email) for m in members.list_members(g.workspace)]
+    return choices + [(m.user_id, m.email) for m in people]
 
 
 def _form(entry: KpiEntry, target: KpiTarget | None) -> TargetForm:
     """The form of one KPI, filled from its target (or what a new one starts from)."""
+    owners = _owners(target)
     if target is None:
         data: dict[str, Any] = {
             "higher_is_better": "1" if entry.higher_is_better else "0",
             "perspective": entry.perspective,
         }
     else:
-        owner = target.owner_id if target.owner_id is not None else (KEEP if target.owner else "")
+        kept = any(value == KEEP for value, _label in owners)
         data = {
             "target": target.target,
             "higher_is_better": "1" if target.higher_is_better else "0",
             "at_risk": target.at_risk,
-            "owner_id": owner,
+            "owner_id": KEEP if kept else (target.owner_id or ""),
             "perspective": target.perspective,
         }
     # formdata=None: the POST of one KPI's form must not fill the others.
     form = TargetForm(formdata=None, prefix=entry.metric, data=data)
-    form.owner_id.choices = _owners(target)
+    form.owner_id.choices = owners
     return form
 
 

@@ -8,6 +8,7 @@ import re
 from flask.testing import FlaskClient
 
 from feedback.accounts import workspaces
+from feedback.accounts.models import Membership
 from feedback.extensions import db
 from feedback.scorecard import kpis
 from feedback.scorecard.models import KpiTarget, KpiTargetChange
@@ -187,3 +188,44 @@ def test_status_reads_the_margin_on_the_side_short_of_the_target() -> None:
     assert kpis.status(4.5, lower) == "at risk" and kpis.status(5.5, lower) == "off track"
     assert kpis.status(3.0, lower) == "on track"
     assert kpis.status(79, bare) == "off track"  # no margin: no "at risk"
+
+
+def test_an_owner_who_left_is_kept_as_text_until_an_admin_chooses_another(
+    client: FlaskClient,
+) -> None:
+    t = _admin(client)
+    ann = workspaces.add_user(t.workspace, "ann@acme.example", PASSWORD, "viewer")
+    db.session.commit()
+    form = _form(client, "csat", target="80", owner_id=str(ann.id))
+    assert client.post(f"{PAGE}/csat", data=form).status_code == 302
+    db.session.execute(db.delete(Membership).where(Membership.user_id == ann.id))
+    db.session.commit()
+    card = _card(client.get(PAGE).get_data(as_text=True), "csat")
+    assert '<option selected value="keep">ann@acme.example (not a member)</option>' in card
+    # Sent again, she is refused: only a member can be chosen.
+    assert client.post(f"{PAGE}/csat", data=form).status_code == 422
+
+
+def test_the_api_names_a_member_as_owner_and_a_margin(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    ann = workspaces.add_user(t.workspace, "ann@acme.example", PASSWORD, "viewer")
+    db.session.commit()
+    body = {"target": 40, "owner_id": ann.id, "at_risk": 5}
+    res = t.client.put("/api/v1/kpis/targets/nps", json=body, headers=t.headers)
+    assert res.status_code == 200
+    assert (res.json["owner"], res.json["owner_id"], res.json["at_risk"]) == (
+        "ann@acme.example",
+        ann.id,
+        5.0,
+    )
+    other = make_tenant(client, "Other")
+    bob = workspaces.add_user(other.workspace, "bob@other.example", PASSWORD, "admin")
+    db.session.commit()
+    for body, field in (
+        ({"target": 40, "owner_id": bob.id}, "owner_id"),
+        ({"target": 40, "owner_id": "1"}, "owner_id"),
+        ({"target": 40, "at_risk": -1}, "at_risk"),
+    ):
+        res = t.client.put("/api/v1/kpis/targets/nps", json=body, headers=t.headers)
+        assert res.status_code == 422 and res.json["error"]["field"] == field, body
+    assert _target(t, "nps").owner_id == ann.id
