@@ -81,7 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.responses import api as responses_api
     from feedback.responses import views as responses_views
     from feedback.scorecard import api as metrics_api
-    from feedback.scorecard import kpi_api
+    from feedback.scorecard import kpi_api, target_views
     from feedback.scorecard import views as scorecard_views
     from feedback.surveys import api as surveys_api
     from feedback.surveys import views as surveys_views
@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
         home,
         reference,
         scorecard_views,
+        target_views,
         themes_views,
         responses_views,
         case_views,

@@ -65,6 +65,38 @@ LOOP_KPIS = (
 )
 
 
+@dataclass(frozen=True)
+class KpiEntry:
+    """A KPI a target can be set for, with what a new target starts from."""
+
+    metric: str
+    title: str
+    group: str
+    higher_is_better: bool = True
+    perspective: str = "customer"
+
+
+def kpi_catalog(workspace: Workspace) -> list[KpiEntry]:
+    """Every KPI the scorecard shows: the survey kinds, the helpdesk and loop figures, each
+    pushed metric, and any other metric that already has a target."""
+    entries = [KpiEntry(kind, title, "Surveys") for kind, title in TITLES.items()]
+    entries += [
+        KpiEntry(key, title, "Helpdesk", not lower, "process")
+        for key, title, _unit, lower in TICKET_KPIS
+    ]
+    entries += [
+        KpiEntry(key, title, "Closing the loop", not name.endswith("_hours"), perspective)
+        for key, name, title, _detail, perspective in LOOP_KPIS
+    ]
+    known = {e.metric for e in entries}
+    others = set(kpis_service.latest_values(workspace)) | set(kpis_service.targets(workspace))
+    entries += [
+        KpiEntry(key, key.replace("_", " ").capitalize(), "Pushed", perspective="financial")
+        for key in sorted(others - known)
+    ]
+    return entries
+
+
 def scorecard(
     workspace: Workspace, period: Period | None = None, named: str = "last_90_days"
 ) -> dict[str, Any]:

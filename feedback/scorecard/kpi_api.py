@@ -26,7 +26,7 @@ def kpi_list() -> Any:
 @bp.put("/targets/<metric>")
 @require_key("write")
 def target_set(metric: str) -> Any:
-    target = kpis.set_target(g.workspace, metric, json_body())
+    target = kpis.set_target(g.workspace, metric, json_body(), f"api key {g.api_key.name}")
     return jsonify(target.to_dict())
 
 
