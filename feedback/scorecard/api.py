@@ -31,7 +31,7 @@ def scorecard_report() -> Any:
         {
             "period": card["period"].to_dict(),
             "kpis": [kpi_dict(kpi) for kpi in card["kpis"]],
-            "money": money.money_report(g.workspace, card["period"]),
+            "money": card["money"],
         }
     )
 
