@@ -16,4 +16,5 @@ __all__ = [
     "trajectory",
     "trajectory_words",
     "trend_fit",
+    "trend_model",
 ]

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from statsmodels.tsa.statespace.mlemodel import MLEModel
 
 # Which of the level's and the slope's variances each kind of slope leaves free.
 FREE = {"random": (0, 1), "fixed": (0,), "smooth": (1,), "none": (0,)}
@@ -32,43 +30,6 @@ class Method:
     noise: str = "n"
     flat_unless_trend: bool = True
     flat_interval: str = "trend"
-
-
-class TrendModel(MLEModel):
-    """The trend in state space, each week's observation noise scaled by 1/n. Its parameters
-    are the free variances, relative to the noise's unless that is known (`scale`)."""
-
-    def __init__(self, y: np.ndarray, n: np.ndarray, slope: str, scale: float | None) -> None:
-        k = 1 if slope == "none" else 2
-        super().__init__(y, k_states=k, k_posdef=k, initialization="diffuse")
-        self.free = FREE[slope]
-        self.known_scale = scale
-        self.ssm.filter_concentrated = scale is None
-        self["design"] = np.eye(1, k)
-        self["transition"] = step(k)
-        self["selection"] = np.eye(k)
-        self["obs_cov"] = ((scale or 1.0) / np.maximum(n, 1))[None, None, :]
-
-    @property
-    def param_names(self) -> list[str]:
-        return [("level", "slope")[i] for i in self.free]
-
-    @property
-    def start_params(self) -> np.ndarray:
-        return np.array([0.01, 0.0001])[list(self.free)] * (self.known_scale or 1.0)
-
-    def transform_params(self, unconstrained: np.ndarray) -> np.ndarray:
-        return unconstrained**2
-
-    def untransform_params(self, constrained: np.ndarray) -> np.ndarray:
-        return constrained**0.5
-
-    def update(self, params: np.ndarray, **kwargs: object) -> np.ndarray:
-        params = super().update(params, **kwargs)
-        variances = np.zeros(self.k_states)
-        variances[list(self.free)] = params
-        self["state_cov"] = np.diag(variances)
-        return params
 
 
 @dataclass(frozen=True)
@@ -98,8 +59,11 @@ class TrendFit:
 def fit_trend(y: np.ndarray, n: np.ndarray, slope: str, scale: float | None = None) -> TrendFit:
     """Fit the weekly figures `y` (NaN where a week had none) with their `n`; `scale`, when
     given, is the known per-response variance."""
+    # Loaded here, not at import: statsmodels takes over a second to import.
+    from feedback.metrics.trend_model import TrendModel, estimate
+
     model = TrendModel(y, n, slope, scale)
-    result = model.smooth(_estimate(model), cov_type="none")
+    result = model.smooth(estimate(model), cov_type="none")
     noise = scale if scale is not None else float(result.scale)
     relative = 1.0 if scale is not None else noise
     states, covs = result.smoothed_state, result.smoothed_state_cov
@@ -126,19 +90,3 @@ def pooled_variance(ns: Sequence[int], ses: Sequence[float | None]) -> float | N
 def step(states: int) -> np.ndarray:
     """A week's move: the level adds the slope, the slope stays."""
     return np.array([[1.0]]) if states == 1 else np.array([[1.0, 1.0], [0.0, 1.0]])
-
-
-def _estimate(model: TrendModel) -> np.ndarray:
-    """The variances by maximum likelihood. One is searched on a log scale between a millionth
-    and a hundred times the noise's (a few dozen filter runs: milliseconds); two are left to
-    statsmodels' optimizer (tens of milliseconds)."""
-    if len(model.free) > 1:
-        return np.asarray(model.fit(disp=False, return_params=True))
-    unit = model.known_scale or 1.0
-    found = minimize_scalar(
-        lambda log_ratio: -model.loglike(np.array([unit * math.exp(log_ratio)])),
-        bounds=(math.log(1e-6), math.log(100.0)),
-        method="bounded",
-        options={"xatol": 0.05},
-    )
-    return np.array([unit * math.exp(found.x)])
