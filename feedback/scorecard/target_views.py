@@ -26,17 +26,17 @@ def _kept(target: KpiTarget | None, member_ids: set[int]) -> bool:
     return target is not None and bool(target.owner) and target.owner_id not in member_ids
 
 
-def _owners(target: KpiTarget | None) -> list[tuple[Any, str]]:
-    people = members.list_members(g.workspace)
+def _owners(target: KpiTarget | None, people: list[Any]) -> list[tuple[Any, str]]:
+    """Who may own the KPI: nobody, a member, or the text its target keeps."""
     choices: list[tuple[Any, str]] = [("", "Nobody")]
     if _kept(target, {m.user_id for m in people}):
         choices.append((KEEP, f"{target.owner} (not a member)"))
     return choices + [(m.user_id, m.email) for m in people]
 
 
-def _form(entry: KpiEntry, target: KpiTarget | None) -> TargetForm:
+def _form(entry: KpiEntry, target: KpiTarget | None, people: list[Any]) -> TargetForm:
     """The form of one KPI, filled from its target (or what a new one starts from)."""
-    owners = _owners(target)
+    owners = _owners(target, people)
     if target is None:
         data: dict[str, Any] = {
             "higher_is_better": "1" if entry.higher_is_better else "0",
@@ -59,12 +59,15 @@ def _form(entry: KpiEntry, target: KpiTarget | None) -> TargetForm:
 
 def _page(status: int = 200, refused: TargetForm | None = None, metric: str = "") -> Any:
     goals = kpis.targets(g.workspace)
+    people = members.list_members(g.workspace)
     # In the scorecard's order: surveys, helpdesk, the loop, pushed KPIs.
     groups: dict[str, list[tuple[KpiEntry, KpiTarget | None, TargetForm]]] = {}
     for entry in kpi_catalog(g.workspace):
         target = goals.get(entry.metric)
         form = refused if refused is not None and entry.metric == metric else None
-        groups.setdefault(entry.group, []).append((entry, target, form or _form(entry, target)))
+        groups.setdefault(entry.group, []).append(
+            (entry, target, form or _form(entry, target, people))
+        )
     history = kpis.history(g.workspace)
     page = render_template(
         "scorecard/targets.html",
@@ -89,7 +92,7 @@ def target_save(metric: str) -> Any:
         abort(404)
     target = kpis.targets(g.workspace).get(metric)
     form = TargetForm(prefix=metric)
-    form.owner_id.choices = _owners(target)
+    form.owner_id.choices = _owners(target, members.list_members(g.workspace))
     if not form.validate_on_submit():
         return _page(422, form, metric)
     kept = target.owner if target is not None else None
