@@ -10,6 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from feedback.extensions import db
 
 PERSPECTIVES = ("customer", "process", "financial", "learning")
+# How the scorecard names each perspective.
+PERSPECTIVE_NAMES = {
+    "customer": "Customer",
+    "process": "Process",
+    "financial": "Financial",
+    "learning": "Learning and growth",
+}
 
 
 # The context fields summed per value (one row per day, survey, channel and value), and the one

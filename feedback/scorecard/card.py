@@ -10,7 +10,7 @@ from feedback.accounts.models import Workspace
 from feedback.helpdesk.agents import ticket_summary
 from feedback.lookups import kept
 from feedback.metrics import formulas, loop, money
-from feedback.metrics.models import PERSPECTIVES
+from feedback.metrics.models import PERSPECTIVE_NAMES, PERSPECTIVES
 from feedback.metrics.recommend import Recommendation
 from feedback.metrics.sums import KINDS, Sums, span_sums, week_spans
 from feedback.metrics.trajectory import Trajectory, Week, project
@@ -135,6 +135,7 @@ def scorecard(
         "kpis": kpis,
         "perspectives": perspectives,
         "loop": loop,
+        "perspective_names": PERSPECTIVE_NAMES,
         "money": kept(money_key, lambda: money.money_report(workspace, period)),
     }
 

@@ -119,12 +119,10 @@ def _bands(weeks: list[tuple[float, float | None, float | None]], y: object) -> 
 
 
 def _shape(run: list[tuple[float, float, float]], start: tuple[float, float] | None = None) -> str:
-    """The area between the lows and the highs of `run`, from `start` when given."""
+    """The area between the lows and the highs of `run`, from the point `start` when given."""
     if not run:
         return ""
-    head = [start] if start else []
+    ends = [f"{start[0]},{start[1]}"] if start else []
     upper = [f"{px},{hi}" for px, _lo, hi in run]
     lower = [f"{px},{lo}" for px, lo, _hi in reversed(run)]
-    begin = [f"{start[0]},{start[1]}"] if start else []
-    points = begin + upper + lower + ([f"{head[0][0]},{head[0][1]}"] if head else [])
-    return "M" + " L".join(points) + " Z"
+    return "M" + " L".join(ends + upper + lower + ends) + " Z"

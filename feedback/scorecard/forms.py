@@ -11,7 +11,7 @@ from wtforms import FloatField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from feedback.metrics.models import PERSPECTIVES
+from feedback.metrics.models import PERSPECTIVE_NAMES, PERSPECTIVES
 from feedback.scorecard.kpis import figure
 from feedback.web.forms import whole
 
@@ -19,12 +19,6 @@ from feedback.web.forms import whole
 _DECIMAL = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$")
 # The owner a target keeps when the API named one who is not a member.
 KEEP = "keep"
-PERSPECTIVE_NAMES = {
-    "customer": "Customer",
-    "process": "Process",
-    "financial": "Financial",
-    "learning": "Learning and growth",
-}
 
 
 class DecimalNumberField(FloatField):
