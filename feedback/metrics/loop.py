@@ -91,6 +91,16 @@ def loop_levels(
     }
 
 
+def loop_weeks(
+    workspace_id: int, spans: list[tuple[datetime, datetime]], low_n: int
+) -> list[dict[str, Any]]:
+    """The workspace's closing-the-loop figures for the cases opened in each [start, end)
+    span (a week of a trajectory), as `loop_figures` gives them."""
+    return [
+        loop_levels(workspace_id, start, end, low_n, (None,))[None][None] for start, end in spans
+    ]
+
+
 def _add_counts(
     into: dict[tuple[Any, Any], tuple[int, int]], found: dict[tuple[Any, Any], tuple[int, int]]
 ) -> None:

@@ -19,6 +19,7 @@ VERBS = {
     "fix_theme": "Fix {subject}",
     "coach_agent": "Coach {subject}",
     "clear_overdue": "Clear {subject}",
+    "coach_team": "Coach team {subject}",
 }
 
 

@@ -69,7 +69,7 @@ def test_an_admin_sets_a_target_and_its_owner_and_the_scorecard_shows_them(
     # The API gives the member's email as the owner, as it always has.
     assert t.get("/api/v1/kpis").json["targets"][0]["owner"] == "ann@acme.example"
     scorecard = client.get("/app/").get_data(as_text=True)
-    assert "Target 40.0 · owner ann@acme.example" in scorecard and "on track" in scorecard
+    assert "Target +40 · owner ann@acme.example" in scorecard and "on track" in scorecard
     assert 'href="/app/scorecard/targets"' in scorecard
 
 
