@@ -10,7 +10,6 @@ from feedback.database import utcnow
 from feedback.demo.content import content
 from feedback.scorecard import kpis
 
-
 WEEKS = 26
 
 
