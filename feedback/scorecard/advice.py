@@ -22,13 +22,18 @@ from feedback.extensions import db
 from feedback.helpdesk.agents import agent_report
 from feedback.helpdesk.ticket_kpis import TicketSums, agent_ticket_sums
 from feedback.metrics.recommend import Action, Recommendation, gap_interval, rank, share_interval
-from feedback.metrics.sums import Z95
+from feedback.metrics.sums import Z95, Scope, Sums, scope_conditions, scope_sums
 from feedback.periods import Period
+from feedback.responses.models import Response
 from feedback.surveys.kinds import LOW_BAND
+from feedback.themes.impact import gain as impact_gain
 from feedback.themes.impact import impact_report
+from feedback.themes.report import emerging
 from feedback.themes.taxonomy import list_themes
 
 UNITS = {"nps": " pts", "csat": " pts", "psat": " pts", "ces": ""}
+TOPICS = 5  # the emerging topics weighed, most promising first
+UNCOVERED = 5000  # low-score comments with phrases read for them, at most
 
 
 def recommend(
@@ -47,6 +52,7 @@ def recommend(
         actions += agent_actions(workspace, period)
     if kind == "nps" and recovered:
         actions += overdue_action(workspace, period, n, recovered)
+    actions += topic_actions(workspace, kind, period, named)
     return rank(actions, UNITS[kind])
 
 
@@ -218,4 +224,43 @@ def ticket_actions(workspace: Workspace, period: Period, key: str, lower: bool) 
         low, high = gap_interval(gap, math.hypot(mine["se"], rest["se"]), weight)
         evidence = {"n": mine["n"], "of": whole["n"], "gap": round(gap, 1)}
         out.append(Action("coach_agent", agent, round(gap * weight, 1), low, high, None, evidence))
+    return out
+
+
+def topic_actions(workspace: Workspace, kind: str, period: Period, named: str) -> list[Action]:
+    """Looking into each growing emerging topic (a phrase of comments no theme covers) that low
+    scores raise: its effect is what the score would gain without those low scores, as a
+    theme's gain is reckoned (`themes.impact.gain`)."""
+    topics = [t for t in emerging(workspace, period, TOPICS) if t.count > t.previous_count]
+    if not topics:
+        return []
+    conds = [
+        *scope_conditions(Scope(workspace.id, kind, period.start, period.end)),
+        Response.phrases.is_not(None),
+        Response.band == LOW_BAND[kind],
+    ]
+    rows = db.session.execute(
+        select(Response.score, Response.phrases).where(*conds).limit(UNCOVERED)
+    ).all()
+    overall = scope_sums(Scope(workspace.id, kind, period.start, period.end)).get((), Sums())
+    digits = 2 if kind == "ces" else 1
+    out = []
+    for topic in topics:
+        scores = [row.score for row in rows if topic.phrase in (row.phrases or ())]
+        if not scores:
+            continue
+        moved = (len(scores), float(sum(scores)), float(sum(s * s for s in scores)))
+        effect = impact_gain(kind, overall, *moved)
+        if effect <= 0:
+            continue
+        low, high = share_interval(effect, len(scores), overall.n, digits)
+        evidence = {
+            "n": len(scores),
+            "of": overall.n,
+            "count": topic.count,
+            "before": topic.previous_count,
+            "comments": "/app/verbatims?"
+            + urlencode({"q": topic.phrase, "kind": kind, "band": LOW_BAND[kind], "period": named}),
+        }
+        out.append(Action("watch_topic", topic.phrase, effect, low, high, None, evidence))
     return out

@@ -13,7 +13,7 @@ from feedback.extensions import db
 from feedback.helpdesk.models import Ticket
 from feedback.scorecard import kpis
 from feedback.scorecard.card import scorecard
-from tests.factories import make_survey, make_tenant
+from tests.factories import add_response, make_survey, make_tenant
 
 
 def _kpis(t) -> dict:
@@ -190,3 +190,34 @@ def test_the_api_gives_every_kpi_with_its_series_and_projection(client: FlaskCli
     assert sum(week["n"] for week in frt["series"]) == 60
     # Older tickets waited longer: the first response time falls week by week.
     assert frt["projection"]["weeks"] == 13 and frt["projection"]["trend"] == "falling"
+
+
+def test_a_growing_topic_that_low_scores_raise_is_a_candidate_action(client: FlaskClient) -> None:
+    from feedback.periods import resolve
+    from feedback.scorecard.advice import topic_actions
+
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    when = utcnow() - timedelta(days=3)
+    for i in range(8):
+        add_response(
+            survey,
+            2,
+            when=when,
+            comment=f"the audit trail export keeps failing ({i})",
+            phrases=["audit trail export"],
+            nlp_status="done",
+        )
+    for _ in range(32):
+        add_response(survey, 10, when=when)
+    db.session.commit()
+    period = resolve("last_90_days", t.workspace.timezone)
+    [action] = topic_actions(t.workspace, "nps", period, "last_90_days")
+    # Eight detractors of forty raise it: as passives, NPS would rise 8/40 = 20 points.
+    assert (action.action, action.subject, action.effect) == (
+        "watch_topic",
+        "audit trail export",
+        20.0,
+    )
+    assert action.evidence["n"] == 8 and action.evidence["before"] == 0
+    assert action.low > 0 and "q=audit+trail+export" in action.evidence["comments"]
