@@ -75,7 +75,7 @@ def loop_kpis(workspace: Workspace, period: Period, history: Spans) -> dict[str,
     # would count a case not yet due as missed, its median time only the quick ones. The
     # trajectory takes the weeks that have settled.
     settled = [week for week in history if week[2] <= utcnow() - SETTLE]
-    weeks = loop.loop_weeks(workspace.id, _spans(settled), workspace.low_n)
+    weeks = loop.loop_weeks(workspace.id, settled, workspace.low_n)
     kpis = []
     for spec in LOOP_KPIS:
         fig = whole[spec.figure]
