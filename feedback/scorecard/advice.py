@@ -10,6 +10,7 @@ and the evidence behind it; `metrics.recommend.rank` chooses among them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,16 +44,18 @@ def recommend(
     named: str,
     n: int = 0,
     recovered: dict[str, Any] | None = None,
+    topics: Callable[[], list[Any]] | None = None,
 ) -> Recommendation:
     """The action most likely to move the survey KPI `kind` over `period` (the named period
     `named`, which the evidence links open), and why. `n`: the KPI's responses in the period;
-    `recovered`: the period's recovered rate (with its counts), for the overdue cases."""
+    `recovered`: the period's recovered rate (with its counts), for the overdue cases;
+    `topics`: the period's emerging topics, when the caller reads them once for every KPI."""
     actions = theme_actions(workspace, kind, period, named)
     if kind == "csat":
         actions += agent_actions(workspace, period)
     if kind == "nps" and recovered:
         actions += overdue_action(workspace, period, n, recovered)
-    actions += topic_actions(workspace, kind, period, named)
+    actions += topic_actions(workspace, kind, period, named, topics)
     return rank(actions, UNITS[kind])
 
 
@@ -227,12 +230,19 @@ def ticket_actions(workspace: Workspace, period: Period, key: str, lower: bool) 
     return out
 
 
-def topic_actions(workspace: Workspace, kind: str, period: Period, named: str) -> list[Action]:
+def topic_actions(
+    workspace: Workspace,
+    kind: str,
+    period: Period,
+    named: str,
+    topics: Callable[[], list[Any]] | None = None,
+) -> list[Action]:
     """Looking into each growing emerging topic (a phrase of comments no theme covers) that low
     scores raise: its effect is what the score would gain without those low scores, as a
     theme's gain is reckoned (`themes.impact.gain`)."""
-    topics = [t for t in emerging(workspace, period, TOPICS) if t.count > t.previous_count]
-    if not topics:
+    found = topics() if topics is not None else emerging(workspace, period, TOPICS)
+    growing = [t for t in found if t.count > t.previous_count]
+    if not growing:
         return []
     conds = [
         *scope_conditions(Scope(workspace.id, kind, period.start, period.end)),
@@ -245,7 +255,7 @@ def topic_actions(workspace: Workspace, kind: str, period: Period, named: str) -
     overall = scope_sums(Scope(workspace.id, kind, period.start, period.end)).get((), Sums())
     digits = 2 if kind == "ces" else 1
     out = []
-    for topic in topics:
+    for topic in growing:
         scores = [row.score for row in rows if topic.phrase in (row.phrases or ())]
         if not scores:
             continue

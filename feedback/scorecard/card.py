@@ -4,8 +4,10 @@ and the money at stake."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from feedback.accounts.models import Workspace
@@ -16,9 +18,10 @@ from feedback.metrics.models import PERSPECTIVE_NAMES, PERSPECTIVES
 from feedback.metrics.sums import KINDS, Sums, span_sums, week_spans
 from feedback.periods import Period, previous, resolve
 from feedback.scorecard import kpis as kpis_service
-from feedback.scorecard.advice import recommend
+from feedback.scorecard.advice import TOPICS, recommend
 from feedback.scorecard.kpi import HISTORY_WEEKS, Kpi, fit, week_figure, with_target
 from feedback.scorecard.operations import LOOP_KPIS, loop_kpis, pushed_kpis, ticket_kpis
+from feedback.themes.report import emerging
 
 TITLES = {
     "nps": "Net Promoter Score",
@@ -77,6 +80,8 @@ def scorecard(
     # the recovered rate reads the rows) and move slowly; a change to a case clears them.
     key = ("figures", workspace.id, "loop", period.start, period.end)
     loop = kept(key, lambda: loop_kpis(workspace, period, history))
+    # The emerging topics weigh in on every survey KPI's next action: read once.
+    topics = cache(lambda: emerging(workspace, period, TOPICS))
     survey = []
     for kind, (current, earlier, trend, past) in figures.items():
         comparison: dict[str, Any] = {"change": None, "significant": False}
@@ -100,7 +105,7 @@ def scorecard(
         if fig["n"]:
             recovered = loop["whole"]["recovered"] if loop["cases"] else None
             kpi.recommendation = _recommendation(
-                workspace, kind, period, named, fig["n"], recovered
+                workspace, kind, period, named, fig["n"], recovered, topics
             )
             fit(kpi, past)
         survey.append(with_target(kpi, goals.get(kind)))
@@ -147,10 +152,11 @@ def _recommendation(
     named: str,
     n: int,
     recovered: dict[str, Any] | None,
+    topics: Callable[[], list[Any]],
 ) -> Any:
     # Reads the themes' impact (and for CSAT the agents): kept a minute, like the loop figures.
     key = ("figures", workspace.id, "advice", kind, period.start, period.end)
-    return kept(key, lambda: recommend(workspace, kind, period, named, n, recovered))
+    return kept(key, lambda: recommend(workspace, kind, period, named, n, recovered, topics))
 
 
 def _survey_figures(
