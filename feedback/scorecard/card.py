@@ -17,7 +17,7 @@ from feedback.metrics.trajectory import Trajectory, Week, project
 from feedback.periods import Period, previous, resolve
 from feedback.scorecard import kpis as kpis_service
 from feedback.scorecard.advice import recommend
-from feedback.scorecard.chart import Chart, WeekFigure, chart
+from feedback.scorecard.chart import Chart, WeekFigure, chart, churn_chart
 from feedback.scorecard.reports import loop_groups
 
 TITLES = {
@@ -129,6 +129,7 @@ def scorecard(
     for entry in loop["kpis"]:
         perspectives[entry["perspective"]].append(entry)
     money_key = ("figures", workspace.id, "money", period.start, period.end)
+    money_block = kept(money_key, lambda: money.money_report(workspace, period))
     return {
         "period": period,
         "previous": before,
@@ -136,7 +137,8 @@ def scorecard(
         "perspectives": perspectives,
         "loop": loop,
         "perspective_names": PERSPECTIVE_NAMES,
-        "money": kept(money_key, lambda: money.money_report(workspace, period)),
+        "money": money_block,
+        "churn_chart": churn_chart(money_block.get("churn", {}).get("by_month", [])),
     }
 
 
