@@ -206,6 +206,16 @@ def test_the_scorecard_shows_churn_by_band_month_by_month_with_its_chart_and_tab
     t = make_tenant(client)
     when = utcnow() - timedelta(hours=1)
     _accounts(t, when)
+    # An account that churns without ever having scored: in the value churned, in no band.
+    stranger = Respondent(workspace_id=t.workspace.id, external_id="u1", traits={"mrr": "20"})
+    db.session.add(stranger)
+    db.session.flush()
+    db.session.add(
+        RespondentEvent(
+            workspace_id=t.workspace.id, respondent_id=stranger.id, event="churned", at=when
+        )
+    )
+    db.session.commit()
     sign_in(client, member(t, "viewer@example.com", "viewer"))
     page = client.get("/app/").get_data(as_text=True)
 
@@ -217,11 +227,12 @@ def test_the_scorecard_shows_churn_by_band_month_by_month_with_its_chart_and_tab
     row = section[section.index(f'<th scope="row">{when:%b %Y}') :]
     row = row[: row.index("</tr>")]
     cells = re.findall(r'<td class="num">(.*?)</td>', row)
-    # Detractors: 1 of 2 churned; passives: nobody; promoters: none of 2; 150.75 churned.
+    # Detractors: 1 of 2 churned; passives: nobody; promoters: none of 2; 150.75 + 20 churned.
     assert cells[0].startswith('50% <span class="muted">of 2</span>'), cells
     assert cells[1] == '<span class="muted">–</span>'
     assert cells[2].startswith('0% <span class="muted">of 2</span>')
-    assert cells[3] == '151<br><span class="muted">1 churned</span>'
+    assert cells[3] == '171<br><span class="muted">2 churned</span>'
+    assert "1 of the accounts with a churn or renewal had no NPS score before it" in section
     # The markup and the dashes come through as written: nothing escaped twice or shown raw.
     assert "&amp;" not in section and "&lt;" not in section and "&#" not in section
 
