@@ -152,6 +152,7 @@ MIRRORED_ENUMS: dict[str, Sequence[Any]] = {
     "RespondentEvent.event": RESPONDENT_EVENTS,
     "Money.by_band[].band": NPS_BANDS,
     "Money.churn.by_band[].band": NPS_BANDS,
+    "Money.churn.by_month[].bands[].band": NPS_BANDS,
 }
 # Enums of the document's own, which no constant lists (the error codes have their own test).
 OWN_ENUMS = {
