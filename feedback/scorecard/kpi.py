@@ -127,8 +127,18 @@ def kpi_dict(kpi: Kpi) -> dict[str, Any]:
             for w in kpi.history
         ],
         "projection": _projection_dict(kpi),
-        "recommendation": kpi.recommendation.to_dict() if kpi.recommendation else None,
+        "recommendation": _recommendation_dict(kpi),
     }
+
+
+def _recommendation_dict(kpi: Kpi) -> dict[str, Any] | None:
+    """The next action; who owns it is its own owner (a theme's), else the KPI's."""
+    if kpi.recommendation is None:
+        return None
+    out = kpi.recommendation.to_dict()
+    if out.get("action") and out.get("owner") is None and kpi.target is not None:
+        out["owner"] = kpi.target.owner
+    return out
 
 
 def _projection_dict(kpi: Kpi) -> dict[str, Any] | None:

@@ -221,3 +221,23 @@ def test_a_growing_topic_that_low_scores_raise_is_a_candidate_action(client: Fla
     )
     assert action.evidence["n"] == 8 and action.evidence["before"] == 0
     assert action.low > 0 and "q=audit+trail+export" in action.evidence["comments"]
+
+
+def test_an_action_without_an_owner_of_its_own_is_the_kpi_owners(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    i = 0
+    for agent, hours, count in (("Slow Sue", 10, 40), ("Quick Quinn", 2, 100)):
+        for k in range(count):
+            _ticket(t, i, agent, 24 + k, 1800, int(3600 * (hours + (k % 5 - 2) * 0.1)), True)
+            i += 1
+    kpis.set_target(
+        t.workspace, "resolution_hours", {"target": 4, "owner": "Dana", "higher_is_better": False}
+    )
+    db.session.commit()
+    by_kpi = {k["kpi"]: k for k in t.get("/api/v1/scorecard").json["kpis"]}
+    advice = by_kpi["resolution_hours"]["recommendation"]
+    assert (advice["action"], advice["subject"], advice["owner"]) == (
+        "coach_agent",
+        "Slow Sue",
+        "Dana",
+    )
