@@ -5,4 +5,6 @@ __all__ = [
     "card",
     "kpis",
     "models",
+    "owners",
+    "review",
 ]

@@ -1,0 +1,206 @@
+"""The weekly review of a KPI's owner: each KPI they own with its figure, target, status,
+trajectory, outlook and next action, then the money at stake. A printable page shows it, and
+the Monday digest carries it, above the rest, to every member who owns a KPI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_
+
+from feedback.accounts.models import Membership, User, Workspace
+from feedback.database import in_workspace, owned_by
+from feedback.extensions import db
+from feedback.mail import base_url
+from feedback.periods import Period
+from feedback.scorecard import kpis as kpis_service
+from feedback.scorecard.advice import UNITS as EFFECT_UNITS
+from feedback.scorecard.card import Kpi, kpi_catalog, scorecard
+from feedback.scorecard.models import KpiTarget
+
+PATH = "/app/scorecard/review"
+# Decimals of a KPI's value as people read it: NPS and the satisfaction shares are whole.
+DIGITS = {"nps": 0, "csat": 0, "psat": 0, "ces": 1}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A member who owns at least one KPI."""
+
+    user_id: int
+    name: str
+    email: str
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email
+
+
+@dataclass
+class Review:
+    """The KPIs one member owns (`owner`), or every KPI with an owner (`owner` None)."""
+
+    owner: Owner | None
+    period: Period
+    kpis: list[Kpi]
+    money: dict[str, Any]
+    # Targets owned here whose KPI the scorecard has no figure for: named, not reviewed.
+    unreviewed: list[KpiTarget] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+def owners(workspace: Workspace) -> list[Owner]:
+    """The members who own at least one KPI, by name."""
+    rows = db.session.execute(
+        in_workspace(KpiTarget, workspace.id, User.id, User.name, User.email)
+        .select_from(KpiTarget)
+        .join(User, User.id == KpiTarget.owner_id)
+        .join(
+            Membership,
+            and_(Membership.user_id == User.id, owned_by(Membership, workspace.id)),
+        )
+        .distinct()
+    ).all()
+    return sorted((Owner(*row) for row in rows), key=lambda o: (o.label.lower(), o.email))
+
+
+def _owns(target: KpiTarget | None, owner: Owner | None) -> bool:
+    if target is None:
+        return False
+    return bool(target.owner) if owner is None else target.owner_id == owner.user_id
+
+
+def _review(
+    workspace: Workspace, card: dict[str, Any], goals: dict[str, KpiTarget], owner: Owner | None
+) -> Review:
+    shown = [kpi for kpi in card["kpis"] if _owns(kpi.target, owner)]
+    kinds = {kpi.kind for kpi in card["kpis"]}
+    rest = [t for metric, t in sorted(goals.items()) if metric not in kinds and _owns(t, owner)]
+    titles = {e.metric: e.title for e in kpi_catalog(workspace)} if rest else {}
+    return Review(owner, card["period"], shown, card["money"], rest, titles)
+
+
+def review(workspace: Workspace, owner: Owner | None) -> Review:
+    """The review of `owner`, or of every KPI that has an owner."""
+    return _review(workspace, scorecard(workspace), kpis_service.targets(workspace), owner)
+
+
+def reviews(workspace: Workspace) -> dict[int, Review]:
+    """Each owner's review, by their user id, from one reading of the scorecard."""
+    people = owners(workspace)
+    if not people:
+        return {}
+    card, goals = scorecard(workspace), kpis_service.targets(workspace)
+    return {o.user_id: _review(workspace, card, goals, o) for o in people}
+
+
+# -- in words and figures, for the page and the mail ------------------------------------------
+
+
+def shown(kind: str, value: float | None, unit: str = "") -> str:
+    """A KPI's value as the scorecard shows it: NPS signed and whole, CES with one decimal."""
+    if value is None:
+        return "–"
+    digits = DIGITS.get(kind, 1)
+    text = f"{value:+.{digits}f}" if kind == "nps" else f"{value:,.{digits}f}"
+    return text + unit
+
+
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
+def entry(kpi: Kpi, base: str = "") -> dict[str, Any]:
+    """One KPI of a review in words and figures (links start with `base`: the mail's are
+    absolute); `kpi` stays with it for the page's chart."""
+    fig, target = kpi.figure, kpi.target
+    interval = fig.get("interval")
+    out: dict[str, Any] = {
+        "kpi": kpi,
+        "metric": kpi.kind,
+        "title": kpi.title,
+        "value": shown(kpi.kind, fig.get("value"), kpi.unit),
+        "interval": f"{interval[0]:g} to {interval[1]:g}" if interval else None,
+        "n": fig.get("n"),
+        "low_confidence": bool(fig.get("low_confidence")),
+        "target": kpis_service.figure(target.target) + kpi.unit if target else None,
+        "direction": None,
+        "status": kpi.status,
+        "owner": target.owner if target else None,
+        "outlook": _sentence(kpi.outlook),
+        "action": None,
+        "why": None,
+    }
+    if target is not None:
+        out["direction"] = "higher is better" if target.higher_is_better else "lower is better"
+    advice = kpi.recommendation
+    if advice is not None and advice.best is not None:
+        out["action"] = _action(kpi.kind, advice.best, base)
+    elif advice is not None:
+        out["why"] = advice.why
+    return out
+
+
+def _action(kind: str, action: Any, base: str) -> dict[str, Any]:
+    digits, unit = (2 if kind == "ces" else 1), EFFECT_UNITS.get(kind, "")
+    evidence = action.evidence
+    if action.action == "fix_theme":
+        proof = f"{evidence['n']} of {evidence['of']:,} responses are low scores about it"
+        link = evidence["comments"]
+    else:
+        proof = (
+            f"{evidence['n']} answers, {evidence['versus_team']:.1f} pts below the rest of "
+            f"{evidence['team']}"
+        )
+        link = "/app/agents"
+    return {
+        "title": action.title,
+        "effect": f"{action.effect:+g}{unit}",
+        "interval": f"{action.low:.{digits}f} to {action.high:.{digits}f}{unit}",
+        "owner": action.owner,
+        "evidence": proof,
+        "evidence_url": base + link,
+    }
+
+
+def at_stake(money: dict[str, Any]) -> dict[str, Any] | None:
+    """What detractors and their open cases put at risk a month, when accounts carry values."""
+    if money.get("status") != "ok":
+        return None
+    risk = money["at_risk"]
+    point = money.get("nps_point") or {}
+    return {
+        "currency": money["currency"],
+        "detractors": risk["detractors"]["monthly_value"],
+        "detractors_valued": risk["detractors"]["valued"],
+        "in_cases": risk["open_detractor_cases"]["monthly_value"],
+        "cases": risk["open_detractor_cases"]["cases"],
+        "point": point.get("value"),
+        "point_interval": point.get("interval"),
+    }
+
+
+def mail_values(result: Review) -> dict[str, Any]:
+    """The "Your KPIs" part of an owner's Monday mail: plain words, figures and links."""
+    base = base_url()
+    owner = f"?owner={result.owner.user_id}" if result.owner else "?owner=all"
+    return {
+        "period": result.period.label,
+        "url": f"{base}{PATH}{owner}",
+        "cases_url": f"{base}/app/cases/all?status=active",
+        "kpis": [entry(kpi, base) for kpi in result.kpis],
+        "unreviewed": [
+            {
+                "title": result.titles.get(t.metric, t.metric),
+                "target": kpis_service.figure(t.target),
+            }
+            for t in result.unreviewed
+        ],
+        "money": at_stake(result.money),
+    }
+
+
+def digest_reviews(workspace: Workspace) -> dict[int, dict[str, Any]]:
+    """For the Monday digest: each owner's "Your KPIs" values, by their user id."""
+    return {user_id: mail_values(result) for user_id, result in reviews(workspace).items()}
