@@ -69,7 +69,9 @@ def test_an_admin_sets_a_target_and_its_owner_and_the_scorecard_shows_them(
     # The API gives the member's email as the owner, as it always has.
     assert t.get("/api/v1/kpis").json["targets"][0]["owner"] == "ann@acme.example"
     # The owner is named as a member, linked to the cases they own, here and on the scorecard.
-    owned = f'<a class="owner" href="/app/cases/all?owner={ann.id}" title="The cases ann owns">ann</a>'
+    owned = (
+        f'<a class="owner" href="/app/cases/all?owner={ann.id}" title="The cases ann owns">ann</a>'
+    )
     assert f"Owned by {owned}" in _card(client.get(PAGE).get_data(as_text=True), "nps")
     scorecard = client.get("/app/").get_data(as_text=True)
     assert f"Target 40.0 · owner {owned}" in scorecard and "on track" in scorecard
