@@ -71,19 +71,25 @@ def _owns(target: KpiTarget | None, owner: Owner | None) -> bool:
     return bool(target.owner) if owner is None else target.owner_id == owner.user_id
 
 
+def _reading(workspace: Workspace) -> tuple[dict[str, Any], dict[str, KpiTarget], dict[str, str]]:
+    """The scorecard, the targets and every KPI's title: what any review is cut from."""
+    titles = {entry.metric: entry.title for entry in kpi_catalog(workspace)}
+    return scorecard(workspace), kpis_service.targets(workspace), titles
+
+
 def _review(
-    workspace: Workspace, card: dict[str, Any], goals: dict[str, KpiTarget], owner: Owner | None
+    reading: tuple[dict[str, Any], dict[str, KpiTarget], dict[str, str]], owner: Owner | None
 ) -> Review:
+    card, goals, titles = reading
     shown = [kpi for kpi in card["kpis"] if _owns(kpi.target, owner)]
     kinds = {kpi.kind for kpi in card["kpis"]}
     rest = [t for metric, t in sorted(goals.items()) if metric not in kinds and _owns(t, owner)]
-    titles = {e.metric: e.title for e in kpi_catalog(workspace)} if rest else {}
     return Review(owner, card["period"], shown, card["money"], rest, titles)
 
 
 def review(workspace: Workspace, owner: Owner | None) -> Review:
     """The review of `owner`, or of every KPI that has an owner."""
-    return _review(workspace, scorecard(workspace), kpis_service.targets(workspace), owner)
+    return _review(_reading(workspace), owner)
 
 
 def reviews(workspace: Workspace) -> dict[int, Review]:
@@ -91,8 +97,8 @@ def reviews(workspace: Workspace) -> dict[int, Review]:
     people = owners(workspace)
     if not people:
         return {}
-    card, goals = scorecard(workspace), kpis_service.targets(workspace)
-    return {o.user_id: _review(workspace, card, goals, o) for o in people}
+    reading = _reading(workspace)
+    return {o.user_id: _review(reading, o) for o in people}
 
 
 # -- in words and figures, for the page and the mail ------------------------------------------
