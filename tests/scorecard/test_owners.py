@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from feedback.accounts import workspaces
 from feedback.extensions import db
-from feedback.scorecard import kpis
+from feedback.scorecard import kpis, owners
 from tests.factories import make_tenant
 from tests.mail import free_port, parts
 from tests.pages import PASSWORD, csrf, member, sign_in
@@ -95,10 +95,15 @@ def test_the_api_names_an_owner_and_the_mail_says_which_key(client: FlaskClient,
 
 
 def test_the_target_is_saved_when_the_mail_server_refuses_or_is_down(
-    client: FlaskClient, smtp: Any, caplog: pytest.LogCaptureFixture
+    client: FlaskClient,
+    smtp: Any,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     t, ann, bob = _desk(client)
     smtp.inbox.refuse = {"ann@acme.example"}
+    # Alembic's logging setup (tests/test_migrations.py) disables the loggers that exist by then.
+    monkeypatch.setattr(owners.log, "disabled", False)
     with caplog.at_level(logging.WARNING, logger="feedback.scorecard.owners"):
         form = _form(client, "nps", target="40", owner_id=str(ann.id))
         res = client.post(f"{PAGE}/nps", data=form)
