@@ -20,8 +20,8 @@ from feedback.responses.models import Response
 from feedback.surveys.models import Survey
 from feedback.themes.models import Theme
 
-# Cases began two months ago: older low scores were never followed up.
-CASE_DAYS = 60
+# Cases began four months ago: older low scores were never followed up.
+CASE_DAYS = 120
 
 
 def work_cases(

@@ -4,4 +4,5 @@ CSAT per agent and team."""
 __all__ = [
     "agents",
     "models",
+    "ticket_kpis",
 ]

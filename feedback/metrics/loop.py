@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
+    case,
     func,
+    literal,
     or_,
     select,
 )
@@ -89,6 +91,103 @@ def loop_levels(
         name: _figures_at(closed, first_action, resolution, recovered, level, low_n)
         for name, level in places.items()
     }
+
+
+def loop_weeks(
+    workspace_id: int, weeks: list[tuple[str, datetime, datetime]], low_n: int
+) -> list[dict[str, Any]]:
+    """The workspace's closing-the-loop figures for the cases opened in each week (its local
+    Monday, and its [start, end) in UTC), as `loop_figures` gives them, from one set of
+    statements: the summed days grouped by week, the rest of the cases by the week they
+    opened in."""
+    if not weeks:
+        return []
+    start, end = weeks[0][1], weeks[-1][2]
+    week = case(
+        *[
+            (and_(Case.opened_at >= lo, Case.opened_at < hi), i)
+            for i, (_, lo, hi) in enumerate(weeks)
+        ]
+    )
+    groups = (week.label("team"), literal(None).label("owner"))
+    part = rollups.cover(rollups.plan(workspace_id), start, end)
+    closed: dict[tuple[Any, Any], tuple[int, int]] = {}
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]] = {}
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]] = {}
+    if part.days:
+        _add_summed_weeks(workspace_id, part.days, weeks, closed, first_action, resolution)
+    if part.live:
+        conds = [
+            owned_by(Case, workspace_id),
+            Case.status != "merged",
+            rollups.in_ranges(Case.opened_at, part.live),
+        ]
+        _add_counts(closed, _closed_loop(conds, groups))
+        _add_buckets(first_action, _median_buckets(conds, Case.first_action_at, groups))
+        _add_buckets(resolution, _median_buckets(conds, CLOSED_AT, groups))
+    recovered = _recovered(_case_conditions(workspace_id, start, end), groups)
+    found = _figures_at(closed, first_action, resolution, recovered, 0, low_n)
+    empty = _figures_at({}, {}, {}, {}, None, low_n)[None]
+    return [found.get(i, empty) for i in range(len(weeks))]
+
+
+def _add_summed_weeks(
+    workspace_id: int,
+    days: tuple[tuple[str | None, str], ...],
+    weeks: list[tuple[str, datetime, datetime]],
+    closed: dict[tuple[Any, Any], tuple[int, int]],
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]],
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]],
+) -> None:
+    """The loop counts of the summed days, added per week (keyed (week, None)): the day rows
+    grouped by the local week their day falls in, across teams and owners."""
+    mondays = [date.fromisoformat(monday) for monday, _, _ in weeks]
+    week = case(
+        *[
+            (
+                and_(
+                    DayCaseFigure.day >= monday.isoformat(),
+                    DayCaseFigure.day < (monday + timedelta(weeks=1)).isoformat(),
+                ),
+                i,
+            )
+            for i, monday in enumerate(mondays)
+        ]
+    ).label("week")
+    keys = (week, DayCaseFigure.measure, DayCaseFigure.bucket)
+    rows = db.session.execute(
+        select(
+            *keys,
+            func.sum(DayCaseFigure.n).label("n"),
+            func.sum(DayCaseFigure.hit).label("hit"),
+            func.min(DayCaseFigure.lo).label("lo"),
+            func.max(DayCaseFigure.hi).label("hi"),
+        )
+        .where(
+            owned_by(DayCaseFigure, workspace_id),
+            DayCaseFigure.span == "day",
+            rollups.in_days(DayCaseFigure.day, days),
+        )
+        .group_by(*keys)
+    )
+    counts: dict[tuple[Any, Any], tuple[int, int]] = {}
+    buckets: dict[str, dict[tuple[Any, Any], dict[int, _Bucket]]] = {
+        "first_action": {},
+        "resolution": {},
+    }
+    for row in rows:
+        if row.week is None:
+            continue
+        key = (int(row.week), None)
+        if row.measure == "closed":
+            had = counts.get(key, (0, 0))
+            counts[key] = (had[0] + int(row.n), had[1] + int(row.hit))
+        else:
+            found = _Bucket(int(row.bucket), int(row.n), float(row.lo), float(row.hi))
+            buckets[row.measure].setdefault(key, {})[found.bucket] = found
+    _add_counts(closed, counts)
+    _add_buckets(first_action, buckets["first_action"])
+    _add_buckets(resolution, buckets["resolution"])
 
 
 def _add_counts(

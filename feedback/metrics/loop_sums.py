@@ -59,7 +59,8 @@ def _level(group_by: str | None) -> int | None:
 
 # Every loop figure is read per (team, owner) and added up to the level asked for: the counts
 # add, and a median's bucket counts add too, so the workspace, its teams and its owners all
-# come from the same four statements.
+# come from the same four statements. Another pair of keys may stand in for them (a week and
+# nothing), under the same two names.
 _GROUPS = (Case.team.label("team"), Case.owner_id.label("owner"))
 
 
@@ -95,9 +96,9 @@ IN_TIME = and_(
 CLOSED_AT = case((Case.status.in_(_CLOSED_IN_TIME), Case.resolved_at))
 
 
-def _closed_loop(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
+def _closed_loop(conds: list, groups: tuple = _GROUPS) -> dict[tuple[Any, Any], tuple[int, int]]:
     hit = func.sum(case((IN_TIME, 1), else_=0)).label("hit")
-    stmt = select(*_GROUPS, func.count().label("n"), hit).where(*conds).group_by(*_GROUPS)
+    stmt = select(*groups, func.count().label("n"), hit).where(*conds).group_by(*groups)
     return _sums(stmt)
 
 
@@ -174,20 +175,22 @@ class _Spread:
         return cls(n, (values[middle[0]] + values[middle[1]]) / 2, *(values[r] for r in ranks))
 
 
-def _median_buckets(conds: list, until: Any) -> dict[tuple[Any, Any], dict[int, _Bucket]]:
+def _median_buckets(
+    conds: list, until: Any, groups: tuple = _GROUPS
+) -> dict[tuple[Any, Any], dict[int, _Bucket]]:
     """Hours from opening to `until`, counted in buckets per (team, owner)."""
     hours = _hours(until, Case.opened_at)
     bucket = _duration_bucket(hours)
     stmt = (
         select(
-            *_GROUPS,
+            *groups,
             bucket.label("bucket"),
             func.count().label("cnt"),
             func.min(hours).label("lo"),
             func.max(hours).label("hi"),
         )
         .where(*conds, until.is_not(None))
-        .group_by(*_GROUPS, bucket)
+        .group_by(*groups, bucket)
     )
     out: dict[tuple[Any, Any], dict[int, _Bucket]] = {}
     for row in db.session.execute(stmt):
@@ -265,7 +268,7 @@ def _duration(spread: _Spread | None, low_n: int) -> dict[str, Any]:
     return out
 
 
-def _recovered(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
+def _recovered(conds: list, groups: tuple = _GROUPS) -> dict[tuple[Any, Any], tuple[int, int]]:
     first = Response.__table__.alias("first")
     later = Response.__table__.alias("later")
     since = func.coalesce(first.c.submitted_at, Case.opened_at)
@@ -278,7 +281,7 @@ def _recovered(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
     responses_after = (
         select(
             Case.id.label("case_id"),
-            *_GROUPS,
+            *groups,
             later.c.band.label("band"),
             later.c.submitted_at.label("at"),
             later.c.id.label("tie"),
@@ -297,7 +300,7 @@ def _recovered(conds: list) -> dict[tuple[Any, Any], tuple[int, int]]:
         .where(*conds, Case.respondent_id.is_not(None))
     )
     changed = (
-        select(Case.id, *_GROUPS, first.c.band, Case.score_changed_at, first.c.id)
+        select(Case.id, *groups, first.c.band, Case.score_changed_at, first.c.id)
         .select_from(Case)
         .join(first, first.c.id == Case.response_id)
         .where(*conds, Case.score_changed_at.is_not(None))

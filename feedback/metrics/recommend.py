@@ -19,6 +19,8 @@ VERBS = {
     "fix_theme": "Fix {subject}",
     "coach_agent": "Coach {subject}",
     "clear_overdue": "Clear {subject}",
+    "coach_team": "Coach team {subject}",
+    "watch_topic": "Look into \u201c{subject}\u201d",
 }
 
 

@@ -81,9 +81,13 @@ def _advance(workspace: Workspace, mark: RollupMark, target: datetime) -> int:
     if mark.rolled_until is not None:
         first = local_day(mark.rolled_until, tz)
     else:
-        earliest = db.session.scalar(
-            select(func.min(Response.submitted_at)).where(owned_by(Response, workspace.id))
-        )
+        # From the first response or case, whichever came first: a case opened by hand (or
+        # brought in with a history) may be older than any response.
+        found = [
+            db.session.scalar(select(func.min(column)).where(owned_by(model, workspace.id)))
+            for model, column in ((Response, Response.submitted_at), (Case, Case.opened_at))
+        ]
+        earliest = min((moment for moment in found if moment is not None), default=None)
         first = local_day(earliest, tz) if earliest is not None else last
     cursor = first
     while cursor < last:

@@ -164,15 +164,19 @@ def project(
     horizon: int = HORIZON,
     confidence: float = CONFIDENCE,
     method: Method = DEFAULT,
+    min_responses: int = MIN_RESPONSES,
+    too_few: str = TOO_FEW,
 ) -> Trajectory:
     """Fit the weekly series and project it `horizon` weeks past its last week, each value and
     interval kept within `bounds` (the KPI's possible range: NPS -100..100, a percentage
-    0..100, CES 1..7). Weeks may be missing or empty; a week's figure counts by its n, and a
-    projected week's interval is for a week of the series' median n."""
+    0..100, CES 1..7; a time 0..inf). Weeks may be missing or empty; a week's figure counts by
+    its n, and a projected week's interval is for a week of the series' median n. A KPI whose
+    weeks are single readings (a pushed figure) sets `min_responses` to the weeks it needs,
+    and says what it lacks in `too_few`."""
     ordered = sorted(weeks, key=lambda week: week.start)
     seen = [w for w in ordered if w.value is not None and w.n > 0]
-    if len(seen) < MIN_WEEKS or sum(w.n for w in seen) < MIN_RESPONSES:
-        return Trajectory(bounds, confidence=confidence, reason=TOO_FEW)
+    if len(seen) < MIN_WEEKS or sum(w.n for w in seen) < min_responses:
+        return Trajectory(bounds, confidence=confidence, reason=too_few)
     first, last = seen[0].start, ordered[-1].start
     size = (last - first).days // 7 + 1
     y, n = np.full(size, np.nan), np.zeros(size)

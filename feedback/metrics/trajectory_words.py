@@ -4,6 +4,7 @@ the target in August", "too few responses to project"."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -79,7 +80,8 @@ class _Numbers:
 
     def __init__(self, path: Trajectory) -> None:
         low, high = path.bounds
-        self.decimals = 1 if high - low <= 10 else 0
+        # An open range (a time, a pushed figure) keeps a decimal: 2.5 h is not 3 h.
+        self.decimals = 0 if math.isfinite(high - low) and high - low > 10 else 1
         self.path = path
 
     def __call__(self, value: float, extra: int = 0) -> str:

@@ -3,6 +3,7 @@ KPI values from other systems; and the metrics reports of the API."""
 
 __all__ = [
     "card",
+    "kpi",
     "kpis",
     "models",
     "owners",

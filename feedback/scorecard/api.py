@@ -11,7 +11,8 @@ from feedback.errors import Invalid
 from feedback.metrics import money
 from feedback.metrics.filters import parse_period
 from feedback.periods import NAMED, resolve
-from feedback.scorecard.card import kpi_dict, scorecard
+from feedback.scorecard.card import scorecard
+from feedback.scorecard.kpi import kpi_dict
 from feedback.scorecard.reports import loop_report, metric_report
 from feedback.web.api import require_key
 
@@ -21,8 +22,8 @@ bp = Blueprint("metrics_api", __name__, url_prefix="/api/v1")
 @bp.get("/scorecard")
 @require_key("read")
 def scorecard_report() -> Any:
-    """Every survey KPI with its target, weekly series, projection and next action, and the
-    money at stake."""
+    """Every KPI (survey, closing the loop, helpdesk, pushed) with its target, weekly series,
+    projection and next action, and the money at stake."""
     named = request.args.get("period", "last_90_days")
     if named not in NAMED:
         raise Invalid(f"Must be one of: {', '.join(NAMED)}.", "period")

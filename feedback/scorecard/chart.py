@@ -7,6 +7,7 @@ and a table beside it says the same for screen readers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -86,7 +87,10 @@ def _now(known: list[WeekFigure]) -> float:
 
 def _range(low: float, high: float, bounds: tuple[float, float]) -> tuple[float, float]:
     """A little room around the data, within what the KPI can be."""
-    pad = max((high - low) * 0.1, (bounds[1] - bounds[0]) * 0.02)
+    scale = bounds[1] - bounds[0]
+    if not math.isfinite(scale):  # an open range: room after the data's own size
+        scale = max(abs(low), abs(high), 1.0)
+    pad = max((high - low) * 0.1, scale * 0.02)
     low, high = max(bounds[0], low - pad), min(bounds[1], high + pad)
     return (low, high) if high > low else (low - 1, high + 1)
 

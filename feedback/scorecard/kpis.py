@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -223,6 +223,20 @@ def latest_values(workspace: Workspace) -> dict[str, dict[str, Any]]:
             entry.update(value=row.value, day=row.day.isoformat())
         else:
             entry["previous"] = row.value
+    return out
+
+
+def weekly_values(workspace: Workspace, since: date) -> dict[str, dict[date, list[float]]]:
+    """Each outside KPI's values from `since` on, by the Monday of their day's week."""
+    rows = db.session.execute(
+        select(KpiValue.metric, KpiValue.day, KpiValue.value)
+        .where(owned_by(KpiValue, workspace.id), KpiValue.day >= since)
+        .order_by(KpiValue.day)
+    )
+    out: dict[str, dict[date, list[float]]] = {}
+    for metric, day, value in rows:
+        monday = day - timedelta(days=day.weekday())
+        out.setdefault(metric, {}).setdefault(monday, []).append(value)
     return out
 
 

@@ -73,7 +73,7 @@ def loop_groups(
     if group_by == "owner":
         ids = [key for key in figures if key is not None]
         names = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
-    rows = [{"group": names.get(key, key), **fig} for key, fig in figures.items()]
+    rows = [{"group": names.get(key, key), "key": key, **fig} for key, fig in figures.items()]
     return sorted(rows, key=lambda row: (-row["cases"], row["group"] is None, row["group"] or ""))
 
 

@@ -13,15 +13,14 @@ from feedback.accounts.models import Membership, User, Workspace
 from feedback.database import in_workspace, owned_by
 from feedback.extensions import db
 from feedback.mail import base_url
+from feedback.metrics.recommend import Action
 from feedback.periods import Period
 from feedback.scorecard import kpis as kpis_service
-from feedback.scorecard.advice import UNITS as EFFECT_UNITS
-from feedback.scorecard.card import Kpi, kpi_catalog, scorecard
+from feedback.scorecard.card import kpi_catalog, scorecard
+from feedback.scorecard.kpi import Kpi
 from feedback.scorecard.models import KpiTarget
 
 PATH = "/app/scorecard/review"
-# Decimals of a KPI's value as people read it: NPS and the satisfaction shares are whole.
-DIGITS = {"nps": 0, "csat": 0, "psat": 0, "ces": 1}
 
 
 @dataclass(frozen=True)
@@ -104,17 +103,9 @@ def reviews(workspace: Workspace) -> dict[int, Review]:
 # -- in words and figures, for the page and the mail ------------------------------------------
 
 
-def shown(kind: str, value: float | None, unit: str = "") -> str:
-    """A KPI's value as the scorecard shows it: NPS signed and whole, CES with one decimal."""
-    if value is None:
-        return "–"
-    digits = DIGITS.get(kind, 1)
-    text = f"{value:+.{digits}f}" if kind == "nps" else f"{value:,.{digits}f}"
-    return text + unit
-
-
-def _sentence(text: str) -> str:
-    return f"{text[:1].upper()}{text[1:]}." if text else ""
+def _plain(value: float) -> str:
+    """A bound of an interval as it was computed (32.1, 44, 1,234.5), never 1.2e+06."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def entry(kpi: Kpi, base: str = "") -> dict[str, Any]:
@@ -126,48 +117,66 @@ def entry(kpi: Kpi, base: str = "") -> dict[str, Any]:
         "kpi": kpi,
         "metric": kpi.kind,
         "title": kpi.title,
-        "value": shown(kpi.kind, fig.get("value"), kpi.unit),
-        "interval": f"{interval[0]:g} to {interval[1]:g}" if interval else None,
+        "value": kpi.shown(kpi.value),
+        "interval": f"{_plain(interval[0])} to {_plain(interval[1])}" if interval else None,
         "n": fig.get("n"),
+        "n_label": kpi.n_label,
+        "as_of": kpi.as_of,
         "low_confidence": bool(fig.get("low_confidence")),
-        "target": kpis_service.figure(target.target) + kpi.unit if target else None,
-        "direction": None,
+        "target": kpi.shown(target.target) if target is not None else None,
+        "direction": "higher is better" if kpi.better_higher else "lower is better",
         "status": kpi.status,
-        "owner": target.owner if target else None,
-        "outlook": _sentence(kpi.outlook),
+        "owner": target.owner if target is not None else None,
+        "outlook": f"{kpi.outlook[:1].upper()}{kpi.outlook[1:]}." if kpi.outlook else "",
         "action": None,
         "why": None,
     }
-    if target is not None:
-        out["direction"] = "higher is better" if target.higher_is_better else "lower is better"
     advice = kpi.recommendation
     if advice is not None and advice.best is not None:
-        out["action"] = _action(kpi.kind, advice.best, base)
+        out["action"] = _action(kpi, advice.best, base)
     elif advice is not None:
         out["why"] = advice.why
     return out
 
 
-def _action(kind: str, action: Any, base: str) -> dict[str, Any]:
-    digits, unit = (2 if kind == "ces" else 1), EFFECT_UNITS.get(kind, "")
-    evidence = action.evidence
-    if action.action == "fix_theme":
-        proof = f"{evidence['n']} of {evidence['of']:,} responses are low scores about it"
-        link = evidence["comments"]
-    else:
-        proof = (
-            f"{evidence['n']} answers, {evidence['versus_team']:.1f} pts below the rest of "
-            f"{evidence['team']}"
-        )
-        link = "/app/agents"
+def _action(kpi: Kpi, action: Action, base: str) -> dict[str, Any]:
+    """The next action in the scorecard's words (its `next_action`): an effect is how far it
+    moves the KPI its better way, down for a time."""
+    hours = kpi.unit.strip() == "h"
+    unit, digits = (kpi.unit if hours else ""), (2 if kpi.kind == "ces" else 1)
+    sign = 1 if kpi.better_higher else -1
+    low, high = (action.low, action.high) if sign > 0 else (-action.high, -action.low)
+    proof, link = _evidence(kpi, action, hours)
     return {
         "title": action.title,
-        "effect": f"{action.effect:+g}{unit}",
-        "interval": f"{action.low:.{digits}f} to {action.high:.{digits}f}{unit}",
+        "effect": f"{sign * action.effect:+g}{unit}",
+        "interval": f"{low:.{digits}f} to {high:.{digits}f}{unit}",
         "owner": action.owner,
         "evidence": proof,
-        "evidence_url": base + link,
+        "evidence_url": base + link if link else None,
     }
+
+
+def _evidence(kpi: Kpi, action: Action, hours: bool) -> tuple[str, str | None]:
+    """What the action rests on, and where to see it."""
+    e = action.evidence
+    if action.action == "fix_theme":
+        proof = f"{e['n']} of {e['of']:,} responses are low scores that complain about it"
+        return proof, e["comments"]
+    if action.action == "watch_topic":
+        return (
+            f"{e['n']} of {e['of']:,} responses are low scores that raise it, a topic no theme "
+            f"covers ({e['count']} comments, {e['before']} the period before)",
+            e["comments"],
+        )
+    if action.action == "clear_overdue":
+        recovered = f"{e['recovered']} of {e['of']} cases with a later answer recovered"
+        return f"{recovered} ({e['rate']:.0f}%)", e["link"]
+    if e.get("team"):
+        proof = f"{e['n']} answers, {e['versus_team']:.1f} pts below the rest of {e['team']}"
+        return proof, "/app/agents"
+    worse = f"{e['gap']:.1f}{kpi.unit if hours else ' pts'} worse than the rest"
+    return f"{e['n']:,} of {e['of']:,} {kpi.n_label}, {worse}", e.get("link")
 
 
 def at_stake(money: dict[str, Any]) -> dict[str, Any] | None:

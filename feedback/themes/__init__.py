@@ -5,6 +5,7 @@ __all__ = [
     "forms",
     "impact",
     "models",
+    "report",
     "taxonomy",
     "verbatims",
 ]

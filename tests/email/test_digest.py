@@ -106,12 +106,14 @@ def test_an_owner_s_digest_opens_with_their_kpis(
     text, html = parts(mail)
     kpis = text[text.index("YOUR KPIS") : text.index("SCORES")]
     # NPS: 100 promoters and 40 detractors of 200; target 50; fixing pricing lifts it 15.
-    assert re.search(r"Net Promoter Score: \+30 \(95% [\d.]+ to [\d.]+\), n = 200\r?\n", kpis)
-    assert "Target 50 (higher is better): off track" in kpis
+    assert re.search(
+        r"Net Promoter Score: \+30 \(95% [\d.]+ to [\d.]+\), n = 200 responses\r?\n", kpis
+    )
+    assert "Target +50 (higher is better): off track" in kpis
     assert "against the target of 50." in kpis
-    assert re.search(r"Next: Fix Pricing, expected \+15 pts \([\d.]+ to [\d.]+ pts\)", kpis)
+    assert re.search(r"Next: Fix Pricing, expected \+15 \([\d.]+ to [\d.]+\)", kpis)
     assert (
-        "30 of 200 responses are low scores about it: "
+        "30 of 200 responses are low scores that complain about it: "
         "http://feedback.test/app/verbatims?theme=pricing&kind=nps&band=detractor" in kpis
     )
     assert "satisfaction" not in kpis  # Bob's
@@ -122,7 +124,7 @@ def test_an_owner_s_digest_opens_with_their_kpis(
     assert "as the owner of 1 KPI in Acme <Labs>." in text
     # The HTML part: the same, escaped, and no SVG (mail clients drop it).
     assert "Your KPIs" in html and "<strong>150 EUR</strong> a month" in html
-    assert "Next: Fix Pricing</strong>, expected +15 pts" in html
+    assert "Next: Fix Pricing</strong>, expected +15 (" in html
     assert "<svg" not in html
     # Bob's is his: CSAT, its title escaped in the HTML part.
     [bob] = smtp.inbox.to("bob@acme.example")

@@ -243,3 +243,42 @@ def test_another_workspace_counts_nothing_here(client: FlaskClient, ws: Workspac
     other = make_tenant(client, "Globex").workspace
     add_case(other, status="resolved", resolved_hours=1)
     assert figures(ws)["cases"] == 0
+
+
+@pytest.mark.parametrize("summed", [False, True])
+def test_each_week_from_one_pass_matches_the_week_read_alone(ws: Workspace, summed: bool) -> None:
+    from feedback.metrics import refresh as summing
+    from feedback.metrics.sums import week_spans
+
+    rng = random.Random(11)
+    for i in range(120):
+        opened = T0 + timedelta(hours=rng.uniform(0, 24 * 27))
+        who = person(ws, f"w{i}")
+        status = rng.choice(["resolved", "resolved", "wont_fix", "open"])
+        closed = rng.uniform(1, 90) if status != "open" else None
+        add_case(
+            ws,
+            opened,
+            status,
+            resolved_hours=closed,
+            first_action_hours=rng.uniform(0.2, 20),
+            team=rng.choice(["A", "B"]),
+            respondent_id=who,
+        )
+        if rng.random() < 0.5:  # some come back: passive or promoter, or a detractor again
+            survey = _survey(ws)
+            later = opened + timedelta(hours=rng.uniform(1, 200))
+            add_response(survey, rng.choice([2, 8, 10]), when=later, respondent_id=who)
+    db.session.commit()
+    if summed:
+        summing.refresh(ws, datetime(2026, 4, 20), grace=timedelta(0))
+    weeks = week_spans("UTC", START, END)
+    together = loop.loop_weeks(ws.id, weeks, 30)
+    alone = [loop.loop_figures(ws.id, lo, hi, 30)[None] for _, lo, hi in weeks]
+    assert together == alone
+    assert sum(week["cases"] for week in together) == figures(ws)["cases"] == 120
+
+
+def _survey(ws: Workspace) -> Survey:
+    found = db.session.scalar(db.select(Survey).where(Survey.workspace_id == ws.id))
+    return found or make_survey(ws, "nps")

@@ -88,6 +88,6 @@ def test_scorecard_shows_target_owner_status_and_perspectives(client: FlaskClien
     )
     page = client.get("/app/").get_data(as_text=True)
     # NPS = 60/70 - 10/70 = 71.4, interval well above 30: on track.
-    assert "Target 30.0 · owner Ann" in page and "on track" in page
+    assert "Target +30 · owner Ann" in page and "on track" in page
     assert "Balanced scorecard" in page and "Churn rate" in page and "1.5" in page
     assert "No solved tickets yet" in page

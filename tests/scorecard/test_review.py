@@ -33,13 +33,13 @@ def test_a_member_reads_their_own_kpis_with_chart_advice_and_money(client: Flask
     assert "Weekly review: your KPIs" in page
     nps = _kpi(page, "nps")
     # 100 promoters and 40 detractors of 200; the target of 50 is above the whole interval.
-    assert '<div class="value">+30</div>' in nps and "n = 200" in nps
-    assert 'Target 50 (higher is better) <span class="badge status-off-track">off track' in nps
+    assert '<div class="value">+30</div>' in nps and "n = 200 responses" in nps
+    assert 'Target +50 (higher is better) <span class="badge status-off-track">off track' in nps
     assert '<figure class="trajectory">' in nps and "<svg" in nps
     assert "against the target of 50." in nps
     # 30 of the 40 detractors complain about pricing: as passives, NPS would gain 15 points.
-    assert "<strong>Next: Fix Pricing</strong>, expected +15 pts" in nps
-    assert "30 of 200 responses are low scores about it" in nps
+    assert "<strong>Next: Fix Pricing</strong>, expected +15 (" in nps
+    assert "30 of 200 responses are low scores that complain about it" in nps
     assert 'href="/app/verbatims?theme=pricing&amp;kind=nps&amp;band=detractor' in nps
     # CSAT is Bob's.
     assert 'id="kpi-csat"' not in page

@@ -67,15 +67,16 @@ def test_the_loop_kpis_join_the_process_and_customer_perspectives(client: FlaskC
     )
     db.session.commit()
     card = scorecard(t.workspace)
-    process = {m["metric"]: m for m in card["perspectives"]["process"]}
-    customer = {m["metric"]: m for m in card["perspectives"]["customer"]}
+    process = {m.kind: m for m in card["perspectives"]["process"]}
+    customer = {m.kind: m for m in card["perspectives"]["customer"]}
     closed = process["closed_loop_rate"]
-    assert (closed["value"], closed["n"], closed["low_confidence"]) == (66.7, 3, True)
-    assert closed["interval"] and closed["status"] == "no target"
+    assert (closed.value, closed.figure["n"], closed.figure["low_confidence"]) == (66.7, 3, True)
+    assert closed.figure["interval"] and closed.status == "no target"
     first = process["case_first_action_hours"]
-    assert (first["value"], first["target"].owner, first["status"]) == (1.0, "Dana", "on track")
-    assert process["case_resolution_hours"]["value"] == 11.5
-    assert (customer["recovered_rate"]["value"], customer["recovered_rate"]["n"]) == (33.3, 3)
+    assert (first.value, first.target.owner, first.status) == (1.0, "Dana", "on track")
+    assert process["case_resolution_hours"].value == 11.5
+    recovered = customer["recovered_rate"]
+    assert (recovered.value, recovered.figure["n"]) == (33.3, 3)
     assert [(row["group"], row["cases"]) for row in card["loop"]["teams"]] == [
         ("Billing", 2),
         ("Support", 1),
@@ -104,7 +105,7 @@ def test_no_cases_no_loop_section(client: FlaskClient) -> None:
     card = scorecard(t.workspace)
     assert card["loop"]["kpis"] == []
     assert all(
-        not m["metric"].startswith(("closed_loop", "case_", "recovered"))
+        not m.kind.startswith(("closed_loop", "case_", "recovered"))
         for p in card["perspectives"].values()
         for m in p
     )
@@ -132,13 +133,13 @@ def test_the_scorecard_figures_match_the_metrics_api(client: FlaskClient) -> Non
     period = resolve("last_90_days", "America/New_York")
     before = previous(period, "America/New_York")
     low_n = t.workspace.low_n
-    for kpi in card["kpis"]:
+    for kpi in card["survey_kpis"]:
         scope = sums.Scope(t.workspace.id, kpi.kind, period.start, period.end)
         assert kpi.figure == formulas.public(formulas.summary(scope, low_n))
         earlier = formulas.summary(scope.between(before.start, before.end), low_n)
         assert kpi.comparison["previous"] == formulas.public(earlier)
         assert kpi.trend == series.series(scope, "week", "America/New_York", low_n)
-    assert [k.figure["n"] for k in card["kpis"]] != [0, 0, 0, 0]
+    assert [k.figure["n"] for k in card["survey_kpis"]] != [0, 0, 0, 0]
 
 
 def test_closing_a_case_moves_the_kept_loop_figures_at_once(client: FlaskClient) -> None:
@@ -147,9 +148,9 @@ def test_closing_a_case_moves_the_kept_loop_figures_at_once(client: FlaskClient)
     still_open = db.session.scalar(db.select(Case).where(Case.status == "open"))
     still_open.due_at = utcnow() + timedelta(days=1)  # still in time to be closed within SLA
     db.session.commit()
-    closed = {m["metric"]: m for m in scorecard(t.workspace)["perspectives"]["process"]}
-    assert closed["closed_loop_rate"]["value"] == 66.7
+    closed = {m.kind: m for m in scorecard(t.workspace)["perspectives"]["process"]}
+    assert closed["closed_loop_rate"].value == 66.7
     lead = cases.Actor("lead@acme.example", "admin")
     cases.update_case(t.workspace, still_open.id, {"status": "wont_fix"}, lead)
-    again = {m["metric"]: m for m in scorecard(t.workspace)["perspectives"]["process"]}
-    assert again["closed_loop_rate"]["value"] == 100.0  # not the minute-old figure
+    again = {m.kind: m for m in scorecard(t.workspace)["perspectives"]["process"]}
+    assert again["closed_loop_rate"].value == 100.0  # not the minute-old figure

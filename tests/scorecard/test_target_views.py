@@ -74,7 +74,7 @@ def test_an_admin_sets_a_target_and_its_owner_and_the_scorecard_shows_them(
     )
     assert f"Owned by {owned}" in _card(client.get(PAGE).get_data(as_text=True), "nps")
     scorecard = client.get("/app/").get_data(as_text=True)
-    assert f"Target 40.0 · owner {owned}" in scorecard and "on track" in scorecard
+    assert f"Target +40 · owner {owned}" in scorecard and "on track" in scorecard
     assert 'href="/app/scorecard/targets"' in scorecard
 
 
