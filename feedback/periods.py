@@ -160,3 +160,17 @@ def previous(period: Period, tz_name: str) -> Period | None:
     return _span(
         first - length, first, tz, f"{first - length} to {first - timedelta(days=1)}", period.kind
     )
+
+
+def month_spans(
+    tz_name: str, count: int, now: datetime | None = None
+) -> list[tuple[date, datetime, datetime]]:
+    """The last `count` calendar months in the workspace's timezone, oldest first, the current
+    one last: (its first local day, its start, its end) in naive UTC, exact across DST."""
+    tz = zone(tz_name)
+    this = (now or datetime.now(UTC)).astimezone(tz).date().replace(day=1)
+    firsts = [_add_months(this, k) for k in range(1 - count, 2)]
+    return [
+        (first, midnight(first, tz), midnight(after, tz))
+        for first, after in zip(firsts, firsts[1:], strict=False)
+    ]

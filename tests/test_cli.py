@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import func, select
 
 from feedback.accounts.models import ApiKey, Membership, User, Workspace
 from feedback.cases.models import Case, CaseEvent
+from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.scorecard.models import KpiTarget
@@ -62,12 +64,23 @@ def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None
     assert "/api/reference" in out.output and "/api/openapi.json" in out.output
     assert f'","{workspace.public_key}");' in out.output
     key = re.search(r"fbk_\S+", out.output).group(0)
+    # The six months asked for; before them, some accounts' earlier NPS answer, by email.
+    six_months = Response.submitted_at >= utcnow() - timedelta(days=183)
     kinds = dict(
-        db.session.execute(select(Response.kind, func.count()).group_by(Response.kind)).all()
+        db.session.execute(
+            select(Response.kind, func.count()).where(six_months).group_by(Response.kind)
+        ).all()
     )
     assert set(kinds) == {"nps", "csat", "psat", "ces"} and sum(kinds.values()) == 1500
+    earlier = db.session.execute(
+        select(Response.kind, Response.channel, func.count())
+        .where(~six_months)
+        .group_by(Response.kind, Response.channel)
+    ).all()
+    assert [(kind, channel) for kind, channel, _n in earlier] == [("nps", "email")]
+    assert earlier[0][2] > 100
     span = db.session.execute(
-        select(func.min(Response.submitted_at), func.max(Response.submitted_at))
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(six_months)
     ).one()
     assert (span[1] - span[0]).days >= 150
     agents = db.session.scalar(select(func.count(func.distinct(Response.agent))))
@@ -106,6 +119,17 @@ def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None
     assert money["churn"]["status"] == "ok"
     churn = {row["band"]: row["churn_rate"]["value"] for row in money["churn"]["by_band"]}
     assert churn["detractor"] > churn["promoter"]
+    # Month by month over the last year too: in most months where both bands have
+    # outcomes, detractors churn more often than promoters.
+    months = money["churn"]["by_month"]
+    assert len(months) == 12
+    rates = [
+        {cell["band"]: cell["churn_rate"]["value"] for cell in month["bands"] if cell["n"]}
+        for month in months
+    ]
+    both = [r for r in rates if {"detractor", "promoter"} <= set(r)]
+    assert len(both) >= 10, rates
+    assert sum(r["detractor"] > r["promoter"] for r in both) > len(both) * 2 / 3, rates
     # Every KPI target is owned by a member of the workspace, named by the member's email, and
     # the members who own them have names of their own.
     owners = db.session.execute(
@@ -129,9 +153,10 @@ def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None
         .status_code
         == 200
     )
+    stored = db.session.scalar(select(func.count()).select_from(Response))
     again = runner.invoke(args=["feedback", "seed-demo"])
     assert again.exit_code == 0 and "already there" in again.output
     assert db.session.scalar(select(func.count()).select_from(Workspace)) == 1
     assert db.session.scalar(select(func.count()).select_from(Survey)) == 4
-    assert db.session.scalar(select(func.count()).select_from(Response)) == 1500
+    assert db.session.scalar(select(func.count()).select_from(Response)) == stored
     assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 2

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from feedback.errors import Invalid
-from feedback.periods import custom, previous, resolve, zone
+from feedback.periods import custom, month_spans, previous, resolve, zone
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # still Nov 24 in New York
 
@@ -74,3 +74,16 @@ def test_only_a_known_timezone_name_reaches_zoneinfo(name: object) -> None:
         zone(name)
     assert err.value.field == "timezone"
     assert len(err.value.message) < 200  # a 6,000-character name is not echoed back
+
+
+def test_twelve_months_end_with_the_local_one_and_follow_summer_time() -> None:
+    # At 03:00 UTC on 1 December it is still 30 November in New York: November is the last.
+    months = month_spans("America/New_York", 12, datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
+    assert [first.isoformat() for first, _, _ in (months[0], months[-1])] == [
+        "2025-12-01",
+        "2026-11-01",
+    ]
+    by_first = {first.month: (start, end) for first, start, end in months}
+    assert by_first[3] == (datetime(2026, 3, 1, 5, 0), datetime(2026, 4, 1, 4, 0))  # EST, EDT
+    assert by_first[11][1] == datetime(2026, 12, 1, 5, 0)
+    assert all(a[2] == b[1] for a, b in zip(months, months[1:], strict=False))

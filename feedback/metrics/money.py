@@ -1,6 +1,6 @@
 """Money: what the accounts behind each NPS band are worth, what detractors and their open cases
-put at risk, churn and retention by band once churn or renewal events come in, and what one
-point of NPS is worth.
+put at risk, churn and retention by band once churn or renewal events come in (over the whole
+history and month by month), and what one point of NPS is worth.
 
 A respondent's value is their `mrr` trait (monthly recurring revenue), else their `arr` trait
 divided by 12, in the workspace's currency; every amount here is monthly. Each respondent counts
@@ -10,6 +10,8 @@ once, in the band of their latest NPS score in the period. With no values it say
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from feedback.accounts.models import Workspace
@@ -17,19 +19,23 @@ from feedback.metrics.formulas import wilson
 from feedback.metrics.money_sums import (
     VALUE_TRAITS,
     BandSums,
+    MonthOutcome,
     band_sums,
     has_events,
     latest_scores,
+    monthly_outcome_sums,
     open_case_sums,
     outcome_sums,
 )
-from feedback.periods import Period
+from feedback.periods import Period, month_spans
 from feedback.surveys.kinds import BANDS
 
 NPS_BANDS = BANDS["nps"]
 DETRACTOR, PROMOTER = NPS_BANDS[0], NPS_BANDS[-1]
 # One point of NPS: one respondent in two hundred moving from detractor to promoter.
 POINT_SHARE = 1 / 200
+# Churn and retention month by month: the current calendar month and the eleven before it.
+MONTHS = 12
 SEND_VALUES = (
     "No respondent in this period carries a value. Give each respondent a numeric "
     f"`{VALUE_TRAITS[0]}` trait (monthly recurring revenue) or `{VALUE_TRAITS[1]}` trait "
@@ -83,6 +89,57 @@ def churn_by_band(outcomes: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _outcome_cell(rows: list[MonthOutcome]) -> dict[str, Any]:
+    """Churned and renewed counts of `rows`, and the monthly value of the churned ones."""
+    churned = [r for r in rows if r.event == "churned"]
+    n_churned = sum(r.respondents for r in churned)
+    n = sum(r.respondents for r in rows)
+    return {
+        "n": n,
+        "churned": n_churned,
+        "renewed": n - n_churned,
+        "churned_value": _money(sum(r.monthly for r in churned)),
+        "churned_valued": sum(r.valued for r in churned),
+    }
+
+
+def _with_rates(cell: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **cell,
+        "churn_rate": _rate(cell["churned"], cell["n"]),
+        "retention_rate": _rate(cell["renewed"], cell["n"]),
+    }
+
+
+def churn_by_month(
+    rows: Iterable[MonthOutcome], months: Sequence[tuple[date, datetime, datetime]]
+) -> list[dict[str, Any]]:
+    """Each month's churn and retention rate overall and per NPS band, each with its 95% Wilson
+    interval and its n, and the monthly value churned; every month is listed, n = 0 when
+    nothing happened in it. `rows` index into `months`; a respondent with no NPS score before
+    their event counts in the month's totals and under `unscored`, in no band."""
+    by_month: dict[int, list[MonthOutcome]] = {}
+    for row in rows:
+        by_month.setdefault(row.month, []).append(row)
+    out = []
+    for i, (first, start, end) in enumerate(months):
+        here = by_month.get(i, [])
+        cells = {band: [r for r in here if r.band == band] for band in NPS_BANDS}
+        out.append(
+            {
+                "month": first.strftime("%Y-%m"),
+                "from": start.isoformat() + "Z",
+                "to": end.isoformat() + "Z",
+                **_with_rates(_outcome_cell(here)),
+                "bands": [
+                    {"band": band, **_with_rates(_outcome_cell(cells[band]))} for band in NPS_BANDS
+                ],
+                "unscored": _outcome_cell([r for r in here if r.band is None]),
+            }
+        )
+    return out
+
+
 def point_value(
     churn: list[dict[str, Any]], sums: dict[str, BandSums], valued: int
 ) -> dict[str, Any]:
@@ -118,9 +175,12 @@ def point_value(
     }
 
 
-def money_report(workspace: Workspace, period: Period) -> dict[str, Any]:
-    """The money block: value by NPS band, revenue at risk, churn and retention by band, and
-    what a point of NPS is worth; or, with no values yet, what to send."""
+def money_report(
+    workspace: Workspace, period: Period, now: datetime | None = None
+) -> dict[str, Any]:
+    """The money block: value by NPS band, revenue at risk, churn and retention by band (and
+    by band for each of the last twelve months up to `now`, an aware datetime), and what a
+    point of NPS is worth; or, with no values yet, what to send."""
     latest = latest_scores(workspace.id, period.start, period.end)
     sums = band_sums(workspace.id, latest)
     respondents = sum(s.respondents for s in sums.values())
@@ -159,6 +219,9 @@ def money_report(workspace: Workspace, period: Period) -> dict[str, Any]:
         report["churn"] = {"status": "no_events", "explanation": SEND_EVENTS}
         return report
     churn = churn_by_band(outcome_sums(workspace.id, latest))
-    report["churn"] = {"status": "ok", "by_band": churn}
+    months = month_spans(workspace.timezone, MONTHS, now)
+    spans = [(start, end) for _first, start, end in months]
+    by_month = churn_by_month(monthly_outcome_sums(workspace.id, spans), months)
+    report["churn"] = {"status": "ok", "by_band": churn, "by_month": by_month}
     report["nps_point"] = point_value(churn, sums, valued)
     return report

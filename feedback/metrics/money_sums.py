@@ -1,6 +1,7 @@
 """The sums behind the money figures, in SQL: each respondent's latest NPS band in a period with
-the monthly value of their account, the detractors with an open case, and the churn or renewal
-that followed each respondent's latest score. No statement runs per row."""
+the monthly value of their account, the detractors with an open case, the churn or renewal
+that followed each respondent's latest score, and each month's churns and renewals by the band
+of the score before them. No statement runs per row."""
 
 from __future__ import annotations
 
@@ -162,3 +163,75 @@ def outcome_sums(workspace_id: int, latest: Subquery) -> dict[str, dict[str, int
     for band, event, n in rows:
         out.setdefault(band, {})[event] = int(n)
     return out
+
+
+@dataclass(frozen=True)
+class MonthOutcome:
+    """The respondents whose last event in month `month` (an index into the months asked for)
+    was `event`, with `band` the band of their latest NPS score at or before it (None: they had
+    not scored yet): how many, how many carry a value, and its monthly total."""
+
+    month: int
+    band: str | None
+    event: str
+    respondents: int
+    valued: int = 0
+    monthly: float = 0.0
+
+
+def monthly_outcome_sums(
+    workspace_id: int, months: list[tuple[datetime, datetime]]
+) -> list[MonthOutcome]:
+    """Churns and renewals in each of `months` (consecutive [start, end) spans in naive UTC):
+    each respondent counts once a month, by their last event in it, in the band of their latest
+    NPS score at or before that event; a score given after it moves nothing.
+
+    It reads the events of those months only and, for each respondent-month, the one response
+    that is the latest NPS score before the event, found through the respondent's index."""
+    if not months:
+        return []
+    at = RespondentEvent.at
+    month = case(*((at < end, i) for i, (_start, end) in enumerate(months)))
+    # Computed beside the window function, so each event's score is looked up once (a
+    # subquery that is flattened into the outer one would run it again for its GROUP BY).
+    band = (
+        select(Response.band)
+        .where(
+            Response.respondent_id == RespondentEvent.respondent_id,
+            Response.kind == "nps",
+            Response.submitted_at <= at,
+            owned_by(Response, workspace_id),
+        )
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(1)
+        .correlate(RespondentEvent)
+        .scalar_subquery()
+    )
+    ranked = (
+        select(
+            RespondentEvent.respondent_id.label("respondent_id"),
+            RespondentEvent.event.label("event"),
+            month.label("month"),
+            band.label("band"),
+            func.row_number()
+            .over(
+                partition_by=(RespondentEvent.respondent_id, month),
+                order_by=(at.desc(), RespondentEvent.id.desc()),
+            )
+            .label("k"),
+        )
+        .where(owned_by(RespondentEvent, workspace_id), at >= months[0][0], at < months[-1][1])
+        .subquery("ranked")
+    )
+    value = monthly_value()
+    rows = db.session.execute(
+        select(ranked.c.month, ranked.c.band, ranked.c.event)
+        .add_columns(func.count(), func.count(value), func.sum(value))
+        .join(Respondent, Respondent.id == ranked.c.respondent_id)
+        .where(owned_by(Respondent, workspace_id), ranked.c.k == 1)
+        .group_by(ranked.c.month, ranked.c.band, ranked.c.event)
+    )
+    return [
+        MonthOutcome(int(m), band, event, int(n), int(k), float(total or 0))
+        for m, band, event, n, k, total in rows
+    ]

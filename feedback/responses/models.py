@@ -122,6 +122,9 @@ class Response(WorkspaceOwned, db.Model):
         ),
         Index("ix_response_ws_survey_submitted", "workspace_id", "survey_id", "submitted_at"),
         Index("ix_response_ws_agent", "workspace_id", "agent"),
+        # A respondent's answers by kind in time: the latest NPS score before each churn or
+        # renewal (the money by month) is one seek; any lookup by respondent reads it too.
+        Index("ix_response_respondent_scored", "respondent_id", "kind", "submitted_at"),
         # The themes page counts and reads comments only: a small share of the responses.
         Index(
             "ix_response_commented",
@@ -163,7 +166,7 @@ class Response(WorkspaceOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(db.ForeignKey("survey.id", ondelete="CASCADE"))
     respondent_id: Mapped[int | None] = mapped_column(
-        db.ForeignKey("respondent.id", ondelete="SET NULL"), index=True
+        db.ForeignKey("respondent.id", ondelete="SET NULL")
     )
     display_id: Mapped[int | None] = mapped_column(db.ForeignKey("display.id", ondelete="SET NULL"))
     # Chosen by the client, so a retried request updates instead of creating a twin.

@@ -19,6 +19,7 @@ from feedback.metrics.sums import KINDS, Sums, span_sums, week_spans
 from feedback.periods import Period, previous, resolve
 from feedback.scorecard import kpis as kpis_service
 from feedback.scorecard.advice import TOPICS, recommend
+from feedback.scorecard.chart import churn_chart
 from feedback.scorecard.kpi import HISTORY_WEEKS, Kpi, fit, week_figure, with_target
 from feedback.scorecard.operations import LOOP_KPIS, loop_kpis, pushed_kpis, ticket_kpis
 from feedback.themes.report import emerging
@@ -117,6 +118,7 @@ def scorecard(
     for kpi in others:
         perspectives[kpi.perspective].append(kpi)
     money_key = ("figures", workspace.id, "money", period.start, period.end)
+    money_block = kept(money_key, lambda: money.money_report(workspace, period))
     return {
         "period": period,
         "previous": before,
@@ -125,7 +127,8 @@ def scorecard(
         "perspectives": perspectives,
         "loop": loop,
         "perspective_names": PERSPECTIVE_NAMES,
-        "money": kept(money_key, lambda: money.money_report(workspace, period)),
+        "money": money_block,
+        "churn_chart": churn_chart(money_block.get("churn", {}).get("by_month", [])),
     }
 
 

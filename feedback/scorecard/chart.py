@@ -1,5 +1,6 @@
 """A KPI's trajectory as a chart the page draws in SVG: the weekly figures with their 95% band,
-the target line, and the projection's cone, on axes labelled with values and dates.
+the target line, and the projection's cone, on axes labelled with values and dates. And the
+money section's churn rate by NPS band month by month, a line a band.
 
 Only geometry here (paths and tick positions in the chart's own units); the template draws it,
 and a table beside it says the same for screen readers.
@@ -8,8 +9,10 @@ and a table beside it says the same for screen readers.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from feedback.metrics.trajectory import Trajectory
 
@@ -130,3 +133,71 @@ def _shape(run: list[tuple[float, float, float]], start: tuple[float, float] | N
     upper = [f"{px},{hi}" for px, _lo, hi in run]
     lower = [f"{px},{lo}" for px, lo, _hi in reversed(run)]
     return "M" + " L".join(ends + upper + lower + ends) + " Z"
+
+
+# The churn chart is as wide as the money section's card, so it has room for twelve months,
+# and a little more room on the right for the last month's name.
+MONTHS_WIDTH, MONTHS_HEIGHT = 320.0, 130.0
+MONTHS_RIGHT = 14.0
+# The churn axis ends at the first of these above the highest rate drawn.
+RATE_TOPS = (10, 20, 30, 50, 75, 100)
+
+
+@dataclass(frozen=True)
+class BandLine:
+    band: str
+    path: str  # the months with an outcome in the band, the pen lifted over the others
+    dots: tuple[tuple[float, float], ...]  # a mark a month, so a lone month still shows
+
+
+@dataclass(frozen=True)
+class MonthsChart:
+    width: float
+    height: float
+    lines: tuple[BandLine, ...]
+    y_ticks: tuple[tuple[float, str], ...]
+    x_ticks: tuple[tuple[float, str], ...]
+    labels: tuple[str, ...]  # each month's name, for the table that says what the chart draws
+    last_x: float  # where the current month, still running, is drawn
+    left: float = LEFT  # where the plot starts and ends across
+    right: float = MONTHS_WIDTH - MONTHS_RIGHT
+
+
+def churn_chart(months: Sequence[dict[str, Any]]) -> MonthsChart | None:
+    """Each NPS band's churn rate month by month (the money block's `churn.by_month`), on a
+    0 to 100% scale cut at the highest rate; None when no band had an outcome in any month."""
+    rates: dict[str, list[float | None]] = {}
+    for i, month in enumerate(months):
+        for cell in month["bands"]:
+            value = cell["churn_rate"]["value"] if cell["n"] else None
+            rates.setdefault(cell["band"], [None] * len(months))[i] = value
+    drawn = [v for values in rates.values() for v in values if v is not None]
+    if not drawn:
+        return None
+    top = next(t for t in RATE_TOPS if t >= max(drawn))
+    span = max(1, len(months) - 1)
+
+    def x(i: int) -> float:
+        return round(LEFT + i / span * (MONTHS_WIDTH - LEFT - MONTHS_RIGHT), 1)
+
+    def y(value: float) -> float:
+        return round(TOP + (top - value) / top * (MONTHS_HEIGHT - TOP - BOTTOM), 1)
+
+    lines = []
+    for band, values in rates.items():
+        points = [(x(i), None if v is None else y(v)) for i, v in enumerate(values)]
+        dots = tuple((px, py) for px, py in points if py is not None)
+        lines.append(BandLine(band, _line(points), dots))
+    first = [date.fromisoformat(m["month"] + "-01") for m in months]
+    return MonthsChart(
+        width=MONTHS_WIDTH,
+        height=MONTHS_HEIGHT,
+        lines=tuple(lines),
+        y_ticks=tuple((y(v), f"{v:g}%") for v in (top, top / 2, 0)),
+        x_ticks=tuple(
+            (x(i), day.strftime("%b %y" if i == 0 or day.month == 1 else "%b"))
+            for i, day in enumerate(first)
+        ),
+        labels=tuple(day.strftime("%b %Y") for day in first),
+        last_x=x(len(months) - 1),
+    )

@@ -15,6 +15,9 @@ from feedback.scorecard.chart import Chart, WeekFigure, chart
 from feedback.scorecard.kpis import status
 from feedback.scorecard.models import KpiTarget
 
+# Where a KPI's figures come from, as the cards and the API name it.
+GROUPS = ("Surveys", "Closing the loop", "Helpdesk", "Pushed")
+SURVEYS, LOOP, HELPDESK, PUSHED = GROUPS
 HISTORY_WEEKS = 26  # the weeks a trajectory is fitted on: six months
 PERCENT = (0.0, 100.0)
 OPEN = (0.0, float("inf"))  # a time, or a pushed figure that is never negative
@@ -37,7 +40,7 @@ class Kpi:
     trend: list[dict[str, Any]] = field(default_factory=list)
     target: Any = None
     status: str = "no target"
-    group: str = "Surveys"
+    group: str = SURVEYS
     perspective: str = "customer"
     higher_is_better: bool = True
     bounds: tuple[float, float] = PERCENT

@@ -19,7 +19,7 @@ from feedback.periods import Period
 from feedback.scorecard import kpis as kpis_service
 from feedback.scorecard.advice import loop_actions, ticket_actions
 from feedback.scorecard.chart import WeekFigure
-from feedback.scorecard.kpi import ANY, OPEN, PERCENT, Kpi, fit, week_figure
+from feedback.scorecard.kpi import ANY, HELPDESK, LOOP, OPEN, PERCENT, PUSHED, Kpi, fit, week_figure
 from feedback.scorecard.reports import loop_groups
 
 Spans = list[tuple[str, datetime, datetime]]
@@ -84,7 +84,7 @@ def loop_kpis(workspace: Workspace, period: Period, history: Spans) -> dict[str,
             spec.title,
             " h" if spec.hours else "%",
             fig,
-            group="Closing the loop",
+            group=LOOP,
             perspective=spec.perspective,
             higher_is_better=not spec.hours,
             bounds=OPEN if spec.hours else PERCENT,
@@ -129,7 +129,7 @@ def ticket_kpis(workspace: Workspace, period: Period, history: Spans) -> list[Kp
             spec.title,
             spec.unit,
             fig,
-            group="Helpdesk",
+            group=HELPDESK,
             perspective="process",
             higher_is_better=not spec.lower_is_better,
             bounds=PERCENT if spec.unit == "%" else OPEN,
@@ -166,7 +166,7 @@ def pushed_kpis(workspace: Workspace, history: Spans) -> list[Kpi]:
             key.replace("_", " ").capitalize(),
             f" {entry['unit']}" if entry.get("unit") else "",
             {"value": entry["value"], "n": len(seen), "previous": entry.get("previous")},
-            group="Pushed",
+            group=PUSHED,
             perspective="financial",
             bounds=OPEN if all(v >= 0 for v in seen) else ANY,
             digits=_digits(seen or [entry["value"]]),

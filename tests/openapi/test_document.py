@@ -20,11 +20,13 @@ from feedback.cases.work import SETTABLE
 from feedback.email.invites import MAX_INVITES
 from feedback.errors import HTTP_CODES, MAX_ID
 from feedback.metrics.loop_sums import LOOP_GROUPS
+from feedback.metrics.models import PERSPECTIVES
 from feedback.metrics.money import NPS_BANDS
 from feedback.metrics.series import INTERVALS
 from feedback.openapi.document import document
 from feedback.responses.models import CHANNELS as RESPONSE_CHANNELS
 from feedback.responses.models import RESPONDENT_EVENTS
+from feedback.scorecard.kpi import GROUPS
 from feedback.scorecard.kpis import MAX_VALUES as MAX_KPI_VALUES
 from feedback.surveys.definition import CHANNELS as SURVEY_CHANNELS
 from feedback.surveys.definition import STATUSES as SURVEY_STATUSES
@@ -133,7 +135,6 @@ MIRRORED_ENUMS: dict[str, Sequence[Any]] = {
     "SurveyInput.kind": list(KINDS),
     "Survey.kind": list(KINDS),
     "Response.kind": list(KINDS),
-    "ScorecardKpi.kpi": list(KINDS),
     "GET /api/v1/metrics/{kind} kind": list(KINDS),
     "SurveyInput.channels[]": SURVEY_CHANNELS,
     "SurveyInput.status": SURVEY_STATUSES,
@@ -152,6 +153,9 @@ MIRRORED_ENUMS: dict[str, Sequence[Any]] = {
     "RespondentEvent.event": RESPONDENT_EVENTS,
     "Money.by_band[].band": NPS_BANDS,
     "Money.churn.by_band[].band": NPS_BANDS,
+    "Money.churn.by_month[].bands[].band": NPS_BANDS,
+    "ScorecardKpi.group": GROUPS,
+    "ScorecardKpi.perspective": PERSPECTIVES,
 }
 # Enums of the document's own, which no constant lists (the error codes have their own test).
 OWN_ENUMS = {
