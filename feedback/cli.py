@@ -70,7 +70,8 @@ def create_api_key(workspace: str, name: str, scopes: tuple[str, ...]) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
 def seed_demo(responses: int, seed: int) -> None:
     """Create (once) a demo workspace with surveys and six months of responses."""
-    from feedback.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, case_handlers, seed_demo_workspace
+    from feedback.demo.members import case_handlers
+    from feedback.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_workspace
 
     result = seed_demo_workspace(responses=responses, seed=seed)
     base = current_app.config["FEEDBACK_BASE_URL"]

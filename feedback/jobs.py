@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,6 +21,7 @@ from feedback.email import delivery, digest, score_clicks
 from feedback.extensions import db
 from feedback.metrics import refresh
 from feedback.responses import retention
+from feedback.scorecard import review
 from feedback.themes import analysis, training
 from feedback.webhooks import delivery as webhook_delivery
 
@@ -89,9 +91,10 @@ def deliver_webhooks(batches: int = 10) -> int:
     return drain(webhook_delivery.deliver_due, batches)
 
 
-def send_digest() -> int:
-    """Mail each workspace's weekly digest once it is due (Monday 08:00, local time)."""
-    return digest.send_due_digests()
+def send_digest(now: datetime | None = None) -> int:
+    """Mail each workspace's weekly digest once it is due (Monday 08:00, local time), with each
+    KPI owner's weekly review."""
+    return digest.send_due_digests(now, reviews=review.digest_reviews)
 
 
 def refresh_rollups() -> int:

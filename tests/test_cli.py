@@ -9,11 +9,12 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
-from feedback.accounts.models import ApiKey, User, Workspace
+from feedback.accounts.models import ApiKey, Membership, User, Workspace
 from feedback.cases.models import Case, CaseEvent
 from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.responses.models import Response
+from feedback.scorecard.models import KpiTarget
 from feedback.surveys.models import Survey
 
 
@@ -129,6 +130,22 @@ def test_seed_demo_writes_a_realistic_workspace_once(app: Flask, runner) -> None
     both = [r for r in rates if {"detractor", "promoter"} <= set(r)]
     assert len(both) >= 10, rates
     assert sum(r["detractor"] > r["promoter"] for r in both) > len(both) * 2 / 3, rates
+    # Every KPI target is owned by a member of the workspace, named by the member's email, and
+    # the members who own them have names of their own.
+    owners = db.session.execute(
+        select(KpiTarget.metric, KpiTarget.owner, User.email, User.name, Membership.role)
+        .join(User, User.id == KpiTarget.owner_id)
+        .join(Membership, Membership.user_id == User.id)
+    ).all()
+    assert len(owners) == db.session.scalar(select(func.count()).select_from(KpiTarget)) >= 9
+    assert all(owner == email for _metric, owner, email, _name, _role in owners)
+    assert {name for *_rest, name, _role in owners} == {
+        "Priya Shah",
+        "Sam Ortiz",
+        "Lee Park",
+        "Dana Moss",
+    }
+    assert {role for *_rest, role in owners} <= {"analyst", "viewer"}
     # The printed key works, and a second run adds nothing but a new key.
     assert (
         app.test_client()

@@ -18,11 +18,19 @@ class Member:
     user_id: int
     email: str
     role: str
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """How pages name the member: their name, or their email when they gave none."""
+        return self.name or self.email
 
 
 def list_members(workspace: Workspace) -> list[Member]:
     rows = db.session.execute(
-        in_workspace(Membership, workspace.id, Membership.user_id, User.email, Membership.role)
+        in_workspace(
+            Membership, workspace.id, Membership.user_id, User.email, Membership.role, User.name
+        )
         .join(User, User.id == Membership.user_id)
         .order_by(User.email)
     ).all()

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import Row, insert, select
 
-from feedback.accounts import workspaces
-from feedback.accounts.models import Membership, Workspace
+from feedback.accounts.models import Workspace
 from feedback.cases.models import Case, CaseEvent, CaseNote, CaseRule
 from feedback.cases.opening import opens_case
 from feedback.cases.sla import due_at
 from feedback.database import owned_by, utcnow
 from feedback.demo.content import content
+from feedback.demo.members import case_handlers
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.surveys.models import Survey
@@ -25,12 +25,12 @@ CASE_DAYS = 120
 
 
 def work_cases(
-    workspace: Workspace, by_kind: dict[str, Survey], rng: random.Random, password: str
+    workspace: Workspace, by_kind: dict[str, Survey], rng: random.Random, users: dict[str, int]
 ) -> None:
-    """Two months of worked cases: routed by rules, theme owners and round robin, most closed
-    within their SLA, a few overdue, with notes and the audit trail."""
+    """Two months of worked cases: routed by rules, theme owners and round robin among the
+    members who handle cases (`users`: the members' ids by email), most closed within their
+    SLA, a few overdue, with notes and the audit trail."""
     words = content("cases")
-    users = _add_team(workspace, words["team"], password)
     for slug, owner in words["theme_owners"].items():
         db.session.execute(
             Theme.__table__.update()
@@ -38,32 +38,12 @@ def work_cases(
             .values(owner=owner)
         )
     rules = _add_rules(workspace, words["rules"], users)
-    handlers = [users[member["email"]] for member in words["team"] if member["handles_cases"]]
+    handlers = [users[email] for email in case_handlers()]
     desk = CaseDesk(workspace, rng, utcnow(), {v: k for k, v in users.items()}, words["notes"])
     for turn, row in enumerate(_low_scores(workspace, by_kind, desk.now)):
         owner, by = _route(row, turn, rules, handlers)
         desk.work(row, owner, by)
     db.session.flush()
-
-
-def _add_team(workspace: Workspace, team: list[dict[str, Any]], password: str) -> dict[str, int]:
-    """The people who work the cases, by email; some of them take cases in turn."""
-    users = {
-        member["email"]: workspaces.add_user(
-            workspace, member["email"], password, member["role"]
-        ).id
-        for member in team
-    }
-    for member in team:
-        db.session.execute(
-            Membership.__table__.update()
-            .where(
-                owned_by(Membership, workspace.id),
-                Membership.user_id == users[member["email"]],
-            )
-            .values(handles_cases=member["handles_cases"])
-        )
-    return users
 
 
 def _add_rules(

@@ -1,4 +1,4 @@
-"""The demo's KPI scorecard: targets with owners, and six months of pushed outside figures."""
+"""The demo's KPI scorecard: targets owned by members, and six months of pushed outside figures."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from feedback.scorecard import kpis
 WEEKS = 26
 
 
-def set_scorecard(workspace: Workspace, rng: random.Random) -> None:
-    """Targets with owners for every perspective, and six months of pushed outside KPIs."""
+def set_scorecard(workspace: Workspace, rng: random.Random, users: dict[str, int]) -> None:
+    """Targets for every perspective, each owned by a member (`users`: their ids by email),
+    and six months of pushed outside KPIs."""
     company = content("workspace")
     for metric, target in company["kpi_targets"].items():
-        kpis.set_target(workspace, metric, target)
+        owner = target.pop("owner")
+        kpis.set_target(workspace, metric, {**target, "owner_id": users[owner]})
     today = utcnow().date()
     monday = today - timedelta(days=today.weekday())
     values = []

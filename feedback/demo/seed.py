@@ -15,6 +15,7 @@ from feedback.database import use_case
 from feedback.demo.accounts import add_accounts
 from feedback.demo.cases import work_cases
 from feedback.demo.content import content
+from feedback.demo.members import add_members
 from feedback.demo.responses import add_responses
 from feedback.demo.scorecard import set_scorecard
 from feedback.demo.tickets import add_tickets
@@ -64,18 +65,15 @@ def seed_demo_workspace(responses: int = 3000, seed: int = 7) -> DemoResult:
 def _fill(
     workspace: Workspace, specs: dict[str, dict[str, Any]], count: int, rng: random.Random
 ) -> None:
-    """The four surveys, their responses and tickets, the scorecard, then the worked cases;
-    all drawn from one random stream, in this order; then the accounts' values and renewals."""
+    """The members, the four surveys, their responses and tickets, the scorecard (its KPIs
+    owned by members), then the worked cases; all drawn from one random stream, in this
+    order; then the accounts' values and renewals."""
+    users = add_members(workspace, DEMO_PASSWORD)
     by_kind = {kind: surveys.create_survey(workspace, spec) for kind, spec in specs.items()}
     rows = add_responses(workspace, by_kind, count, rng)
     add_tickets(workspace, rows, rng)
-    set_scorecard(workspace, rng)
+    set_scorecard(workspace, rng, users)
     db.session.flush()
-    work_cases(workspace, by_kind, rng, DEMO_PASSWORD)
+    work_cases(workspace, by_kind, rng, users)
     # A stream of its own, so the data drawn before stays the same as it was without it.
     add_accounts(workspace, random.Random(rng.random()))
-
-
-def case_handlers() -> list[str]:
-    """The addresses of the demo's case handlers, as its data names them."""
-    return [member["email"] for member in content("cases")["team"] if member["handles_cases"]]

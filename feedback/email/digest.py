@@ -2,20 +2,25 @@
 and a few detractor comments, mailed to a workspace's owners and admins on Monday from 08:00
 in the workspace's timezone. A DigestLog row, inserted before any mail leaves, makes it once
 per workspace per week, however many workers run.
+
+A member who owns KPIs gets it too, with their weekly review above the rest: `reviews` gives
+each owner's part by user id (the scorecard's, passed in by the jobs: it sits above this
+domain). Those who own nothing get the digest as it always was.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from feedback.accounts.models import Membership, User, Workspace
 from feedback.database import owned_by, utcnow
@@ -37,6 +42,8 @@ RECIPIENT_ROLES = ("owner", "admin")
 TOP_THEMES = 5
 DETRACTOR_COMMENTS = 5
 EXCERPT = 400
+# Each KPI owner's part of a workspace's digest, by their user id.
+Reviews = Callable[[Workspace], dict[int, dict[str, Any]]]
 
 
 def _zone(workspace: Workspace) -> ZoneInfo:
@@ -92,15 +99,25 @@ def _claim(workspace: Workspace, monday: date) -> bool:
     return inserted is not None
 
 
-def recipients(workspace: Workspace) -> list[tuple[str, str]]:
-    """(name, email) of the workspace's owners and admins."""
+class Recipient(NamedTuple):
+    name: str
+    email: str
+    user_id: int
+    role: str
+
+
+def recipients(workspace: Workspace, owners: Collection[int] = ()) -> list[Recipient]:
+    """The workspace's owners and admins, and the members among `owners` (user ids)."""
+    wanted = Membership.role.in_(RECIPIENT_ROLES)
+    if owners:
+        wanted = or_(wanted, Membership.user_id.in_(list(owners)))
     rows = db.session.execute(
-        select(User.name, User.email)
+        select(User.name, User.email, User.id, Membership.role)
         .join(Membership, Membership.user_id == User.id)
-        .where(owned_by(Membership, workspace.id), Membership.role.in_(RECIPIENT_ROLES))
+        .where(owned_by(Membership, workspace.id), wanted)
         .order_by(User.email)
     )
-    return [(name or "", email) for name, email in rows]
+    return [Recipient(name or "", email, user_id, role) for name, email, user_id, role in rows]
 
 
 @dataclass
@@ -204,12 +221,15 @@ def _one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def compose_digest(values: dict[str, Any], to: tuple[str, str]) -> EmailMessage:
+def compose_digest(
+    values: dict[str, Any], to: tuple[str, str], review: dict[str, Any] | None = None
+) -> EmailMessage:
+    """The digest to `to` (name, email), with their weekly review when they own KPIs."""
     workspace = values["workspace"]
+    values = {**values, "review": review}
     message = EmailMessage()
-    message["Subject"] = _one_line(
-        f"{workspace.name}: your week in feedback ({values['week'].label})"
-    )
+    what = "your weekly review" if review else "your week in feedback"
+    message["Subject"] = _one_line(f"{workspace.name}: {what} ({values['week'].label})")
     sender_name, sender_address = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
     message["From"] = formataddr((_one_line(sender_name or "Feedback"), sender_address))
     message["To"] = formataddr((_one_line(to[0]), to[1]))
@@ -220,16 +240,31 @@ def compose_digest(values: dict[str, Any], to: tuple[str, str]) -> EmailMessage:
     return message
 
 
-def send_digest(workspace: Workspace, monday: date, mailer: Mailer) -> int:
+def _reviews(workspace: Workspace, reviews: Reviews | None) -> dict[int, dict[str, Any]]:
+    if reviews is None:
+        return {}
+    try:
+        return reviews(workspace)
+    except Exception:
+        # The reviews come on top: when they fail, everyone still gets the digest.
+        db.session.rollback()
+        log.exception("weekly reviews of %s failed; the digest goes without them", workspace.slug)
+        return {}
+
+
+def send_digest(
+    workspace: Workspace, monday: date, mailer: Mailer, reviews: Reviews | None = None
+) -> int:
     """Send this week's digest of one workspace, once; the number of mails sent."""
     if not _claim(workspace, monday):
         return 0
-    people = recipients(workspace)
+    parts = _reviews(workspace, reviews)
+    people = recipients(workspace, parts.keys())
     values = digest_values(workspace, monday) if people else {}
     sent = 0
     for person in people:
         try:
-            mailer.send(compose_digest(values, person))
+            mailer.send(compose_digest(values, person, parts.get(person.user_id)))
             sent += 1
         except MailError as exc:
             log.warning("digest of %s to %s failed: %s", workspace.slug, person[1], exc)
@@ -249,13 +284,14 @@ def send_digest(workspace: Workspace, monday: date, mailer: Mailer) -> int:
     return sent
 
 
-def send_due_digests(now: datetime | None = None) -> int:
-    """Send every digest that is due; the number of mails sent."""
+def send_due_digests(now: datetime | None = None, reviews: Reviews | None = None) -> int:
+    """Send every digest that is due, with each KPI owner's review from `reviews`; the number
+    of mails sent."""
     mailer = Mailer(current_app.config)
     if not mailer.configured:
         return 0
     total = 0
     with mailer:
         for workspace, monday in due_digests(now):
-            total += send_digest(workspace, monday, mailer)
+            total += send_digest(workspace, monday, mailer, reviews)
     return total

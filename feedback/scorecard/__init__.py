@@ -6,4 +6,6 @@ __all__ = [
     "kpi",
     "kpis",
     "models",
+    "owners",
+    "review",
 ]

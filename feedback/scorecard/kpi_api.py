@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify
 
-from feedback.scorecard import kpis
+from feedback.scorecard import kpis, owners
 from feedback.web.api import json_body, require_key
 
 bp = Blueprint("kpis_api", __name__, url_prefix="/api/v1/kpis")
@@ -26,7 +26,10 @@ def kpi_list() -> Any:
 @bp.put("/targets/<metric>")
 @require_key("write")
 def target_set(metric: str) -> Any:
-    target = kpis.set_target(g.workspace, metric, json_body(), f"api key {g.api_key.name}")
+    key = g.api_key.name
+    target = owners.set_target(
+        g.workspace, metric, json_body(), f"api key {key}", f'the API key "{key}"'
+    )
     return jsonify(target.to_dict())
 
 

@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from feedback.accounts import members
-from feedback.scorecard import kpis
+from feedback.scorecard import kpis, owners
 from feedback.scorecard.card import KpiEntry, kpi_catalog
 from feedback.scorecard.forms import KEEP, TargetForm
 from feedback.scorecard.models import KpiTarget
@@ -31,7 +31,7 @@ def _owners(target: KpiTarget | None, people: list[Any]) -> list[tuple[Any, str]
     choices: list[tuple[Any, str]] = [("", "Nobody")]
     if _kept(target, {m.user_id for m in people}):
         choices.append((KEEP, f"{target.owner} (not a member)"))
-    return choices + [(m.user_id, m.email) for m in people]
+    return choices + [(m.user_id, f"{m.name} ({m.email})" if m.name else m.email) for m in people]
 
 
 def _form(entry: KpiEntry, target: KpiTarget | None, people: list[Any]) -> TargetForm:
@@ -74,6 +74,7 @@ def _page(status: int = 200, refused: TargetForm | None = None, metric: str = ""
         groups=groups,
         history=history,
         describe=kpis.describe,
+        people={m.user_id: m for m in people},
     )
     return page, status
 
@@ -96,9 +97,10 @@ def target_save(metric: str) -> Any:
     if not form.validate_on_submit():
         return _page(422, form, metric)
     kept = target.owner if target is not None else None
+    by = f"{current_user.name} ({current_user.email})" if current_user.name else current_user.email
     saved = attempt(
         form,
-        lambda: kpis.set_target(g.workspace, metric, form.payload(kept), current_user.email),
+        lambda: owners.set_target(g.workspace, metric, form.payload(kept), current_user.email, by),
         "target",
     )
     if saved is None:

@@ -173,6 +173,15 @@ def test_filters_narrow_all_cases(
     assert shown == expected
 
 
+def test_the_owner_filter_takes_a_member_s_id(client: FlaskClient, desk: Desk) -> None:
+    # The link a KPI's owner carries on the scorecard: the cases of that member, whoever reads.
+    as_(client, "viewer")
+    for owner, expected in (("other", {"support"}), ("analyst", {"pricing"}), ("admin", set())):
+        page = client.get(f"/app/cases/all?owner={desk.users[owner]}").get_data(as_text=True)
+        assert {name for name, cid in desk.cases.items() if f">#{cid}</a>" in page} == expected
+        assert f'<option value="{desk.users[owner]}" selected>' in page
+
+
 def test_a_bad_filter_is_named_not_a_crash(client: FlaskClient, desk: Desk) -> None:
     as_(client, "viewer")
     res = client.get("/app/cases/all?status=lost", follow_redirects=True)

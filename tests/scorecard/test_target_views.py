@@ -59,7 +59,7 @@ def test_an_admin_sets_a_target_and_its_owner_and_the_scorecard_shows_them(
     # Every KPI the scorecard shows has its form: survey, helpdesk and loop figures.
     for metric in ("nps", "ces", "frt_hours", "one_touch", "closed_loop_rate", "recovered_rate"):
         assert f'action="/app/scorecard/targets/{metric}"' in page, metric
-    assert ">ann@acme.example</option>" in _card(page, "nps")
+    assert ">ann (ann@acme.example)</option>" in _card(page, "nps")
 
     res = client.post(f"{PAGE}/nps", data=_form(client, "nps", target="40", owner_id=str(ann.id)))
     assert res.status_code == 302 and res.location.endswith("/app/scorecard/targets#kpi-nps")
@@ -68,8 +68,13 @@ def test_an_admin_sets_a_target_and_its_owner_and_the_scorecard_shows_them(
     assert target.at_risk is None and target.higher_is_better
     # The API gives the member's email as the owner, as it always has.
     assert t.get("/api/v1/kpis").json["targets"][0]["owner"] == "ann@acme.example"
+    # The owner is named as a member, linked to the cases they own, here and on the scorecard.
+    owned = (
+        f'<a class="owner" href="/app/cases/all?owner={ann.id}" title="The cases ann owns">ann</a>'
+    )
+    assert f"Owned by {owned}" in _card(client.get(PAGE).get_data(as_text=True), "nps")
     scorecard = client.get("/app/").get_data(as_text=True)
-    assert "Target +40 · owner ann@acme.example" in scorecard and "on track" in scorecard
+    assert f"Target +40 · owner {owned}" in scorecard and "on track" in scorecard
     assert 'href="/app/scorecard/targets"' in scorecard
 
 
