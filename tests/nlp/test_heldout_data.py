@@ -1,0 +1,63 @@
+"""The held-out comments (nlp/data/heldout) are well formed and share no text with training."""
+
+import json
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "nlp" / "data"
+HELDOUT = DATA / "heldout" / "software_comments.jsonl"
+
+POLARITIES = {"positive", "negative", "neutral", "mixed"}
+SCORES = {"nps": range(0, 11), "csat": range(1, 6), "psat": range(1, 6), "ces": range(1, 8)}
+# The score bands the README of the held-out set promises for each overall sentiment.
+BANDS = {
+    "nps": {"positive": (8, 10), "negative": (0, 6), "neutral": (5, 8), "mixed": (4, 8)},
+    "csat": {"positive": (4, 5), "negative": (1, 2), "neutral": (3, 4), "mixed": (2, 4)},
+    "ces": {"positive": (5, 7), "negative": (1, 3), "neutral": (4, 5), "mixed": (3, 5)},
+}
+
+
+def _normal(text):
+    return " ".join(text.split()).casefold()
+
+
+def _rows(path):
+    with path.open(encoding="utf-8") as lines:
+        return [(number, json.loads(line)) for number, line in enumerate(lines, 1) if line.strip()]
+
+
+def _theme_slugs():
+    taxonomy = json.loads((DATA / "taxonomy.json").read_text(encoding="utf-8"))
+    # "other" is never a key: a comment about no theme has themes == {}.
+    return {theme["slug"] for theme in taxonomy["themes"]} - {"other"}
+
+
+def test_every_line_is_a_well_formed_labelled_comment():
+    slugs = _theme_slugs()
+    rows = _rows(HELDOUT)
+    assert len(rows) == 400
+    for number, row in rows:
+        where = f"line {number}"
+        assert isinstance(row, dict), where
+        assert set(row) - {"language"} == {"text", "themes", "sentiment", "kind", "score"}, where
+        assert isinstance(row["text"], str) and row["text"].strip(), where
+        assert isinstance(row["themes"], dict), where
+        assert set(row["themes"]) <= slugs, (where, row["themes"])
+        assert set(row["themes"].values()) <= POLARITIES, (where, row["themes"])
+        assert row["sentiment"] in POLARITIES, where
+        assert row["kind"] in SCORES, where
+        score = row["score"]
+        assert isinstance(score, int) and not isinstance(score, bool), where
+        assert score in SCORES[row["kind"]], where
+        low, high = BANDS[row["kind"]][row["sentiment"]]
+        assert low <= score <= high, (where, row["kind"], row["sentiment"], score)
+        polarities = set(row["themes"].values())
+        if {"positive", "negative"} <= polarities:
+            assert row["sentiment"] == "mixed", where
+
+
+def test_no_text_is_repeated_or_shared_with_the_training_set():
+    texts = [_normal(row["text"]) for _, row in _rows(HELDOUT)]
+    assert len(set(texts)) == len(texts)
+    training = {_normal(row["text"]) for _, row in _rows(DATA / "comments.jsonl")}
+    shared = sorted(set(texts) & training)
+    assert not shared, shared
