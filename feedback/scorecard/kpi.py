@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from feedback.metrics.recommend import Recommendation
+from feedback.metrics.recommend import Action, Recommendation
 from feedback.metrics.trajectory import MIN_RESPONSES, Trajectory, Week, project
 from feedback.scorecard.chart import Chart, WeekFigure, chart
 from feedback.scorecard.kpis import status
@@ -69,6 +69,29 @@ class Kpi:
             return "–"
         text = f"{value:+.{self.digits}f}" if self.kind == "nps" else f"{value:,.{self.digits}f}"
         return text + self.unit
+
+    def evidence(self, action: Action) -> tuple[str, str | None]:
+        """What a next action rests on, in words, and where to see it: one wording for the
+        card, the review page and the mail."""
+        e = action.evidence
+        if action.action == "fix_theme":
+            proof = f"{e['n']} of {e['of']:,} responses are low scores that complain about it"
+            return proof, e["comments"]
+        if action.action == "watch_topic":
+            return (
+                f"{e['n']} of {e['of']:,} responses are low scores that raise it, a topic no "
+                f"theme covers ({e['count']} comments, {e['before']} the period before)",
+                e["comments"],
+            )
+        if action.action == "clear_overdue":
+            recovered = f"{e['recovered']} of {e['of']} cases with a later answer recovered"
+            return f"{recovered} ({e['rate']:.0f}%)", e["link"]
+        if e.get("team"):
+            proof = f"{e['n']} answers, {e['versus_team']:.1f} pts below the rest of {e['team']}"
+            return proof, "/app/agents"
+        hours = self.unit.strip() == "h"
+        worse = f"{e['gap']:.1f}{self.unit if hours else ' pts'} worse than the rest"
+        return f"{e['n']:,} of {e['of']:,} {self.n_label}, {worse}", e.get("link")
 
 
 def week_figure(monday: date, fig: dict[str, Any]) -> WeekFigure:

@@ -146,7 +146,7 @@ def _action(kpi: Kpi, action: Action, base: str) -> dict[str, Any]:
     unit, digits = (kpi.unit if hours else ""), (2 if kpi.kind == "ces" else 1)
     sign = 1 if kpi.better_higher else -1
     low, high = (action.low, action.high) if sign > 0 else (-action.high, -action.low)
-    proof, link = _evidence(kpi, action, hours)
+    proof, link = kpi.evidence(action)
     return {
         "title": action.title,
         "effect": f"{sign * action.effect:+g}{unit}",
@@ -155,28 +155,6 @@ def _action(kpi: Kpi, action: Action, base: str) -> dict[str, Any]:
         "evidence": proof,
         "evidence_url": base + link if link else None,
     }
-
-
-def _evidence(kpi: Kpi, action: Action, hours: bool) -> tuple[str, str | None]:
-    """What the action rests on, and where to see it."""
-    e = action.evidence
-    if action.action == "fix_theme":
-        proof = f"{e['n']} of {e['of']:,} responses are low scores that complain about it"
-        return proof, e["comments"]
-    if action.action == "watch_topic":
-        return (
-            f"{e['n']} of {e['of']:,} responses are low scores that raise it, a topic no theme "
-            f"covers ({e['count']} comments, {e['before']} the period before)",
-            e["comments"],
-        )
-    if action.action == "clear_overdue":
-        recovered = f"{e['recovered']} of {e['of']} cases with a later answer recovered"
-        return f"{recovered} ({e['rate']:.0f}%)", e["link"]
-    if e.get("team"):
-        proof = f"{e['n']} answers, {e['versus_team']:.1f} pts below the rest of {e['team']}"
-        return proof, "/app/agents"
-    worse = f"{e['gap']:.1f}{kpi.unit if hours else ' pts'} worse than the rest"
-    return f"{e['n']:,} of {e['of']:,} {kpi.n_label}, {worse}", e.get("link")
 
 
 def at_stake(money: dict[str, Any]) -> dict[str, Any] | None:
