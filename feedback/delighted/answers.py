@@ -56,10 +56,12 @@ def _comment_answers(survey: Survey, score: int, comment: Any) -> dict[str, str]
         return {}
     if not isinstance(comment, str):
         raise Invalid("Must be a string.", "comment")
-    if isinstance(score, int) and not isinstance(score, bool):
-        for followup in followups_for(survey.definition, score, {}):
-            if followup["type"] == "text":
-                return {followup["id"]: comment}
+    low, high = survey.scale["min"], survey.scale["max"]
+    if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
+        return {}  # the score itself is refused when the response is recorded
+    for followup in followups_for(survey.definition, score, {}):
+        if followup["type"] == "text":
+            return {followup["id"]: comment}
     raise Invalid(
         "The survey asks no open question after this score, so the comment has no place.",
         "comment",

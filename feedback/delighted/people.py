@@ -136,6 +136,9 @@ def erase_person(workspace: Workspace, identifier: str) -> int:
     product's id of them and once by address alone)."""
     found = person_by_identifier(workspace, identifier)
     for respondent in found:
+        if respondent.email:
+            # Delighted cancels a deleted person's pending survey: no mail goes after it.
+            invites.withdraw_waiting(workspace.id, respondent.email, "the person was erased")
         respondents.erase(workspace, respondent)
     return len(found)
 

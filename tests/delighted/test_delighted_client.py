@@ -92,11 +92,15 @@ def test_deleting_a_person_by_email_erases_them_and_keeps_the_score(acme: Tenant
     assert (response.score, response.comment, response.respondent_id) == (3, None, None)
 
 
-def test_deleting_a_person_by_id_erases_only_them(acme: Tenant) -> None:
-    kept = delighted.Person.create(email="kept@example.com", send=False)
-    gone = delighted.Person.create(email="gone@example.com", send=False)
+def test_deleting_a_person_by_id_erases_only_them_and_cancels_their_survey(
+    acme: Tenant,
+) -> None:
+    kept = delighted.Person.create(email="kept@example.com", delay=600)
+    gone = delighted.Person.create(email="gone@example.com", delay=600)
     assert delighted.Person.delete(id=gone["id"]) == {"ok": True}
     assert [r.email for r in _rows(Respondent, acme)] == ["kept@example.com"]
+    statuses = {i.email: i.status for i in _rows(EmailInvite, acme)}
+    assert statuses == {"kept@example.com": "scheduled", "gone@example.com": "suppressed"}
     with pytest.raises(GeneralAPIError) as refused:
         delighted.Person.delete(id=gone["id"])
     assert refused.value.response.status_code == 404
@@ -252,8 +256,13 @@ def test_a_bad_or_unsupported_parameter_is_named(
 def test_a_score_off_the_scale_or_an_unknown_person_is_refused(acme: Tenant) -> None:
     person = delighted.Person.create(email="kim@example.com", send=False)
     with pytest.raises(ResourceValidationError) as off_scale:
-        delighted.SurveyResponse.create(person=person["id"], score=11)
-    assert "from 0 to 10" in _body(off_scale.value)
+        delighted.SurveyResponse.create(person=person["id"], score=11, comment="Great")
+    assert json.loads(_body(off_scale.value))["errors"] == {
+        "score": ["The score must be a whole number from 0 to 10."]
+    }
+    with pytest.raises(ResourceValidationError) as text_score:
+        delighted.SurveyResponse.create(person=person["id"], score="9")
+    assert "score" in json.loads(_body(text_score.value))["errors"]
     with pytest.raises(ResourceValidationError) as nobody:
         delighted.SurveyResponse.create(person="999999", score=5)
     assert "No person with this id" in _body(nobody.value)
