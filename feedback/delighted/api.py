@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from feedback.delighted import answers, lists, people, shapes
 from feedback.delighted.params import query_args
-from feedback.errors import FeedbackError
+from feedback.errors import MAX_ID, FeedbackError, NotFound, ascii_whole
 from feedback.extensions import db
 from feedback.web.api import basic_key, json_body, require_key
 
@@ -42,6 +42,15 @@ def _http_error(exc: HTTPException) -> Any:
         if key.lower() not in {"content-type", "content-length"}:
             response.headers[key] = value
     return response, status
+
+
+def _response_id(text: str) -> int:
+    """The id of `/survey_responses/{id}` (`.json` or not); one that names no row is not found,
+    in Delighted's shape rather than as the router's page."""
+    number = ascii_whole(text.removesuffix(".json"))
+    if number is None or not 1 <= number <= MAX_ID:
+        raise NotFound(f"No survey response {text[:40]!r} in this workspace.", "id")
+    return number
 
 
 def _args() -> dict[str, Any]:
@@ -89,20 +98,20 @@ def _encode(args: dict[str, list[str]]) -> str:
     return urlencode([(k, v) for k, values in args.items() for v in values])
 
 
-@bp.get("/survey_responses/<int:response_id>")
-@bp.get("/survey_responses/<int:response_id>.json")
+@bp.get("/survey_responses/<response_id>")
 @READ
-def response_get(response_id: int) -> Any:
+def response_get(response_id: str) -> Any:
     expand = answers.expands_person(_args())
-    return jsonify(shapes.survey_response(answers.get_response(g.workspace, response_id), expand))
+    row = answers.get_response(g.workspace, _response_id(response_id))
+    return jsonify(shapes.survey_response(row, expand))
 
 
-@bp.put("/survey_responses/<int:response_id>")
-@bp.put("/survey_responses/<int:response_id>.json")
+@bp.put("/survey_responses/<response_id>")
 @WRITE
-def response_update(response_id: int) -> Any:
-    shown = shapes.survey_response(answers.get_response(g.workspace, response_id), False)
-    row = answers.update_response(g.workspace, response_id, json_body(), shown)
+def response_update(response_id: str) -> Any:
+    number = _response_id(response_id)
+    shown = shapes.survey_response(answers.get_response(g.workspace, number), False)
+    row = answers.update_response(g.workspace, number, json_body(), shown)
     return jsonify(shapes.survey_response(row, expand_person=False))
 
 

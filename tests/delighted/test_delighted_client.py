@@ -269,6 +269,14 @@ def test_a_score_off_the_scale_or_an_unknown_person_is_refused(acme: Tenant) -> 
     assert _rows(Response, acme) == []
 
 
+@pytest.mark.parametrize("response_id", ["99999999999999", "abc", "0"])
+def test_a_response_id_that_names_nothing_is_not_found(acme: Tenant, response_id: str) -> None:
+    with pytest.raises(GeneralAPIError) as refused:
+        delighted.SurveyResponse.retrieve(response_id)
+    assert refused.value.response.status_code == 404
+    assert json.loads(_body(refused.value))["errors"]["id"][0].startswith("No survey response")
+
+
 def test_a_call_this_product_does_not_answer_says_so(acme: Tenant) -> None:
     with pytest.raises(GeneralAPIError) as refused:
         delighted.AutopilotConfiguration.retrieve("email")
