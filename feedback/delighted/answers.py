@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import Workspace
@@ -68,12 +69,10 @@ def _comment_answers(survey: Survey, score: int, comment: Any) -> dict[str, str]
     )
 
 
-def _properties(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise Invalid("Must be an object of names to values.", "person_properties")
-    return value
+def _properties(value: Any) -> dict[str, str]:
+    """Checked here so that a refusal names `person_properties`, the field the caller sent."""
+    max_value = int(current_app.config["FEEDBACK_MAX_CONTEXT_VALUE"])
+    return respondents.clean_traits(value, "person_properties", max_value)
 
 
 def _load(workspace: Workspace, response_id: int) -> Response:
@@ -96,7 +95,9 @@ def create_response(workspace: Workspace, body: Any) -> Response:
         raise Invalid("Name the person by their id (from POST /people).", "person")
     if "score" not in body:
         raise Invalid("A response needs its score.", "score")
-    respondent = respondents.respondent_by_id(workspace, row_id(body["person"], "person"))
+    person_id = row_id(body["person"], "person")
+    context = _properties(body.get("person_properties"))
+    respondent = respondents.respondent_by_id(workspace, person_id)
     if respondent is None:
         raise Invalid("No person with this id in this workspace.", "person")
     survey = nps_survey(workspace, None)
@@ -105,7 +106,7 @@ def create_response(workspace: Workspace, body: Any) -> Response:
         "score": body["score"],
         "answers": _comment_answers(survey, body["score"], body.get("comment")),
         "respondent": {"id": respondent.external_id, "email": respondent.email},
-        "context": _properties(body.get("person_properties")),
+        "context": context,
     }
     client_id = "delighted." + secrets.token_hex(8)
     recorded = recording.record_response(workspace, client_id, payload, "api", verified=True)

@@ -240,6 +240,13 @@ def test_a_read_only_key_cannot_add_people(app: Flask, acme: Tenant, use_key: An
         (lambda: delighted.Person.create(phone_number="+15551234"), "phone_number", "by email"),
         (lambda: delighted.Unsubscribe.create(person_email=7), "person_email", "email address"),
         (lambda: delighted.Unsubscribe.all(colour="red"), "colour", "Unknown parameter"),
+        (
+            lambda: delighted.SurveyResponse.create(
+                person="1", score=9, person_properties={"plan": ["a", "b"]}
+            ),
+            "person_properties.plan",
+            "strings, numbers or booleans",
+        ),
     ],
 )
 def test_a_bad_or_unsupported_parameter_is_named(
