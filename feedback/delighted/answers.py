@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import Workspace
 from feedback.database import in_workspace
-from feedback.delighted import params
+from feedback.delighted import params, shapes
 from feedback.delighted.people import nps_survey
 from feedback.errors import Invalid, NotFound, row_id
 from feedback.extensions import db
@@ -106,7 +106,8 @@ def create_response(workspace: Workspace, body: Any) -> Response:
         "score": body["score"],
         "answers": _comment_answers(survey, body["score"], body.get("comment")),
         "respondent": {"id": respondent.external_id, "email": respondent.email},
-        "context": context,
+        # The person's properties travel with their response, as those of an email invite do.
+        "context": {**shapes.properties(respondent), **context},
     }
     client_id = "delighted." + secrets.token_hex(8)
     recorded = recording.record_response(workspace, client_id, payload, "api", verified=True)

@@ -108,13 +108,15 @@ def test_deleting_a_person_by_id_erases_only_them_and_cancels_their_survey(
 
 
 def test_a_response_is_recorded_read_and_changed(acme: Tenant) -> None:
-    person = delighted.Person.create(email="lin@example.com", name="Lin", send=False)
+    person = delighted.Person.create(
+        email="lin@example.com", name="Lin", properties={"plan": "Free", "Region": "EU"}, send=False
+    )
     made = delighted.SurveyResponse.create(
         person=person["id"], score=6, comment="Too slow", person_properties={"plan": "Pro"}
     )
     assert made["person"] == person["id"]
     assert (made["survey_type"], made["score"], made["comment"]) == ("nps", 6, "Too slow")
-    assert made["person_properties"] == {"plan": "Pro"}
+    assert made["person_properties"] == {"plan": "Pro", "Region": "EU"}
     assert made["permalink"].endswith(f"/app/responses/{made['id']}")
 
     read = delighted.SurveyResponse.retrieve(made["id"], expand=["person"])
@@ -127,7 +129,7 @@ def test_a_response_is_recorded_read_and_changed(acme: Tenant) -> None:
     assert (saved["score"], saved["comment"]) == (9, "Much faster now")
     [stored] = _rows(Response, acme)
     assert (stored.score, stored.band, stored.comment) == (9, "promoter", "Much faster now")
-    assert stored.context == {} and stored.plan == "Pro"
+    assert stored.context == {"Region": "EU"} and stored.plan == "Pro"
 
 
 def test_listing_responses_pages_filters_by_time_and_expands_the_person(acme: Tenant) -> None:
