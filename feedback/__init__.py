@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.cases import api as cases_api
     from feedback.cases import rule_views as case_rule_views
     from feedback.cases import views as case_views
+    from feedback.delighted import api as delighted_api
     from feedback.email import api as email_api
     from feedback.email import hosted
     from feedback.helpdesk import api as helpdesk_api
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
         helpdesk_api,
         webhooks_api,
         cases_api,
+        delighted_api,
     )
     # Embedded in or linked from other sites: they set their own headers.
     public = (script, hosted, document)

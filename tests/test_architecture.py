@@ -43,7 +43,7 @@ DOMAINS = [
     "scorecard",
     "accounts",
 ]
-EDGE = {"web", "openapi", "demo"}
+EDGE = {"web", "openapi", "demo", "delighted"}
 TOP = {"__init__", "cli", "jobs", "schema"}
 # Pure rules: no database, no request; any models module may read their constants.
 RULES = {

@@ -151,6 +151,20 @@ def unsubscribe(workspace_id: int, email: str, source: str = "link") -> None:
     log.info("workspace %s: %s unsubscribed", workspace_id, email)
 
 
+def withdraw_waiting(workspace_id: int, email: str, reason: str) -> int:
+    """Hold back every invite to this address not yet sent, in the caller's transaction."""
+    withdrawn = db.session.execute(
+        update(EmailInvite)
+        .where(
+            owned_by(EmailInvite, workspace_id),
+            EmailInvite.email == email.lower(),
+            EmailInvite.status == "scheduled",
+        )
+        .values(status="suppressed", suppressed_reason=reason)
+    )
+    return withdrawn.rowcount or 0
+
+
 # -- creating invites -----------------------------------------------------------------------
 
 

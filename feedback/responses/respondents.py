@@ -261,7 +261,30 @@ def export_respondent(workspace: Workspace, external_id: str) -> dict[str, Any]:
 @use_case
 def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
     """Remove a person's data and words; scores stay, unlinked, so past counts do not move."""
-    respondent = get_respondent(workspace, external_id)
+    return erase(workspace, get_respondent(workspace, external_id))
+
+
+def respondents_by_email(workspace: Workspace, email: str) -> list[Respondent]:
+    """Everyone on record at this address (a person known by an id and by address alone)."""
+    return list(
+        db.session.scalars(
+            in_workspace(Respondent, workspace.id)
+            .where(Respondent.email == email.lower())
+            .order_by(Respondent.id)
+        )
+    )
+
+
+def respondent_by_id(workspace: Workspace, respondent_id: int) -> Respondent | None:
+    """A respondent by the row id this product gives them (the id Delighted's calls use)."""
+    return db.session.scalar(
+        in_workspace(Respondent, workspace.id).where(Respondent.id == respondent_id)
+    )
+
+
+@use_case
+def erase(workspace: Workspace, respondent: Respondent) -> dict[str, int]:
+    """Erase one respondent found by any means: what `erase_respondent` does by id."""
     responses = list(
         db.session.scalars(
             in_workspace(Response, workspace.id).where(Response.respondent_id == respondent.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -69,16 +71,36 @@ def json_body() -> Any:
     return value
 
 
-def require_key(scope: str = "read") -> Callable[[F], F]:
-    """Authenticate a management call by its secret key; `write` for changes."""
+def bearer_key() -> str:
+    """The key of an `Authorization: Bearer <key>` header."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
+    return header.removeprefix("Bearer ").strip()
+
+
+def basic_key() -> str:
+    """The key sent as the user of HTTP basic auth, the password empty (as Delighted's
+    clients send theirs)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise Unauthorized("Send your API key as the user of HTTP basic auth.")
+    try:
+        user = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise Unauthorized("The basic auth header is not valid base64.") from exc
+    return user.partition(":")[0].strip()
+
+
+def require_key(scope: str = "read", presented: Callable[[], str] = bearer_key) -> Callable[[F], F]:
+    """Authenticate a management call by its secret key; `write` for changes. `presented`
+    reads the key from the request."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            if not header.startswith("Bearer "):
-                raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
-            key = authenticate_api_key(header.removeprefix("Bearer ").strip())
+            key = authenticate_api_key(presented())
             if key is None:
                 raise Unauthorized("The API key is unknown or revoked.")
             if scope not in key.scopes:
