@@ -127,7 +127,8 @@ HTTP_CODES = {
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.is_json
+    # The Delighted-compatible API's clients read JSON too, even for a path it does not have.
+    return request.path.startswith(("/api/", "/delighted/")) or request.is_json
 
 
 def _dashboard_page(exc: HTTPException) -> Response:

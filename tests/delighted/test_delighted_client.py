@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from feedback.accounts import workspaces
 from feedback.database import in_workspace
@@ -319,3 +320,8 @@ def test_one_workspace_s_key_reaches_nothing_of_another(
     assert kept.email == "secret@acme.example"
     [response] = _rows(Response, acme)
     assert (response.score, response.comment) == (2, "Acme only")
+
+
+def test_a_path_the_compatible_api_does_not_have_answers_json(client: FlaskClient) -> None:
+    res = client.get("/delighted/v2/people.json")
+    assert res.status_code == 404 and res.is_json
