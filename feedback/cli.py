@@ -166,7 +166,8 @@ def import_history(
     click.echo(f"import {job.id}: {job.status}" + (" (dry run)" if dry_run else ""))
     if job.error:
         raise click.ClickException(job.error)
-    for name in ("rows", "imported", "would_import", "already", "refused", "cases", "notes", "tags"):
+    shown = ("rows", "imported", "would_import", "already", "refused", "cases", "notes", "tags")
+    for name in shown:
         if name in counts:
             click.echo(f"  {name:<13}{counts[name]}")
     if job.refused:
