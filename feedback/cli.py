@@ -167,8 +167,9 @@ def import_history(
     if job.error:
         raise click.ClickException(job.error)
     shown = ("rows", "imported", "would_import", "already", "refused", "cases", "notes", "tags")
+    shown += ("notes_not_kept",)
     for name in shown:
         if name in counts:
-            click.echo(f"  {name:<13}{counts[name]}")
+            click.echo(f"  {name:<15}{counts[name]}")
     if job.refused:
         click.echo(f"  report       {running.report_path(job)}")

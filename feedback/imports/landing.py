@@ -36,6 +36,8 @@ class Landed:
     tags: int = 0
     cases: int = 0
     notes: int = 0
+    # Notes on a score that opens no case: nowhere to keep them.
+    notes_not_kept: int = 0
     respondents: list[int] = field(default_factory=list)
 
 
@@ -226,6 +228,7 @@ def land(
     new_rows = [(row, inserted[row.client_id]) for row in rows if row.client_id in inserted]
     landed.tags = _tags(workspace, new_rows, surveys_by_name, themes, tagged_by)
     landed.cases, landed.notes = _cases(workspace, new_rows, surveys_by_name, respondents)
+    landed.notes_not_kept = sum(len(row.notes) for row, _ in new_rows) - landed.notes
     return landed
 
 

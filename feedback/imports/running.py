@@ -166,7 +166,7 @@ def _land_all(
     job.counts = {**counts, "imported": 0, "already": 0}
     db.session.commit()
     tagged_by = f"import:{SOURCES.get(job.format, 'csv')}"
-    totals = {"imported": 0, "already": 0, "tags": 0, "cases": 0, "notes": 0}
+    totals = dict.fromkeys(("imported", "already", "tags", "cases", "notes", "notes_not_kept"), 0)
     for start in range(0, len(rows), BATCH):
         if _status(job) == "cancelling":
             return _cancel(job, workspace, counts | totals)

@@ -60,6 +60,7 @@ def test_an_import_counts_what_it_imported_and_refused(tenant: Any) -> None:
         "tags": 3,
         "cases": 1,
         "notes": 1,
+        "notes_not_kept": 1,
     }
     report = running.report_path(job).read_text().splitlines()
     assert report[0] == "line,reason,row"
@@ -213,8 +214,8 @@ def test_the_command_line_prints_the_counts_and_the_report(tenant: Any, runner: 
         args=["feedback", "import", DELIGHTED, "--workspace", slug, "--format", "delighted-json"]
     )
     assert result.exit_code == 0, result.output
-    assert "imported     4" in result.output
-    assert "refused      5" in result.output
+    assert "imported       4" in result.output
+    assert "refused        5" in result.output
     assert "import-1-refused.csv" in result.output
 
 
