@@ -25,6 +25,19 @@ def check_format(name: str, mapping: dict[str, str]) -> None:
         mapped.check_mapping(mapping)
 
 
+def parse_mapping(text: str) -> dict[str, str]:
+    """`field=column` lines, as the Settings page takes a CSV mapping."""
+    mapping = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        field, sep, column = line.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise Invalid(f"{line.strip()!r} is not field=column.", "mapping")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
 def parse(name: str, data: bytes, mapping: dict[str, str] | None = None) -> Parsed:
     """Every row of the file checked: the ones to import and the refused ones, in file order.
     A response id seen twice in the file is imported once; the later row is refused."""

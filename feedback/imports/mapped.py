@@ -33,7 +33,7 @@ def check_mapping(mapping: dict[str, str]) -> None:
         raise Invalid(f"Unknown field {unknown[0]!r}: map {', '.join(FIELDS)}.", "map")
     missing = [name for name in REQUIRED if name not in mapping]
     if missing:
-        raise Invalid(f"Map the {missing[0]} field to a column (--map {missing[0]}=COLUMN).", "map")
+        raise Invalid(f"Map the {missing[0]} field to a column ({missing[0]}=COLUMN).", "map")
     if "email" not in mapping and "external_id" not in mapping:
         raise Invalid("Map email or external_id to a column: each row names a person.", "map")
 

@@ -3,9 +3,9 @@ watched through its counts, and until it finishes cancelled and rolled back."""
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
+import re
+import secrets
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,8 +17,8 @@ from sqlalchemy import delete, exists, func, select, update
 from feedback.accounts.models import Workspace
 from feedback.cases.models import Case, CaseNote
 from feedback.database import in_workspace, owned_by, use_case, utcnow
-from feedback.downloads import csv_cell
-from feedback.errors import Conflict, FeedbackError, NotFound
+from feedback.downloads import csv_lines
+from feedback.errors import Conflict, FeedbackError, Invalid, NotFound
 from feedback.extensions import db, writing
 from feedback.imports import formats, landing
 from feedback.imports.models import ImportJob
@@ -50,24 +50,51 @@ def start_import(
     busy = in_workspace(ImportJob, workspace.id, ImportJob.id).where(
         ImportJob.status.in_(("queued", "running", "cancelling"))
     )
-    if db.session.scalar(busy.limit(1)) is not None:
-        raise Conflict("Another import of this workspace has not finished yet.", "file")
-    job = ImportJob(
-        workspace_id=workspace.id,
-        format=format_name,
-        path=path,
-        filename=filename[:300],
-        mapping=mapping or {},
-        dry_run=dry_run,
-        status="queued",
-        counts={},
-        refused=[],
-        created={},
-        created_by=who,
-    )
-    db.session.add(job)
-    db.session.flush()
+    with writing():
+        if db.session.scalar(busy.limit(1)) is not None:
+            raise Conflict("Another import of this workspace has not finished yet.", "file")
+        job = ImportJob(
+            workspace_id=workspace.id,
+            format=format_name,
+            path=path,
+            filename=filename[:300],
+            mapping=mapping or {},
+            dry_run=dry_run,
+            status="queued",
+            counts={},
+            refused=[],
+            created={},
+            created_by=who,
+        )
+        db.session.add(job)
+        db.session.commit()
     return job
+
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def keep_upload(workspace: Workspace, data: bytes) -> str:
+    """Keep an uploaded file for the worker; the token that names it for this workspace."""
+    if not data.strip():
+        raise Invalid("The file is empty.", "file")
+    token = secrets.token_urlsafe(18)
+    path = _upload_path(workspace, token)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return token
+
+
+def upload(workspace: Workspace, token: str) -> Path:
+    """The file an upload token names, in this workspace only."""
+    path = _upload_path(workspace, token) if _TOKEN.fullmatch(token or "") else None
+    if path is None or not path.is_file():
+        raise NotFound("That upload is gone; upload the file again.", "file")
+    return path
+
+
+def _upload_path(workspace: Workspace, token: str) -> Path:
+    return Path(current_app.config["FEEDBACK_IMPORT_DIR"]) / f"upload-{workspace.id}-{token}"
 
 
 def get_job(workspace: Workspace, job_id: int) -> ImportJob:
@@ -81,14 +108,15 @@ def get_job(workspace: Workspace, job_id: int) -> ImportJob:
 def cancel_import(workspace: Workspace, job_id: int) -> ImportJob:
     """Stop an import: one still queued never starts; a running one stops at its next batch
     and takes back all it wrote. A finished import cannot be cancelled."""
-    job = get_job(workspace, job_id)
-    if job.finished:
-        raise Conflict(f"The import is {job.status} already.", "import")
-    if job.status == "queued":
-        job.status, job.finished_at = "cancelled", utcnow()
-    else:
-        job.status = "cancelling"
-    db.session.flush()
+    with writing():
+        job = get_job(workspace, job_id)
+        if job.finished:
+            raise Conflict(f"The import is {job.status} already.", "import")
+        if job.status == "queued":
+            job.status, job.finished_at = "cancelled", utcnow()
+        else:
+            job.status = "cancelling"
+        db.session.commit()
     return job
 
 
@@ -154,8 +182,9 @@ def _land_all(
     job: ImportJob, workspace: Workspace, rows: list[Row], counts: dict[str, int]
 ) -> ImportJob:
     job.first_response_id = (db.session.scalar(select(func.max(Response.id))) or 0) + 1
-    found, new_surveys = landing.ensure_surveys(workspace, rows)
-    themes, new_themes = landing.ensure_themes(workspace, rows)
+    with writing():
+        found, new_surveys = landing.ensure_surveys(workspace, rows)
+        themes, new_themes = landing.ensure_themes(workspace, rows)
     created: dict[str, list[int]] = {
         "used_surveys": sorted(s.id for s in found.values()),
         "surveys": new_surveys,
@@ -207,9 +236,10 @@ def _job_responses(job: ImportJob) -> list[Any]:
 
 def _rebuild_sums(workspace: Workspace) -> None:
     """The daily sums from scratch, once: an import touches days all over its history."""
-    refresh.reset(workspace)
-    db.session.commit()
-    refresh.refresh(workspace, grace=timedelta(0))
+    with writing():
+        refresh.reset(workspace)
+        db.session.commit()
+        refresh.refresh(workspace, grace=timedelta(0))
 
 
 def _finish(job: ImportJob, counts: dict[str, int], status: str) -> ImportJob:
@@ -292,8 +322,27 @@ def _undo(job: ImportJob, workspace: Workspace) -> None:
     _rebuild_sums(workspace)
 
 
+def recent_jobs(workspace: Workspace, limit: int = 10) -> list[ImportJob]:
+    return list(
+        db.session.scalars(
+            in_workspace(ImportJob, workspace.id).order_by(ImportJob.id.desc()).limit(limit)
+        )
+    )
+
+
+def progress(job: ImportJob) -> dict[str, Any]:
+    """The job as its page polls it: status, counts, and how far through its rows it is."""
+    counts = job.counts or {}
+    to_write = counts.get("rows", 0) - counts.get("refused", 0)
+    done = counts.get("imported", 0) + counts.get("already", 0)
+    share = 1.0 if job.finished else (done / to_write if to_write else 0.0)
+    return {**job.to_dict(), "progress": round(min(share, 1.0), 3)}
+
+
+REPORT_COLUMNS = ["line", "reason", "row"]
+
+
 def report_rows(job: ImportJob) -> Iterator[list[Any]]:
-    yield ["line", "reason", "row"]
     for refusal in job.refused or []:
         yield [refusal["line"], refusal["reason"], refusal["source"]]
 
@@ -308,7 +357,5 @@ def write_report(job: ImportJob) -> Path | None:
         return None
     path = report_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([csv_cell(v) for v in row] for row in report_rows(job))
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    path.write_text("".join(csv_lines(REPORT_COLUMNS, [report_rows(job)])), encoding="utf-8")
     return path
