@@ -39,6 +39,8 @@ class ImportJob(WorkspaceOwned, db.Model):
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
+    # Moves with every batch: an unfinished import that stopped moving lost its worker.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
 
     @property

@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 # The report keeps this many refused rows; the count says how many there were in all.
 MAX_REFUSED = 10000
+# An unfinished import whose counts have not moved for this long lost its worker.
+STALLED = timedelta(minutes=15)
 SOURCES = {"delighted-json": "delighted", "delighted-csv": "delighted", "zendesk-csv": "zendesk"}
 
 
@@ -121,7 +123,9 @@ def cancel_import(workspace: Workspace, job_id: int) -> ImportJob:
 
 
 def run_queued() -> int:
-    """Run the oldest queued import, if any (the worker's job); how many ran."""
+    """Run the oldest queued import, if any (the worker's job); how many ran. An import whose
+    worker died is taken back first, so it does not hold the workspace's imports forever."""
+    recover_stalled()
     job_id = db.session.scalar(
         select(ImportJob.id).where(ImportJob.status == "queued").order_by(ImportJob.id).limit(1)
     )
@@ -129,6 +133,24 @@ def run_queued() -> int:
         return 0
     run_import(job_id)
     return 1
+
+
+def recover_stalled(now: datetime | None = None) -> int:
+    """Take back the imports that stopped moving (their worker was killed); how many."""
+    since = (now or utcnow()) - STALLED
+    stalled = db.session.scalars(
+        select(ImportJob).where(
+            ImportJob.status.in_(("running", "cancelling")), ImportJob.updated_at < since
+        )
+    ).all()
+    for job in stalled:
+        workspace = db.session.get(Workspace, job.workspace_id)
+        assert workspace is not None
+        _undo(job, workspace)
+        _fail(
+            job, "The import stopped with its worker; what it wrote was taken back. Start it again."
+        )
+    return len(stalled)
 
 
 def _status(job: ImportJob) -> str | None:

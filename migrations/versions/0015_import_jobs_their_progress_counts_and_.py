@@ -2,7 +2,7 @@
 
 Revision ID: 0015
 Revises: 0014
-Create Date: 2026-12-06 14:36:46.596319
+Create Date: 2026-12-06 14:50:29.729182
 
 """
 from alembic import op
@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('created_by', sa.String(length=320), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('workspace_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], name=op.f('fk_import_job_workspace_id_workspace'), ondelete='CASCADE'),

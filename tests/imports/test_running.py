@@ -190,6 +190,18 @@ def test_a_queued_import_is_cancelled_at_once_and_a_finished_one_not_at_all(tena
         running.cancel_import(tenant.workspace, done.id)
 
 
+def test_an_import_whose_worker_died_is_taken_back(tenant: Any) -> None:
+    job = run(tenant.workspace)
+    # As the worker left it when killed mid-way: running, its counts still for an hour.
+    db.session.execute(update(ImportJob).values(status="running", updated_at=datetime(2020, 1, 1)))
+    db.session.commit()
+    assert jobs.run_imports() == 0
+    db.session.refresh(job)
+    assert job.status == "failed" and "taken back" in (job.error or "")
+    assert (count(Response), count(Case), count(Respondent)) == (0, 0, 0)
+    assert run(tenant.workspace).counts["imported"] == 4
+
+
 def test_the_worker_runs_a_queued_import(tenant: Any) -> None:
     job = running.start_import(tenant.workspace, DELIGHTED, "d.json", "delighted-json")
     assert jobs.run_imports() == 1
