@@ -290,7 +290,8 @@ def _fail(job: ImportJob, message: str) -> ImportJob:
 def _cancel(job: ImportJob, workspace: Workspace, counts: dict[str, int]) -> ImportJob:
     _undo(job, workspace)
     with writing():
-        job.counts = {**counts, "imported": 0}
+        # Nothing it wrote stays: only what it read and what was there before is left to say.
+        job.counts = {**counts, **dict.fromkeys(("imported", "tags", "cases", "notes"), 0)}
         job.status, job.finished_at = "cancelled", utcnow()
         db.session.commit()
     return job

@@ -172,6 +172,7 @@ def test_cancelling_a_running_import_takes_back_all_it_wrote(
     themes_before = count(Theme)
     job = run(tenant.workspace)
     assert job.status == "cancelled"
+    assert (job.counts["imported"], job.counts["tags"], job.counts["cases"]) == (0, 0, 0)
     assert (count(Response), count(Respondent), count(Case), count(CaseNote)) == (0, 0, 0, 0)
     assert count(ResponseTheme) == 0
     assert count(Theme) == themes_before
