@@ -13,6 +13,7 @@ from feedback import signing
 from feedback.errors import MAX_ID
 from feedback.extensions import csrf, db, init_sqlite, limiter, login_manager, migrate
 from feedback.web.security import register_security_headers
+from feedback.web.uploads import Request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=os.path.join(ROOT, "templates"),
     )
+    app.request_class = Request
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.update(config)
@@ -78,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.email import hosted
     from feedback.helpdesk import api as helpdesk_api
     from feedback.helpdesk import views as helpdesk_views
+    from feedback.imports import views as imports_views
     from feedback.openapi import document, reference
     from feedback.responses import api as responses_api
     from feedback.responses import views as responses_views
@@ -107,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         helpdesk_views,
         surveys_views,
         settings_views,
+        imports_views,
         accounts_views,
     )
     # Keys, not cookies, authenticate these: a forged cross-site request carries no key.

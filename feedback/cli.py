@@ -118,3 +118,59 @@ def analyse(everything: bool) -> None:
             start_reanalysis(workspace, "requested from the command line")
         db.session.commit()
     click.echo(f"{analyse_comments(batches=100000)} comments analysed")
+
+
+def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise click.BadParameter(f"{pair!r} is not field=column.", param_hint="--map")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+@feedback_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, resolve_path=True))
+@click.option("--workspace", "slug", required=True, help="The workspace to import into.")
+@click.option(
+    "--format",
+    "format_name",
+    required=True,
+    type=click.Choice(["delighted-json", "delighted-csv", "zendesk-csv", "csv"]),
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and count; write nothing.")
+@click.option(
+    "--map",
+    "pairs",
+    multiple=True,
+    help="field=column for --format csv (score, kind, email, external_id, name, comment, time, "
+    "id); --map kind=nps names the kind of every row.",
+)
+def import_history(
+    file: str, slug: str, format_name: str, dry_run: bool, pairs: tuple[str, ...]
+) -> None:
+    """Import a history of responses from FILE, as one job, and print what it did."""
+    from pathlib import Path
+
+    from feedback.imports import running
+
+    try:
+        workspace = workspaces.get_workspace(slug)
+        job = running.start_import(
+            workspace, file, Path(file).name, format_name, _mapping(pairs), dry_run, "cli"
+        )
+        job = running.run_import(job.id)
+    except FeedbackError as exc:
+        _fail(exc)
+    counts = job.counts or {}
+    click.echo(f"import {job.id}: {job.status}" + (" (dry run)" if dry_run else ""))
+    if job.error:
+        raise click.ClickException(job.error)
+    shown = ("rows", "imported", "would_import", "already", "refused", "cases", "notes", "tags")
+    shown += ("notes_not_kept",)
+    for name in shown:
+        if name in counts:
+            click.echo(f"  {name:<15}{counts[name]}")
+    if job.refused:
+        click.echo(f"  report       {running.report_path(job)}")

@@ -62,6 +62,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_FIGURES_TTL": _int("FIGURES_TTL", 60),
         "FEEDBACK_MIN_LABELS": _int("MIN_LABELS", 150),
         "FEEDBACK_MODEL_DIR": _env("MODEL_DIR", str(Path(instance_path) / "models")),
+        # Uploaded history files waiting for the worker, and the reports of refused rows.
+        "FEEDBACK_IMPORT_DIR": _env("IMPORT_DIR", str(Path(instance_path) / "imports")),
+        # A history file uploaded in Settings may be this large (every other body: above).
+        "FEEDBACK_MAX_IMPORT_BYTES": _int("MAX_IMPORT_BYTES", 200 * 1024 * 1024),
         "FEEDBACK_EMBEDDINGS_PATH": _env("EMBEDDINGS_PATH", ""),
         "FEEDBACK_RUN_JOBS": _bool("RUN_JOBS", False),
         # Email: no SMTP host means invites wait, unsent, until one is configured.

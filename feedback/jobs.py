@@ -19,6 +19,7 @@ from flask import Flask
 from feedback.cases import mail, opening, resurveys
 from feedback.email import delivery, digest, score_clicks
 from feedback.extensions import db
+from feedback.imports import running as imports
 from feedback.metrics import refresh
 from feedback.responses import retention
 from feedback.scorecard import review
@@ -102,6 +103,11 @@ def refresh_rollups() -> int:
     return refresh.refresh_all()
 
 
+def run_imports() -> int:
+    """Run the oldest queued import of a history file (one per run: it may take minutes)."""
+    return imports.run_queued()
+
+
 def purge_old_data() -> dict[str, int]:
     """Delete responses and displays older than each workspace's retention."""
     return retention.purge_old_data()
@@ -121,6 +127,7 @@ JOBS: dict[str, tuple[Callable[[], Any], int]] = {
     "send_digest": (send_digest, 900),
     "purge_old_data": (purge_old_data, 3600),
     "refresh_rollups": (refresh_rollups, 60),
+    "run_imports": (run_imports, 5),
 }
 
 

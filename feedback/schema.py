@@ -4,6 +4,7 @@ from feedback.accounts import models as accounts
 from feedback.cases import models as cases
 from feedback.email import models as email
 from feedback.helpdesk import models as helpdesk
+from feedback.imports import models as imports
 from feedback.metrics import models as metrics
 from feedback.responses import models as responses
 from feedback.scorecard import models as scorecard
@@ -16,6 +17,7 @@ __all__ = [
     "cases",
     "email",
     "helpdesk",
+    "imports",
     "metrics",
     "responses",
     "scorecard",

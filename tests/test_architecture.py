@@ -39,6 +39,7 @@ DOMAINS = [
     "responses",
     "email",
     "helpdesk",
+    "imports",
     "widget",
     "scorecard",
     "accounts",

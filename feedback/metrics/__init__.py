@@ -11,6 +11,7 @@ __all__ = [
     "models",
     "plan",
     "recommend",
+    "refresh",
     "series",
     "sums",
     "trajectory",
