@@ -3,6 +3,7 @@ cases for the rest."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -170,15 +171,24 @@ def _add_summed_weeks(
         )
         .group_by(*keys)
     )
+    weekly = (((int(row.week), None), row) for row in rows if row.week is not None)
+    _file_summed(weekly, closed, first_action, resolution)
+
+
+def _file_summed(
+    keyed: Iterable[tuple[tuple[Any, Any], Any]],
+    closed: dict[tuple[Any, Any], tuple[int, int]],
+    first_action: dict[tuple[Any, Any], dict[int, _Bucket]],
+    resolution: dict[tuple[Any, Any], dict[int, _Bucket]],
+) -> None:
+    """Add summed rows (key, row of measure, bucket, n, hit, lo, hi) to the counts and the
+    duration buckets."""
     counts: dict[tuple[Any, Any], tuple[int, int]] = {}
     buckets: dict[str, dict[tuple[Any, Any], dict[int, _Bucket]]] = {
         "first_action": {},
         "resolution": {},
     }
-    for row in rows:
-        if row.week is None:
-            continue
-        key = (int(row.week), None)
+    for key, row in keyed:
         if row.measure == "closed":
             had = counts.get(key, (0, 0))
             counts[key] = (had[0] + int(row.n), had[1] + int(row.hit))
@@ -270,21 +280,9 @@ def _add_summed(
         .where(owned_by(DayCaseFigure, workspace_id), or_(*parts))
         .group_by(*keys)
     )
-    counts: dict[tuple[Any, Any], tuple[int, int]] = {}
-    buckets: dict[str, dict[tuple[Any, Any], dict[int, _Bucket]]] = {
-        "first_action": {},
-        "resolution": {},
-    }
-    for row in rows:
-        key = (row.team, row.owner_id)
-        if row.measure == "closed":
-            counts[key] = (int(row.n), int(row.hit))
-        else:
-            found = _Bucket(int(row.bucket), int(row.n), float(row.lo), float(row.hi))
-            buckets[row.measure].setdefault(key, {})[found.bucket] = found
-    _add_counts(closed, counts)
-    _add_buckets(first_action, buckets["first_action"])
-    _add_buckets(resolution, buckets["resolution"])
+    _file_summed(
+        (((row.team, row.owner_id), row) for row in rows), closed, first_action, resolution
+    )
 
 
 def _figures_at(
