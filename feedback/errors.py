@@ -103,12 +103,16 @@ def object_of(payload: Any, keys: tuple[str, ...], field: str | None = None) -> 
     return payload
 
 
-def _json_error(error: FeedbackError) -> tuple[Response, int]:
-    # A refused call stores nothing: what it changed before the refusal is dropped here, not
-    # left in the session for a later commit in the same app context to write.
+def discard() -> None:
+    """A refused call stores nothing: what it changed before the refusal is dropped, not left
+    in the session for a later commit in the same app context to write."""
     from feedback.extensions import db
 
     db.session.rollback()
+
+
+def _json_error(error: FeedbackError) -> tuple[Response, int]:
+    discard()
     return jsonify(error.to_dict()), error.status
 
 

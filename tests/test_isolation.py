@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from feedback import jobs
 from feedback.accounts import invitations, workspaces
 from feedback.extensions import db
+from feedback.imports import running
 from feedback.webhooks.models import WebhookDelivery
 from tests.factories import make_survey, make_tenant
 from tests.resolver import Resolver
@@ -72,6 +73,10 @@ class World:
             a.workspace, user, "owner", "joiner@alphaworks.example", "viewer"
         )
         self.member_invite_id = joining.invite.id
+        history = running.start_import(
+            a.workspace, "alpha-history.json", "alpha-history.json", "delighted-json", None, True
+        )
+        self.import_job_id = history.id
         self.sent: list[str] = []
         self.secrets = [
             "zebraquartz",
@@ -102,6 +107,7 @@ class World:
             "external_id": PERSON,
             "metric": "alpha_metric",
             "kind": "nps",
+            "job_id": self.import_job_id,
         }
         if name not in values:
             pytest.fail(f"the isolation matrix has no value of A's for <{name}>: add one")

@@ -11,8 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from feedback.delighted import answers, lists, people, shapes
 from feedback.delighted.params import query_args
-from feedback.errors import MAX_ID, FeedbackError, NotFound, ascii_whole
-from feedback.extensions import db
+from feedback.errors import MAX_ID, FeedbackError, NotFound, ascii_whole, discard
 from feedback.web.api import basic_key, json_body, require_key
 
 bp = Blueprint("delighted_api", __name__, url_prefix="/delighted/v1")
@@ -31,7 +30,7 @@ def _error(status: int, message: str, field: str | None = None) -> tuple[Respons
 
 @bp.errorhandler(FeedbackError)
 def _refused(error: FeedbackError) -> tuple[Response, int]:
-    db.session.rollback()  # a refused call stores nothing
+    discard()
     return _error(error.status, error.message, error.field)
 
 
