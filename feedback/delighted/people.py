@@ -11,7 +11,7 @@ from flask import current_app
 from feedback.accounts.models import Workspace
 from feedback.database import in_workspace, use_case, utcnow
 from feedback.delighted import params
-from feedback.email import invites
+from feedback.email import erasure, invites
 from feedback.email.models import EmailInvite
 from feedback.errors import Invalid, NotFound, ascii_whole, object_of, whole_number
 from feedback.extensions import db
@@ -136,10 +136,8 @@ def erase_person(workspace: Workspace, identifier: str) -> int:
     product's id of them and once by address alone)."""
     found = person_by_identifier(workspace, identifier)
     for respondent in found:
-        if respondent.email:
-            # Delighted cancels a deleted person's pending survey: no mail goes after it.
-            invites.withdraw_waiting(workspace.id, respondent.email, "the person was erased")
-        respondents.erase(workspace, respondent)
+        # Their waiting survey mail is held back with the rest of what the mail kept of them.
+        erasure.erase_person(workspace, respondent)
     return len(found)
 
 

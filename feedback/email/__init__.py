@@ -3,6 +3,7 @@ hosted survey page they open, unsubscribing, and the weekly digest."""
 
 __all__ = [
     "compose",
+    "erasure",
     "invites",
     "models",
 ]

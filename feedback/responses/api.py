@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from feedback.database import owned_by
 from feedback.downloads import csv_attachment
+from feedback.email import erasure
 from feedback.errors import NotFound, whole_number
 from feedback.extensions import db
 from feedback.metrics import filters
@@ -62,7 +63,7 @@ def respondent_export(external_id: str) -> Any:
 @bp.delete("/respondents/<path:external_id>")
 @require_key("write")
 def respondent_erase(external_id: str) -> Any:
-    erased = respondents.erase_respondent(g.workspace, external_id)
+    erased = erasure.erase_respondent(g.workspace, external_id)
     return jsonify({"erased": erased})
 
 

@@ -259,11 +259,6 @@ def export_respondent(workspace: Workspace, external_id: str) -> dict[str, Any]:
 
 
 @use_case
-def erase_respondent(workspace: Workspace, external_id: str) -> dict[str, int]:
-    """Remove a person's data and words; scores stay, unlinked, so past counts do not move."""
-    return erase(workspace, get_respondent(workspace, external_id))
-
-
 def respondents_by_email(workspace: Workspace, email: str) -> list[Respondent]:
     """Everyone on record at this address (a person known by an id and by address alone)."""
     return list(
@@ -284,7 +279,9 @@ def respondent_by_id(workspace: Workspace, respondent_id: int) -> Respondent | N
 
 @use_case
 def erase(workspace: Workspace, respondent: Respondent) -> dict[str, int]:
-    """Erase one respondent found by any means: what `erase_respondent` does by id."""
+    """Remove a person's data and words; scores stay, unlinked, so past counts do not move.
+    What the survey mail kept of them goes with `email.erasure.erase_person`, the erasure every
+    entry point calls."""
     responses = list(
         db.session.scalars(
             in_workspace(Response, workspace.id).where(Response.respondent_id == respondent.id)

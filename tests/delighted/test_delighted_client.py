@@ -101,7 +101,8 @@ def test_deleting_a_person_by_id_erases_only_them_and_cancels_their_survey(
     assert delighted.Person.delete(id=gone["id"]) == {"ok": True}
     assert [r.email for r in _rows(Respondent, acme)] == ["kept@example.com"]
     statuses = {i.email: i.status for i in _rows(EmailInvite, acme)}
-    assert statuses == {"kept@example.com": "scheduled", "gone@example.com": "suppressed"}
+    # The erased person's invite is held back and keeps nothing of them, not even the address.
+    assert statuses == {"kept@example.com": "scheduled", "erased@invalid": "suppressed"}
     with pytest.raises(GeneralAPIError) as refused:
         delighted.Person.delete(id=gone["id"])
     assert refused.value.response.status_code == 404

@@ -8,10 +8,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feedback.database import utcnow
+from feedback.email.erasure import erase_respondent
 from feedback.extensions import db
 from feedback.jobs import purge_old_data
 from feedback.responses.models import Display, Response
-from feedback.responses.respondents import erase_respondent
 from feedback.themes.models import ResponseTheme, Theme
 from tests.factories import add_response, make_survey, make_tenant
 

@@ -235,7 +235,13 @@ def test_respondent_export_and_erasure(client: FlaskClient) -> None:
 
     res = t.delete("/api/v1/respondents/ann")
     assert res.status_code == 200
-    assert res.json["erased"] == {"responses": 2, "displays": 1, "cases": 1, "events": 0}
+    assert res.json["erased"] == {
+        "responses": 2,
+        "displays": 1,
+        "cases": 1,
+        "events": 0,
+        "invites": 0,
+    }
     case = t.get(f"/api/v1/cases/{case_id}").json
     assert (case["respondent"], case["comment"], case["score"]) == (None, None, 3)
     assert "Ann" not in str(case["notes"]) and "ann@" not in str(case["events"])
@@ -342,3 +348,33 @@ def test_any_loopback_port_is_an_origin_in_development_only(
     app.config["FEEDBACK_ENV"] = "development"
     ok = t.patch("/api/v1/workspace", json=body)
     assert ok.status_code == 200 and ok.json["allowed_origins"] == body["allowed_origins"]
+
+
+def test_erasure_scrubs_the_survey_mail_kept_of_the_person(client: FlaskClient) -> None:
+    from feedback.email.models import EmailInvite
+
+    t, other = make_tenant(client), make_tenant(client, "Other")
+    survey = make_survey(t.workspace, "nps", channels=["widget", "email"])
+    elsewhere = make_survey(other.workspace, "nps", channels=["email"])
+    people = [
+        {"email": "ann@example.com", "id": "ann", "name": "Ann Lee", "context": {"plan": "Pro"}},
+        {"email": "bob@example.com", "id": "bob", "name": "Bob"},
+    ]
+    answer = {"survey": survey.public_id, "score": 9, "respondent": {"id": "ann"}}
+    assert client.put(t.public("/responses/ann-answer-1"), json=answer).status_code == 201
+    invited = t.post("/api/v1/invites", json={"survey": survey.public_id, "invites": people})
+    assert invited.status_code == 201
+    theirs = {"survey": elsewhere.public_id, "invites": [people[0]]}
+    assert other.post("/api/v1/invites", json=theirs).status_code == 201
+    res = t.delete("/api/v1/respondents/ann")
+    assert res.status_code == 200 and res.json["erased"]["invites"] == 1
+    db.session.expire_all()
+    rows = {
+        (row.workspace_id, row.email): row
+        for row in db.session.scalars(select(EmailInvite).order_by(EmailInvite.id))
+    }
+    scrubbed = rows[(t.workspace.id, "erased@invalid")]
+    assert (scrubbed.name, scrubbed.external_id, scrubbed.context) == (None, None, {})
+    assert scrubbed.status == "suppressed"  # the survey mail never goes out after an erasure
+    assert rows[(t.workspace.id, "bob@example.com")].status == "scheduled"
+    assert rows[(other.workspace.id, "ann@example.com")].name == "Ann Lee"

@@ -18,10 +18,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, func, select, update
 
 from feedback.database import utcnow
+from feedback.email.erasure import erase_respondent
 from feedback.extensions import db
 from feedback.jobs import deliver_webhooks
 from feedback.responses.recording import record_response
-from feedback.responses.respondents import erase_respondent
 from feedback.webhooks import service as webhooks
 from feedback.webhooks import targets as webhook_targets
 from feedback.webhooks.models import WebhookDelivery
