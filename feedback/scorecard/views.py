@@ -52,8 +52,13 @@ def review_page() -> str:
     people = _people()
     value = request.args.get("owner", "").strip()
     result = review.review(g.workspace, _chosen(value, people))
+    everyone = not value and not result.kpis
+    if everyone:
+        # A member who owns nothing yet (an admin looking round) reads every owner's review.
+        value, result = "all", review.review(g.workspace, None)
     return render_template(
         "scorecard/review.html",
+        everyone=everyone,
         result=result,
         entries=[review.entry(kpi) for kpi in result.kpis],
         money=review.at_stake(result.money),

@@ -67,7 +67,12 @@ def test_another_owner_s_review_and_every_owner_s(client: FlaskClient) -> None:
     owned = owned_kpis(client)
     sign_in(client, "boss@acme.example")
     page = client.get(PAGE).get_data(as_text=True)
-    assert "You own no KPI yet." in page and 'id="kpi-nps"' not in page
+    # The boss owns nothing: they read every owner's review, and are told why.
+    assert "You own no KPI yet, so this is every owner's review." in page
+    assert 'id="kpi-nps"' in page and 'id="kpi-csat"' in page
+    own = client.get(f"{PAGE}?owner={owned.boss.id}").get_data(as_text=True)
+    assert "You own no KPI yet." in own and "every owner's review" not in own
+    assert 'id="kpi-nps"' not in own
     # The picker names the owners.
     assert f'<option value="{owned.ann.id}" >Ann Lee</option>' in page
     assert f'<option value="{owned.bob.id}" >Bob Stone</option>' in page
