@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from feedback.accounts.models import Workspace
 from feedback.database import in_workspace
 from feedback.delighted import params, shapes
-from feedback.delighted.people import nps_survey
+from feedback.delighted.people import nps_survey, trend_survey
 from feedback.errors import Invalid, NotFound, row_id
 from feedback.extensions import db
 from feedback.responses import recording, respondents
@@ -37,9 +37,9 @@ LIST = (
     "order",
     "person_id",
     "person_email",
+    "trend",
 )
 LIST_UNSUPPORTED = {
-    "trend": "this product has no trends; filter by time, person_id or person_email.",
     "page_info": "pages are numbered here: use page and per_page.",
 }
 ORDERS = ("asc", "desc", "asc:updated_at", "desc:updated_at")
@@ -213,6 +213,8 @@ def list_responses(workspace: Workspace, args: dict[str, Any]) -> Listing:
     if args.get("person_email") is not None:
         people = respondents.respondents_by_email(workspace, str(args["person_email"]))
         stmt = stmt.where(Response.respondent_id.in_([p.id for p in people]))
+    if args.get("trend") is not None:
+        stmt = stmt.where(Response.survey_id == trend_survey(workspace, args["trend"]).id)
     rows = list(
         db.session.scalars(stmt.order_by(*ordering).offset(page.offset).limit(page.size + 1))
     )

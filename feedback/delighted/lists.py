@@ -10,7 +10,7 @@ from sqlalchemy import func
 from feedback.accounts.models import Workspace
 from feedback.database import in_workspace
 from feedback.delighted import params, shapes
-from feedback.delighted.people import people_by_email
+from feedback.delighted.people import people_by_email, trend_survey
 from feedback.email import invites
 from feedback.email.models import EmailInvite, Unsubscribe
 from feedback.errors import Invalid
@@ -19,17 +19,23 @@ from feedback.mail import clean_email
 from feedback.metrics.formulas import public, summary
 from feedback.metrics.sums import Scope
 
-METRICS = ("since", "until")
-METRICS_UNSUPPORTED = {"trend": "this product has no trends; ask for a time window instead."}
+METRICS = ("since", "until", "trend")
 PAGED = ("since", "until", "page", "per_page")
 UNSUBSCRIBE = ("person_email",)
 
 
 def metrics(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    """The NPS of every NPS response from since to until (both included)."""
-    params.known(args, METRICS, METRICS_UNSUPPORTED)
+    """The NPS of every NPS response from since to until (both included), of one survey when
+    `trend` names it."""
+    params.known(args, METRICS, {})
     span = params.window(args)
-    scope = Scope(workspace.id, "nps", span.start, span.end)
+    surveys = None
+    if args.get("trend") is not None:
+        survey = trend_survey(workspace, args["trend"])
+        if survey.kind != "nps":
+            raise Invalid(f"The survey {survey.public_id} asks {survey.kind}, not NPS.", "trend")
+        surveys = (survey.id,)
+    scope = Scope(workspace.id, "nps", span.start, span.end, surveys)
     return shapes.metrics(public(summary(scope, int(current_app.config["FEEDBACK_LOW_N"]))))
 
 

@@ -20,7 +20,7 @@ from feedback.responses import respondents
 from feedback.responses.models import Respondent
 from feedback.surveys.models import Survey
 
-ALLOWED = ("email", "name", "properties", "delay", "send", "channel")
+ALLOWED = ("email", "name", "properties", "delay", "send", "channel", "trend")
 UNSUPPORTED = {
     "phone_number": "surveys go by email only; send an email address.",
     "email_update": "erase the person and add them at the new address.",
@@ -38,6 +38,7 @@ class PersonInput:
     properties: dict[str, str]
     delay: int
     send: bool
+    trend: str | None = None
 
 
 def parse_person(body: Any) -> PersonInput:
@@ -53,12 +54,20 @@ def parse_person(body: Any) -> PersonInput:
         properties=respondents.clean_traits(body.get("properties"), "properties", max_value),
         delay=whole_number(body.get("delay", 0), "delay", 0, MAX_DELAY),
         send=params.flag(body.get("send", True), "send"),
+        trend=params.one_line(body.get("trend"), "trend"),
     )
 
 
-def nps_survey(workspace: Workspace, channel: str | None) -> Survey:
-    """The survey Delighted's calls stand for: the workspace's first active NPS survey (on
-    `channel`, when one is named)."""
+def nps_survey(workspace: Workspace, channel: str | None, trend: str | None = None) -> Survey:
+    """The survey Delighted's calls stand for: the one its `trend` names (Delighted's id of one
+    of an account's surveys; here a survey's public id), else the workspace's first active NPS
+    survey (on `channel`, when one is named)."""
+    if trend is not None:
+        survey = trend_survey(workspace, trend)
+        if survey.status != "active" or (channel and channel not in (survey.channels or [])):
+            offered = f" offered by {channel}" if channel else ""
+            raise Invalid(f"The survey {trend} is not active{offered}.", "trend")
+        return survey
     surveys = db.session.scalars(
         in_workspace(Survey, workspace.id)
         .where(Survey.kind == "nps", Survey.status == "active")
@@ -69,6 +78,17 @@ def nps_survey(workspace: Workspace, channel: str | None) -> Survey:
             return survey
     where = f" offered by {channel}" if channel else ""
     raise Invalid(f"This workspace has no active NPS survey{where}; create one first.", "survey")
+
+
+def trend_survey(workspace: Workspace, trend: Any) -> Survey:
+    """The survey a `trend` names: Delighted's trends are an account's surveys, and here a
+    trend is a survey's public id (Surveys, or GET /api/v1/surveys)."""
+    if not isinstance(trend, str) or not trend or len(trend) > 64:
+        raise Invalid("A trend is the public id of one of this workspace's surveys.", "trend")
+    survey = db.session.scalar(in_workspace(Survey, workspace.id).where(Survey.public_id == trend))
+    if survey is None:
+        raise NotFound(f"No survey {trend} in this workspace.", "trend")
+    return survey
 
 
 @use_case
@@ -96,7 +116,7 @@ def create_person(workspace: Workspace, body: Any) -> tuple[Respondent, EmailInv
     """Add or update a person; unless `send` is false, schedule the NPS survey mail after
     `delay` seconds (held back, as any invite is, for an unsubscribed or recent contact)."""
     given = parse_person(body)
-    survey = nps_survey(workspace, "email") if given.send else None
+    survey = nps_survey(workspace, "email", given.trend) if given.send else None
     respondent, created = _keep_person(workspace, given)
     if survey is None:
         return respondent, None, created

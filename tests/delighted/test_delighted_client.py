@@ -177,6 +177,29 @@ def test_metrics_count_the_bands_of_the_window(acme: Tenant) -> None:
     assert (everything["response_count"], everything["nps"]) == (5, 0)
 
 
+def test_a_trend_is_one_of_the_workspace_s_surveys(acme: Tenant) -> None:
+    main = acme.workspace.surveys[0]
+    onboarding = make_survey(acme.workspace, "nps", name="Onboarding NPS")
+    support = make_survey(acme.workspace, "csat")
+    for score in (10, 10):
+        add_response(main, score)
+    add_response(onboarding, 0)
+    db.session.commit()
+    one = delighted.Metrics.retrieve(trend=onboarding.public_id)
+    assert (one["nps"], one["response_count"]) == (-100, 1)
+    listed = delighted.SurveyResponse.all(trend=main.public_id)
+    assert [r["score"] for r in listed] == [10, 10]
+    delighted.Person.create(email="new@example.com", trend=onboarding.public_id, delay=60)
+    [invite] = _rows(EmailInvite, acme)
+    assert invite.survey_id == onboarding.id
+    with pytest.raises(ResourceValidationError) as refused:
+        delighted.Metrics.retrieve(trend=support.public_id)
+    assert "not NPS" in json.loads(_body(refused.value))["errors"]["trend"][0]
+    with pytest.raises(GeneralAPIError) as missing:
+        delighted.SurveyResponse.all(trend="no-such-survey")
+    assert missing.value.response.status_code == 404
+
+
 def test_an_unsubscribed_address_is_listed_and_gets_no_survey(acme: Tenant) -> None:
     person = delighted.Person.create(email="ben@example.com", name="Ben", send=False)
     assert delighted.Unsubscribe.create(person_email="Ben@Example.com") == {"ok": True}
@@ -232,8 +255,6 @@ def test_a_read_only_key_cannot_add_people(app: Flask, acme: Tenant, use_key: An
 @pytest.mark.parametrize(
     ("call", "field", "words"),
     [
-        (lambda: delighted.SurveyResponse.all(trend="123"), "trend", "no trends"),
-        (lambda: delighted.Metrics.retrieve(trend="123"), "trend", "no trends"),
         (lambda: delighted.SurveyResponse.all(per_page=500), "per_page", "from 1 to 100"),
         (lambda: delighted.SurveyResponse.all(since="yesterday"), "since", "whole number"),
         (lambda: delighted.SurveyResponse.all(order="sideways"), "order", "asc, desc"),
