@@ -67,7 +67,7 @@ def _case_helpers() -> dict[str, Any]:
 def member_choices(team: list[Any] | None = None) -> list[SelectChoice]:
     """The workspace's members as choices of an owner field (`team` when already loaded)."""
     team = team if team is not None else members.list_members(g.workspace)
-    return [SelectChoice(m.user_id, m.email) for m in team]
+    return [SelectChoice(m.user_id, m.label) for m in team]
 
 
 def _list_page(mine: bool) -> Any:
