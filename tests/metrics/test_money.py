@@ -16,33 +16,13 @@ from feedback.periods import custom
 from feedback.responses.models import Respondent, RespondentEvent, Response
 from feedback.surveys.models import Survey
 from tests.factories import Tenant, add_response, make_survey, make_tenant
+from tests.metrics.money_data import person, score
 
 JAN = "/api/v1/money?from=2026-01-01&to=2026-01-31"
 
 
 def day(n: int) -> datetime:
     return datetime(2026, 1, 1, 9) + timedelta(days=n - 1)
-
-
-@pytest.fixture
-def tenant(client: FlaskClient) -> Tenant:
-    return make_tenant(client)
-
-
-@pytest.fixture
-def survey(tenant: Tenant) -> Survey:
-    return make_survey(tenant.workspace, "nps")
-
-
-def person(tenant: Tenant, name: str, **traits: str) -> Respondent:
-    row = Respondent(workspace_id=tenant.workspace.id, external_id=name, traits=traits)
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def score(survey: Survey, who: Respondent, value: int, when: datetime) -> Response:
-    return add_response(survey, value, when, respondent_id=who.id)
 
 
 def open_case(tenant: Tenant, response: Response, status: str = "open") -> Case:

@@ -19,31 +19,11 @@ from feedback.metrics.money_sums import MonthOutcome
 from feedback.periods import month_spans, resolve
 from feedback.responses.models import Respondent, RespondentEvent
 from feedback.surveys.models import Survey
-from tests.factories import Tenant, add_response, make_survey, make_tenant
+from tests.factories import Tenant, make_survey, make_tenant
+from tests.metrics.money_data import person, score
 
 # Seen from the middle of March 2026, the twelve months run from April 2025 to March 2026.
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def tenant(client: FlaskClient) -> Tenant:
-    return make_tenant(client)
-
-
-@pytest.fixture
-def survey(tenant: Tenant) -> Survey:
-    return make_survey(tenant.workspace, "nps")
-
-
-def person(tenant: Tenant, name: str, **traits: str) -> Respondent:
-    row = Respondent(workspace_id=tenant.workspace.id, external_id=name, traits=traits)
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def score(survey: Survey, who: Respondent, value: int, when: datetime) -> None:
-    add_response(survey, value, when, respondent_id=who.id)
 
 
 def event(tenant: Tenant, who: Respondent, kind: str, when: datetime) -> None:
