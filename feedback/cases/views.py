@@ -67,7 +67,8 @@ def _case_helpers() -> dict[str, Any]:
 def member_choices(team: list[Any] | None = None) -> list[SelectChoice]:
     """The workspace's members as choices of an owner field (`team` when already loaded)."""
     team = team if team is not None else members.list_members(g.workspace)
-    return [SelectChoice(m.user_id, m.label) for m in team]
+    # The name to read, the address to tell two of the same name apart.
+    return [SelectChoice(m.user_id, f"{m.name} ({m.email})" if m.name else m.email) for m in team]
 
 
 def _list_page(mine: bool) -> Any:
