@@ -11,6 +11,8 @@
   if (!form) return;
   if (form.tagName !== "FORM") form = form.form;
   var hint = document.getElementById("score-hint");
+  // Once the person picks another score, a late "recorded" must not say the old one counts.
+  var changed = false;
 
   function say(text) {
     if (hint && text) hint.textContent = text;
@@ -25,6 +27,7 @@
       questions[i].hidden = scores.indexOf(chosen.value) < 0;
     }
     if (form.elements.shown) form.elements.shown.value = chosen.value;
+    changed = true;
     say(hint && hint.getAttribute("data-changed"));
     if (hint) hint.classList.remove("recorded");
   });
@@ -41,7 +44,7 @@
         return answer.ok ? answer.json() : {};
       })
       .then(function (answer) {
-        if (!answer.counted || !hint) return;
+        if (!answer.counted || !hint || changed) return;
         say(hint.getAttribute("data-counted"));
         hint.classList.add("recorded");
       })
