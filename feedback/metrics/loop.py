@@ -94,6 +94,15 @@ def loop_levels(
     }
 
 
+# What the summed day (or month) rows of a set of keys add up to.
+_SUMMED = (
+    func.sum(DayCaseFigure.n).label("n"),
+    func.sum(DayCaseFigure.hit).label("hit"),
+    func.min(DayCaseFigure.lo).label("lo"),
+    func.max(DayCaseFigure.hi).label("hi"),
+)
+
+
 def loop_weeks(
     workspace_id: int, weeks: list[tuple[str, datetime, datetime]], low_n: int
 ) -> list[dict[str, Any]]:
@@ -159,10 +168,7 @@ def _add_summed_weeks(
     rows = db.session.execute(
         select(
             *keys,
-            func.sum(DayCaseFigure.n).label("n"),
-            func.sum(DayCaseFigure.hit).label("hit"),
-            func.min(DayCaseFigure.lo).label("lo"),
-            func.max(DayCaseFigure.hi).label("hi"),
+            *_SUMMED,
         )
         .where(
             owned_by(DayCaseFigure, workspace_id),
@@ -272,10 +278,7 @@ def _add_summed(
     rows = db.session.execute(
         select(
             *keys,
-            func.sum(DayCaseFigure.n).label("n"),
-            func.sum(DayCaseFigure.hit).label("hit"),
-            func.min(DayCaseFigure.lo).label("lo"),
-            func.max(DayCaseFigure.hi).label("hi"),
+            *_SUMMED,
         )
         .where(owned_by(DayCaseFigure, workspace_id), or_(*parts))
         .group_by(*keys)

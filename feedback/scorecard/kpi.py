@@ -70,6 +70,16 @@ class Kpi:
         text = f"{value:+.{self.digits}f}" if self.kind == "nps" else f"{value:,.{self.digits}f}"
         return text + self.unit
 
+    def effect(self, action: Action) -> tuple[str, str]:
+        """An action's expected effect and its interval in words: how far it moves the KPI its
+        better way (down, for a time), in the KPI's unit: ("+2.5", "1.8 to 3.2"), ("-0.3 h",
+        "-0.3 to -0.2 h"). One wording for the card, the review page and the mail."""
+        hours = self.unit.strip() == "h"
+        unit, digits = (self.unit if hours else ""), (2 if self.kind == "ces" else 1)
+        sign = 1 if self.better_higher else -1
+        low, high = (action.low, action.high) if sign > 0 else (-action.high, -action.low)
+        return f"{sign * action.effect:+g}{unit}", f"{low:.{digits}f} to {high:.{digits}f}{unit}"
+
     def evidence(self, action: Action) -> tuple[str, str | None]:
         """What a next action rests on, in words, and where to see it: one wording for the
         card, the review page and the mail."""

@@ -140,17 +140,13 @@ def entry(kpi: Kpi, base: str = "") -> dict[str, Any]:
 
 
 def _action(kpi: Kpi, action: Action, base: str) -> dict[str, Any]:
-    """The next action in the scorecard's words (its `next_action`): an effect is how far it
-    moves the KPI its better way, down for a time."""
-    hours = kpi.unit.strip() == "h"
-    unit, digits = (kpi.unit if hours else ""), (2 if kpi.kind == "ces" else 1)
-    sign = 1 if kpi.better_higher else -1
-    low, high = (action.low, action.high) if sign > 0 else (-action.high, -action.low)
+    """The next action in the scorecard's words (`Kpi.effect`, `Kpi.evidence`)."""
+    effect, interval = kpi.effect(action)
     proof, link = kpi.evidence(action)
     return {
         "title": action.title,
-        "effect": f"{sign * action.effect:+g}{unit}",
-        "interval": f"{low:.{digits}f} to {high:.{digits}f}{unit}",
+        "effect": effect,
+        "interval": interval,
         "owner": action.owner,
         "evidence": proof,
         "evidence_url": base + link if link else None,

@@ -66,6 +66,9 @@ def test_the_agent_slowing_the_helpdesk_is_the_next_action(client: FlaskClient) 
     assert best.effect == 2.3 and best.low <= 2.3 <= best.high
     assert best.evidence["n"] == 40 and best.evidence["gap"] == 8.0
     assert not kpi.better_higher
+    # A time comes down: the card and the mail say so.
+    effect, interval = kpi.effect(best)
+    assert effect == "-2.3 h" and interval.endswith(" h") and interval.startswith("-")
 
 
 def _case(t, i: int, team: str, in_time: bool, days_ago: int) -> None:
