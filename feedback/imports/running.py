@@ -76,6 +76,22 @@ def start_import(
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
+def preview_upload(
+    workspace: Workspace, format_name: str, data: bytes, mapping_text: str, limit: int
+) -> dict[str, Any]:
+    """Keep an uploaded file for the import, and read it as the import will: its first `limit`
+    rows and refusals, the counts of both, and the token that names the kept file."""
+    mapping = formats.parse_mapping(mapping_text)
+    parsed = formats.parse(format_name, data, mapping)
+    return {
+        "token": keep_upload(workspace, data),
+        "mapping": mapping,
+        "rows": parsed.rows[:limit],
+        "refused": parsed.refused[:limit],
+        "counts": {"rows": len(parsed.rows), "refused": len(parsed.refused)},
+    }
+
+
 def keep_upload(workspace: Workspace, data: bytes) -> str:
     """Keep an uploaded file for the worker; the token that names it for this workspace."""
     if not data.strip():

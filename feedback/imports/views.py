@@ -39,21 +39,6 @@ def imports() -> Any:
     return _page()
 
 
-def _preview(form: UploadForm) -> dict[str, Any]:
-    """Keep the file, and read it as the import will: its first rows and first refusals."""
-    data = form.file.data.read()
-    mapping = formats.parse_mapping(form.mapping.data or "")
-    parsed = formats.parse(form.format.data, data, mapping)
-    token = running.keep_upload(g.workspace, data)
-    return {
-        "token": token,
-        "mapping": mapping,
-        "rows": parsed.rows[:PREVIEW_ROWS],
-        "refused": parsed.refused[:PREVIEW_ROWS],
-        "counts": {"rows": len(parsed.rows), "refused": len(parsed.refused)},
-    }
-
-
 @bp.post("/settings/imports/upload")
 @requires("admin")
 def upload() -> Any:
@@ -62,7 +47,18 @@ def upload() -> Any:
         return _page(422, form=form)
     # A refused mapping ("map" on the command line) is told on the mapping's field.
     mapping = {"map": form.mapping, "mapping": form.mapping}
-    preview = attempt(form, lambda: _preview(form), "file", where=mapping.get)
+    preview = attempt(
+        form,
+        lambda: running.preview_upload(
+            g.workspace,
+            form.format.data,
+            form.file.data.read(),
+            form.mapping.data or "",
+            PREVIEW_ROWS,
+        ),
+        "file",
+        where=mapping.get,
+    )
     if preview is None:
         return _page(422, form=form)
     start = StartForm(
