@@ -12,10 +12,11 @@ import smtplib
 import ssl
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import formataddr, make_msgid, parseaddr
 from types import TracebackType
 from typing import Any
 
-from flask import current_app
+from flask import current_app, render_template
 
 from feedback.errors import Invalid
 
@@ -87,6 +88,23 @@ def base_url() -> str:
 def header_text(value: str) -> str:
     # Header values come from what admins typed; a line break would end the header.
     return " ".join(value.split())
+
+
+def notice(
+    subject: str, to: tuple[str, str], template: str, values: dict[str, Any]
+) -> EmailMessage:
+    """An automatic mail to `to` (name, address), from the configured sender, its text and
+    HTML parts rendered from email/<template>.txt and .html with `values`."""
+    message = EmailMessage()
+    message["Subject"] = header_text(subject)
+    sender_name, sender_address = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
+    message["From"] = formataddr((header_text(sender_name or "Feedback"), sender_address))
+    message["To"] = formataddr((header_text(to[0]), to[1]))
+    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template(f"email/{template}.txt", **values))
+    message.add_alternative(render_template(f"email/{template}.html", **values), subtype="html")
+    return message
 
 
 def stable_message_id(part: str, domain: str) -> str:

@@ -15,11 +15,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from feedback.accounts.models import Membership, User, Workspace
@@ -27,7 +26,7 @@ from feedback.database import owned_by, utcnow
 from feedback.email.models import DigestLog
 from feedback.errors import Invalid
 from feedback.extensions import db, upsert, writing
-from feedback.mail import Mailer, MailError
+from feedback.mail import Mailer, MailError, notice
 from feedback.metrics import formulas, sums
 from feedback.metrics.sums import KINDS
 from feedback.periods import zone
@@ -216,28 +215,14 @@ def digest_values(workspace: Workspace, monday: date) -> dict[str, Any]:
     }
 
 
-def _one_line(value: str) -> str:
-    # Header values: what admins typed must not start a new header.
-    return " ".join(value.split())
-
-
 def compose_digest(
     values: dict[str, Any], to: tuple[str, str], review: dict[str, Any] | None = None
 ) -> EmailMessage:
     """The digest to `to` (name, email), with their weekly review when they own KPIs."""
     workspace = values["workspace"]
-    values = {**values, "review": review}
-    message = EmailMessage()
     what = "your weekly review" if review else "your week in feedback"
-    message["Subject"] = _one_line(f"{workspace.name}: {what} ({values['week'].label})")
-    sender_name, sender_address = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
-    message["From"] = formataddr((_one_line(sender_name or "Feedback"), sender_address))
-    message["To"] = formataddr((_one_line(to[0]), to[1]))
-    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_template("email/digest.txt", **values))
-    message.add_alternative(render_template("email/digest.html", **values), subtype="html")
-    return message
+    subject = f"{workspace.name}: {what} ({values['week'].label})"
+    return notice(subject, to, "digest", {**values, "review": review})
 
 
 def _reviews(workspace: Workspace, reviews: Reviews | None) -> dict[int, dict[str, Any]]:

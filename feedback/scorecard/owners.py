@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 
 from feedback.accounts.models import User, Workspace
 from feedback.extensions import db
-from feedback.mail import Mailer, MailError, base_url, header_text
+from feedback.mail import Mailer, MailError, base_url, notice
 from feedback.scorecard import kpis
 from feedback.scorecard.card import kpi_catalog
 from feedback.scorecard.models import KpiTarget
@@ -69,13 +68,5 @@ def compose_owner_mail(
         "review_url": f"{base_url()}{PATH}#kpi-{target.metric}",
         "targets_url": f"{base_url()}/app/scorecard/targets#kpi-{target.metric}",
     }
-    message = EmailMessage()
-    message["Subject"] = header_text(f"{workspace.name}: you own {values['title']} now")
-    sender_name, sender_address = parseaddr(str(current_app.config["FEEDBACK_MAIL_FROM"]))
-    message["From"] = formataddr((header_text(sender_name or "Feedback"), sender_address))
-    message["To"] = formataddr((header_text(owner.name or ""), owner.email))
-    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_template("email/kpi_owner.txt", **values))
-    message.add_alternative(render_template("email/kpi_owner.html", **values), subtype="html")
-    return message
+    subject = f"{workspace.name}: you own {values['title']} now"
+    return notice(subject, (owner.name or "", owner.email), "kpi_owner", values)
