@@ -63,6 +63,9 @@ class Analysis:
     themes: list[ThemeMention]
     model_version: str
     truncated: bool = False
+    # Themes the model leans towards without reaching their threshold: offered to an analyst
+    # to confirm, never counted in the figures.
+    uncertain: list[str] = field(default_factory=list)
 
 
 class Analyzer:
