@@ -38,6 +38,8 @@ from nlp.sentiment import (
 from nlp.taxonomy import OTHER, Hit, Matcher, Span, Taxonomy, default_taxonomy
 
 TAXONOMY_VERSION = "taxonomy"
+# A learned theme below its threshold but at least this likely is offered as uncertain.
+UNCERTAIN_FROM = 0.3
 _BLAS = ThreadpoolController()
 
 
@@ -203,8 +205,10 @@ class Analyzer:
             languages.append(language)
         parsed = self.parse(capped)
         todo_scores = [_score(scores, i) for i in todo]
-        mentions = self._themes(parsed, todo_scores)
-        for i, p, found, language in zip(todo, parsed, mentions, languages, strict=True):
+        mentions, uncertain = self._themes(parsed, todo_scores)
+        for i, p, found, maybe, language in zip(
+            todo, parsed, mentions, uncertain, languages, strict=True
+        ):
             comment, comment_label = combine(p.sentence_scores)
             sentiment = overall((m.sentiment for m in found), comment_label)
             results[i] = Analysis(
@@ -215,6 +219,7 @@ class Analyzer:
                 themes=found,
                 model_version=self.version,
                 truncated=len(p.text) < len(texts[i]),
+                uncertain=maybe,
             )
         return [r for r in results if r is not None]
 
@@ -242,8 +247,10 @@ class Analyzer:
 
     def _themes(
         self, parsed: Sequence[Parsed], scores: Sequence[float | None]
-    ) -> list[list[ThemeMention]]:
+    ) -> tuple[list[list[ThemeMention]], list[list[str]]]:
+        """The themes of each comment, and the learned themes it is uncertain about."""
         chosen: list[list[tuple[str, float, str]]] = [[] for _ in parsed]
+        uncertain: list[list[str]] = [[] for _ in parsed]
         model = self.model
         # Probabilities and thresholds of the learned themes still in the taxonomy.
         sub = np.zeros((len(parsed), 0))
@@ -253,10 +260,14 @@ class Analyzer:
             columns = [model.themes.index(slug) for slug in self.learned]
             sub = probs[:, columns]
             thresholds = model.thresholds[columns]
+            # Only a calibrated model's probabilities say how likely a theme is.
+            floor = UNCERTAIN_FROM if model.config.get("platt") else 1.0
             for row in range(len(parsed)):
                 for c, slug in enumerate(self.learned):
                     if sub[row, c] >= thresholds[c]:
                         chosen[row].append((slug, float(sub[row, c]), "model"))
+                    elif sub[row, c] >= floor:
+                        uncertain[row].append(slug)
         by_theme = [self.matcher.themes_in(p.hits) for p in parsed]
         learned = set(self.learned)
         for row, grouped in enumerate(by_theme):
@@ -271,6 +282,8 @@ class Analyzer:
                 if not chosen[row]:
                     c = int(np.argmax(sub[row] / np.maximum(thresholds, 1e-6)))
                     chosen[row].append((self.learned[c], float(sub[row, c]), "model"))
+                    if self.learned[c] in uncertain[row]:
+                        uncertain[row].remove(self.learned[c])
         # One pass of sentiment over every (comment, theme) pair of the batch.
         pairs, pair_scores = [], []
         for row, p in enumerate(parsed):
@@ -292,7 +305,7 @@ class Analyzer:
                 )
                 k += 1
             out.append(mentions)
-        return out
+        return out, uncertain
 
     def _hit_tokens(self, parsed: Parsed, slug: str) -> list[Hit]:
         return [h for h in parsed.hits if self.taxonomy.themes[h.theme].slug == slug]

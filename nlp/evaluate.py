@@ -29,7 +29,8 @@ from nlp.analyzer import Analyzer
 from nlp.embeddings import SHIPPED
 from nlp.learn import MIN_EXAMPLES, LabeledExample, normalise_score, train
 from nlp.model import load_model
-from nlp.taxonomy import OTHER, Taxonomy, Theme, default_taxonomy
+from nlp.scoring import NONE, merge, score
+from nlp.taxonomy import Taxonomy, Theme, default_taxonomy
 
 FORMATS = ("semeval2014", "semeval2016", "jsonl")
 _POLARITY = {"conflict": "mixed"}
@@ -101,54 +102,6 @@ def _read_jsonl(path: Path) -> list[Item]:
     return items
 
 
-def evaluate(analyzer: Analyzer, items: Sequence[Item]) -> dict[str, Any]:
-    """Detection precision/recall/F1, per-theme F1, sentiment accuracy, end-to-end F1."""
-    texts = [item.text for item in items]
-    scores = [item.score for item in items]
-    results = analyzer.analyse_batch(texts, scores)
-    gold_sets = [{s for s in item.themes if s != OTHER} for item in items]
-    pred = [{m.slug: m.sentiment for m in r.themes if m.slug != OTHER} for r in results]
-    slugs = sorted(set().union(*gold_sets, *(set(p) for p in pred))) if items else []
-    counts = {s: [0, 0, 0] for s in slugs}  # tp, fp, fn
-    e2e = [0, 0, 0]
-    for gold, item, found in zip(gold_sets, items, pred, strict=True):
-        for s in slugs:
-            tp, fp, fn = s in gold and s in found, s in found and s not in gold, s in gold
-            counts[s][0] += tp
-            counts[s][1] += fp
-            counts[s][2] += fn and not tp
-        gold_pairs = {(s, item.themes[s]) for s in gold}
-        found_pairs = set(found.items())
-        e2e[0] += len(gold_pairs & found_pairs)
-        e2e[1] += len(found_pairs - gold_pairs)
-        e2e[2] += len(gold_pairs - found_pairs)
-    total = [sum(c[i] for c in counts.values()) for i in range(3)]
-    precision, recall, f1 = _prf(*total)
-    per_theme = {s: _prf(*c)[2] for s, c in counts.items()}
-    gold_themes = [sorted(g) for g in gold_sets]
-    predicted = analyzer.theme_sentiments(texts, gold_themes, scores)
-    pairs = [
-        (item.themes[s], predicted[i][s]) for i, item in enumerate(items) for s in gold_themes[i]
-    ]
-    accuracy = sum(g == p for g, p in pairs) / len(pairs) if pairs else 0.0
-    return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "per_theme": {s: round(v, 4) for s, v in per_theme.items()},
-        "sentiment_accuracy": round(accuracy, 4),
-        "end_to_end_f1": round(_prf(*e2e)[2], 4),
-        "n": len(items),
-        "n_pairs": len(pairs),
-    }
-
-
-def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return p, r, 2 * p * r / (p + r) if p + r else 0.0
-
-
 def derived_taxonomy(items: Sequence[Item], names: dict[str, str]) -> Taxonomy:
     """Themes for a SemEval file: its categories, without seed phrases.
 
@@ -174,26 +127,6 @@ def fitted(
     model, _ = train(examples, taxonomy, embeddings_path=embeddings, min_examples=minimum)
     folder = None if embeddings in (None, SHIPPED) else embeddings
     return Analyzer(taxonomy=taxonomy, model=model, embeddings_path=folder)
-
-
-def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pool fold results, each weighted by its number of items (pairs for sentiment)."""
-    n = sum(r["n"] for r in results)
-    pairs = sum(r["n_pairs"] for r in results) or 1
-    merged: dict[str, Any] = {
-        key: round(sum(r[key] * r["n"] for r in results) / n, 4)
-        for key in ("precision", "recall", "f1", "end_to_end_f1")
-    }
-    merged["sentiment_accuracy"] = round(
-        sum(r["sentiment_accuracy"] * r["n_pairs"] for r in results) / pairs, 4
-    )
-    slugs = sorted({s for r in results for s in r["per_theme"]})
-    merged["per_theme"] = {
-        s: round(sum(r["per_theme"].get(s, 0.0) for r in results) / len(results), 4) for s in slugs
-    }
-    merged["n"] = n
-    merged["n_pairs"] = sum(r["n_pairs"] for r in results)
-    return merged
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -236,8 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cut = int(len(shuffled) * (1 - args.holdout))
                 rest, test = shuffled[:cut], shuffled[cut:]
             analyzer = fitted(args.format, rest, taxonomy, names, args.min_examples, embeddings)
-            parts.append(evaluate(analyzer, test))
-        result = _merge(parts) if len(parts) > 1 else parts[0]
+            parts.append(score(analyzer, test))
+        result = merge(parts) if len(parts) > 1 else parts[0]
     else:
         if args.train:
             train_items, train_names = read(args.format, args.train)
@@ -247,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             folder = None if embeddings in (None, SHIPPED) else embeddings
             analyzer = Analyzer(taxonomy=taxonomy, model=load_model(None), embeddings_path=folder)
-        result = evaluate(analyzer, items)
+        result = score(analyzer, items)
     _print(result, names)
     if args.json:
         print(json.dumps(result, sort_keys=True))
@@ -259,14 +192,56 @@ def _print(result: dict[str, Any], names: dict[str, str]) -> None:
         f"theme detection  precision {result['precision']:.4f}  recall {result['recall']:.4f}"
         f"  F1 {result['f1']:.4f}"
     )
-    for slug, f1 in result["per_theme"].items():
-        print(f"  {names.get(slug, slug):<28} F1 {f1:.4f}")
+    print(f"  {'theme':<28} {'precision':>9} {'recall':>7} {'F1':>7} {'support':>8}")
+    for slug, row in result["per_theme"].items():
+        print(
+            f"  {names.get(slug, slug):<28} {row['precision']:>9.4f} {row['recall']:>7.4f}"
+            f" {row['f1']:>7.4f} {row['support']:>8}"
+        )
     print(
         f"theme sentiment accuracy {result['sentiment_accuracy']:.4f}"
         f" over {result['n_pairs']} gold pairs"
     )
     print(f"end-to-end (theme, polarity) F1 {result['end_to_end_f1']:.4f}")
+    _print_confusion(result["confusion"], names)
+    _print_calibration(result["calibration"], result["uncertain"])
+    if result["not_analysed"]:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(result["not_analysed"].items()))
+        print(f"not analysed (not English): {sum(result['not_analysed'].values())} ({counts})")
     print(f"n {result['n']}")
+
+
+def _print_confusion(table: dict[str, dict[str, int]], names: dict[str, str]) -> None:
+    """Rows: the gold theme missed; columns: the theme tagged in its place."""
+    if not table:
+        return
+    cols = sorted({c for row in table.values() for c in row} - {NONE}) + [NONE]
+    rows = sorted(set(table) - {NONE}) + ([NONE] if NONE in table else [])
+    width = max(6, *(len(names.get(c, c)[:9]) for c in cols))
+    print("confusion: gold theme missed (rows) -> theme tagged instead (columns)")
+    print(" " * 16 + " ".join(f"{names.get(c, c)[:9]:>{width}}" for c in cols))
+    for r in rows:
+        cells = " ".join(f"{table[r].get(c, 0) or '.':>{width}}" for c in cols)
+        print(f"  {names.get(r, r)[:14]:<14}{cells}")
+
+
+def _print_calibration(table: dict[str, Any], uncertain: dict[str, Any]) -> None:
+    if not table["bins"]:
+        return
+    print("calibration of the learned themes' probabilities")
+    print(f"  {'probability':<12} {'pairs':>7} {'mean':>7} {'observed':>9}")
+    for b in table["bins"]:
+        span = f"{b['low']:.1f}-{b['high']:.1f}"
+        if not b["n"]:
+            print(f"  {span:<12} {0:>7}")
+            continue
+        print(f"  {span:<12} {b['n']:>7} {b['mean']:>7.3f} {b['observed']:>9.3f}")
+    print(f"  expected calibration error {table['ece']:.4f} over {table['pairs']} pairs")
+    if uncertain["offered"]:
+        print(
+            f"uncertain: {uncertain['offered']} themes offered on {uncertain['comments']}"
+            f" comments, {uncertain['right']:.1%} of them right"
+        )
 
 
 if __name__ == "__main__":

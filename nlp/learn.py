@@ -171,6 +171,11 @@ def train(
         probs[test_idx] = model.detect([parsed[i] for i in test_idx], _rows(vectors, test_idx))
         fold_of[test_idx] = f
         pair_pred.update(job.predict_pairs(model, test_idx))
+    # Balanced class weights push the probabilities up: a per-theme logistic fit of the
+    # out-of-fold scores against the truth (Platt scaling) makes them honest, so a confidence
+    # of 0.7 is right about 70% of the time. It is monotone, so the decisions stay the same.
+    platt = np.array([_platt(probs[:, j], y[:, j]) for j in range(len(themes))]).reshape(-1, 2)
+    probs = _calibrated(probs, platt)
     thresholds = np.array([_best_threshold(probs[:, j], y[:, j]) for j in range(len(themes))])
     # Each fold is scored with thresholds chosen on the other folds, so the report is fair.
     decided = np.zeros_like(y)
@@ -186,6 +191,7 @@ def train(
     report.baseline = _baseline(analyzer, kept, parsed, themes, y)
 
     model = job.fit(np.arange(n), thresholds)
+    model.config["platt"] = [[round(float(a), 6), round(float(b), 6)] for a, b in platt]
     model.report = report.to_dict()
     model.version = version or _content_version(model)
     return model, report
@@ -359,12 +365,33 @@ def _rows(vectors: np.ndarray | None, rows: Any) -> np.ndarray | None:
     return None if vectors is None else vectors[np.asarray(rows, dtype=int)]
 
 
+def _platt(probs: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """Slope and offset mapping a detector's score to a calibrated one (identity when the
+    theme is always or never there)."""
+    if truth.all() or not truth.any():
+        return 1.0, 0.0
+    scores = _logit(probs).reshape(-1, 1)
+    fit = LogisticRegression(C=100.0, max_iter=1000).fit(scores, truth)
+    slope = float(fit.coef_[0, 0])
+    # A slope at or below zero would turn the decisions round: keep the scores as they are.
+    return (slope, float(fit.intercept_[0])) if slope > 0 else (1.0, 0.0)
+
+
+def _logit(probs: np.ndarray) -> np.ndarray:
+    clipped = np.clip(probs, 1e-6, 1 - 1e-6)
+    return np.log(clipped / (1 - clipped))
+
+
+def _calibrated(probs: np.ndarray, platt: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(_logit(probs) * platt[None, :, 0] + platt[None, :, 1])))
+
+
 def _best_threshold(probs: np.ndarray, truth: np.ndarray) -> float:
     """The probability cut-off with the best F1 on out-of-fold predictions."""
     if not truth.any():
         return 0.99
     best, best_f1 = 0.5, -1.0
-    for t in np.arange(0.1, 0.91, 0.025):
+    for t in np.arange(0.05, 0.951, 0.025):
         pred = probs >= t
         tp = float((pred & truth).sum())
         f1 = 2 * tp / (pred.sum() + truth.sum()) if pred.sum() + truth.sum() else 0.0

@@ -87,6 +87,11 @@ class ThemeModel:
             return np.zeros((0, len(self.themes)), dtype=np.float32)
         x = self.detector_features(docs, vectors, with_vectors=False)
         scores = self._decision(self.detector, x, vectors, len(docs), None)
+        platt = self.config.get("platt")
+        if platt:
+            # Calibrated at training (see nlp.learn): a probability says how often it is right.
+            slope_offset = np.asarray(platt, dtype=np.float32)
+            scores = scores * slope_offset[None, :, 0] + slope_offset[None, :, 1]
         return 1.0 / (1.0 + np.exp(-scores))
 
     def _decision(
