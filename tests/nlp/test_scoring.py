@@ -1,0 +1,115 @@
+"""The figures of nlp.evaluate: per theme, the confusion between themes and calibration."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nlp import Analyzer, default_taxonomy
+from nlp.evaluate import main
+from nlp.analyzer import UNCERTAIN_FROM
+from nlp.learn import train
+from nlp.scoring import NONE, confusion
+from nlp.taxonomy import OTHER
+
+
+def test_a_missed_theme_is_paired_with_the_theme_tagged_in_its_place():
+    gold = [{"usability"}, {"billing", "support"}, set(), {"features"}]
+    found = [{"features"}, {"billing"}, {"support"}, {"features"}]
+    table = confusion(gold, found)
+    assert table["usability"] == {"features": 1}
+    assert table["support"] == {NONE: 1}  # missed with nothing tagged instead
+    assert table[NONE] == {"support": 1}  # tagged where no theme was missed
+    assert "features" not in table  # found where it belonged
+
+
+def test_evaluate_prints_per_theme_confusion_and_calibration(tmp_path, capsys):
+    rows = [
+        {"text": "Support answered in minutes.", "themes": {"support": "positive"}},
+        {"text": "The app crashes every time I open a report.",
+         "themes": {"reliability": "negative"}},
+        {"text": "I can never find the settings, menus everywhere.",
+         "themes": {"usability": "negative"}},
+        {"text": "Charged twice this month and no refund yet.", "themes": {"billing": "negative"}},
+        {"text": "Das Programm ist sehr langsam und teuer.", "themes": {}, "language": "de"},
+    ]  # fmt: skip
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    assert main(["jsonl", str(path), "--json"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    figures = json.loads(out[-1])
+    assert set(figures["per_theme"]["support"]) == {"precision", "recall", "f1", "support"}
+    assert figures["per_theme"]["support"]["support"] == 1
+    assert figures["not_analysed"] == {"de": 1}
+    calibration = figures["calibration"]
+    # Four English comments, each with a probability for every learned theme.
+    assert calibration["pairs"] == 4 * len([t for t in default_taxonomy().slugs if t != OTHER])
+    assert sum(b["n"] for b in calibration["bins"]) == calibration["pairs"]
+    text = "\n".join(out)
+    assert "confusion: gold theme missed" in text
+    assert "expected calibration error" in text
+    assert "not analysed (not English): 1 (de 1)" in text
+
+
+@pytest.fixture(scope="module")
+def calibrated(shipped_examples):
+    model, _ = train(shipped_examples[:600], default_taxonomy(), folds=3, spacy_model="blank")
+    return model
+
+
+def test_trained_probabilities_are_calibrated_on_comments_not_trained_on(
+    calibrated, shipped_examples
+):
+    """Among comments the model never saw, themes given about p are there about p of the time:
+    a confidence means what it says."""
+    analyzer = Analyzer(default_taxonomy(), model=calibrated, spacy_model="blank")
+    unseen = shipped_examples[600:1400]
+    parsed = analyzer.parse([e.text for e in unseen])
+    probs = calibrated.detect(parsed, analyzer.vectors(parsed))
+    truth = np.array([[t in e.themes for t in calibrated.themes] for e in unseen])
+    high = probs >= 0.8
+    low = probs < 0.1
+    assert truth[high].mean() > 0.7
+    assert truth[low].mean() < 0.05
+    assert len(calibrated.config["platt"]) == len(calibrated.themes)
+
+
+def test_a_theme_just_below_its_threshold_is_offered_as_uncertain_not_tagged(calibrated):
+    analyzer = Analyzer(default_taxonomy(), model=calibrated, spacy_model="blank")
+    texts = [
+        "the invoice page is kind of confusing i guess",
+        "not sure the reports do what we need",
+        "it was okay, we had a few hiccups with setup",
+        "meh",
+        "syncing is sometimes off",
+        "hard to say, the pricing page and billing emails confuse me",
+    ]
+    results = analyzer.analyse_batch(texts)
+    parsed = analyzer.parse(texts)
+    probs = calibrated.detect(parsed, analyzer.vectors(parsed))
+    offered = 0
+    for row, result in enumerate(results):
+        tagged = {m.slug for m in result.themes}
+        for slug in result.uncertain:
+            j = calibrated.themes.index(slug)
+            assert UNCERTAIN_FROM <= probs[row, j] < calibrated.thresholds[j]
+            assert slug not in tagged
+            offered += 1
+        for j, slug in enumerate(calibrated.themes):
+            if UNCERTAIN_FROM <= probs[row, j] < calibrated.thresholds[j] and slug not in tagged:
+                assert slug in result.uncertain
+    assert offered, "some of these hedged comments should leave a theme uncertain"
+
+
+def test_an_uncalibrated_model_offers_nothing_as_uncertain(calibrated):
+    calibrated_config = dict(calibrated.config)
+    calibrated.config.pop("platt")
+    try:
+        analyzer = Analyzer(default_taxonomy(), model=calibrated, spacy_model="blank")
+        results = analyzer.analyse_batch(["not sure the reports do what we need", "meh"])
+        assert all(r.uncertain == [] for r in results)
+    finally:
+        calibrated.config.clear()
+        calibrated.config.update(calibrated_config)
