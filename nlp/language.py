@@ -12,6 +12,8 @@ import re
 import unicodedata
 
 UNDETERMINED = "und"
+# What the English analysis reads: English, and text too short to tell (most often English).
+READ_AS_ENGLISH = ("en", UNDETERMINED)
 
 # Frequent function words that are rare in English comments (ambiguous ones such as "a", "die",
 # "no" or "come" are left out on purpose).
@@ -70,6 +72,14 @@ _SCRIPTS = {
     "THAI": "th", "HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "CJK": "zh",
 }  # fmt: skip
 
+# The names of the languages detect_language returns, as pages show them.
+NAMES = {
+    "en": "English", "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese",
+    "it": "Italian", "pl": "Polish", "nl": "Dutch", "ru": "Russian", "el": "Greek",
+    "ar": "Arabic", "he": "Hebrew", "hi": "Hindi", "th": "Thai", "ko": "Korean",
+    "ja": "Japanese", "zh": "Chinese",
+}  # fmt: skip
+
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _ASCII_LETTERS = re.compile(r"[A-Za-z]+")
 _OTHER_LETTERS = re.compile(r"[^\W\d_A-Za-z]")
@@ -122,7 +132,14 @@ def detect_language(text: str) -> str:
 
 def is_english(language: str) -> bool:
     """Whether a comment in this language can go through the English analysis."""
-    return language in ("en", UNDETERMINED)
+    return language in READ_AS_ENGLISH
+
+
+def language_name(code: str | None) -> str | None:
+    """The language's name in English; an unknown code as it is; None when undetermined."""
+    if not code or code == UNDETERMINED:
+        return None
+    return NAMES.get(code, code)
 
 
 def _script(ch: str) -> str:

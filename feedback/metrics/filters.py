@@ -18,7 +18,20 @@ from feedback.surveys.kinds import ALL_BANDS, KINDS, MAX_SCORE
 from feedback.surveys.models import Survey
 from feedback.themes.models import ResponseTheme, Theme
 
-RESERVED = {"survey", "period", "from", "to", "band", "channel", "kind", "q", "cursor", "limit"}
+RESERVED = {
+    "survey",
+    "period",
+    "from",
+    "to",
+    "band",
+    "channel",
+    "kind",
+    "q",
+    "cursor",
+    "limit",
+    "uncertain",
+}
+_YES, _NO = ("1", "true", "yes"), ("0", "false", "no")
 
 
 @dataclass
@@ -32,6 +45,8 @@ class ResponseQuery:
     score_min: int | None = None
     score_max: int | None = None
     theme: str | None = None
+    # Only comments with a theme the analysis left for an analyst to confirm.
+    uncertain: bool = False
     context: dict[str, str] = field(default_factory=dict)
 
 
@@ -98,6 +113,10 @@ def parse_query(workspace: Workspace, args: Mapping[str, str]) -> ResponseQuery:
         if known is None:
             raise Invalid(f"No theme {slug!r} in this workspace.", "theme")
         query.theme = slug
+    if args.get("uncertain"):
+        if args["uncertain"].lower() not in (*_YES, *_NO):
+            raise Invalid("Give uncertain=1 for comments with an uncertain theme.", "uncertain")
+        query.uncertain = args["uncertain"].lower() in _YES
     for name, value in args.items():
         if name in RESERVED:
             continue
@@ -137,6 +156,8 @@ def conditions(workspace: Workspace, query: ResponseQuery) -> list[ColumnElement
         conds.append(Response.score <= query.score_max)
     for name, value in query.context.items():
         conds.append(field_column(name) == value)
+    if query.uncertain:
+        conds.append(Response.uncertain_themes.is_not(None))
     if query.theme:
         tagged = (
             select(ResponseTheme.response_id)

@@ -16,6 +16,7 @@ from feedback.extensions import db
 from feedback.metrics import filters
 from feedback.responses import events, queries, respondents
 from feedback.responses.models import Response as SurveyResponse
+from feedback.themes.states import analysis_state
 from feedback.web.api import json_body, require_key
 
 bp = Blueprint("responses_api", __name__, url_prefix="/api/v1")
@@ -31,7 +32,8 @@ def _limit() -> int:
 def response_list() -> Any:
     query = filters.parse_query(g.workspace, request.args)
     rows, cursor = queries.list_responses(g.workspace, query, request.args.get("cursor"), _limit())
-    return jsonify({"data": [r.to_dict() for r in rows], "next_cursor": cursor})
+    data = [{**r.to_dict(), **analysis_state(r)} for r in rows]
+    return jsonify({"data": data, "next_cursor": cursor})
 
 
 @bp.get("/responses/<int:response_id>")
@@ -44,7 +46,7 @@ def response_get(response_id: int) -> Any:
     )
     if row is None:
         raise NotFound(f"No response {response_id}.", "id")
-    return jsonify(row.to_dict())
+    return jsonify({**row.to_dict(), **analysis_state(row)})
 
 
 @bp.get("/responses.csv")

@@ -149,6 +149,14 @@ class Response(WorkspaceOwned, db.Model):
             sqlite_where=text("phrases IS NOT NULL"),
             postgresql_where=text("phrases IS NOT NULL"),
         ),
+        # The themes page counts a period's comments left for an analyst to decide.
+        Index(
+            "ix_response_uncertain",
+            "workspace_id",
+            "submitted_at",
+            sqlite_where=text("uncertain_themes IS NOT NULL"),
+            postgresql_where=text("uncertain_themes IS NOT NULL"),
+        ),
         # Only the analysis queue reads by status, and only for pending rows.
         Index(
             "ix_response_nlp_pending",
@@ -204,6 +212,8 @@ class Response(WorkspaceOwned, db.Model):
     # an analyst took its last theme off): what theme discovery counts.
     phrases: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     sentiment_score: Mapped[float | None]
+    # Themes the analysis leaned towards without deciding: offered to an analyst, never counted.
+    uncertain_themes: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     language: Mapped[str | None] = mapped_column(String(8))
     model_version: Mapped[str | None] = mapped_column(String(64))
     analysed_at: Mapped[datetime | None]

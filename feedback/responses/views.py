@@ -19,10 +19,10 @@ from feedback.database import owned_by
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.themes import taxonomy as themes
-from feedback.themes.forms import TagForm, UntagForm, theme_choices
+from feedback.themes.forms import TagForm, UncertainForm, UntagForm, theme_choices
 from feedback.themes.verbatims import with_tags
 from feedback.web.auth import requires
-from feedback.web.forms import ActionForm
+from feedback.web.forms import ActionForm, flashed
 from feedback.web.pages import page_blueprint
 
 bp = page_blueprint("responses", __name__)
@@ -49,6 +49,7 @@ def response_detail(response_id: int) -> str:
         analysis=themes.response_analysis(g.workspace, response.id),
         form=form,
         untag=UntagForm(),
+        decide=UncertainForm(),
         case_id=case_for_response(g.workspace.id, response.id),
         action=ActionForm(),
         user=current_user,
@@ -79,4 +80,27 @@ def response_untag(response_id: int) -> HttpResponse:
     if form.validate_on_submit():
         themes.untag_response(g.workspace, response.id, form.theme.data, current_user.email)
         flash("Theme removed; analysis will not add it back.", "ok")
+    return redirect(url_for("responses.response_detail", response_id=response.id))
+
+
+@bp.post("/responses/<int:response_id>/uncertain")
+@requires("analyst")
+def response_uncertain(response_id: int) -> HttpResponse:
+    """Confirm an uncertain theme (a manual tag) or dismiss it."""
+    response = _response(response_id)
+    form = UncertainForm()
+    if not form.validate_on_submit():
+        flash("Choose a theme to confirm or dismiss.", "error")
+    elif form.decision.data == "confirm":
+        flashed(
+            lambda: themes.confirm_uncertain(
+                g.workspace, response.id, form.theme.data, current_user.email
+            ),
+            "Theme confirmed; analysis will keep it.",
+        )
+    else:
+        flashed(
+            lambda: themes.dismiss_uncertain(g.workspace, response.id, form.theme.data),
+            "Theme dismissed.",
+        )
     return redirect(url_for("responses.response_detail", response_id=response.id))

@@ -6,6 +6,7 @@ __all__ = [
     "impact",
     "models",
     "report",
+    "states",
     "taxonomy",
     "verbatims",
 ]

@@ -158,7 +158,8 @@ def _store(
         )
         done_ids = [i for i in results if i in ours]
         if done_ids:
-            _replace_auto_tags(claimed, done_ids, results)
+            known = _known(claimed, done_ids)
+            _replace_auto_tags(known, done_ids, results)
             db.session.execute(
                 update(Response.__table__)
                 .where(Response.__table__.c.id == bindparam("rid"))
@@ -171,6 +172,7 @@ def _store(
                     language=bindparam("b_language"),
                     model_version=bindparam("b_version"),
                     phrases=bindparam("b_phrases"),
+                    uncertain_themes=bindparam("b_uncertain"),
                     analysed_at=now,
                 ),
                 [
@@ -181,6 +183,7 @@ def _store(
                         "b_language": results[rid].text_language[:8],
                         "b_version": results[rid].model_version[:64],
                         "b_phrases": (phrases or {}).get(rid),
+                        "b_uncertain": _uncertain(known, rid, results[rid]),
                     }
                     for rid in done_ids
                 ],
@@ -228,9 +231,17 @@ def _emit_completed(claimed: list[_Claimed], done_ids: list[int], results: dict[
         webhooks.emit(workspace_of[rid], "analysis.completed", payload)
 
 
-def _replace_auto_tags(
-    claimed: list[_Claimed], done_ids: list[int], results: dict[int, Any]
-) -> None:
+@dataclass(frozen=True)
+class _Known:
+    """What storing a batch checks each theme against: the workspace of each response, the
+    themes of those workspaces, and the (response, theme) pairs an analyst has decided."""
+
+    workspace_of: dict[int, int]
+    theme_ids: dict[tuple[int, str], int]
+    manual: set[tuple[int, int]]
+
+
+def _known(claimed: list[_Claimed], done_ids: list[int]) -> _Known:
     workspace_of = {c.id: c.workspace_id for c in claimed}
     workspaces = {workspace_of[i] for i in done_ids}
     theme_ids = {
@@ -249,6 +260,24 @@ def _replace_auto_tags(
             )
         )
     }
+    return _Known(workspace_of, theme_ids, manual)
+
+
+def _uncertain(known: _Known, rid: int, analysis: Any) -> list[str] | None:
+    """The themes to offer an analyst: those of the workspace they have not decided on yet;
+    None (stored as NULL) when there are none."""
+    tagged = {m.slug for m in analysis.themes}
+    offered = []
+    for slug in analysis.uncertain:
+        tid = known.theme_ids.get((known.workspace_of[rid], slug))
+        if tid is None or slug in tagged or (rid, tid) in known.manual or slug in offered:
+            continue
+        offered.append(slug)
+    return offered or None
+
+
+def _replace_auto_tags(known: _Known, done_ids: list[int], results: dict[int, Any]) -> None:
+    workspace_of, theme_ids, manual = known.workspace_of, known.theme_ids, known.manual
     db.session.execute(
         delete(ResponseTheme).where(
             ResponseTheme.response_id.in_(done_ids), ResponseTheme.source == "auto"

@@ -39,6 +39,11 @@ class UntagForm(FlaskForm):
     theme = HiddenField(validators=[DataRequired()])
 
 
+class UncertainForm(FlaskForm):
+    theme = HiddenField(validators=[DataRequired()])
+    decision = SelectField(choices=["confirm", "dismiss"], validators=[DataRequired()])
+
+
 class ThemeForm(FlaskForm):
     slug = StringField("Slug", validators=[DataRequired(), Length(max=64)])
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])

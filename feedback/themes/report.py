@@ -16,8 +16,8 @@ from feedback.lookups import kept
 from feedback.metrics import filters
 from feedback.periods import Period, midnight, previous, zone
 from feedback.themes import figures as theme_figures
+from feedback.themes import states, training
 from feedback.themes import taxonomy as themes
-from feedback.themes import training
 from feedback.themes.impact import impact_report
 from feedback.themes.models import NlpModel, Theme
 
@@ -61,6 +61,7 @@ def query_summary(workspace: Workspace, query: filters.ResponseQuery) -> dict[st
         or query.score_max is not None
         or query.context
         or query.theme
+        or query.uncertain
     ):
         return themes.theme_summary(workspace, filters.conditions(workspace, query))
     span = (query.period.start, query.period.end) if query.period else (None, None)
@@ -98,6 +99,8 @@ def _theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, An
         "comments": summary["comments"],
         "themes": rows,
         "score": impact_figures["score"],
+        # Left out of every figure above: for an analyst to decide, or not read at all.
+        "undecided": states.undecided(workspace, period),
     }
 
 

@@ -13,6 +13,7 @@ from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db
 from feedback.lookups import forget
 from feedback.responses.models import Response
+from feedback.themes import states
 from feedback.themes.models import ResponseTheme, Theme
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -172,7 +173,8 @@ def delete_theme(workspace: Workspace, slug: str) -> None:
     _changed(workspace)
 
 
-def _response(workspace: Workspace, response_id: int) -> Response:
+def response_of(workspace: Workspace, response_id: int) -> Response:
+    """The workspace's response, or NotFound naming it."""
     response = db.session.scalar(
         in_workspace(Response, workspace.id).where(Response.id == response_id)
     )
@@ -181,12 +183,18 @@ def _response(workspace: Workspace, response_id: int) -> Response:
     return response
 
 
+def settle_uncertain(response: Response, slug: str) -> None:
+    """An analyst has decided on the theme: the analysis no longer offers it as uncertain."""
+    left = [s for s in response.uncertain_themes or [] if s != slug]
+    response.uncertain_themes = left or None
+
+
 @use_case
 def tag_response(
     workspace: Workspace, response_id: int, slug: str, sentiment: Any, who: str
 ) -> ResponseTheme:
     """An analyst's tag: it replaces the machine's for this theme and is never overwritten."""
-    response = _response(workspace, response_id)
+    response = response_of(workspace, response_id)
     theme = get_theme(workspace, slug)
     if sentiment is None:
         sentiment = response.sentiment or "neutral"
@@ -203,6 +211,7 @@ def tag_response(
     tag.sentiment, tag.source, tag.removed = sentiment, "manual", False
     tag.confidence, tag.tagged_by, tag.created_at = 1.0, who, utcnow()
     tag.model_version = None
+    settle_uncertain(response, theme.slug)
     db.session.flush()
     forget("figures", workspace.id)
     return tag
@@ -211,7 +220,7 @@ def tag_response(
 @use_case
 def untag_response(workspace: Workspace, response_id: int, slug: str, who: str) -> None:
     """An analyst says the theme does not apply: kept as a manual 'removed' tag."""
-    response = _response(workspace, response_id)
+    response = response_of(workspace, response_id)
     theme = get_theme(workspace, slug)
     tag = db.session.scalar(
         select(ResponseTheme).where(
@@ -228,14 +237,38 @@ def untag_response(workspace: Workspace, response_id: int, slug: str, who: str) 
         db.session.add(tag)
     tag.source, tag.removed, tag.tagged_by, tag.created_at = "manual", True, who, utcnow()
     tag.evidence = []
+    settle_uncertain(response, theme.slug)
     db.session.flush()
     keep_phrases_if_uncovered(response)
     forget("figures", workspace.id)
 
 
+def _offered(workspace: Workspace, response_id: int, slug: str) -> Response:
+    response = response_of(workspace, response_id)
+    if slug not in (response.uncertain_themes or []):
+        raise Invalid(f"Theme {slug!r} is not uncertain on response {response_id}.", "theme")
+    return response
+
+
+@use_case
+def confirm_uncertain(workspace: Workspace, response_id: int, slug: str, who: str) -> ResponseTheme:
+    """The analyst says the theme applies: a manual tag, as tagging by hand makes."""
+    _offered(workspace, response_id, slug)
+    return tag_response(workspace, response_id, slug, None, who)
+
+
+@use_case
+def dismiss_uncertain(workspace: Workspace, response_id: int, slug: str) -> None:
+    """The analyst says the theme does not apply: it is no longer offered."""
+    response = _offered(workspace, response_id, slug)
+    settle_uncertain(response, slug)
+    db.session.flush()
+    forget("figures", workspace.id)
+
+
 def response_analysis(workspace: Workspace, response_id: int) -> dict[str, Any]:
     """A response's analysis: overall sentiment and each theme with its evidence and source."""
-    response = _response(workspace, response_id)
+    response = response_of(workspace, response_id)
     rows = db.session.execute(
         select(ResponseTheme, Theme.slug, Theme.name)
         .join(Theme, Theme.id == ResponseTheme.theme_id)
@@ -267,6 +300,8 @@ def response_analysis(workspace: Workspace, response_id: int) -> dict[str, Any]:
             if not tag.removed
         ],
         "removed": [slug for tag, slug, _ in rows if tag.removed],
+        "uncertain": response.uncertain_themes or [],
+        **states.analysis_state(response),
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.themes.models import ResponseTheme, Theme
+from feedback.themes.states import skipped_language
 
 
 @dataclass
@@ -27,6 +28,10 @@ class Verbatim:
     response: Response
     tags: list[dict[str, Any]] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+    # Themes the analysis leaned towards, for an analyst to decide (slug and name).
+    uncertain: list[dict[str, str]] = field(default_factory=list)
+    # The language the comment was left unanalysed for, by name.
+    not_analysed: str | None = None
 
 
 def segments(text: str, spans: list[tuple[int, int, str, str]]) -> list[Segment]:
@@ -63,6 +68,7 @@ def with_tags(responses: list[Response]) -> list[Verbatim]:
     by_response: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         by_response[row.response_id].append(row)
+    names = _theme_names(responses)
     verbatims = []
     for response in responses:
         tags = [
@@ -74,5 +80,31 @@ def with_tags(responses: list[Response]) -> list[Verbatim]:
             for r in by_response[response.id]
             for e in (r.evidence or [])
         ]
-        verbatims.append(Verbatim(response, tags, segments(response.comment or "", spans)))
+        uncertain = [
+            {"slug": slug, "name": names[(response.workspace_id, slug)]}
+            for slug in response.uncertain_themes or []
+            if (response.workspace_id, slug) in names
+        ]
+        verbatims.append(
+            Verbatim(
+                response,
+                tags,
+                segments(response.comment or "", spans),
+                uncertain,
+                skipped_language(response),
+            )
+        )
     return verbatims
+
+
+def _theme_names(responses: list[Response]) -> dict[tuple[int, str], str]:
+    """The names of the themes left uncertain on these responses, by (workspace, slug)."""
+    slugs = {slug for r in responses for slug in r.uncertain_themes or []}
+    if not slugs:
+        return {}
+    rows = db.session.execute(
+        select(Theme.workspace_id, Theme.slug, Theme.name).where(
+            Theme.workspace_id.in_({r.workspace_id for r in responses}), Theme.slug.in_(slugs)
+        )
+    ).all()
+    return {(ws, slug): name for ws, slug, name in rows}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.language import detect_language
+from nlp.language import detect_language, language_name
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,20 @@ def test_other_languages_are_recognised(text, language):
 
 def test_text_without_letters_is_undetermined():
     assert detect_language("👍👍 !!!") == "und"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le service est très lent et le prix est trop cher.", "French"),
+        ("Die App ist leider sehr langsam und nicht gut.", "German"),
+        ("这个应用太慢了", "Chinese"),
+    ],
+)
+def test_a_detected_language_has_a_name(text, name):
+    assert language_name(detect_language(text)) == name
+
+
+def test_undetermined_has_no_name_and_an_unknown_code_stays_as_it_is():
+    assert language_name("und") is None and language_name(None) is None
+    assert language_name("tlh") == "tlh"
