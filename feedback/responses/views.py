@@ -100,7 +100,9 @@ def response_uncertain(response_id: int) -> HttpResponse:
         )
     else:
         flashed(
-            lambda: themes.dismiss_uncertain(g.workspace, response.id, form.theme.data),
+            lambda: themes.dismiss_uncertain(
+                g.workspace, response.id, form.theme.data, current_user.email
+            ),
             "Theme dismissed.",
         )
     return redirect(url_for("responses.response_detail", response_id=response.id))

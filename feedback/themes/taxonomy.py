@@ -258,12 +258,11 @@ def confirm_uncertain(workspace: Workspace, response_id: int, slug: str, who: st
 
 
 @use_case
-def dismiss_uncertain(workspace: Workspace, response_id: int, slug: str) -> None:
-    """The analyst says the theme does not apply: it is no longer offered."""
-    response = _offered(workspace, response_id, slug)
-    settle_uncertain(response, slug)
-    db.session.flush()
-    forget("figures", workspace.id)
+def dismiss_uncertain(workspace: Workspace, response_id: int, slug: str, who: str) -> None:
+    """The analyst says the theme does not apply: kept as untagging keeps it, so a later
+    analysis does not offer it again and the next model learns from it."""
+    _offered(workspace, response_id, slug)
+    untag_response(workspace, response_id, slug, who)
 
 
 def response_analysis(workspace: Workspace, response_id: int) -> dict[str, Any]:

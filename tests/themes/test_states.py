@@ -4,7 +4,7 @@ comments it did not read because of their language."""
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from feedback.extensions import db
 from feedback.responses.models import Response
@@ -113,7 +113,7 @@ def test_confirming_makes_a_manual_tag_and_takes_it_off_the_list(client: FlaskCl
     assert "Billing?" not in page and "Features?" in page
 
 
-def test_dismissing_takes_it_off_the_list_without_a_tag(client: FlaskClient) -> None:
+def test_dismissing_takes_it_off_the_list_and_keeps_it_off(client: FlaskClient) -> None:
     workspace_with(client, c1="The price is high and the invoice was odd.")
     rid = store({"c1": analysed("pricing", ("billing",))})["c1"]
     sign_in(client, "analyst@acme.example")
@@ -123,6 +123,13 @@ def test_dismissing_takes_it_off_the_list_without_a_tag(client: FlaskClient) -> 
     assert "Theme dismissed" in page and "Uncertain:" not in page
     assert uncertain(rid) is None
     assert live_tags(rid) == {"pricing": "auto"}
+    # The analyst's "does not apply" is kept: analysed again, the theme is not offered again.
+    db.session.execute(
+        update(Response).where(Response.id == rid).values(nlp_status="pending", nlp_claim=None)
+    )
+    db.session.commit()
+    store({"c1": analysed("pricing", ("billing",))})
+    assert uncertain(rid) is None
 
 
 def test_deciding_needs_the_csrf_token_and_an_analyst(client: FlaskClient) -> None:
