@@ -11,7 +11,7 @@ import numpy as np
 from spacy.language import Language
 from threadpoolctl import ThreadpoolController
 
-from nlp.embeddings import Embeddings, load_embeddings, shipped_embeddings
+from nlp.embeddings import MEAN, Embeddings, load_embeddings, shipped_embeddings
 from nlp.errors import ModelError
 from nlp.features import Parsed, parse
 from nlp.language import UNDETERMINED, detect_language, is_english
@@ -151,12 +151,14 @@ class Analyzer:
         if not self.model.config.get("embedding_dim"):
             return None
         # Kept on each parsed comment: the detector and the sentiment model both read them.
+        pooling = self.model.config.get("embedding_pooling", MEAN)
         todo = [p for p in parsed if "vector" not in p.cache]
         if todo:
-            for p, vector in zip(todo, self.embeddings.embed([p.text for p in todo]), strict=True):
+            found = self.embeddings.embed([p.text for p in todo], pooling)
+            for p, vector in zip(todo, found, strict=True):
                 p.cache["vector"] = vector
         return np.array([p.cache["vector"] for p in parsed], dtype=np.float32).reshape(
-            len(parsed), self.embeddings.dim
+            len(parsed), self.embeddings.width(pooling)
         )
 
     # -- analysis -------------------------------------------------------------------------

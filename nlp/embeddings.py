@@ -39,6 +39,9 @@ _ASCII_WORDS = re.compile(r"[^\s!-/:-@\[-`{-~]+|[!-/:-@\[-`{-~]")
 _WORD_START = ("▁", "Ġ")
 # As many tokens as model2vec reads of a text by default.
 MAX_TOKENS = 512
+# How a text's token vectors become one: their mean, or their mean and element-wise maximum.
+MEAN = "mean"
+MEAN_MAX = "mean+max"
 
 
 # What callers pass for "the embeddings shipped with the package, if there are any".
@@ -126,24 +129,41 @@ class Embeddings:
             ids = [i for i in ids if i != unknown]
         return ids
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One unit-length row per text (zeros for a text without known tokens)."""
+    def width(self, pooling: str = MEAN) -> int:
+        """The length of a text's vector with this pooling."""
+        return self.dim * (2 if pooling == MEAN_MAX else 1)
+
+    def embed(self, texts: Sequence[str], pooling: str = MEAN) -> np.ndarray:
+        """One row per text (zeros for a text without known tokens): the unit-length mean of
+        its token vectors and, with MEAN_MAX, their element-wise maximum after it."""
         rows: list[int] = []
         cols: list[int] = []
         for row, text in enumerate(texts):
             ids = self.tokens(text)
             cols.extend(ids)
             rows.extend([row] * len(ids))
+        mean = self._mean(texts, rows, cols)
+        if pooling == MEAN:
+            return mean
+        if pooling != MEAN_MAX:
+            raise ValueError(f"unknown pooling {pooling!r}")
+        # The strongest value of each dimension: one word that speaks of a theme is not
+        # averaged away by the rest of a long comment.
+        peak = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if cols:
+            order = np.asarray(rows)
+            starts = np.flatnonzero(np.r_[True, order[1:] != order[:-1]])
+            peak[order[starts]] = np.maximum.reduceat(self.vectors[cols], starts, axis=0)
+        return np.hstack([mean, _unit(peak)])
+
+    def _mean(self, texts: Sequence[str], rows: list[int], cols: list[int]) -> np.ndarray:
         # The mean of each text's token vectors as one sparse product; the mean's scale does
         # not matter since the rows are then scaled to unit length.
         counts = sparse.csr_matrix(
             (np.ones(len(cols), dtype=np.float32), (rows, cols)),
             shape=(len(texts), len(self.vectors)),
         )
-        out = np.asarray(counts @ self.vectors, dtype=np.float32)
-        norms = np.linalg.norm(out, axis=1)
-        norms[norms == 0] = 1.0
-        return out / norms[:, None]
+        return _unit(np.asarray(counts @ self.vectors, dtype=np.float32))
 
     def _words(self, text: str) -> list[str]:
         if self.lowercase:
@@ -211,6 +231,12 @@ class Embeddings:
             else:
                 rest, first = rest[1:], False  # a character outside the vocabulary: skip it
         return ids
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1)
+    norms[norms == 0] = 1.0
+    return rows / norms[:, None]
 
 
 # Called per word: words recur, whereas whole comments never would and only held memory.

@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from nlp.analyzer import Analyzer, rule_sentiment
-from nlp.embeddings import SHIPPED, load_embeddings, resolve_embeddings, shipped_embeddings
+from nlp.embeddings import MEAN, SHIPPED, load_embeddings, resolve_embeddings, shipped_embeddings
 from nlp.errors import NotEnoughLabels
 from nlp.features import Parsed, TfIdf, char_ngrams, ngrams
 from nlp.language import detect_language, is_english
@@ -59,6 +59,7 @@ class Settings:
     flag_weight: float = 1.0
     embedding_weight: float = 1.0
     sentiment_embedding_weight: float | None = 0.5  # None: embedding_weight
+    pooling: str = MEAN  # how token vectors become a comment's (nlp.embeddings)
     min_df: int = 2
     max_terms: int = 40000
     seed: int = 0
@@ -146,7 +147,11 @@ def train(
         embeddings = shipped_embeddings()
     else:
         embeddings = load_embeddings(folder)
-    vectors = embeddings.embed([p.text for p in parsed]) if embeddings is not None else None
+    vectors = (
+        embeddings.embed([p.text for p in parsed], settings.pooling)
+        if embeddings is not None
+        else None
+    )
     counts: dict[str, int] = {}
     for e in kept:
         for slug in e.themes:
@@ -157,7 +162,8 @@ def train(
     always_one = bool(all(any(s in e.themes for s in themes) for e in kept))
     job = _Job(kept, parsed, vectors, taxonomy, themes, always_one, settings)
     if embeddings is not None:
-        job.config["embedding_dim"] = embeddings.dim
+        job.config["embedding_dim"] = embeddings.width(settings.pooling)
+        job.config["embedding_pooling"] = settings.pooling
         job.config["embedding_fingerprint"] = embeddings.fingerprint
 
     # Out-of-fold probabilities and sentiments, for the thresholds and the report.
