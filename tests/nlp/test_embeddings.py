@@ -8,9 +8,9 @@ import struct
 import numpy as np
 import pytest
 
-from nlp import Analyzer, ModelError, default_taxonomy
-from nlp.embeddings import load_embeddings
-from nlp.learn import train
+from nlp import Analyzer, ModelError, default_taxonomy, load_model
+from nlp.embeddings import MEAN_MAX, load_embeddings
+from nlp.learn import Settings, train
 
 WORDS = ["[UNK]", "slow", "fast", "support", "price", "crash", "##es", "great", "app", "the"]
 
@@ -54,6 +54,34 @@ def test_model_trained_with_embeddings_needs_them(folder, shipped_examples):
     assert with_vectors.analyse("the app crashes").themes
     with pytest.raises(ModelError, match="embeddings"):
         Analyzer(model=model, spacy_model="blank")
+
+
+def test_mean_and_max_pooling_keeps_a_strong_word_of_a_long_comment(folder):
+    emb = load_embeddings(folder)
+    texts = ["the the the the the the the crash", "the the the the the the the", "", "slow"]
+    pooled = emb.embed(texts, MEAN_MAX)
+    assert pooled.shape == (4, emb.width(MEAN_MAX)) == (4, 16)
+    assert np.allclose(pooled[:, :8], emb.embed(texts))  # the mean comes first, unchanged
+    # One word in a long comment barely moves the mean; its maximum stays apart.
+    assert float(pooled[0, :8] @ pooled[1, :8]) > 0.95
+    assert float(pooled[0, 8:] @ pooled[1, 8:]) < float(pooled[0, :8] @ pooled[1, :8])
+    assert not pooled[2].any()  # nothing known: zeros, not NaN
+    assert np.allclose(np.linalg.norm(pooled[3, 8:]), 1.0)
+
+
+def test_a_model_learned_with_mean_and_max_reads_with_them_after_saving(
+    folder, shipped_examples, tmp_path
+):
+    model, _ = train(
+        shipped_examples[:200], default_taxonomy(), embeddings_path=folder, folds=2,
+        settings=Settings(pooling=MEAN_MAX), spacy_model="blank",
+    )  # fmt: skip
+    assert model.config["embedding_dim"] == 16
+    model.save(tmp_path / "model")
+    analyzer = Analyzer(
+        model=load_model(tmp_path / "model"), embeddings_path=folder, spacy_model="blank"
+    )
+    assert analyzer.analyse("the app crashes").themes
 
 
 def test_unreadable_embeddings_raise_model_error(tmp_path):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from nlp import Analyzer, default_taxonomy
-from nlp.evaluate import main
 from nlp.analyzer import UNCERTAIN_FROM
+from nlp.evaluate import main
 from nlp.learn import train
 from nlp.scoring import NONE, confusion
 from nlp.taxonomy import OTHER
