@@ -156,3 +156,12 @@ def test_blended_detector_is_one_linear_model_between_its_two_parts(shipped_exam
     np.testing.assert_allclose(
         blended.intercept, (nb_only.intercept + plain_only.intercept) / 2, atol=1e-5
     )
+
+
+def test_training_twice_on_the_same_comments_saves_the_same_bytes(shipped_examples, tmp_path):
+    """The default model is rebuilt by its command byte for byte: training is deterministic."""
+    for name in ("first", "second"):
+        model, _ = train(shipped_examples[:300], default_taxonomy(), folds=2, spacy_model="blank")
+        model.save(tmp_path / name)
+    for file in ("model.json", "arrays.npz"):
+        assert (tmp_path / "first" / file).read_bytes() == (tmp_path / "second" / file).read_bytes()
