@@ -41,11 +41,11 @@ class Candidate:
 
     phrase: str  # its most common wording (lemmas)
     count: int  # comments now
-    previous_count: int  # comments in the previous period
+    previous_count: int  # comments in the time before (the baseline)
     growth: float | None  # rate now / rate before; None when it was never used before
     growth_low: float | None  # 95% interval of the rate ratio; None when there is nothing
     growth_high: float | None  # before to compare with (low) or no bound (high)
-    p_value: float | None  # one-sided; None when there is no previous period to test against
+    p_value: float | None  # one-sided; None when there is no time before to test against
     score: float
     examples: list[str] = field(default_factory=list)
     variants: tuple[str, ...] = ()  # the wordings merged into it, as `phrase_sets` gives them
@@ -111,7 +111,8 @@ def candidates(
     examples: int = 3,
     spacy_model: str = "auto",
 ) -> list[Candidate]:
-    """The topics of the current period's uncovered comments that grew against the previous."""
+    """The topics of the current period's uncovered comments that grew against `previous`,
+    the uncovered comments of the time before (one period or several)."""
     return rank(
         current,
         [set(p) for p in phrase_sets(current, spacy_model)],
@@ -152,10 +153,10 @@ def rank(
     spacy_model: str = "auto",
 ) -> list[Candidate]:
     """`candidates` from phrase sets already found: `now[i]` those of `current[i]`, `before`
-    those of the previous period's comments. `tagged[i]`, when given, names the themes
-    `current[i]` carries: a topic most of whose comments carry one theme restates it."""
-    wordings: dict[str, Counter[str]] = {}
-    users = _users(now, wordings)
+    those of the comments of the time before (the baseline). `tagged[i]`, when given, names
+    the themes `current[i]` carries: a topic most of whose comments carry one theme restates
+    it."""
+    users = _users(now)
     before_users = _users(before)
     known = _theme_words(taxonomy, spacy_model) if taxonomy is not None else []
     n_now, n_before = len(now), len(before)
@@ -192,9 +193,10 @@ def rank(
             continue
         taken.append(docs)
         shown = list(dict.fromkeys(current[i] for i in sorted(docs)))[:examples]
+        phrase, wordings = _wording(topic, docs, now)
         kept.append(
             Candidate(
-                phrase=wordings[topic].most_common(1)[0][0],
+                phrase=phrase,
                 count=len(docs),
                 previous_count=prior,
                 growth=None if test.ratio is None else round(test.ratio, 3),
@@ -203,7 +205,7 @@ def rank(
                 p_value=None if math.isnan(test.p_value) else test.p_value,
                 score=round(score, 3),
                 examples=shown,
-                variants=tuple(sorted(wordings[topic])),
+                variants=tuple(sorted(wordings)),
             )
         )
         if len(kept) == limit:
@@ -222,33 +224,35 @@ def _discoveries(p_values: list[float], alpha: float) -> set[int]:
     return kept | {i for _, i in tested[:last]}
 
 
-def _users(
-    docs: Sequence[Collection[str]], wordings: dict[str, Counter[str]] | None = None
-) -> dict[str, list[int]]:
-    """Which comments use each topic (near-duplicates merged, so a comment counts once), and
-    into `wordings` how often each wording of a topic is used."""
+def _users(docs: Sequence[Collection[str]]) -> dict[str, list[int]]:
+    """Which comments use each topic (near-duplicates merged, so a comment counts once)."""
     users: dict[str, list[int]] = {}
     topics = _TOPICS
     for i, phrases in enumerate(docs):
-        seen: dict[str, str] = {}
+        seen = set()
         for phrase in phrases:
             topic = topics.get(phrase, _UNSEEN)
             if topic is _UNSEEN:
-                topic = topics[phrase] = topic_of(phrase) if len(topics) < 100_000 else None
+                topic = topic_of(phrase)
+                if len(topics) < 100_000:  # typos and ids must not grow it without bound
+                    topics[phrase] = topic
             if topic is not None:  # None: kept by an earlier version, of another shape
-                seen[phrase] = topic
-        for topic in set(seen.values()):
-            if topic in users:
-                users[topic].append(i)
-            else:
+                seen.add(topic)
+        for topic in seen:
+            found = users.get(topic)
+            if found is None:
                 users[topic] = [i]
-        if wordings is not None:
-            for phrase, topic in seen.items():
-                said = wordings.get(topic)
-                if said is None:
-                    wordings[topic] = said = Counter()
-                said[phrase] += 1
+            else:
+                found.append(i)
     return users
+
+
+def _wording(
+    topic: str, docs: set[int], now: Sequence[Collection[str]]
+) -> tuple[str, Counter[str]]:
+    """The most common wording of a topic among its comments, and how often each is used."""
+    said = Counter(p for i in docs for p in now[i] if topic_of(p) == topic)
+    return said.most_common(1)[0][0], said
 
 
 def _restates(
