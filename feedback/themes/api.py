@@ -94,7 +94,8 @@ def theme_candidates() -> Any:
 def _min_count(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or not 2 <= int(value) <= 1000:
+    # Plain ASCII digits, few of them: str.isdigit takes "²", and int() refuses 5,000 digits.
+    if not (value.isascii() and value.isdigit() and len(value) <= 4) or not 2 <= int(value) <= 1000:
         raise Invalid("min_count must be a whole number from 2 to 1000.", "min_count")
     return int(value)
 

@@ -162,8 +162,9 @@ def test_the_minimum_count_of_candidates_can_be_asked_for(client: FlaskClient) -
     analysis.analyse_pending()
     assert len(t.get("/api/v1/themes/candidates?min_count=6").json["data"]) == 1
     assert t.get("/api/v1/themes/candidates?min_count=7").json["data"] == []
-    res = t.get("/api/v1/themes/candidates?min_count=lots")
-    assert res.status_code == 422 and res.json["error"]["field"] == "min_count"
+    for bad in ("lots", "1", "\u00b2", "9" * 5000):
+        res = t.get("/api/v1/themes/candidates", query_string={"min_count": bad})
+        assert res.status_code == 422 and res.json["error"]["field"] == "min_count"
 
 
 def test_a_topic_as_common_as_before_is_no_candidate(client: FlaskClient) -> None:
