@@ -61,6 +61,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_LOOKUP_TTL": _int("LOOKUP_TTL", 5),
         "FEEDBACK_FIGURES_TTL": _int("FIGURES_TTL", 60),
         "FEEDBACK_MIN_LABELS": _int("MIN_LABELS", 150),
+        # Theme discovery: a topic needs this many comments in the period to be offered, and
+        # is compared with this many periods before it (one alone is too few to tell a new
+        # topic of a handful of comments from chance).
+        "FEEDBACK_TOPIC_MIN_COUNT": _int("TOPIC_MIN_COUNT", 5),
+        "FEEDBACK_TOPIC_BASELINE_PERIODS": _int("TOPIC_BASELINE_PERIODS", 4),
         "FEEDBACK_MODEL_DIR": _env("MODEL_DIR", str(Path(instance_path) / "models")),
         # Uploaded history files waiting for the worker, and the reports of refused rows.
         "FEEDBACK_IMPORT_DIR": _env("IMPORT_DIR", str(Path(instance_path) / "imports")),

@@ -21,6 +21,7 @@ class CommentWriter:
             for theme, fragments in words["themes"].items()
         }
         self.details = words["details"]
+        self.emerging = words["emerging"]
         self.openers = words["openers"]
         self.short = words["short"]
 
@@ -57,3 +58,14 @@ class CommentWriter:
                 self.used.add(short.lower())
                 sentences.append(short)
         return " ".join(sentences)
+
+    def about_new_topic(self) -> str | None:
+        """A comment on the topic that is emerging (a rebrand), never said twice."""
+        topic = self.emerging
+        for _ in range(20):
+            subject = self.rng.choice(topic["subjects"])
+            text = f"{subject} {self.rng.choice(topic['complaints'])}{self.rng.choice('.!')}"
+            if text.lower() not in self.used:
+                self.used.add(text.lower())
+                return text
+        return None

@@ -71,6 +71,9 @@ class ResponseMaker:
         self.people: list[dict[str, Any]] = []
         self.ids: dict[str, int] = {}
         self.writer = CommentWriter(rng)
+        # The emerging topic draws from a stream of its own, so the rest of the data stays
+        # what the seed made it before the topic was added.
+        self.topic = CommentWriter(random.Random("emerging topic"))
         company = content("workspace")
         self.plans = list(company["plans"].items())
         self.features = company["features"]
@@ -126,7 +129,7 @@ class ResponseMaker:
         context, channel, shift = self._context(kind, n, person, shift)
         score = _score(rng, kind, shift)
         band = band_for(kind, survey.scale, score)
-        answers, comment = self._comment(survey, score, band)
+        answers, comment = self._comment(survey, score, band, age)
         return {
             "workspace_id": self.workspace.id,
             "survey_id": survey.id,
@@ -165,13 +168,24 @@ class ResponseMaker:
             channel = "email"
         return context, channel, shift
 
-    def _comment(self, survey: Survey, score: int, band: str) -> tuple[dict, str | None]:
-        """About two in three answer the follow-up, in the tone of their score."""
+    def _comment(
+        self, survey: Survey, score: int, band: str, age: float
+    ) -> tuple[dict, str | None]:
+        """About two in three answer the follow-up, in the tone of their score; in the last
+        days, some unhappy ones about a topic no theme covers yet."""
         answers = {}
         comment = None
         if self.rng.random() < 0.65:
             followup = followups_for(survey.definition, score)
             text = self.writer.comment(_tone(band)) if followup else None
+            new = self.topic.emerging
+            if (
+                text
+                and age < new["days"]
+                and _tone(band) != "positive"
+                and self.topic.rng.random() < new["share"]
+            ):
+                text = self.topic.about_new_topic() or text
             if text:
                 answers[followup[0]["id"]] = text
                 comment = text

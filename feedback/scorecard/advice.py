@@ -237,12 +237,12 @@ def topic_actions(
     named: str,
     topics: Callable[[], list[Any]] | None = None,
 ) -> list[Action]:
-    """Looking into each growing emerging topic (a phrase of comments no theme covers) that low
-    scores raise: its effect is what the score would gain without those low scores, as a
-    theme's gain is reckoned (`themes.impact.gain`)."""
+    """Looking into each emerging topic (a topic of comments no theme covers whose share grew
+    significantly, as `themes.report.emerging` finds them) that low scores raise: its effect
+    is what the score would gain without those low scores, as a theme's gain is reckoned
+    (`themes.impact.gain`)."""
     found = topics() if topics is not None else emerging(workspace, period, TOPICS)
-    growing = [t for t in found if t.count > t.previous_count]
-    if not growing:
+    if not found:
         return []
     conds = [
         *scope_conditions(Scope(workspace.id, kind, period.start, period.end)),
@@ -255,8 +255,9 @@ def topic_actions(
     overall = scope_sums(Scope(workspace.id, kind, period.start, period.end)).get((), Sums())
     digits = 2 if kind == "ces" else 1
     out = []
-    for topic in growing:
-        scores = [row.score for row in rows if topic.phrase in (row.phrases or ())]
+    for topic in found:
+        wordings = set(topic.variants) or {topic.phrase}
+        scores = [row.score for row in rows if not wordings.isdisjoint(row.phrases or ())]
         if not scores:
             continue
         moved = (len(scores), float(sum(scores)), float(sum(s * s for s in scores)))

@@ -90,7 +90,7 @@ class Kpi:
         if action.action == "watch_topic":
             return (
                 f"{e['n']} of {e['of']:,} responses are low scores that raise it, a topic no "
-                f"theme covers ({e['count']} comments, {e['before']} the period before)",
+                f"theme covers ({e['count']} comments, {e['before']} in the periods before)",
                 e["comments"],
             )
         if action.action == "clear_overdue":

@@ -76,24 +76,28 @@ def theme_summary() -> Any:
 @bp.get("/themes/candidates")
 @require_key("read")
 def theme_candidates() -> Any:
-    """Phrases frequent in uncovered comments now, and growing against the period before."""
+    """Topics of uncovered comments that grew significantly against the periods before."""
     args = {"period": "last_30_days", **request.args.to_dict()}
+    min_count = _min_count(args.pop("min_count", None))
     query = filters.parse_query(g.workspace, args)
-    found = theme_report.discover(g.workspace, query)
+    found = theme_report.discover(g.workspace, query, min_count=min_count)
+    before = theme_report.baseline(query.period, g.workspace.timezone)
     return jsonify(
         {
-            "data": [
-                {
-                    "phrase": c.phrase,
-                    "count": c.count,
-                    "previous_count": c.previous_count,
-                    "growth": round(c.growth, 2),
-                    "examples": c.examples,
-                }
-                for c in found
-            ]
+            "period": query.period.to_dict(),
+            "baseline": before.to_dict() if before else None,
+            "data": [c.to_dict() for c in found],
         }
     )
+
+
+def _min_count(value: str | None) -> int | None:
+    if value is None:
+        return None
+    # Plain ASCII digits, few of them: str.isdigit takes "²", and int() refuses 5,000 digits.
+    if not (value.isascii() and value.isdigit() and len(value) <= 4) or not 2 <= int(value) <= 1000:
+        raise Invalid("min_count must be a whole number from 2 to 1000.", "min_count")
+    return int(value)
 
 
 @bp.get("/responses/<int:response_id>/analysis")

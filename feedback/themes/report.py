@@ -105,7 +105,7 @@ def _theme_page(workspace: Workspace, kind: str, period: Period) -> dict[str, An
 
 
 def emerging(workspace: Workspace, period: Period, limit: int = 10) -> list[Any]:
-    """Phrases frequent in comments no theme covers, and growing against the period before;
+    """Topics of comments no theme covers that grew significantly against the periods before;
     kept for a minute, as every view would otherwise rank the same phrases again."""
     key = ("figures", workspace.id, "emerging", period.start, period.end, limit)
     return kept(key, lambda: _emerging(workspace, period, limit))
@@ -115,9 +115,31 @@ def _emerging(workspace: Workspace, period: Period, limit: int) -> list[Any]:
     return discover(workspace, filters.ResponseQuery(period=period), limit)
 
 
-def discover(workspace: Workspace, query: filters.ResponseQuery, limit: int = 10) -> list[Any]:
-    """Phrases frequent in the query's uncovered comments and growing against the same query
-    over the period before, from the phrases kept for them."""
+def baseline(period: Period | None, tz_name: str, periods: int | None = None) -> Period | None:
+    """The `periods` periods of the same kind just before `period` (FEEDBACK_TOPIC_BASELINE_
+    PERIODS by default), as one: what an emerging topic's growth is measured against."""
+    if period is None:
+        return None
+    periods = periods or int(current_app.config["FEEDBACK_TOPIC_BASELINE_PERIODS"])
+    first: Period | None = period
+    for _ in range(max(periods, 1)):
+        first = previous(first, tz_name) if first is not None else None
+    if first is None or first.start is None or period.start is None:
+        return None
+    tz = zone(tz_name)
+    since = first.start.replace(tzinfo=UTC).astimezone(tz).date()
+    until = period.start.replace(tzinfo=UTC).astimezone(tz).date() - timedelta(days=1)
+    return Period(first.start, period.start, f"{since} to {until}", "custom")
+
+
+def discover(
+    workspace: Workspace,
+    query: filters.ResponseQuery,
+    limit: int = 10,
+    min_count: int | None = None,
+) -> list[Any]:
+    """Topics of the query's uncovered comments that grew significantly against the same query
+    over the periods before (`baseline`), from the phrases kept for them."""
     from nlp import Taxonomy
     from nlp.discover import rank
 
@@ -125,13 +147,20 @@ def discover(workspace: Workspace, query: filters.ResponseQuery, limit: int = 10
     if not now:
         return []
     before: list[tuple[str, list[str]]] = []
-    before_period = previous(query.period, workspace.timezone) if query.period else None
+    before_period = baseline(query.period, workspace.timezone)
     if before_period is not None:
         earlier = dataclasses.replace(query, period=before_period)
         before = themes.uncovered_comments(workspace, filters.conditions(workspace, earlier))
     taxonomy = Taxonomy.from_dict(themes.taxonomy_dict(workspace))
-    found = rank([text for text, _ in now], _sets(now), _sets(before), taxonomy=taxonomy)
-    return list(found)[:limit]
+    found = rank(
+        [text for text, _ in now],
+        _sets(now),
+        _sets(before),
+        taxonomy=taxonomy,
+        min_count=min_count or int(current_app.config["FEEDBACK_TOPIC_MIN_COUNT"]),
+        limit=limit,
+    )
+    return list(found)
 
 
 def _sets(rows: list[tuple[str, list[str]]]) -> list[set[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 from wtforms.fields.choices import SelectChoice
@@ -54,6 +54,9 @@ def themes_page() -> str:
         "themes/themes.html",
         report=theme_report.theme_page(g.workspace, kind, period),
         candidates=theme_report.emerging(g.workspace, period),
+        baseline=theme_report.baseline(period, g.workspace.timezone),
+        topic_baseline_periods=current_app.config["FEEDBACK_TOPIC_BASELINE_PERIODS"],
+        topic_min_count=current_app.config["FEEDBACK_TOPIC_MIN_COUNT"],
         theme_list=themes.list_themes(g.workspace),
         models=theme_report.model_status(g.workspace),
         progress=analysis.progress(g.workspace),

@@ -195,35 +195,56 @@ def test_the_api_gives_every_kpi_with_its_series_and_projection(client: FlaskCli
     assert frt["projection"]["weeks"] == 13 and frt["projection"]["trend"] == "falling"
 
 
+def _topic_stream(survey, before: int, now: int) -> None:
+    """Forty comments no theme covers in each of the baseline (150 days ago) and the period
+    (3 days ago), `before` and `now` of them detractors about the audit trail export; and
+    thirty-two promoters without comment now."""
+    for days, topical in ((150, before), (3, now)):
+        for i in range(40):
+            about = i < topical
+            add_response(
+                survey,
+                2 if about else 8,
+                when=utcnow() - timedelta(days=days),
+                comment=f"the audit trail export keeps failing ({i})"
+                if about
+                else f"our accountant likes the summary mail ({i})",
+                phrases=["audit trail export"] if about else ["summary mail"],
+                nlp_status="done",
+            )
+    for _ in range(32):
+        add_response(survey, 10, when=utcnow() - timedelta(days=3))
+    db.session.commit()
+
+
 def test_a_growing_topic_that_low_scores_raise_is_a_candidate_action(client: FlaskClient) -> None:
     from feedback.periods import resolve
     from feedback.scorecard.advice import topic_actions
 
     t = make_tenant(client)
     survey = make_survey(t.workspace, "nps")
-    when = utcnow() - timedelta(days=3)
-    for i in range(8):
-        add_response(
-            survey,
-            2,
-            when=when,
-            comment=f"the audit trail export keeps failing ({i})",
-            phrases=["audit trail export"],
-            nlp_status="done",
-        )
-    for _ in range(32):
-        add_response(survey, 10, when=when)
-    db.session.commit()
+    _topic_stream(survey, before=0, now=8)
     period = resolve("last_90_days", t.workspace.timezone)
     [action] = topic_actions(t.workspace, "nps", period, "last_90_days")
-    # Eight detractors of forty raise it: as passives, NPS would rise 8/40 = 20 points.
+    # Eight detractors of 72 raise it: as passives, NPS would rise 8/72 = 11.1 points.
     assert (action.action, action.subject, action.effect) == (
         "watch_topic",
         "audit trail export",
-        20.0,
+        11.1,
     )
     assert action.evidence["n"] == 8 and action.evidence["before"] == 0
     assert action.low > 0 and "q=audit+trail+export" in action.evidence["comments"]
+
+
+def test_a_topic_no_more_common_than_before_is_no_action(client: FlaskClient) -> None:
+    from feedback.periods import resolve
+    from feedback.scorecard.advice import topic_actions
+
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    _topic_stream(survey, before=6, now=8)  # 6 of 40 comments before, 8 of 40 now
+    period = resolve("last_90_days", t.workspace.timezone)
+    assert topic_actions(t.workspace, "nps", period, "last_90_days") == []
 
 
 def test_an_action_without_an_owner_of_its_own_is_the_kpi_owners(client: FlaskClient) -> None:

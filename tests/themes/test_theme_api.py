@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from datetime import timedelta
 
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+
+from feedback.database import utcnow
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.themes import analysis
@@ -98,44 +101,110 @@ def test_theme_summary_counts_mentions_and_sentiment(client: FlaskClient) -> Non
     assert next(x for x in detractors["themes"] if x["theme"] == "pricing")["mentions"] == 1
 
 
+BASELINE = (
+    "Our accountant likes the weekly summary mail",
+    "My cat walked over the keyboard",
+    "Greetings from the Berlin office",
+    "The mascot in the corner is cute",
+    "We are a small bakery in Leeds",
+)
+
+
+def _uncovered(client: FlaskClient, t, survey, days: int = 60, prefix: str = "old") -> None:
+    """Thirty comments no theme covers, `days` ago: the baseline a new topic is measured
+    against, or (0 days) the rest of the current period's."""
+    for i in range(30):
+        comment(client, t, survey, f"{prefix}-{i:05d}", 8, f"{BASELINE[i % 5]} ({i})")
+    db.session.execute(
+        update(Response)
+        .where(Response.client_id.like(f"{prefix}-%"))
+        .values(submitted_at=utcnow() - timedelta(days=days))
+    )
+    db.session.commit()
+
+
+LOGO = (
+    "not a fan of the new logo",
+    "bring back the old logo please",
+    "who approved this logo",
+    "the purple logo is odd",
+    "the logo reminds me of a bank",
+    "what happened to the logo",
+)
+
+
 def test_emerging_candidates_come_from_uncovered_comments(client: FlaskClient) -> None:
     t = make_tenant(client)
     survey = make_survey(t.workspace, "nps")
-    for i, text in enumerate(
-        [
-            "why did you change the logo",
-            "not a fan of the new logo",
-            "bring back the old logo please",
-            "Logo!!! why??",
-        ]
-    ):
+    _uncovered(client, t, survey)
+    for i, text in enumerate(LOGO):
         comment(client, t, survey, f"cand-{i:05d}", 8, text)
     analysis.analyse_pending()
-    found = t.get("/api/v1/themes/candidates").json["data"]
-    assert found and "logo" in found[0]["phrase"] and found[0]["count"] >= 3
+    body = t.get("/api/v1/themes/candidates").json
+    [found] = body["data"]
+    assert (found["phrase"], found["count"], found["previous_count"]) == ("logo", 6, 0)
+    assert found["new"] and found["growth"] is None
+    low, high = found["growth_interval"]
+    assert low > 1 and high is None and found["p_value"] < 0.05
+    assert len(found["examples"]) == 3 and all(e in LOGO for e in found["examples"])
+    assert body["baseline"]["to"] == body["period"]["from"]
     # Analysis kept the phrases of the comments no theme covers, for discovery to count.
     stored = db.session.scalars(select(Response.phrases).where(Response.comment.is_not(None)))
-    assert sum(1 for phrases in stored if phrases and "logo" in phrases) >= 3
+    assert sum(1 for phrases in stored if phrases and "logo" in phrases) == 6
+
+
+def test_the_minimum_count_of_candidates_can_be_asked_for(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    _uncovered(client, t, survey)
+    for i, text in enumerate(LOGO):
+        comment(client, t, survey, f"cand-{i:05d}", 8, text)
+    analysis.analyse_pending()
+    assert len(t.get("/api/v1/themes/candidates?min_count=6").json["data"]) == 1
+    assert t.get("/api/v1/themes/candidates?min_count=7").json["data"] == []
+    for bad in ("lots", "1", "\u00b2", "9" * 5000):
+        res = t.get("/api/v1/themes/candidates", query_string={"min_count": bad})
+        assert res.status_code == 422 and res.json["error"]["field"] == "min_count"
+
+
+def test_a_topic_as_common_as_before_is_no_candidate(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    _uncovered(client, t, survey)
+    _uncovered(client, t, survey, 0, "now")
+    for i, text in enumerate(LOGO):  # 6 of 36 comments before, 6 of 36 now: no growth
+        comment(client, t, survey, f"prior-{i:05d}", 8, text)
+    db.session.execute(
+        update(Response)
+        .where(Response.client_id.like("prior-%"))
+        .values(submitted_at=utcnow() - timedelta(days=40))
+    )
+    db.session.commit()
+    for i, text in enumerate(LOGO):
+        comment(client, t, survey, f"cand-{i:05d}", 8, text)
+    analysis.analyse_pending()
+    assert t.get("/api/v1/themes/candidates").json["data"] == []
 
 
 def test_a_comment_an_analyst_uncovers_joins_discovery(client: FlaskClient) -> None:
     t = make_tenant(client)
     survey = make_survey(t.workspace, "nps")
     ids = [
-        comment(client, t, survey, f"unc-{i:05d}", 4, f"way too expensive, no gantt chart {i}")
-        for i in range(3)
+        comment(client, t, survey, f"unc-{i:05d}", 4, f"way too expensive, no audit trail {i}")
+        for i in range(5)
     ]
     analysis.analyse_pending()
-    assert t.get("/api/v1/themes/candidates").json["data"] == []  # pricing covers them
+    url = "/api/v1/themes/candidates?min_count=2"
+    assert t.get(url).json["data"] == []  # pricing covers them
     # Covered comments keep no phrases (SQL NULL: the index of uncovered ones stays small).
     covered = select(func.count()).select_from(Response).where(Response.phrases.is_(None))
-    assert db.session.scalar(covered) == 3
+    assert db.session.scalar(covered) == 5
     for rid in ids:
         themes = t.get(f"/api/v1/responses/{rid}/analysis").json["themes"]
         for slug in {th["theme"] for th in themes if th["theme"] != "other"}:
             assert t.delete(f"/api/v1/responses/{rid}/themes/{slug}").status_code == 200
-    found = t.get("/api/v1/themes/candidates").json["data"]
-    assert "gantt chart" in [c["phrase"] for c in found]
+    found = t.get(url).json["data"]
+    assert "audit trail" in [c["phrase"] for c in found]
 
 
 def test_model_status_and_training_request(client: FlaskClient) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from feedback.accounts.models import Workspace
+from feedback.database import utcnow
 from feedback.extensions import db
+from feedback.responses.models import Response
 from feedback.themes import analysis
 from feedback.themes.models import AnalysisRun, Theme
 from tests.factories import make_survey, make_tenant
@@ -158,6 +162,29 @@ def test_adopting_a_candidate_creates_the_theme(client: FlaskClient) -> None:
     assert res.status_code == 302
     theme = db.session.scalar(select(Theme).where(Theme.slug == "dark-mode"))
     assert theme.name == "Dark mode" and theme.phrases == ["dark mode"]
+
+
+def test_an_emerging_topic_shows_its_count_growth_and_examples(client: FlaskClient) -> None:
+    t = seeded(client)
+    survey = make_survey(t.workspace, "nps", name="Second")
+    old = ("Our accountant likes the weekly summary mail", "My cat walked over the keyboard")
+    for i in range(30):
+        say(client, t, survey, f"em-old-{i:04d}", 8, f"{old[i % 2]} ({i})")
+    db.session.execute(
+        update(Response)
+        .where(Response.client_id.like("em-old-%"))
+        .values(submitted_at=utcnow() - timedelta(days=20))
+    )
+    logo = [f"who approved this logo <script>alert({i})</script>" for i in range(7)]
+    for i, text in enumerate(logo):
+        say(client, t, survey, f"em-new-{i:04d}", 8, text)
+    analysis.analyse_pending()
+    page = client.get("/app/themes?period=last_7_days").get_data(as_text=True)
+    topics = page[page.index("Emerging topics") : page.index("<h2>Analysis</h2>")]
+    assert "<h3>logo</h3>" in topics and "new" in topics
+    assert "<strong>7</strong> comments now, 0 before" in topics
+    assert "growth at least" in topics and "(95%)" in topics
+    assert topics.count("&lt;script&gt;alert(") == 3 and "<script>" not in topics
 
 
 def test_another_workspace_themes_are_never_visible(client: FlaskClient) -> None:
