@@ -17,7 +17,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from nlp.analyzer import Analyzer, rule_sentiment
-from nlp.embeddings import MEAN, SHIPPED, load_embeddings, resolve_embeddings, shipped_embeddings
+from nlp.embeddings import (
+    MEAN_MAX,
+    SHIPPED,
+    load_embeddings,
+    resolve_embeddings,
+    shipped_embeddings,
+)
 from nlp.errors import NotEnoughLabels
 from nlp.features import Parsed, TfIdf, char_ngrams, ngrams
 from nlp.language import detect_language, is_english
@@ -59,7 +65,9 @@ class Settings:
     flag_weight: float = 1.0
     embedding_weight: float = 1.0
     sentiment_embedding_weight: float | None = 0.5  # None: embedding_weight
-    pooling: str = MEAN  # how token vectors become a comment's (nlp.embeddings)
+    # Written comments: treat every theme as equally common rather than as often as written.
+    even_themes: bool = False
+    pooling: str = MEAN_MAX  # how token vectors become a comment's (nlp.embeddings)
     min_df: int = 2
     max_terms: int = 40000
     seed: int = 0
@@ -181,15 +189,29 @@ def train(
     # out-of-fold scores against the truth (Platt scaling) makes them honest, so a confidence
     # of 0.7 is right about 70% of the time. It is monotone, so the decisions stay the same.
     platt = np.array([_platt(probs[:, j], y[:, j]) for j in range(len(themes))]).reshape(-1, 2)
+    weights = np.ones((len(themes), 2))
+    if settings.even_themes and len(themes):
+        # The comments were written, not sampled: how often each theme comes up says how they
+        # were written, not what a workspace will see. Shift each theme's odds (and weigh its
+        # comments when choosing its threshold) as if every theme were equally common.
+        prevalence = np.clip(y.mean(axis=0), 1e-3, 1 - 1e-3)
+        even = float(prevalence.mean())
+        platt[:, 1] += _logit(np.full(len(themes), even)) - _logit(prevalence)
+        weights = np.column_stack([even / prevalence, (1 - even) / (1 - prevalence)])
     probs = _calibrated(probs, platt)
-    thresholds = np.array([_best_threshold(probs[:, j], y[:, j]) for j in range(len(themes))])
+    thresholds = np.array(
+        [_best_threshold(probs[:, j], y[:, j], weights[j]) for j in range(len(themes))]
+    )
     # Each fold is scored with thresholds chosen on the other folds, so the report is fair.
     decided = np.zeros_like(y)
     for f in range(folds):
         rows = fold_of == f
         others = ~rows
         fold_thresholds = np.array(
-            [_best_threshold(probs[others, j], y[others, j]) for j in range(len(themes))]
+            [
+                _best_threshold(probs[others, j], y[others, j], weights[j])
+                for j in range(len(themes))
+            ]
         )
         shell = job.shell(fold_thresholds)
         decided[rows] = shell.decide(probs[rows])
@@ -392,15 +414,21 @@ def _calibrated(probs: np.ndarray, platt: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(_logit(probs) * platt[None, :, 0] + platt[None, :, 1])))
 
 
-def _best_threshold(probs: np.ndarray, truth: np.ndarray) -> float:
-    """The probability cut-off with the best F1 on out-of-fold predictions."""
+def _best_threshold(
+    probs: np.ndarray, truth: np.ndarray, weights: Sequence[float] = (1.0, 1.0)
+) -> float:
+    """The probability cut-off with the best F1 on out-of-fold predictions, the comments with
+    the theme and those without weighed by `weights`."""
     if not truth.any():
         return 0.99
+    w_in, w_out = float(weights[0]), float(weights[1])
     best, best_f1 = 0.5, -1.0
     for t in np.arange(0.05, 0.951, 0.025):
         pred = probs >= t
-        tp = float((pred & truth).sum())
-        f1 = 2 * tp / (pred.sum() + truth.sum()) if pred.sum() + truth.sum() else 0.0
+        tp = w_in * float((pred & truth).sum())
+        fp = w_out * float((pred & ~truth).sum())
+        fn = w_in * float((~pred & truth).sum())
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
         if f1 > best_f1 + 1e-9:
             best, best_f1 = float(t), f1
     return round(best, 3)

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         default_taxonomy(),
         embeddings_path=SHIPPED,
         folds=5,
-        settings=Settings(seed=0),
+        settings=Settings(seed=0, even_themes=True),
         spacy_model="blank",
     )
     model.version = f"{VERSION_PREFIX}-{model.version}"
