@@ -120,6 +120,8 @@ class RoleForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         "Email",
+        # A pasted address often brings a space along.
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[
             DataRequired(),
             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address."),
