@@ -70,8 +70,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Each domain's pages, APIs and public routes."""
     from feedback.accounts import api as accounts_api
-    from feedback.accounts import reset_views
-    from feedback.accounts import settings_views
+    from feedback.accounts import reset_views, settings_views
     from feedback.accounts import views as accounts_views
     from feedback.cases import api as cases_api
     from feedback.cases import rule_views as case_rule_views

@@ -133,7 +133,14 @@ class ForgotPasswordForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         f"New password ({MIN_LENGTH} or more characters)",
-        validators=[DataRequired(), Length(min=MIN_LENGTH, max=200)],
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_LENGTH,
+                max=200,
+                message=f"A password needs {MIN_LENGTH} to 200 characters.",
+            ),
+        ],
     )
     confirm = PasswordField(
         "New password again",

@@ -48,47 +48,43 @@ def _audit(action: str, user: User | None, email: str) -> None:
 def request_reset(email: str) -> None:
     """Mail a reset link to `email` if it has an account; nothing tells the caller which.
 
-    The token and its hash are made either way, and the mail goes out after the answer, so a
-    known address is not told apart by a slower answer.
+    Both kinds of address get the same work (a token, its hash, a row, the mail rendered),
+    and the mail goes out after the answer: a known address is not told by a slower answer.
     """
     address = (email or "").strip().lower()
     token = secrets.token_urlsafe(32)
-    digest = _hash(token)
     user = db.session.scalar(select(User).where(User.email == address))
     _audit("password_reset.requested", user, address)
-    if user is None:
-        return
     now = utcnow()
     # Only the newest link works; rows long expired are dropped rather than kept forever.
     db.session.execute(
         update(PasswordReset)
         .where(
-            PasswordReset.user_id == user.id,
+            PasswordReset.email == address,
             PasswordReset.used_at.is_(None),
             PasswordReset.expires_at > now,
         )
         .values(expires_at=now)
     )
     db.session.execute(
-        delete(PasswordReset).where(
-            PasswordReset.user_id == user.id,
-            PasswordReset.expires_at < now - _KEPT_AFTER_EXPIRY,
-        )
+        delete(PasswordReset).where(PasswordReset.expires_at < now - _KEPT_AFTER_EXPIRY)
     )
     db.session.add(
         PasswordReset(
-            user_id=user.id,
-            token_hash=digest,
+            email=address,
+            user_id=user.id if user else None,
+            token_hash=_hash(token),
             created_at=now,
             expires_at=now + timedelta(minutes=VALID_MINUTES),
         )
     )
     db.session.commit()
-    values = {"link": f"{base_url()}/app/reset/{token}", "minutes": VALID_MINUTES, "user": user}
-    _send_later(
-        notice("Choose a new password", (user.name, user.email), "password_reset", values),
-        f"password reset link for user {user.id}",
+    values = {"link": f"{base_url()}/app/reset/{token}", "minutes": VALID_MINUTES, "email": address}
+    message = notice(
+        "Choose a new password", (user.name if user else "", address), "password_reset", values
     )
+    if user is not None:
+        _send_later(message, f"password reset link for user {user.id}")
 
 
 def find(token: str) -> PasswordReset:
@@ -96,7 +92,7 @@ def find(token: str) -> PasswordReset:
     row = db.session.scalar(
         select(PasswordReset).where(PasswordReset.token_hash == _hash(token or ""))
     )
-    if row is None:
+    if row is None or row.user_id is None:
         raise NotFound(
             "This link is not one we sent. Check that it was copied whole, or ask for a new one."
         )
