@@ -70,3 +70,24 @@ def test_a_hash_of_no_known_kind_signs_nobody_in(client: FlaskClient) -> None:
     email = member(t, "ann@acme.example", "viewer")
     give_hash(email, "plain:" + PASSWORD)
     assert sign_in(client, email).status_code == 200
+
+
+def test_an_unknown_address_costs_a_sign_in_the_same_hashing_as_a_wrong_password(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedback.accounts import password_hashes
+
+    t = make_tenant(client)
+    email = member(t, "ann@acme.example", "viewer")
+    checked: list[str] = []
+    real = password_hashes.verify
+
+    def counting(stored_hash: str, password: str) -> tuple[bool, str | None]:
+        checked.append(stored_hash[:9])
+        return real(stored_hash, password)
+
+    monkeypatch.setattr(password_hashes, "verify", counting)
+    assert sign_in(client, email, "a wrong one").status_code == 200
+    assert sign_in(client, "nobody@acme.example", "a wrong one").status_code == 200
+    # One argon2id check each: the answer for an address without account is not faster.
+    assert checked == ["$argon2id", "$argon2id"]
