@@ -38,7 +38,9 @@ def forgot() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         resets.request_reset(form.email.data)
-        return render_template("accounts/forgot.html", form=form, sent=True)
+        return render_template(
+            "accounts/forgot.html", form=form, sent=True, minutes=resets.VALID_MINUTES
+        )
     status = 422 if form.errors else 200
     return render_template("accounts/forgot.html", form=form, sent=False), status
 

@@ -56,16 +56,7 @@ def request_reset(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == address))
     _audit("password_reset.requested", user, address)
     now = utcnow()
-    # Only the newest link works; rows long expired are dropped rather than kept forever.
-    db.session.execute(
-        update(PasswordReset)
-        .where(
-            PasswordReset.email == address,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.expires_at > now,
-        )
-        .values(expires_at=now)
-    )
+    # Rows long expired are dropped rather than kept forever.
     db.session.execute(
         delete(PasswordReset).where(PasswordReset.expires_at < now - _KEPT_AFTER_EXPIRY)
     )
@@ -98,7 +89,11 @@ def find(token: str) -> PasswordReset:
         )
     if row.used_at is not None:
         raise LinkSpent("This link was used already: each one works once. Ask for a new one.")
-    if row.expires_at <= utcnow():
+    # Only the newest link sent to an address works, however close together they were asked.
+    newer = select(PasswordReset.id).where(
+        PasswordReset.email == row.email, PasswordReset.id > row.id
+    )
+    if row.expires_at <= utcnow() or db.session.scalar(newer.limit(1)) is not None:
         raise LinkSpent(
             f"This link has expired (each works for {VALID_MINUTES} minutes, and only the"
             " newest one sent). Ask for a new one."
@@ -124,8 +119,8 @@ def reset_password(token: str, password: str) -> User:
     user = db.session.get(User, row.user_id)
     user.set_password(password)
     sessions.end_all(user.id)
-    db.session.commit()
     _audit("password_reset.done", user, user.email)
+    db.session.commit()
     links = {"login": f"{base_url()}/app/login", "forgot": f"{base_url()}/app/forgot"}
     _send_later(
         notice(
