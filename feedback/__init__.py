@@ -70,7 +70,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Each domain's pages, APIs and public routes."""
     from feedback.accounts import api as accounts_api
-    from feedback.accounts import settings_views
+    from feedback.accounts import reset_views, settings_views
     from feedback.accounts import views as accounts_views
     from feedback.cases import api as cases_api
     from feedback.cases import rule_views as case_rule_views
@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         settings_views,
         imports_views,
         accounts_views,
+        reset_views,
     )
     # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
     apis = (

@@ -106,6 +106,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_PUBLIC_RATE_LIMIT": _env("PUBLIC_RATE_LIMIT", "600 per minute;60 per second"),
         # Sign-in attempts per address: enough for a typo or two, too few to guess passwords.
         "FEEDBACK_LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Password reset requests, per client address and per email address asked about: a
+        # person who lost a mail asks again, a script filling someone's inbox is stopped.
+        "FEEDBACK_RESET_RATE_LIMIT": _env("RESET_RATE_LIMIT", "10 per hour"),
+        "FEEDBACK_RESET_ADDRESS_RATE_LIMIT": _env("RESET_ADDRESS_RATE_LIMIT", "3 per hour"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

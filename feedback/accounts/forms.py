@@ -24,6 +24,7 @@ from wtforms.validators import (
     Regexp,
 )
 
+from feedback.accounts.passwords import MIN_LENGTH
 from feedback.web.forms import WholeNumberField, lines
 
 
@@ -114,3 +115,34 @@ class JoinForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        # A pasted address often brings a space along.
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address."),
+            Length(max=320),
+        ],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        f"New password ({MIN_LENGTH} or more characters)",
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_LENGTH,
+                max=200,
+                message=f"A password needs {MIN_LENGTH} to 200 characters.",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )

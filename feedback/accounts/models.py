@@ -11,8 +11,8 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import JSON, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from feedback.accounts import password_hashes
 from feedback.cases.sla import DEFAULT_SETTINGS
 from feedback.database import WorkspaceOwned, utcnow
 from feedback.extensions import db
@@ -50,6 +50,26 @@ class MemberInvite(WorkspaceOwned, db.Model):
     accepted_at: Mapped[datetime | None]
 
     workspace = relationship("Workspace")
+
+
+class PasswordReset(db.Model):
+    """A mailed link to choose a new password: used once, within its time, and only the newest."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The address asked about. A request for an address without an account leaves a row too
+    # (with no user, so its link opens nothing): both cost the same, and neither answer is
+    # faster. Rows are dropped a day after they expire.
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    # SHA-256 of the token in the link: a copy of this table resets no password.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 # Highest first: each role may do all that the roles after it may.
@@ -128,10 +148,15 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = password_hashes.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        """Whether `password` is this account's; an outdated hash of it is replaced by a
+        current one, which the caller's commit (a sign-in starts a session) keeps."""
+        matches, upgraded = password_hashes.verify(self.password_hash, password)
+        if upgraded is not None:
+            self.password_hash = upgraded
+        return matches
 
 
 class Membership(WorkspaceOwned, db.Model):

@@ -17,7 +17,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
 
-from feedback.accounts import invitations, passwords, sessions
+from feedback.accounts import invitations, password_hashes, passwords, sessions
 from feedback.accounts.forms import JoinForm, LoginForm, NewPasswordForm
 from feedback.accounts.models import User
 from feedback.errors import NotFound
@@ -118,6 +118,8 @@ def login() -> Any:
             sessions.start(user)
             login_user(user)
             return redirect(_local(request.args.get("next")) or url_for("scorecard.home"))
+        if user is None:
+            password_hashes.waste_time(form.password.data)  # as slow as a wrong password
         flash("That email and password do not match an account.", "error")
     return render_template("accounts/login.html", form=form)
 
