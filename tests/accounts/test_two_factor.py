@@ -323,6 +323,16 @@ def test_turning_it_off_needs_the_password_and_a_code(
     assert password_step(enrolled.browser).endswith("/app/")
 
 
+def test_guessing_the_password_to_turn_it_off_is_rate_limited(
+    app: Flask, enrolled: SimpleNamespace, client: FlaskClient
+) -> None:
+    app.config["FEEDBACK_LOGIN_RATE_LIMIT"] = "2 per minute"
+    token = csrf(client, "/app/account/two-factor")
+    data = {"csrf_token": token, "off-password": "guess", "off-code": "000000"}
+    statuses = [client.post("/app/account/two-factor/off", data=data).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+
+
 # -- a workspace that requires it -------------------------------------------------------------
 
 

@@ -62,6 +62,7 @@ def test_a_member_sets_up_two_factor_and_signs_in_with_a_code(
     both_widths(page, shot, "recovery-codes")
     page.click("a:has-text('I have saved them')")
     assert "10 of 10 unused" in page.locator("main").inner_text()
+    both_widths(page, shot, "on")
 
     page.click("button:has-text('Sign out')")
     page.wait_for_url(f"{live.origin}/app/login")

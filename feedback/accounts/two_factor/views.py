@@ -21,6 +21,7 @@ bp = page_blueprint("two_factor", __name__)
 
 
 def _login_limit() -> str:
+    # The sign-in limit per address, on each form here that checks a password or a code.
     return str(current_app.config["FEEDBACK_LOGIN_RATE_LIMIT"])
 
 
@@ -52,6 +53,7 @@ def setup() -> Any:
 
 
 @bp.post("/account/two-factor")
+@limiter.limit(_login_limit)
 @requires("viewer", before_two_factor=True)
 def confirm() -> Any:
     form = ConfirmForm()
@@ -65,6 +67,7 @@ def confirm() -> Any:
 
 
 @bp.post("/account/two-factor/recovery-codes")
+@limiter.limit(_login_limit)
 @requires("viewer")
 def recovery_codes() -> Any:
     form = PasswordForm(prefix="codes")
@@ -79,6 +82,7 @@ def recovery_codes() -> Any:
 
 
 @bp.post("/account/two-factor/off")
+@limiter.limit(_login_limit)
 @requires("viewer")
 def disable() -> Any:
     form = DisableForm(prefix="off")
