@@ -130,6 +130,21 @@ def test_the_stored_secret_opens_only_with_the_app_key(app: Flask) -> None:
         assert codes.decrypt(sealed) is None
 
 
+def test_a_sign_in_after_a_key_rotation_moves_the_secret_to_the_new_key(
+    app: Flask, enrolled: SimpleNamespace, clock: SimpleNamespace
+) -> None:
+    old = app.config["SECRET_KEY"]
+    app.config.update(
+        SECRET_KEY="a new key after rotation, long enough", SECRET_KEY_FALLBACKS=[old]
+    )
+    password_step(enrolled.browser)
+    clock.value += 30
+    assert code_step(enrolled.browser, at(enrolled.secret, clock.value)).status_code == 302
+    app.config["SECRET_KEY_FALLBACKS"] = []  # the old key is gone for good
+    with app.test_request_context():
+        assert _secret_of(EMAIL) == enrolled.secret
+
+
 # -- the second step of signing in ------------------------------------------------------------
 
 

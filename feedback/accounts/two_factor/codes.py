@@ -59,6 +59,11 @@ def decrypt(token: str) -> str | None:
         return None
 
 
+def reseal(token: str) -> str:
+    """The same secret encrypted under the current key (it may have been under an old one)."""
+    return _cipher().rotate(token.encode()).decode()
+
+
 def new_secret() -> str:
     """A fresh base32 secret of 160 bits, as RFC 4226 recommends."""
     return pyotp.random_base32(32)

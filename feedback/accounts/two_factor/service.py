@@ -215,7 +215,9 @@ def _use_code(user_id: int, text: str | None) -> Outcome:
             TotpSecret.user_id == user_id,
             or_(TotpSecret.last_step.is_(None), TotpSecret.last_step < step),
         )
-        .values(last_step=step)
+        # Re-encrypted under the current key: after a key rotation, the old key can go once
+        # its fallback period is over without locking out those who signed in meanwhile.
+        .values(last_step=step, secret_encrypted=codes.reseal(row.secret_encrypted))
     )
     return Outcome.OK if moved.rowcount == 1 else Outcome.USED
 
