@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.accounts import api as accounts_api
     from feedback.accounts import reset_views, settings_views
     from feedback.accounts import views as accounts_views
+    from feedback.accounts.two_factor import views as two_factor_views
     from feedback.cases import api as cases_api
     from feedback.cases import rule_views as case_rule_views
     from feedback.cases import views as case_views
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         imports_views,
         accounts_views,
         reset_views,
+        two_factor_views,
     )
     # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
     apis = (

@@ -1,6 +1,7 @@
 """The whole schema: every domain's models, imported so Alembic and the app know every table."""
 
 from feedback.accounts import models as accounts
+from feedback.accounts.two_factor import models as two_factor
 from feedback.cases import models as cases
 from feedback.email import models as email
 from feedback.helpdesk import models as helpdesk
@@ -23,5 +24,6 @@ __all__ = [
     "scorecard",
     "surveys",
     "themes",
+    "two_factor",
     "webhooks",
 ]

@@ -44,6 +44,7 @@ class WorkspaceForm(FlaskForm):
         "Low-confidence threshold (responses)", validators=[InputRequired(), NumberRange(1, 10000)]
     )
     require_verified_identity = BooleanField("Require verified identities in the widget")
+    require_two_factor = BooleanField("Require two-factor sign-in of every member")
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class WorkspaceForm(FlaskForm):
             "recontact_days": self.recontact_days.data,
             "low_n": self.low_n.data,
             "require_verified_identity": bool(self.require_verified_identity.data),
+            "require_two_factor": bool(self.require_two_factor.data),
         }
 
 

@@ -110,6 +110,8 @@ class Workspace(db.Model):
     identity_secret: Mapped[str | None] = mapped_column(String(64), default=new_identity_secret)
     # When on, a public call naming a respondent without a valid user hash is refused.
     require_verified_identity: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When on, a member without two-factor sign-in must turn it on before using the workspace.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Responses and displays older than this are purged; None keeps them forever.
     retention_days: Mapped[int | None]
     # Closing the loop: the SLA and business hours cases are due by (see feedback/cases/sla.py).
@@ -135,6 +137,7 @@ class Workspace(db.Model):
             "helpdesk_secret_set": bool(self.helpdesk_secret),
             "identity_secret_set": bool(self.identity_secret),
             "require_verified_identity": self.require_verified_identity,
+            "require_two_factor": self.require_two_factor,
             "currency": self.currency,
             "case_settings": {**DEFAULT_SETTINGS, **(self.case_settings or {})},
         }

@@ -26,6 +26,7 @@ EDITABLE = {
     "helpdesk_secret",
     "case_settings",
     "require_verified_identity",
+    "require_two_factor",
     "currency",
 }
 
@@ -80,6 +81,10 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
         if not isinstance(required, bool):
             raise Invalid("Must be true or false.", "require_verified_identity")
         workspace.require_verified_identity = required
+    if "require_two_factor" in payload:
+        if not isinstance(payload["require_two_factor"], bool):
+            raise Invalid("Must be true or false.", "require_two_factor")
+        workspace.require_two_factor = payload["require_two_factor"]
     if "currency" in payload:
         workspace.currency = clean_currency(payload["currency"])
     if "case_settings" in payload:

@@ -31,6 +31,7 @@ def _workspace_form() -> WorkspaceForm:
             "recontact_days": ws.recontact_days,
             "low_n": ws.low_n,
             "require_verified_identity": ws.require_verified_identity,
+            "require_two_factor": ws.require_two_factor,
         },
     )
 

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as HttpResponse
 from feedback.accounts import invitations, password_hashes, passwords, sessions
 from feedback.accounts.forms import JoinForm, LoginForm, NewPasswordForm
 from feedback.accounts.models import User
+from feedback.accounts.two_factor import service as two_factor
 from feedback.errors import NotFound
 from feedback.extensions import db, limiter
 from feedback.web.auth import requires
@@ -48,11 +49,12 @@ def account() -> Any:
             flash("Password changed; every other browser signed in as you is signed out.", "ok")
             return redirect(url_for("accounts.account"))
     status = 422 if form.errors else 200
-    return render_template("accounts/account.html", form=form), status
+    two_factor_on = two_factor.enabled(current_user.id)
+    return render_template("accounts/account.html", form=form, two_factor_on=two_factor_on), status
 
 
 @bp.post("/workspaces/<int:workspace_id>")
-@requires("viewer")
+@requires("viewer", before_two_factor=True)
 def workspace_switch(workspace_id: int) -> HttpResponse:
     row = sessions.current(current_user.id)
     if (
@@ -115,6 +117,10 @@ def login() -> Any:
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if user is not None and user.check_password(form.password.data):
+            if two_factor.enabled(user.id):
+                # Not signed in yet: the code page finishes it.
+                two_factor.begin_sign_in(user, _local(request.args.get("next")))
+                return redirect(url_for("two_factor.code"))
             sessions.start(user)
             login_user(user)
             return redirect(_local(request.args.get("next")) or url_for("scorecard.home"))

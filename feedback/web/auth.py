@@ -6,11 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, g
+from flask import abort, flash, g, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from feedback.accounts import sessions
+from feedback.accounts import sessions, two_factor
 from feedback.accounts.models import Membership, User, Workspace, at_least
 from feedback.errors import ascii_whole
 from feedback.extensions import db, login_manager
@@ -27,8 +27,12 @@ def load_user(user_id: str) -> User | None:
     return db.session.get(User, found)
 
 
-def requires(role: str = "viewer") -> Callable[[F], F]:
-    """Signed in, a member of a workspace, with at least `role`; sets g.workspace, g.role."""
+def requires(role: str = "viewer", *, before_two_factor: bool = False) -> Callable[[F], F]:
+    """Signed in, a member of a workspace, with at least `role`; sets g.workspace, g.role.
+
+    In a workspace that requires two-factor sign-in, a member without it is sent to set it
+    up, unless the page is one of those that serve for that (`before_two_factor`).
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -50,6 +54,9 @@ def requires(role: str = "viewer") -> Callable[[F], F]:
             g.memberships = [(workspace, member_role) for member_role, workspace in rows]
             if not at_least(g.role, role):
                 abort(403)
+            if not before_two_factor and two_factor.must_enrol(g.workspace, current_user.id):
+                flash(f"{g.workspace.name} requires two-factor sign-in: set it up first.", "error")
+                return redirect(url_for("two_factor.setup"))
             return view(*args, **kwargs)
 
         return cast(F, wrapper)
