@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.accounts import api as accounts_api
     from feedback.accounts import settings_views
     from feedback.accounts import views as accounts_views
+    from feedback.accounts.sso import views as sso_views
     from feedback.cases import api as cases_api
     from feedback.cases import rule_views as case_rule_views
     from feedback.cases import views as case_views
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         settings_views,
         imports_views,
         accounts_views,
+        sso_views,
     )
     # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
     apis = (

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as HttpResponse
 from feedback.accounts import invitations, passwords, sessions
 from feedback.accounts.forms import JoinForm, LoginForm, NewPasswordForm
 from feedback.accounts.models import User
+from feedback.accounts.sso.signin import password_refusal
 from feedback.errors import NotFound
 from feedback.extensions import db, limiter
 from feedback.web.auth import requires
@@ -115,6 +116,10 @@ def login() -> Any:
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if user is not None and user.check_password(form.password.data):
+            refusal = password_refusal(user)
+            if refusal:
+                flash(refusal, "error")
+                return render_template("accounts/login.html", form=form), 403
             sessions.start(user)
             login_user(user)
             return redirect(_local(request.args.get("next")) or url_for("scorecard.home"))

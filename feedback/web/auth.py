@@ -40,11 +40,13 @@ def requires(role: str = "viewer") -> Callable[[F], F]:
                 .where(Membership.user_id == current_user.id)
                 .order_by(Workspace.name, Workspace.id)
             ).all()
+            chosen = sessions.current(current_user.id)
+            if chosen is not None and chosen.sso_workspace_id is not None:
+                rows = [r for r in rows if r[1].id == chosen.sso_workspace_id]
             if not rows:
                 abort(403)
             # The workspace this browser chose, else the first: every query below is scoped
             # to g.workspace, so a switch changes what every page and form acts on.
-            chosen = sessions.current(current_user.id)
             chosen_id = chosen.workspace_id if chosen is not None else None
             g.role, g.workspace = next((r for r in rows if r[1].id == chosen_id), rows[0])
             g.memberships = [(workspace, member_role) for member_role, workspace in rows]
