@@ -60,7 +60,9 @@ def save_connection(workspace: Workspace, entered: ConnectionSettings) -> SsoCon
     issuer = clean_issuer(entered.issuer)
     client_id = entered.client_id.strip()
     if not client_id or len(client_id) > 255:
-        raise Invalid("Enter the client ID the provider gave (at most 255 characters).", "client_id")
+        raise Invalid(
+            "Enter the client ID the provider gave (at most 255 characters).", "client_id"
+        )
     domains = clean_domains(entered.allowed_domains)
     if entered.default_role is not None and entered.default_role not in JIT_ROLES:
         raise Invalid(f"Choose one of {', '.join(JIT_ROLES)}, or nobody.", "default_role")

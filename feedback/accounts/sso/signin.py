@@ -66,9 +66,9 @@ def find_workspace(ref: str) -> SsoConnection | None:
     if ref.isascii() and ref.isdigit() and len(ref) < 10:
         condition = condition | (Workspace.id == int(ref))
     return db.session.scalar(
-        select(SsoConnection).join(Workspace, Workspace.id == SsoConnection.workspace_id).where(
-            condition
-        )
+        select(SsoConnection)
+        .join(Workspace, Workspace.id == SsoConnection.workspace_id)
+        .where(condition)
     )
 
 
@@ -158,7 +158,9 @@ def _admit(connection: SsoConnection, claims: dict[str, Any]) -> SignedIn:
     user = db.session.scalar(select(User).where(User.email == email))
     member = (
         db.session.scalar(
-            select(Membership).where(Membership.user_id == user.id, owned_by(Membership, workspace.id))
+            select(Membership).where(
+                Membership.user_id == user.id, owned_by(Membership, workspace.id)
+            )
         )
         if user is not None
         else None
