@@ -45,13 +45,21 @@ def start() -> Any:
         email = form.email.data.strip().lower()
         connection = connections.connection_for_email(email)
         if connection is not None:
-            return _begin(connection, email)
+            return _onwards(connection.workspace.slug, email)
         form.email.errors = [
             "No workspace signs in addresses at this domain with single sign-on. Use the "
             "sign-in link your workspace's admins gave you, or your password."
         ]
     status = 422 if form.errors else 200
     return render_template("accounts/sso_start.html", form=form), status
+
+
+def _onwards(slug: str, email: str) -> tuple[str, int, dict[str, str]]:
+    # Not a redirect: the page's CSP (form-action 'self') stops a form's redirect chain from
+    # leaving the site, and a Refresh is a new navigation, not part of the form's.
+    target = url_for("sso.workspace_start", ref=slug, login_hint=email)
+    page = render_template("accounts/sso_continue.html", target=target)
+    return page, 200, {"Refresh": f"0; url={target}"}
 
 
 @bp.get("/sso/callback")
@@ -71,7 +79,8 @@ def workspace_start(ref: str) -> Any:
     connection = signin.find_workspace(ref)
     if connection is None:
         return _refused(signin.SignInRefused("No workspace of that name signs in with SSO."))
-    return _begin(connection)
+    hint = request.args.get("login_hint", "")
+    return _begin(connection, hint if "@" in hint and len(hint) <= 320 else None)
 
 
 def _settings_page(form: SsoSettingsForm | None = None, status: int = 200) -> tuple[str, int]:
