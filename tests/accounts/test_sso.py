@@ -275,3 +275,27 @@ def test_when_required_a_wrong_password_says_nothing_about_sso(
     require_sso()
     answer = sign_in(client, email, "not the password")
     assert "single sign-on" not in answer.get_data(as_text=True)
+
+
+# -- what counts as a verified address ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claims", "verified"),
+    [
+        ({"email_verified": True}, True),
+        ({"email_verified": False}, False),
+        ({"email_verified": "true"}, False),  # a string is not the boolean the spec names
+        ({}, False),
+        ({"xms_edov": True}, True),  # Entra ID's domain-owner claim, when it says nothing else
+        ({"email_verified": False, "xms_edov": True}, False),
+    ],
+)
+def test_only_a_verified_address_is_let_in(claims: dict[str, object], verified: bool) -> None:
+    from types import SimpleNamespace
+
+    from feedback.accounts.sso.signin import _refusal
+
+    acme = SimpleNamespace(allowed_domains=["acme.test"], workspace=SimpleNamespace(name="Acme"))
+    refused = _refusal(acme, {"email": "ann@acme.test", **claims}, "ann@acme.test")
+    assert (refused is None) is verified

@@ -195,7 +195,12 @@ def _refusal(
     """Why the provider's word does not let this person in, as (reason, message), or None."""
     if not email or "@" not in email:
         return "no_email", "The provider did not say which email address you sign in with."
-    if claims.get("email_verified") is not True:
+    # Entra ID never sends email_verified for its organisations' accounts; its optional claim
+    # xms_edov (the tenant owns the email's domain) stands in only when email_verified is absent.
+    verified = claims.get("email_verified")
+    if verified is None:
+        verified = claims.get("xms_edov")
+    if verified is not True:
         return "unverified", (
             f"The provider has not verified that {email} is yours, so it cannot sign you in "
             "here. Verify the address with your provider, then try again."
