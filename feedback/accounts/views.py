@@ -82,6 +82,10 @@ def join(token: str) -> Any:
             "password",
         )
         if user is not None:
+            refusal = password_refusal(user)
+            if refusal:
+                flash(f"Your account is ready. {refusal}", "ok")
+                return redirect(url_for("accounts.login"))
             sessions.start(user, invite.workspace_id)
             login_user(user)
             flash(f"Welcome to {workspace_name}.", "ok")

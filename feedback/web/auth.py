@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from feedback.accounts import sessions
 from feedback.accounts.models import Membership, User, Workspace, at_least
+from feedback.accounts.sso.models import SsoConnection, password_allowed
 from feedback.errors import ascii_whole
 from feedback.extensions import db, login_manager
 
@@ -34,15 +35,19 @@ def requires(role: str = "viewer") -> Callable[[F], F]:
         @wraps(view)
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            rows = db.session.execute(
-                select(Membership.role, Workspace)
+            found = db.session.execute(
+                select(Membership.role, Workspace, SsoConnection.required)
                 .join(Workspace, Workspace.id == Membership.workspace_id)
+                .outerjoin(SsoConnection, SsoConnection.workspace_id == Workspace.id)
                 .where(Membership.user_id == current_user.id)
                 .order_by(Workspace.name, Workspace.id)
             ).all()
             chosen = sessions.current(current_user.id)
-            if chosen is not None and chosen.sso_workspace_id is not None:
-                rows = [r for r in rows if r[1].id == chosen.sso_workspace_id]
+            rows = [
+                (member_role, ws)
+                for member_role, ws, sso_required in found
+                if _reaches(chosen, ws.id, member_role, bool(sso_required))
+            ]
             if not rows:
                 abort(403)
             # The workspace this browser chose, else the first: every query below is scoped
@@ -57,6 +62,14 @@ def requires(role: str = "viewer") -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorator
+
+
+def _reaches(chosen: Any, workspace_id: int, role: str, sso_required: bool) -> bool:
+    """Whether this browser's session may work in a workspace: one begun by a workspace's
+    single sign-on works there alone; one begun with a password, where passwords may be used."""
+    if chosen is not None and chosen.sso_workspace_id is not None:
+        return chosen.sso_workspace_id == workspace_id
+    return password_allowed(role, sso_required)
 
 
 def can(role: str) -> bool:

@@ -299,3 +299,79 @@ def test_only_a_verified_address_is_let_in(claims: dict[str, object], verified: 
     acme = SimpleNamespace(allowed_domains=["acme.test"], workspace=SimpleNamespace(name="Acme"))
     refused = _refusal(acme, {"email": "ann@acme.test", **claims}, "ann@acme.test")
     assert (refused is None) is verified
+
+
+# -- passwords where single sign-on is required ---------------------------------------------
+
+
+def test_a_password_session_no_longer_reaches_a_workspace_that_now_requires_sso(
+    client: FlaskClient, acme: object
+) -> None:
+    sign_in(client, member(acme, "oli@acme.test", "admin"))
+    assert client.get("/app/settings").status_code == 200
+    require_sso()
+    assert client.get("/app/settings").status_code == 403
+
+
+def test_a_password_still_reaches_the_other_workspaces_of_a_member(
+    client: FlaskClient, acme: object
+) -> None:
+    other = make_tenant(client, "Globex")
+    email = member(acme, "pia@acme.test", "admin")
+    member(other, email, "viewer")
+    require_sso()
+    assert sign_in(client, email).status_code == 302
+    page = client.get("/app/settings").get_data(as_text=True)
+    assert "Globex" in page and "Acme" not in page
+    client.post(
+        f"/app/workspaces/{acme.workspace.id}", data={"csrf_token": csrf(client, "/app/settings")}
+    )
+    assert "Acme" not in client.get("/app/settings").get_data(as_text=True)
+
+
+def test_an_invitation_is_accepted_by_signing_in_with_sso(
+    client: FlaskClient, acme: object
+) -> None:
+    from feedback.accounts import invitations
+
+    set_default_role(None)
+    admin = db.session.scalar(select(User).where(User.email == "admin@acme.test"))
+    invitations.invite(acme.workspace, admin, "admin", "quin@acme.test", "admin")
+    assert sso(client, acme.workspace.slug, "quin@acme.test").status_code == 302
+    quin = db.session.scalar(select(User).where(User.email == "quin@acme.test"))
+    role = db.session.scalar(select(Membership.role).where(Membership.user_id == quin.id))
+    assert role == "admin"  # the invited role, though nobody is made just in time
+    assert invitations.pending(acme.workspace) == []
+
+
+def test_joining_a_workspace_that_requires_sso_sends_the_person_to_sso(
+    client: FlaskClient, acme: object
+) -> None:
+    from feedback.accounts import invitations
+
+    admin = db.session.scalar(select(User).where(User.email == "admin@acme.test"))
+    link = invitations.invite(acme.workspace, admin, "admin", "rae@acme.test", "viewer").link
+    require_sso()
+    path = urlsplit(link).path
+    answer = client.post(
+        path,
+        data={
+            "name": "Rae",
+            "password": "a long password",
+            "confirm": "a long password",
+            "csrf_token": csrf(client, path),
+        },
+    )
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/app/login")
+    assert client.get("/app/settings").status_code == 302  # no password session was started
+    assert sso(client, acme.workspace.slug, "rae@acme.test").status_code == 302
+    assert client.get("/app/settings").status_code == 200
+
+
+def test_a_workspace_link_that_names_no_sso_workspace_is_a_404(
+    client: FlaskClient, acme: object
+) -> None:
+    answer = client.get("/app/sso/no-such-workspace")
+    assert answer.status_code == 404
+    assert "No workspace of that name signs in" in answer.get_data(as_text=True)
+    assert client.get(f"/app/sso/{acme.workspace.id}").status_code == 302  # its id works too

@@ -30,3 +30,9 @@ class SsoConnection(WorkspaceOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     workspace = relationship("Workspace")
+
+
+def password_allowed(role: str, sso_required: bool) -> bool:
+    """Whether a session begun with a password may work in a workspace: always, unless the
+    workspace requires single sign-on; then only its owners, as the way back in."""
+    return not sso_required or role == "owner"

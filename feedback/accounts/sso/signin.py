@@ -18,11 +18,11 @@ from joserfc.errors import JoseError
 from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
 
-from feedback.accounts.models import Membership, User, Workspace
+from feedback.accounts.models import MemberInvite, Membership, User, Workspace
 from feedback.accounts.sso.discovery import discovery_url
-from feedback.accounts.sso.models import SsoConnection
+from feedback.accounts.sso.models import SsoConnection, password_allowed
 from feedback.accounts.sso.sealing import unseal
-from feedback.database import in_workspace, owned_by, use_case
+from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import FeedbackError
 from feedback.extensions import db
 
@@ -166,8 +166,10 @@ def _admit(connection: SsoConnection, claims: dict[str, Any]) -> SignedIn:
         else None
     )
     created = False
+    invited = _open_invitation(workspace.id, email) if member is None else None
+    role = invited.role if invited is not None else connection.default_role
     if member is None:
-        if connection.default_role is None:
+        if role is None:
             _audit("sso.signin.refused", workspace.id, email, "not_member")
             raise SignInRefused(
                 f"{email} is not a member of {workspace.name}, which lets in only the people "
@@ -181,12 +183,26 @@ def _admit(connection: SsoConnection, claims: dict[str, Any]) -> SignedIn:
             db.session.add(user)
             db.session.flush()
             created = True
-        db.session.add(
-            Membership(workspace_id=workspace.id, user_id=user.id, role=connection.default_role)
-        )
+        db.session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=role))
+        if invited is not None:
+            # The provider verified the address the invitation went to: it is accepted.
+            invited.accepted_at = utcnow()
     db.session.flush()
     _audit("sso.signin.succeeded", workspace.id, email, "created" if created else "")
     return SignedIn(user, workspace, created)
+
+
+def _open_invitation(workspace_id: int, email: str) -> MemberInvite | None:
+    return db.session.scalar(
+        in_workspace(MemberInvite, workspace_id)
+        .where(
+            MemberInvite.email == email,
+            MemberInvite.accepted_at.is_(None),
+            MemberInvite.expires_at > utcnow(),
+        )
+        .order_by(MemberInvite.created_at.desc())
+        .limit(1)
+    )
 
 
 def _refusal(
@@ -216,16 +232,16 @@ def _refusal(
 
 
 def password_refusal(user: User) -> str | None:
-    """Why this person may not sign in with a password: a workspace of theirs requires single
-    sign-on and they are not its owner (owners keep the password as a way back in)."""
-    name = db.session.scalar(
-        select(Workspace.name)
+    """Why this person may not sign in with a password: every workspace of theirs requires
+    single sign-on and they own none of them. (A password session reaches only the workspaces
+    `password_allowed` lets it: see feedback/web/auth.py.)"""
+    rows = db.session.execute(
+        select(Workspace.name, Membership.role, SsoConnection.required)
         .join(Membership, Membership.workspace_id == Workspace.id)
-        .join(SsoConnection, SsoConnection.workspace_id == Workspace.id)
-        .where(Membership.user_id == user.id, SsoConnection.required, Membership.role != "owner")
+        .outerjoin(SsoConnection, SsoConnection.workspace_id == Workspace.id)
+        .where(Membership.user_id == user.id)
         .order_by(Workspace.name)
-        .limit(1)
-    )
-    if name is None:
+    ).all()
+    if not rows or any(password_allowed(role, bool(required)) for _, role, required in rows):
         return None
-    return f"{name} requires single sign-on: use “Sign in with SSO” with your work email."
+    return f"{rows[0][0]} requires single sign-on: use “Sign in with SSO” with your work email."

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as HttpResponse
 from feedback.accounts import sessions
 from feedback.accounts.sso import connections, signin
 from feedback.accounts.sso.forms import SsoSettingsForm, SsoStartForm
-from feedback.errors import FeedbackError
+from feedback.errors import FeedbackError, NotFound
 from feedback.extensions import limiter
 from feedback.web.auth import requires
 from feedback.web.forms import ActionForm, attempt
@@ -26,15 +26,10 @@ def callback_url() -> str:
     return current_app.config["FEEDBACK_BASE_URL"].rstrip("/") + url_for("sso.callback")
 
 
-def _refused(exc: FeedbackError) -> tuple[str, int]:
+@bp.errorhandler(FeedbackError)
+def refused(exc: FeedbackError) -> tuple[str, int]:
+    """A sign-in refused (or a provider that cannot be used): a page that says why."""
     return render_template("accounts/sso_refused.html", problem=exc.message), exc.status
-
-
-def _begin(connection: Any, email: str | None = None) -> Any:
-    try:
-        return signin.begin(connection, callback_url(), email)
-    except FeedbackError as exc:
-        return _refused(exc)
 
 
 @bp.route("/sso", methods=["GET", "POST"])
@@ -64,10 +59,7 @@ def _onwards(slug: str, email: str) -> tuple[str, int, dict[str, str]]:
 
 @bp.get("/sso/callback")
 def callback() -> Any:
-    try:
-        signed = signin.finish(request.args.to_dict())
-    except FeedbackError as exc:
-        return _refused(exc)
+    signed = signin.finish(request.args.to_dict())
     sessions.start(signed.user, signed.workspace.id, sso=True)
     login_user(signed.user)
     flash(f"Signed in to {signed.workspace.name} with single sign-on.", "ok")
@@ -78,9 +70,10 @@ def callback() -> Any:
 def workspace_start(ref: str) -> Any:
     connection = signin.find_workspace(ref)
     if connection is None:
-        return _refused(signin.SignInRefused("No workspace of that name signs in with SSO."))
+        raise NotFound("No workspace of that name signs in with single sign-on.")
     hint = request.args.get("login_hint", "")
-    return _begin(connection, hint if "@" in hint and len(hint) <= 320 else None)
+    email = hint if "@" in hint and len(hint) <= 320 else None
+    return signin.begin(connection, callback_url(), email)
 
 
 def _settings_page(form: SsoSettingsForm | None = None, status: int = 200) -> tuple[str, int]:
