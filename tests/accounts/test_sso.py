@@ -375,3 +375,26 @@ def test_a_workspace_link_that_names_no_sso_workspace_is_a_404(
     assert answer.status_code == 404
     assert "No workspace of that name signs in" in answer.get_data(as_text=True)
     assert client.get(f"/app/sso/{acme.workspace.id}").status_code == 302  # its id works too
+
+
+def test_an_issuer_the_provider_does_not_call_itself_is_refused(
+    client: FlaskClient, acme: object, provider: OidcProvider
+) -> None:
+    sign_in(client, "admin@acme.test")
+    # The same server under another name: its document names 127.0.0.1, not localhost.
+    answer = save(client, provider.issuer.replace("127.0.0.1", "localhost"))
+    assert answer.status_code == 422
+    assert "The provider calls itself" in answer.get_data(as_text=True)
+
+
+def test_a_client_secret_the_provider_refuses_signs_nobody_in(
+    client: FlaskClient, acme: object
+) -> None:
+    from feedback.accounts.sso.sealing import seal
+
+    connection().client_secret_sealed = seal("not-the-secret")
+    db.session.commit()
+    answer = sso(client, acme.workspace.slug, "sam@acme.test")
+    assert answer.status_code == 403
+    assert "could not be verified" in answer.get_data(as_text=True)
+    assert client.get("/app/settings").status_code == 302
