@@ -80,6 +80,7 @@ def test_a_person_signs_in_with_sso_and_lands_signed_in(
         page.goto(f"{live.origin}/app/login")
         shot(page, f"login-{width}", full_page=True)
     page.click("text=Sign in with SSO")
+    shot(page, "start-390", full_page=True)
     page.fill("input[name=email]", email)
     page.click("button:has-text('Continue')")
     # The work email goes to the provider as a login hint: the form is filled in already.
@@ -131,3 +132,21 @@ def test_an_admin_sets_up_sso_in_settings(
     page.click("button:has-text('Save')")
     expect(page.locator(".field.has-error")).to_contain_text("answered HTTP 404")
     shot(page, "settings-error-390", full_page=True)
+
+
+def test_the_sso_pages_pass_axe(live: Live, provider: OidcProvider, browser: Any) -> None:
+    from tests.browser.test_accessibility import axe
+
+    slug, domain = sso_workspace(live, provider)
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    found = {}
+    for path in ("/app/login", "/app/sso", "/app/sso/no-such-workspace"):
+        page.goto(live.origin + path)
+        found[path] = axe(page)
+    sign_in(page, live, f"admin@{domain}")
+    page.goto(f"{live.origin}/app/settings/sso")
+    found["settings"] = axe(page)
+    ctx.close()
+    assert found == {path: [] for path in found}
