@@ -20,7 +20,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-# axe-core, which the browser tests inject into pages to check accessibility.
+# axe-core, which the browser tests inject into pages to check accessibility, and
+# oidc-provider, the OpenID provider the single sign-on tests run on loopback.
 AXE := tests/browser/node/node_modules/axe-core/axe.min.js
 $(AXE): tests/browser/node/package.json tests/browser/node/package-lock.json
 	npm ci --prefix tests/browser/node --no-audit --no-fund

@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.accounts import api as accounts_api
     from feedback.accounts import reset_views, settings_views
     from feedback.accounts import views as accounts_views
+    from feedback.accounts.sso import views as sso_views
     from feedback.accounts.two_factor import views as two_factor_views
     from feedback.cases import api as cases_api
     from feedback.cases import rule_views as case_rule_views
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_views,
         reset_views,
         two_factor_views,
+        sso_views,
     )
     # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
     apis = (

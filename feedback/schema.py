@@ -1,6 +1,7 @@
 """The whole schema: every domain's models, imported so Alembic and the app know every table."""
 
 from feedback.accounts import models as accounts
+from feedback.accounts.sso import models as sso
 from feedback.accounts.two_factor import models as two_factor
 from feedback.cases import models as cases
 from feedback.email import models as email
@@ -22,6 +23,7 @@ __all__ = [
     "metrics",
     "responses",
     "scorecard",
+    "sso",
     "surveys",
     "themes",
     "two_factor",

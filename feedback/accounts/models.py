@@ -31,6 +31,11 @@ class LoginSession(db.Model):
     workspace_id: Mapped[int | None] = mapped_column(
         db.ForeignKey("workspace.id", ondelete="SET NULL"), index=True
     )
+    # Signed in through this workspace's single sign-on: the session works in it alone, since
+    # its provider vouches for nobody's access to any other workspace.
+    sso_workspace_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("workspace.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
 

@@ -24,14 +24,16 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(user: User, workspace_id: int | None = None) -> LoginSession:
-    """A new session for `user` in this browser, working in `workspace_id` if given."""
+def start(user: User, workspace_id: int | None = None, *, sso: bool = False) -> LoginSession:
+    """A new session for `user` in this browser, working in `workspace_id` if given (and in
+    that workspace alone when its single sign-on signed them in)."""
     token = secrets.token_urlsafe(32)
     hours = int(current_app.config["FEEDBACK_SESSION_HOURS"])
     row = LoginSession(
         token_hash=_hash(token),
         user_id=user.id,
         workspace_id=workspace_id,
+        sso_workspace_id=workspace_id if sso else None,
         expires_at=utcnow() + timedelta(hours=hours),
     )
     db.session.add(row)
@@ -84,7 +86,10 @@ def end_all(user_id: int) -> None:
 
 
 def choose_workspace(row: LoginSession, user: User, workspace_id: int) -> bool:
-    """Work in another of the user's workspaces from now on; False when not a member there."""
+    """Work in another of the user's workspaces from now on; False when not a member there,
+    or when the session's single sign-on vouches for another workspace only."""
+    if row.sso_workspace_id is not None and row.sso_workspace_id != workspace_id:
+        return False
     member = db.session.scalar(
         select(Membership.id).where(
             Membership.user_id == user.id, owned_by(Membership, workspace_id)

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as HttpResponse
 from feedback.accounts import invitations, password_hashes, passwords, sessions
 from feedback.accounts.forms import JoinForm, LoginForm, NewPasswordForm
 from feedback.accounts.models import User
+from feedback.accounts.sso.signin import password_refusal
 from feedback.accounts.two_factor import service as two_factor
 from feedback.errors import NotFound
 from feedback.extensions import db, limiter
@@ -83,6 +84,10 @@ def join(token: str) -> Any:
             "password",
         )
         if user is not None:
+            refusal = password_refusal(user)
+            if refusal:
+                flash(f"Your account is ready. {refusal}", "ok")
+                return redirect(url_for("accounts.login"))
             sessions.start(user, invite.workspace_id)
             login_user(user)
             flash(f"Welcome to {workspace_name}.", "ok")
@@ -117,6 +122,10 @@ def login() -> Any:
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if user is not None and user.check_password(form.password.data):
+            refusal = password_refusal(user)
+            if refusal:
+                flash(refusal, "error")
+                return render_template("accounts/login.html", form=form), 403
             if two_factor.enabled(user.id):
                 # Not signed in yet: the code page finishes it.
                 two_factor.begin_sign_in(user, _local(request.args.get("next")))
