@@ -8,7 +8,6 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 
 from feedback.accounts import resets
 from feedback.accounts.forms import ForgotPasswordForm, ResetPasswordForm
-from feedback.errors import FeedbackError
 from feedback.extensions import limiter
 from feedback.web.forms import attempt
 from feedback.web.pages import page_blueprint
@@ -47,12 +46,11 @@ def forgot() -> Any:
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token: str) -> Any:
-    try:
-        resets.find(token)
-    except FeedbackError as exc:
-        page = render_template("accounts/reset.html", problem=exc.message)
-        return _private(make_response(page, exc.status))
     form = ResetPasswordForm()
+    if attempt(form, lambda: resets.find(token)) is None:
+        # Unknown, used, expired or replaced: say so rather than show the form.
+        page = render_template("accounts/reset.html", problem=form.refusal.message)
+        return _private(make_response(page, form.refusal.status))
     if form.validate_on_submit():
         user = attempt(form, lambda: resets.reset_password(token, form.password.data), "password")
         if user is not None:

@@ -11,7 +11,6 @@ from flask_login import current_user, login_user
 from feedback.accounts import sessions
 from feedback.accounts.two_factor import service
 from feedback.accounts.two_factor.forms import CodeForm, ConfirmForm, DisableForm, PasswordForm
-from feedback.errors import FeedbackError
 from feedback.extensions import limiter
 from feedback.web.auth import requires
 from feedback.web.forms import attempt
@@ -103,14 +102,15 @@ def code() -> Any:
         return redirect(url_for("accounts.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        try:
-            user, next_path = service.finish_sign_in(form.code.data)
-        except service.SignInExpired as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("accounts.login"))
-        except FeedbackError as exc:
-            form.code.errors = [*form.code.errors, exc.message]
-            return render_template("accounts/login_code.html", form=form), exc.status
+        found = attempt(form, lambda: service.finish_sign_in(form.code.data), "code")
+        if found is None:
+            refusal = form.refusal
+            if service.pending_sign_in() is None:
+                # Timed out, used, or too many wrong codes: back to the password.
+                flash(refusal.message, "error")
+                return redirect(url_for("accounts.login"))
+            return render_template("accounts/login_code.html", form=form), refusal.status
+        user, next_path = found
         sessions.start(user)
         login_user(user)
         return redirect(next_path or url_for("scorecard.home"))
