@@ -1,6 +1,7 @@
 """The whole schema: every domain's models, imported so Alembic and the app know every table."""
 
 from feedback.accounts import models as accounts
+from feedback.audit import models as audit
 from feedback.cases import models as cases
 from feedback.email import models as email
 from feedback.helpdesk import models as helpdesk
@@ -14,6 +15,7 @@ from feedback.webhooks import models as webhooks
 
 __all__ = [
     "accounts",
+    "audit",
     "cases",
     "email",
     "helpdesk",

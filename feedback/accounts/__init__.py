@@ -6,5 +6,6 @@ __all__ = [
     "models",
     "sessions",
     "settings",
+    "signins",
     "workspaces",
 ]

@@ -17,7 +17,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
 
-from feedback.accounts import invitations, passwords, sessions
+from feedback.accounts import invitations, passwords, sessions, signins
 from feedback.accounts.forms import JoinForm, LoginForm, NewPasswordForm
 from feedback.accounts.models import User
 from feedback.errors import NotFound
@@ -117,7 +117,9 @@ def login() -> Any:
         if user is not None and user.check_password(form.password.data):
             sessions.start(user)
             login_user(user)
+            signins.succeeded(user)
             return redirect(_local(request.args.get("next")) or url_for("scorecard.home"))
+        signins.failed(form.email.data)
         flash("That email and password do not match an account.", "error")
     return render_template("accounts/login.html", form=form)
 
