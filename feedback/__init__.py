@@ -72,6 +72,8 @@ def register_blueprints(app: Flask) -> None:
     from feedback.accounts import api as accounts_api
     from feedback.accounts import settings_views
     from feedback.accounts import views as accounts_views
+    from feedback.audit import api as audit_api
+    from feedback.audit import views as audit_views
     from feedback.cases import api as cases_api
     from feedback.cases import rule_views as case_rule_views
     from feedback.cases import views as case_views
@@ -111,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         surveys_views,
         settings_views,
         imports_views,
+        audit_views,
         accounts_views,
     )
     # Keys, not cookies, authenticate these: a forged cross-site request carries no key.
@@ -127,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
         webhooks_api,
         cases_api,
         delighted_api,
+        audit_api,
     )
     # Embedded in or linked from other sites: they set their own headers.
     public = (script, hosted, document)

@@ -106,6 +106,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_PUBLIC_RATE_LIMIT": _env("PUBLIC_RATE_LIMIT", "600 per minute;60 per second"),
         # Sign-in attempts per address: enough for a typo or two, too few to guess passwords.
         "FEEDBACK_LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Failed sign-ins to no account are logged in no workspace; kept this many days.
+        "FEEDBACK_UNSCOPED_AUDIT_DAYS": _int("UNSCOPED_AUDIT_DAYS", 90),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

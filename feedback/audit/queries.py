@@ -40,14 +40,6 @@ class AuditQuery:
     since: datetime | None = None  # naive UTC, inclusive
     until: datetime | None = None  # naive UTC, exclusive
 
-    @property
-    def args(self) -> dict[str, str]:
-        """The filters as query arguments, for links to the next page and the CSV."""
-        out = {"actor": self.actor, "action": self.action}
-        out["since"] = self.since.isoformat() + "Z" if self.since else None
-        out["until"] = self.until.isoformat() + "Z" if self.until else None
-        return {k: v for k, v in out.items() if v}
-
 
 def _moment(text: str, field: str, tz_name: str, day_end: bool) -> datetime:
     """A date (a day on the workspace's clock: `until` takes the whole day) or an ISO time
