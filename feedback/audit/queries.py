@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 
 from feedback.audit.models import ACTIONS, AuditEvent
 from feedback.database import owned_by
@@ -20,6 +20,8 @@ from feedback.extensions import db
 from feedback.periods import midnight, zone
 
 FILTERS = ("actor", "action", "since", "until")
+# The id breaks ties between entries of one instant.
+NEWEST_FIRST = (AuditEvent.at.desc(), AuditEvent.id.desc())
 CSV_COLUMNS = [
     "id",
     "at",
@@ -89,24 +91,28 @@ def _select(workspace_id: int, query: AuditQuery) -> Select[Any]:
 
 
 def _encode_cursor(entry: AuditEvent) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"id": entry.id}).encode()).decode()
+    position = {"at": entry.at.isoformat(), "id": entry.id}
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> int:
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        return row_id(json.loads(base64.urlsafe_b64decode(cursor.encode()))["id"], "cursor")
+        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        at, last_id = datetime.fromisoformat(position["at"]), row_id(position["id"], "cursor")
     except (ValueError, KeyError, TypeError, Invalid) as exc:
         raise Invalid("The cursor is not one this API gave out.", "cursor") from exc
+    if at.tzinfo is not None:
+        raise Invalid("The cursor is not one this API gave out.", "cursor")
+    return at, last_id
 
 
 def list_events(
     workspace_id: int, query: AuditQuery, cursor: str | None, limit: int
 ) -> tuple[list[AuditEvent], str | None]:
     """Newest first, one page; the cursor names where the next page starts."""
-    # Ids grow with time: the newest entry has the highest, and ties cannot happen.
-    stmt = _select(workspace_id, query).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    stmt = _select(workspace_id, query).order_by(*NEWEST_FIRST).limit(limit + 1)
     if cursor:
-        stmt = stmt.where(AuditEvent.id < _decode_cursor(cursor))
+        stmt = stmt.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(*_decode_cursor(cursor)))
     rows = list(db.session.scalars(stmt))
     next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
@@ -131,15 +137,15 @@ def export_csv(workspace_id: int, query: AuditQuery, batch: int = 1000) -> Itera
     """The filtered entries as CSV, newest first, a batch at a time."""
 
     def batches() -> Iterator[list[list[Any]]]:
-        last: int | None = None
+        last: tuple[datetime, int] | None = None
         while True:
-            stmt = _select(workspace_id, query).order_by(AuditEvent.id.desc()).limit(batch)
+            stmt = _select(workspace_id, query).order_by(*NEWEST_FIRST).limit(batch)
             if last is not None:
-                stmt = stmt.where(AuditEvent.id < last)
+                stmt = stmt.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(*last))
             rows = list(db.session.scalars(stmt))
             if not rows:
                 return
-            last = rows[-1].id
+            last = (rows[-1].at, rows[-1].id)
             yield [_csv_row(row.to_dict()) for row in rows]
 
     return csv_lines(CSV_COLUMNS, batches())
