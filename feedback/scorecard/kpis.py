@@ -90,7 +90,7 @@ def set_target(workspace: Workspace, metric: str, payload: Any, actor: str = "sy
             "kpi_target.changed",
             workspace_id=workspace.id,
             target=metric,
-            changes=audit.changes_between(before or {}, after),
+            changes=audit.changes_between(before or {"metric": metric}, after),
         )
         db.session.add(
             KpiTargetChange(

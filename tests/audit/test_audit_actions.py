@@ -220,7 +220,8 @@ def test_a_kpi_target_change_keeps_before_and_after(client: FlaskClient) -> None
     t.client.put("/api/v1/kpis/targets/nps", json={"target": 45}, headers=t.headers)
     first, second = entries(t.workspace.id, "kpi_target.changed")
     assert first.target == second.target == "nps" and first.actor == key_label(t)
-    assert first.changes["target"] == [None, 40]
+    # A new target: every field it was given, but not the metric, which is the entry's target.
+    assert first.changes["target"] == [None, 40] and "metric" not in first.changes
     assert second.changes == {"target": [40, 45]}
 
 
