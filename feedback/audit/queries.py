@@ -52,10 +52,12 @@ def _moment(text: str, field: str, tz_name: str, day_end: bool) -> datetime:
             day = date.fromisoformat(text)
             return midnight(day + timedelta(days=1) if day_end else day, zone(tz_name))
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
     except ValueError:
         raise Invalid("Must be a date (2026-01-31) or an ISO 8601 time.", field) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # the first or last day of year 1 or 9999, moved to UTC
+        raise Invalid("Must be a time between the years 1 and 9999.", field) from None
     return moment
 
 

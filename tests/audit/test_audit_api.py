@@ -63,6 +63,8 @@ def test_bad_filters_are_named(client: FlaskClient) -> None:
         ("action=nope", "action"),
         ("since=03/02/2026", "since"),
         ("since=2026-03-05&until=2026-03-01", "until"),
+        ("until=9999-12-31", "until"),
+        ("since=0001-01-01T00:00:00%2B05:00", "since"),
         ("cursor=xyz", "cursor"),
         ("limit=0", "limit"),
         ("actor=" + "a" * 400, "actor"),
