@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from feedback.accounts import workspaces
-from feedback.accounts.models import ApiKey, User
+from feedback.accounts.models import ApiKey, MemberInvite, User
 from feedback.extensions import db
 from tests.audit.entries import entries, one
 from tests.factories import make_survey, make_tenant
@@ -95,6 +95,17 @@ def test_inviting_and_joining_are_logged(app: Flask, client: FlaskClient) -> Non
     added = one(t.workspace.id, "member.added", "new@acme.example")
     assert (added.actor, added.target) == ("new@acme.example", "new@acme.example")
     assert added.changes == {"role": [None, "analyst"]}
+
+
+def test_withdrawing_an_invitation_is_logged(client: FlaskClient) -> None:
+    t = admin(client)
+    token = csrf(client, "/app/settings")
+    data = {"csrf_token": token, "member-email": "maybe@acme.example", "member-role": "viewer"}
+    client.post("/app/settings/members", data=data)
+    invite_id = db.session.scalar(select(MemberInvite.id))
+    client.post(f"/app/settings/invitations/{invite_id}/revoke", data={"csrf_token": token})
+    entry = one(t.workspace.id, "member.invite_revoked")
+    assert (entry.actor, entry.target) == ("boss@acme.example", "maybe@acme.example")
 
 
 def test_a_role_change_and_a_removal_are_logged(client: FlaskClient) -> None:
@@ -253,6 +264,11 @@ def test_an_import_is_logged_by_who_started_it(app: Flask, client: FlaskClient, 
     entry = one(t.workspace.id, "import.run")
     assert entry.actor == "boss@acme.example" and entry.target.endswith(": history.json")
     assert entry.changes == {"format": [None, "delighted-json"], "dry_run": [None, True]}
+    # Its report of refused rows is a download like any other.
+    job_id = entry.target.split(":")[0].removeprefix("import ")
+    assert client.get(f"/app/settings/imports/{job_id}/refused.csv").status_code == 200
+    report = one(t.workspace.id, "export.downloaded")
+    assert report.target == f"import-{job_id}-refused.csv"
 
 
 # -- exports and erasure --------------------------------------------------------------------
