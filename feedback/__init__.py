@@ -74,6 +74,8 @@ def register_blueprints(app: Flask) -> None:
     from feedback.accounts import views as accounts_views
     from feedback.accounts.sso import views as sso_views
     from feedback.accounts.two_factor import views as two_factor_views
+    from feedback.audit import api as audit_api
+    from feedback.audit import views as audit_views
     from feedback.cases import api as cases_api
     from feedback.cases import rule_views as case_rule_views
     from feedback.cases import views as case_views
@@ -113,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
         surveys_views,
         settings_views,
         imports_views,
+        audit_views,
         accounts_views,
         reset_views,
         two_factor_views,
@@ -132,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
         webhooks_api,
         cases_api,
         delighted_api,
+        audit_api,
     )
     # Embedded in or linked from other sites: they set their own headers.
     public = (script, hosted, document)

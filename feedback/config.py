@@ -110,6 +110,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # person who lost a mail asks again, a script filling someone's inbox is stopped.
         "FEEDBACK_RESET_RATE_LIMIT": _env("RESET_RATE_LIMIT", "10 per hour"),
         "FEEDBACK_RESET_ADDRESS_RATE_LIMIT": _env("RESET_ADDRESS_RATE_LIMIT", "3 per hour"),
+        # Failed sign-ins to no account are logged in no workspace; kept this many days.
+        "FEEDBACK_UNSCOPED_AUDIT_DAYS": _int("UNSCOPED_AUDIT_DAYS", 90),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -109,7 +109,8 @@ def run_imports() -> int:
 
 
 def purge_old_data() -> dict[str, int]:
-    """Delete responses and displays older than each workspace's retention."""
+    """Delete responses, displays, deliveries and audit entries older than each workspace's
+    retention."""
     return retention.purge_old_data()
 
 

@@ -3,6 +3,7 @@
 from feedback.accounts import models as accounts
 from feedback.accounts.sso import models as sso
 from feedback.accounts.two_factor import models as two_factor
+from feedback.audit import models as audit
 from feedback.cases import models as cases
 from feedback.email import models as email
 from feedback.helpdesk import models as helpdesk
@@ -16,6 +17,7 @@ from feedback.webhooks import models as webhooks
 
 __all__ = [
     "accounts",
+    "audit",
     "cases",
     "email",
     "helpdesk",

@@ -31,6 +31,7 @@ FOUNDATION = {
 }
 # Lowest first: each may call the public modules of those before it.
 DOMAINS = [
+    "audit",
     "surveys",
     "webhooks",
     "metrics",

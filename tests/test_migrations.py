@@ -168,3 +168,18 @@ def test_upgrade_keeps_only_the_addresses_an_invite_vouches_for(empty_app: Any) 
     assert tuple(response) == ("evil@example.com", None)
     assert tuple(invite) == ("suppressed", "the address was not verified")
     assert secret and len(secret) == 64 and not required
+
+
+def test_upgrade_makes_the_audit_log_append_only(empty_app: Any) -> None:
+    """A migrated database refuses to change an audit entry, as one made by create_all does;
+    the retention purge may still delete it."""
+    from sqlalchemy.exc import DBAPIError
+
+    upgrade()
+    entry = _insert("audit_event", actor="ann@example.com", action="signin.failed")
+    with pytest.raises(DBAPIError, match="cannot be changed"), db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET actor = 'x' WHERE id = :id"), {"id": entry})
+    with db.engine.begin() as conn:
+        assert conn.execute(text("DELETE FROM audit_event")).rowcount == 1
+    downgrade(revision="0016")
+    assert "audit_event" not in inspect(db.engine).get_table_names()

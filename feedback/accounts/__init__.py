@@ -7,5 +7,6 @@ __all__ = [
     "sessions",
     "settings",
     "two_factor",
+    "signins",
     "workspaces",
 ]

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 
 from feedback.accounts.members import check_grant
 from feedback.accounts.models import MemberInvite, Membership, User, Workspace
+from feedback.audit import log as audit
 from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Conflict, Forbidden, Invalid, NotFound
 from feedback.extensions import db
@@ -71,6 +72,13 @@ def invite(workspace: Workspace, actor: User, actor_role: str, email: str, role:
         expires_at=utcnow() + timedelta(days=VALID_DAYS),
     )
     db.session.add(row)
+    audit.record(
+        "member.invited",
+        workspace_id=workspace.id,
+        actor=audit.member(actor),
+        target=email,
+        changes={"role": [None, role]},
+    )
     db.session.commit()
     link = f"{str(current_app.config['FEEDBACK_BASE_URL']).rstrip('/')}/app/join/{token}"
     return Issued(row, link, _mail(row, workspace, actor, link))
@@ -113,11 +121,12 @@ def pending(workspace: Workspace) -> list[MemberInvite]:
 
 
 def revoke(workspace: Workspace, invite_id: int) -> None:
-    db.session.execute(
-        delete(MemberInvite).where(
-            owned_by(MemberInvite, workspace.id), MemberInvite.id == invite_id
-        )
+    row = db.session.scalar(
+        in_workspace(MemberInvite, workspace.id).where(MemberInvite.id == invite_id)
     )
+    if row is not None:
+        audit.record("member.invite_revoked", workspace_id=workspace.id, target=row.email)
+        db.session.delete(row)
     db.session.commit()
 
 
@@ -164,6 +173,14 @@ def _join(row: MemberInvite, user: User) -> Workspace:
     )
     if exists is None:
         db.session.add(Membership(workspace_id=row.workspace_id, user_id=user.id, role=row.role))
+        # The person joining acts: on a new account they are not signed in yet.
+        audit.record(
+            "member.added",
+            workspace_id=row.workspace_id,
+            actor=audit.member(user),
+            target=user.email,
+            changes={"role": [None, row.role]},
+        )
     row.accepted_at = utcnow()
     db.session.commit()
     return db.session.get(Workspace, row.workspace_id)

@@ -8,6 +8,7 @@ from sqlalchemy import func
 
 from feedback.accounts import sessions
 from feedback.accounts.models import ROLES, Membership, User, Workspace
+from feedback.audit import log as audit
 from feedback.database import in_workspace, use_case
 from feedback.errors import Forbidden, Invalid, NotFound
 from feedback.extensions import db
@@ -81,6 +82,13 @@ def change_role(
     membership = _other_member(workspace, actor, actor_role, user_id, "change the role of", "role")
     if role != "owner":
         _keeps_an_owner(workspace, membership, "role")
+    if membership.role != role:
+        audit.record(
+            "member.role_changed",
+            workspace_id=workspace.id,
+            target=membership.user.email,
+            changes={"role": [membership.role, role]},
+        )
     membership.role = role
     db.session.flush()
 
@@ -89,6 +97,12 @@ def remove_member(workspace: Workspace, actor: User, actor_role: str, user_id: i
     """Take someone out of the workspace, and end their sessions; the last owner stays."""
     membership = _other_member(workspace, actor, actor_role, user_id, "remove", "user")
     _keeps_an_owner(workspace, membership, "user")
+    audit.record(
+        "member.removed",
+        workspace_id=workspace.id,
+        target=membership.user.email,
+        changes={"role": [membership.role, None]},
+    )
     db.session.delete(membership)
     sessions.end_all(user_id)
     db.session.commit()

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from feedback.accounts import sessions
+from feedback.accounts import sessions, signins
 from feedback.accounts.models import PasswordReset, User
 from feedback.accounts.passwords import MIN_LENGTH
 from feedback.database import utcnow
@@ -41,8 +41,7 @@ def _hash(token: str) -> str:
 
 
 def _audit(action: str, user: User | None, email: str) -> None:
-    # audit: password_reset.requested / password_reset.done, for the audit log to record.
-    log.info("%s user=%s email=%s", action, user.id if user else None, email)
+    signins.for_account(action, user, email)
 
 
 def request_reset(email: str) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import current_app
 
 from feedback.accounts.currencies import clean_currency
 from feedback.accounts.models import Workspace
+from feedback.audit import log as audit
 from feedback.cases.sla import clean_settings
 from feedback.database import use_case
 from feedback.errors import Invalid
@@ -29,6 +31,8 @@ EDITABLE = {
     "require_two_factor",
     "currency",
 }
+# Logged as changed, never with their values.
+SECRET = {"helpdesk_secret"}
 
 
 @use_case
@@ -40,6 +44,7 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
     unknown = sorted(set(payload) - EDITABLE)
     if unknown:
         raise Invalid(f"Unknown setting {unknown[0]!r}.", unknown[0])
+    before = {name: copy.deepcopy(getattr(workspace, name)) for name in payload}
     if "name" in payload:
         name = payload["name"]
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
@@ -90,6 +95,13 @@ def update_workspace(workspace: Workspace, payload: Any) -> Workspace:
     if "case_settings" in payload:
         # The new SLA applies to cases opened from now on; open ones keep their due time.
         workspace.case_settings = clean_settings(payload["case_settings"], workspace.case_settings)
+    changes = audit.changes_between(
+        before, {name: getattr(workspace, name) for name in payload}, SECRET
+    )
+    if changes:
+        audit.record(
+            "settings.changed", workspace_id=workspace.id, target="workspace", changes=changes
+        )
     db.session.flush()
     forget("workspace", workspace.public_key)
     return workspace

@@ -17,7 +17,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
 
-from feedback.accounts import invitations, password_hashes, passwords, sessions
+from feedback.accounts import invitations, password_hashes, passwords, sessions, signins
 from feedback.accounts.forms import JoinForm, LoginForm, NewPasswordForm
 from feedback.accounts.models import User
 from feedback.accounts.sso.signin import password_refusal
@@ -132,9 +132,11 @@ def login() -> Any:
                 return redirect(url_for("two_factor.code"))
             sessions.start(user)
             login_user(user)
+            signins.succeeded(user)
             return redirect(_local(request.args.get("next")) or url_for("scorecard.home"))
         if user is None:
             password_hashes.waste_time(form.password.data)  # as slow as a wrong password
+        signins.failed(form.email.data)
         flash("That email and password do not match an account.", "error")
     return render_template("accounts/login.html", form=form)
 

@@ -18,6 +18,7 @@ from feedback.accounts.models import (
     Workspace,
     hash_secret,
 )
+from feedback.audit import log as audit
 from feedback.database import in_workspace, use_case, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db
@@ -91,7 +92,19 @@ def add_user(workspace: Workspace, email: str, password: str, role: str = "admin
     )
     if membership is None:
         db.session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=role))
-    else:
+        audit.record(
+            "member.added",
+            workspace_id=workspace.id,
+            target=email,
+            changes={"role": [None, role]},
+        )
+    elif membership.role != role:
+        audit.record(
+            "member.role_changed",
+            workspace_id=workspace.id,
+            target=email,
+            changes={"role": [membership.role, role]},
+        )
         membership.role = role
     db.session.flush()
     return user
@@ -133,8 +146,18 @@ def create_api_key(workspace: Workspace, name: Any, scopes: Any = None) -> Issue
         scopes=scopes,
     )
     db.session.add(key)
+    audit.record(
+        "api_key.created",
+        workspace_id=workspace.id,
+        target=_key_label(key),
+        changes={"scopes": [None, scopes]},
+    )
     db.session.flush()
     return IssuedKey(key, secret)
+
+
+def _key_label(key: ApiKey) -> str:
+    return f"{key.name} (fbk_{key.prefix})"
 
 
 def authenticate_api_key(secret: str) -> ApiKey | None:
@@ -158,7 +181,9 @@ def revoke_api_key(workspace: Workspace, key_id: int) -> ApiKey:
     key = db.session.scalar(in_workspace(ApiKey, workspace.id).where(ApiKey.id == key_id))
     if key is None:
         raise NotFound(f"No API key {key_id}.", "id")
-    key.revoked_at = key.revoked_at or utcnow()
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit.record("api_key.revoked", workspace_id=workspace.id, target=_key_label(key))
     db.session.flush()
     return key
 

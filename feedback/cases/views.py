@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as HttpResponse
 from wtforms.fields.choices import SelectChoice
 
 from feedback.accounts import members
+from feedback.audit import log as audit
 from feedback.cases import export as case_export
 from feedback.cases import file as case_file
 from feedback.cases import lists as case_lists
@@ -113,6 +114,7 @@ def cases_csv() -> Any:
     filters = flashed(lambda: case_lists.parse_filters(args, current_user.id))
     if filters is None:
         return redirect(url_for("cases.cases_all"))
+    audit.downloaded(g.workspace.id, "cases.csv", args)
     return csv_attachment(case_export.export_csv(g.workspace, filters), "cases.csv")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import case, or_, update
 
 from feedback.accounts.models import Workspace
+from feedback.audit import log as audit
 from feedback.database import owned_by, use_case
 from feedback.email.models import EmailInvite
 from feedback.extensions import db
@@ -38,6 +39,10 @@ def erase_person(workspace: Workspace, respondent: Respondent) -> dict[str, Any]
             status=_held_back(),
             suppressed_reason=_held_back_reason(),
         )
+    )
+    # The row id alone names them: their email or external id would outlive the erasure here.
+    audit.record(
+        "respondent.erased", workspace_id=workspace.id, target=f"respondent {respondent.id}"
     )
     erased = respondents.erase(workspace, respondent)
     return {**erased, "invites": scrubbed.rowcount or 0}

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, exists, func, select, update
 
 from feedback.accounts.models import Workspace
+from feedback.audit import log as audit
 from feedback.cases.models import Case, CaseNote
 from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.downloads import csv_lines
@@ -69,6 +70,13 @@ def start_import(
             created_by=who,
         )
         db.session.add(job)
+        db.session.flush()
+        audit.record(
+            "import.run",
+            workspace_id=workspace.id,
+            target=f"import {job.id}: {job.filename}",
+            changes={"format": [None, format_name], "dry_run": [None, dry_run]},
+        )
         db.session.commit()
     return job
 

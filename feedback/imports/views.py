@@ -8,6 +8,7 @@ from typing import Any
 from flask import g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from feedback.audit import log as audit
 from feedback.downloads import csv_attachment, csv_lines
 from feedback.imports import formats, running
 from feedback.imports.forms import StartForm, UploadForm
@@ -120,4 +121,5 @@ def cancel(job_id: int) -> Any:
 def report(job_id: int) -> Any:
     job = running.get_job(g.workspace, job_id)
     lines = csv_lines(running.REPORT_COLUMNS, [running.report_rows(job)])
+    audit.downloaded(g.workspace.id, f"import-{job.id}-refused.csv")
     return csv_attachment(lines, f"import-{job.id}-refused.csv")

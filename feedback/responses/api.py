@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
+from feedback.audit import log as audit
 from feedback.database import owned_by
 from feedback.downloads import csv_attachment
 from feedback.email import erasure
@@ -53,6 +54,7 @@ def response_get(response_id: int) -> Any:
 @require_key("read")
 def response_export() -> Response:
     query = filters.parse_query(g.workspace, request.args)
+    audit.downloaded(g.workspace.id, "responses.csv", request.args)
     return csv_attachment(queries.export_csv(g.workspace, query), "responses.csv")
 
 

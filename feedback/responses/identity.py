@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from feedback.accounts.models import Workspace, new_identity_secret
+from feedback.audit import log as audit
 from feedback.errors import Forbidden, Invalid
 from feedback.extensions import db, writing
 from feedback.lookups import forget
@@ -89,6 +90,12 @@ def rotate_identity_secret(workspace: Workspace) -> str:
     """Issue a new identity secret; hashes made with the old one are refused from now on."""
     with writing():
         workspace.identity_secret = new_identity_secret()
+        audit.record(
+            "identity_secret.changed",
+            workspace_id=workspace.id,
+            target="identity secret",
+            changes={"identity_secret": audit.CHANGED},
+        )
         forget("workspace", workspace.public_key)
         db.session.commit()
     return workspace.identity_secret

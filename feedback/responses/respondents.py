@@ -12,6 +12,7 @@ from sqlalchemy import JSON, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from feedback.accounts.models import Workspace
+from feedback.audit import log as audit
 from feedback.cases import work as cases
 from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Invalid, NotFound
@@ -222,9 +223,13 @@ def get_respondent(workspace: Workspace, external_id: str) -> Respondent:
     return respondent
 
 
+@use_case
 def export_respondent(workspace: Workspace, external_id: str) -> dict[str, Any]:
-    """Everything stored about one person (a data-subject access request)."""
+    """Everything stored about one person (a data-subject access request); the download is
+    logged."""
     respondent = get_respondent(workspace, external_id)
+    # By row id: their external id in the log would outlive an erasure.
+    audit.downloaded(workspace.id, f"respondent {respondent.id}")
     responses = db.session.scalars(
         in_workspace(Response, workspace.id)
         .where(Response.respondent_id == respondent.id)

@@ -1,6 +1,6 @@
-"""Purging what a workspace keeps no longer: responses (with their theme tags), displays and
-webhook deliveries older than its `retention_days`. Done in small batches so no write
-transaction holds the database for long."""
+"""Purging what a workspace keeps no longer: responses (with their theme tags), displays,
+webhook deliveries and audit log entries older than its `retention_days`. Done in small
+batches so no write transaction holds the database for long."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from feedback.accounts.models import Workspace
+from feedback.audit import log as audit
 from feedback.database import in_workspace, owned_by, utcnow
 from feedback.extensions import db, writing
 from feedback.responses.models import Display, Response
@@ -19,6 +21,7 @@ from feedback.webhooks.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 BATCH = 1000
+KINDS = ("responses", "displays", "webhook_deliveries", "audit_events")
 
 
 def _purge_responses(workspace_id: int, cutoff: datetime) -> int:
@@ -68,7 +71,7 @@ def _purge(model: Any, column: Any, workspace_id: int, cutoff: datetime) -> int:
 def purge_workspace(workspace: Workspace) -> dict[str, int]:
     """Delete what is older than the workspace's retention; the number of rows of each kind."""
     if workspace.retention_days is None:
-        return {"responses": 0, "displays": 0, "webhook_deliveries": 0}
+        return dict.fromkeys(KINDS, 0)
     cutoff = utcnow() - timedelta(days=workspace.retention_days)
     # Responses before displays: a response points at its display.
     counts = {
@@ -77,6 +80,7 @@ def purge_workspace(workspace: Workspace) -> dict[str, int]:
         "webhook_deliveries": _purge(
             WebhookDelivery, WebhookDelivery.created_at, workspace.id, cutoff
         ),
+        "audit_events": audit.purge(workspace.id, cutoff),
     }
     if any(counts.values()):
         log.info("workspace %s: purged %s", workspace.slug, counts)
@@ -88,8 +92,11 @@ def purge_old_data() -> dict[str, int]:
     workspaces = db.session.scalars(
         select(Workspace).where(Workspace.retention_days.is_not(None)).order_by(Workspace.id)
     ).all()
-    totals = {"responses": 0, "displays": 0, "webhook_deliveries": 0}
+    totals = dict.fromkeys(KINDS, 0)
     for workspace in workspaces:
         for name, count in purge_workspace(workspace).items():
             totals[name] += count
+    # Failed sign-ins to no account belong to no workspace: they follow the server's setting.
+    days = int(current_app.config["FEEDBACK_UNSCOPED_AUDIT_DAYS"])
+    totals["audit_events"] += audit.purge(None, utcnow() - timedelta(days=days))
     return totals

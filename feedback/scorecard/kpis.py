@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from feedback.accounts.models import Membership, User, Workspace
+from feedback.audit import log as audit
 from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Invalid, object_of
 from feedback.extensions import db, upsert
@@ -85,6 +86,12 @@ def set_target(workspace: Workspace, metric: str, payload: Any, actor: str = "sy
     target.at_risk, target.perspective, target.higher_is_better = at_risk, perspective, higher
     after = target.to_dict()
     if after != before:
+        audit.record(
+            "kpi_target.changed",
+            workspace_id=workspace.id,
+            target=metric,
+            changes=audit.changes_between(before or {"metric": metric}, after),
+        )
         db.session.add(
             KpiTargetChange(
                 workspace_id=workspace.id,

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as HttpResponse
 from wtforms.fields.choices import SelectChoice
 
 from feedback.accounts.workspaces import slugify
+from feedback.audit import log as audit
 from feedback.downloads import csv_attachment
 from feedback.errors import NotFound
 from feedback.metrics import filters
@@ -215,4 +216,5 @@ def verbatims_csv() -> Any:
     query = flashed(lambda: filters.parse_query(g.workspace, args), with_field=True)
     if query is None:
         return redirect(url_for("themes.verbatims"))
+    audit.downloaded(g.workspace.id, "verbatims.csv", args)
     return csv_attachment(queries.export_csv(g.workspace, query), "verbatims.csv")

@@ -10,11 +10,13 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import case, insert, or_, update
 
 from feedback.accounts.models import Workspace
+from feedback.audit import log as audit
 from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Invalid, NotFound, object_of
 from feedback.extensions import db, writing
@@ -195,9 +197,22 @@ def create_webhook(workspace: Workspace, payload: Any) -> Webhook:
     )
     with writing():
         db.session.add(hook)
+        db.session.flush()
+        audit.record(
+            "webhook.created",
+            workspace_id=workspace.id,
+            target=_label(hook),
+            changes={"events": [None, hook.events], "active": [None, hook.active]},
+        )
         forget("webhooks", workspace.id)
         db.session.commit()
     return hook
+
+
+def _label(hook: Webhook) -> str:
+    # Only the receiver's origin: a path or query may hold a token (Slack's do).
+    parts = urlsplit(hook.url)
+    return f"webhook {hook.id} to {parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def list_webhooks(workspace: Workspace) -> list[Webhook]:
@@ -215,6 +230,7 @@ def delete_webhook(workspace: Workspace, webhook_id: int) -> None:
     """Remove a webhook with its delivery log; what it had queued is not sent."""
     hook = get_webhook(workspace, webhook_id)
     with writing():
+        audit.record("webhook.deleted", workspace_id=workspace.id, target=_label(hook))
         db.session.delete(hook)
         forget("webhooks", workspace.id)
         db.session.commit()

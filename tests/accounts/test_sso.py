@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from feedback.accounts.models import LoginSession, Membership, User
 from feedback.accounts.sso.models import SsoConnection
+from feedback.audit.models import AuditEvent
 from feedback.extensions import db
 from tests.factories import make_tenant
 from tests.mail import free_port
@@ -181,6 +182,13 @@ def test_an_address_at_another_domain_is_refused(client: FlaskClient, acme: obje
     assert "lets in addresses at acme.test only" in answer.get_data(as_text=True)
     assert db.session.scalar(select(User).where(User.email == "eve@elsewhere.test")) is None
     assert client.get("/app/settings").status_code == 302  # not signed in
+    # The refusal is in the workspace's audit log, though nothing else of it was stored.
+    logged = db.session.execute(
+        select(AuditEvent.action, AuditEvent.target).where(
+            AuditEvent.workspace_id == acme.workspace.id, AuditEvent.action.like("sso.%")
+        )
+    ).all()
+    assert logged == [("sso.signin.refused", "eve@elsewhere.test: domain")]
 
 
 def test_an_unverified_address_is_refused(client: FlaskClient, acme: object) -> None:

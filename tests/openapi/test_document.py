@@ -14,6 +14,7 @@ from openapi_spec_validator import validate
 from werkzeug.routing import Rule
 
 from feedback.accounts.models import API_SCOPES
+from feedback.audit.models import ACTIONS as AUDIT_ACTIONS
 from feedback.cases.api import MAX_LIST
 from feedback.cases.models import CASE_STATUSES, RESOLUTIONS
 from feedback.cases.work import SETTABLE
@@ -156,6 +157,7 @@ MIRRORED_ENUMS: dict[str, Sequence[Any]] = {
     "Money.churn.by_month[].bands[].band": NPS_BANDS,
     "ScorecardKpi.group": GROUPS,
     "ScorecardKpi.perspective": PERSPECTIVES,
+    "GET /api/v1/audit-events action": AUDIT_ACTIONS,
 }
 # Enums of the document's own, which no constant lists (the error codes have their own test).
 OWN_ENUMS = {

@@ -46,7 +46,7 @@ def test_old_responses_tags_and_displays_are_purged(client: FlaskClient) -> None
 
     totals = purge_old_data()
 
-    assert totals == {"responses": 1, "displays": 1, "webhook_deliveries": 0}
+    assert totals == {"responses": 1, "displays": 1, "webhook_deliveries": 0, "audit_events": 0}
     ids = set(db.session.scalars(select(Response.id)))
     assert ids == {recent.id, theirs.id}
     assert count(ResponseTheme) == 0

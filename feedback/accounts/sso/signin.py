@@ -13,7 +13,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
-from flask import redirect, session
+from flask import g, redirect, session
 from joserfc.errors import JoseError
 from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
@@ -22,6 +22,7 @@ from feedback.accounts.models import MemberInvite, Membership, User, Workspace
 from feedback.accounts.sso.discovery import discovery_url
 from feedback.accounts.sso.models import SsoConnection, password_allowed
 from feedback.accounts.sso.sealing import unseal
+from feedback.audit import log as audit
 from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import FeedbackError
 from feedback.extensions import db
@@ -44,8 +45,25 @@ class BadState(SignInRefused):
 
 
 def _audit(event: str, workspace_id: int | None, email: str | None, reason: str = "") -> None:
-    # audit: single sign-on sign-in succeeded or refused (the audit log records it later).
-    log.info("audit %s workspace=%s email=%s reason=%s", event, workspace_id, email, reason)
+    who = (email or "unknown")[:320]
+    target = f"{who}: {reason}" if reason else who
+    if event == "sso.signin.succeeded":
+        # In the transaction that lets the person in.
+        audit.record(event, workspace_id=workspace_id, actor=audit.Actor(who), target=target)
+    else:
+        # A refusal rolls its transaction back: log_refusal stores it on its own.
+        g.sso_refused = (workspace_id, who, target[:300])
+
+
+@use_case
+def log_refusal() -> None:
+    """Store the refusal that finish() noted, in a transaction of its own."""
+    noted = g.pop("sso_refused", None)
+    if noted is not None:
+        workspace_id, who, target = noted
+        audit.record(
+            "sso.signin.refused", workspace_id=workspace_id, actor=audit.Actor(who), target=target
+        )
 
 
 def _client(connection: SsoConnection) -> FlaskOAuth2App:

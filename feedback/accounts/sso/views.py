@@ -59,7 +59,11 @@ def _onwards(slug: str, email: str) -> tuple[str, int, dict[str, str]]:
 
 @bp.get("/sso/callback")
 def callback() -> Any:
-    signed = signin.finish(request.args.to_dict())
+    try:
+        signed = signin.finish(request.args.to_dict())
+    except signin.SignInRefused:
+        signin.log_refusal()
+        raise
     sessions.start(signed.user, signed.workspace.id, sso=True)
     login_user(signed.user)
     flash(f"Signed in to {signed.workspace.name} with single sign-on.", "ok")

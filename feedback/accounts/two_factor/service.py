@@ -13,6 +13,7 @@ from enum import Enum
 from flask import session
 from sqlalchemy import delete, or_, select, update
 
+from feedback.accounts import signins
 from feedback.accounts.models import Membership, User, Workspace
 from feedback.accounts.two_factor import codes
 from feedback.accounts.two_factor.models import PendingSignIn, RecoveryCode, TotpSecret
@@ -29,10 +30,7 @@ _PENDING_KEY = "pending_signin"
 
 
 def _audit(action: str, user: User) -> None:
-    # audit: two-factor events (two_factor.enabled, two_factor.disabled,
-    # two_factor.recovery_codes_regenerated, signin.two_factor_succeeded,
-    # signin.two_factor_failed), for the audit log of the user's workspaces.
-    log.info("audit %s user_id=%s email=%s", action, user.id, user.email)
+    signins.for_account(action, user)
 
 
 class SignInExpired(Unauthorized):
