@@ -108,6 +108,8 @@ class World:
             "metric": "alpha_metric",
             "kind": "nps",
             "job_id": self.import_job_id,
+            # The single sign-on start of A's workspace: a public page naming no secret.
+            "ref": self.a.workspace.slug,
         }
         if name not in values:
             pytest.fail(f"the isolation matrix has no value of A's for <{name}>: add one")

@@ -3,8 +3,6 @@ time, a page at a time or all of them as CSV."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -12,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 
+from feedback import cursors
 from feedback.audit.models import ACTIONS, AuditEvent
 from feedback.database import owned_by
 from feedback.downloads import csv_lines
-from feedback.errors import Invalid, row_id
+from feedback.errors import Invalid
 from feedback.extensions import db
 from feedback.periods import midnight, zone
 
@@ -92,31 +91,17 @@ def _select(workspace_id: int, query: AuditQuery) -> Select[Any]:
     return select(AuditEvent).where(*_conditions(workspace_id, query))
 
 
-def _encode_cursor(entry: AuditEvent) -> str:
-    position = {"at": entry.at.isoformat(), "id": entry.id}
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at, last_id = datetime.fromisoformat(position["at"]), row_id(position["id"], "cursor")
-    except (ValueError, KeyError, TypeError, Invalid) as exc:
-        raise Invalid("The cursor is not one this API gave out.", "cursor") from exc
-    if at.tzinfo is not None:
-        raise Invalid("The cursor is not one this API gave out.", "cursor")
-    return at, last_id
-
-
 def list_events(
     workspace_id: int, query: AuditQuery, cursor: str | None, limit: int
 ) -> tuple[list[AuditEvent], str | None]:
     """Newest first, one page; the cursor names where the next page starts."""
     stmt = _select(workspace_id, query).order_by(*NEWEST_FIRST).limit(limit + 1)
     if cursor:
-        stmt = stmt.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(*_decode_cursor(cursor)))
+        stmt = stmt.where(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(*cursors.decode(cursor)))
     rows = list(db.session.scalars(stmt))
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = (
+        cursors.encode(rows[limit - 1].at, rows[limit - 1].id) if len(rows) > limit else None
+    )
     return rows[:limit], next_cursor
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from feedback import cursors
 from feedback.accounts.models import Workspace
 from feedback.downloads import csv_lines
-from feedback.errors import Invalid, row_id
 from feedback.extensions import db
 from feedback.metrics.filters import RESERVED, ResponseQuery, conditions
 from feedback.responses.models import CONTEXT_COLUMNS, Response
@@ -29,22 +26,6 @@ def _select(workspace: Workspace, query: ResponseQuery) -> Select[Any]:
     )
 
 
-def _encode_cursor(row: Response) -> str:
-    position = {"at": row.submitted_at.isoformat(), "id": row.id}
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at, last_id = datetime.fromisoformat(position["at"]), row_id(position["id"], "cursor")
-    except (ValueError, KeyError, TypeError, Invalid) as exc:
-        raise Invalid("The cursor is not one this API gave out.", "cursor") from exc
-    if at.tzinfo is not None:
-        raise Invalid("The cursor is not one this API gave out.", "cursor")
-    return at, last_id
-
-
 def list_responses(
     workspace: Workspace, query: ResponseQuery, cursor: str | None, limit: int
 ) -> tuple[list[Response], str | None]:
@@ -56,10 +37,14 @@ def list_responses(
     )
     if cursor:
         stmt = stmt.where(
-            tuple_(Response.submitted_at, Response.id) < tuple_(*_decode_cursor(cursor))
+            tuple_(Response.submitted_at, Response.id) < tuple_(*cursors.decode(cursor))
         )
     rows = list(db.session.scalars(stmt))
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = (
+        cursors.encode(rows[limit - 1].submitted_at, rows[limit - 1].id)
+        if len(rows) > limit
+        else None
+    )
     return rows[:limit], next_cursor
 
 

@@ -49,7 +49,8 @@ def test_model_trained_with_embeddings_needs_them(folder, shipped_examples):
         shipped_examples[:200], default_taxonomy(), embeddings_path=folder, folds=2,
         spacy_model="blank",
     )  # fmt: skip
-    assert model.config["embedding_dim"] == 8
+    # The mean and the maximum of the 8-dimension token vectors.
+    assert model.config["embedding_dim"] == 16
     with_vectors = Analyzer(model=model, embeddings_path=folder, spacy_model="blank")
     assert with_vectors.analyse("the app crashes").themes
     with pytest.raises(ModelError, match="embeddings"):
@@ -128,7 +129,8 @@ def test_shipped_embeddings_tokenise_as_wordpiece():
 
 def test_default_model_uses_the_shipped_embeddings(model_analyzer):
     model = model_analyzer.model
-    assert model.config.get("embedding_dim") == 256
+    assert model.config.get("embedding_pooling") == MEAN_MAX
+    assert model.config.get("embedding_dim") == model_analyzer.embeddings.width(MEAN_MAX) == 512
     assert model_analyzer.embeddings is not None
     assert model_analyzer.embeddings.fingerprint == model.config["embedding_fingerprint"]
 
@@ -150,7 +152,7 @@ def test_embeddings_other_than_the_models_are_refused(folder, shipped_examples):
 
 def test_model_with_embeddings_refuses_to_run_without_vectors(model_analyzer):
     parsed = model_analyzer.parse(["The app crashes"])
-    with pytest.raises(ModelError, match="256-dimension embeddings"):
+    with pytest.raises(ModelError, match="512-dimension embeddings"):
         model_analyzer.model.detect(parsed, None)
 
 

@@ -66,7 +66,7 @@ def test_jsonl_with_the_default_model(tmp_path, capsys):
     rows = [
         {"text": "Support was brilliant.", "themes": {"support": "positive"}, "kind": "csat",
          "score": 5},
-        {"text": "The app crashes constantly.", "themes": {"reliability": "negative"}},
+        {"text": "The dashboard crashes constantly.", "themes": {"reliability": "negative"}},
         {"text": "Keep up the good work!", "themes": {}, "sentiment": "positive"},
     ]  # fmt: skip
     path = tmp_path / "t.jsonl"

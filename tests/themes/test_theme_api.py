@@ -129,7 +129,7 @@ LOGO = (
     "who approved this logo",
     "the purple logo is odd",
     "the logo reminds me of a bank",
-    "what happened to the logo",
+    "that logo has to go",
 )
 
 
