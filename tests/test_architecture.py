@@ -20,6 +20,7 @@ PACKAGE = ROOT / "feedback"
 FOUNDATION = {
     "claims",
     "config",
+    "cursors",
     "database",
     "downloads",
     "errors",
