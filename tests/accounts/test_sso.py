@@ -144,6 +144,18 @@ def test_a_member_signs_in_through_the_provider(client: FlaskClient, acme: objec
     assert row.sso_workspace_id == acme.workspace.id
 
 
+def test_a_workspace_requiring_two_factor_leaves_it_to_the_provider_after_sso(
+    client: FlaskClient, acme: object
+) -> None:
+    """The provider's own second factor stands: an SSO sign-in is not sent to enrol here."""
+    acme.workspace.require_two_factor = True
+    db.session.commit()
+    email = member(acme, "dora@acme.test", "analyst")
+    assert sso(client, acme.workspace.slug, email).status_code == 302
+    page = client.get("/app/settings")
+    assert page.status_code == 200 and email in page.get_data(as_text=True)
+
+
 def test_someone_new_gets_an_account_with_the_default_role(
     client: FlaskClient, acme: object
 ) -> None:
