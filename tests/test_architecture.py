@@ -28,6 +28,7 @@ FOUNDATION = {
     "lookups",
     "mail",
     "periods",
+    "sealing",
     "signing",
 }
 # Lowest first: each may call the public modules of those before it.

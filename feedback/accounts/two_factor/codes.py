@@ -3,7 +3,6 @@ pyotp, the secret encrypted at rest, recovery codes made and hashed, and a typed
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -12,10 +11,8 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+
+from feedback import sealing
 
 ISSUER = "Feedback"
 DIGITS = 6
@@ -29,39 +26,22 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _RECOVERY_LENGTH = 12
 
 
-def _fernet_key(secret_key: str) -> bytes:
-    # A key of its own for this one purpose, so nothing else signed with SECRET_KEY can
-    # stand in for it (HKDF's info names the purpose).
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"feedback totp secret v1"
-    ).derive(secret_key.encode())
-    return base64.urlsafe_b64encode(derived)
-
-
-def _cipher() -> MultiFernet:
-    # The current key encrypts; old ones (SECRET_KEY_FALLBACKS) still decrypt after a rotation.
-    keys = [
-        current_app.config["SECRET_KEY"],
-        *(current_app.config.get("SECRET_KEY_FALLBACKS") or []),
-    ]
-    return MultiFernet([Fernet(_fernet_key(key)) for key in keys])
+# The purpose the secret is sealed for (feedback.sealing): a key of its own.
+_SEALED_FOR = b"feedback totp secret v1"
 
 
 def encrypt(secret: str) -> str:
-    return _cipher().encrypt(secret.encode()).decode()
+    return sealing.seal(secret, _SEALED_FOR)
 
 
 def decrypt(token: str) -> str | None:
     """The secret, or None when no key in use can open it (SECRET_KEY changed entirely)."""
-    try:
-        return _cipher().decrypt(token.encode()).decode()
-    except InvalidToken:
-        return None
+    return sealing.unseal(token, _SEALED_FOR)
 
 
 def reseal(token: str) -> str:
     """The same secret encrypted under the current key (it may have been under an old one)."""
-    return _cipher().rotate(token.encode()).decode()
+    return sealing.reseal(token, _SEALED_FOR)
 
 
 def new_secret() -> str:
