@@ -40,10 +40,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _audit(action: str, user: User | None, email: str) -> None:
-    signins.for_account(action, user, email)
-
-
 def request_reset(email: str) -> None:
     """Mail a reset link to `email` if it has an account; nothing tells the caller which.
 
@@ -53,7 +49,7 @@ def request_reset(email: str) -> None:
     address = (email or "").strip().lower()
     token = secrets.token_urlsafe(32)
     user = db.session.scalar(select(User).where(User.email == address))
-    _audit("password_reset.requested", user, address)
+    signins.for_account("password_reset.requested", user, address)
     now = utcnow()
     # Rows long expired are dropped rather than kept forever.
     db.session.execute(
@@ -118,7 +114,7 @@ def reset_password(token: str, password: str) -> User:
     user = db.session.get(User, row.user_id)
     user.set_password(password)
     sessions.end_all(user.id)
-    _audit("password_reset.done", user, user.email)
+    signins.for_account("password_reset.done", user, user.email)
     db.session.commit()
     links = {"login": f"{base_url()}/app/login", "forgot": f"{base_url()}/app/forgot"}
     _send_later(

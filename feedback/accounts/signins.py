@@ -23,28 +23,15 @@ def _workspaces(user: User) -> list[int]:
 @use_case
 def succeeded(user: User) -> None:
     """Log a sign-in in every workspace `user` belongs to."""
-    for workspace_id in _workspaces(user):
-        audit.record(
-            "signin.succeeded",
-            workspace_id=workspace_id,
-            actor=audit.member(user),
-            target=user.email,
-        )
+    for_account("signin.succeeded", user)
 
 
 @use_case
-def failed(email: str) -> None:
-    """Log a refused sign-in with the email tried: in each workspace of that account if there
-    is one, else in no workspace (only the server's operators see those)."""
-    tried = email.strip().lower()[:320]
-    user = db.session.scalar(select(User).where(User.email == tried))
-    if user is None:
-        audit.record("signin.failed", workspace_id=None, actor=audit.Actor(tried), target=tried)
-        return
-    for workspace_id in _workspaces(user):
-        audit.record(
-            "signin.failed", workspace_id=workspace_id, actor=audit.member(user), target=tried
-        )
+def failed(email: str, user: User | None) -> None:
+    """Log a refused sign-in with the email tried: in each workspace of `user`, the account
+    of that email, if there is one, else in no workspace (only the server's operators see
+    those)."""
+    for_account("signin.failed", user, email.strip().lower()[:320])
 
 
 def for_account(action: str, user: User | None, target: str | None = None) -> None:

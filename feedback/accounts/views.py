@@ -136,7 +136,7 @@ def login() -> Any:
             return redirect(_local(request.args.get("next")) or url_for("scorecard.home"))
         if user is None:
             password_hashes.waste_time(form.password.data)  # as slow as a wrong password
-        signins.failed(form.email.data)
+        signins.failed(form.email.data, user)
         flash("That email and password do not match an account.", "error")
     return render_template("accounts/login.html", form=form)
 

@@ -4,7 +4,6 @@ to an account, made just in time, or refused."""
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +12,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
-from flask import g, redirect, session
+from flask import redirect, session
 from joserfc.errors import JoseError
 from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
@@ -27,43 +26,47 @@ from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import FeedbackError
 from feedback.extensions import db
 
-log = logging.getLogger(__name__)
-
 # One client name for every workspace: the state data kept in the session names the workspace.
 _CLIENT = "sso"
 _SCOPE = "openid email profile"
 
 
 class SignInRefused(FeedbackError):
-    """A sign-in the provider finished but this workspace does not let in."""
+    """A sign-in the provider finished but this workspace does not let in. It names the
+    workspace, the address and the reason for the audit log (log_refusal)."""
 
     status, code = 403, "sso_refused"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        workspace_id: int | None = None,
+        email: str | None = None,
+        reason: str = "",
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.workspace_id, self.email, self.reason = workspace_id, email, reason
 
 
 class BadState(SignInRefused):
     status, code = 400, "sso_state"
 
 
-def _audit(event: str, workspace_id: int | None, email: str | None, reason: str = "") -> None:
+def _who(email: str | None, reason: str = "") -> tuple[audit.Actor, str]:
     who = (email or "unknown")[:320]
-    target = f"{who}: {reason}" if reason else who
-    if event == "sso.signin.succeeded":
-        # In the transaction that lets the person in.
-        audit.record(event, workspace_id=workspace_id, actor=audit.Actor(who), target=target)
-    else:
-        # A refusal rolls its transaction back: log_refusal stores it on its own.
-        g.sso_refused = (workspace_id, who, target[:300])
+    return audit.Actor(who), (f"{who}: {reason}" if reason else who)[:300]
 
 
 @use_case
-def log_refusal() -> None:
-    """Store the refusal that finish() noted, in a transaction of its own."""
-    noted = g.pop("sso_refused", None)
-    if noted is not None:
-        workspace_id, who, target = noted
-        audit.record(
-            "sso.signin.refused", workspace_id=workspace_id, actor=audit.Actor(who), target=target
-        )
+def log_refusal(refused: SignInRefused) -> None:
+    """The refused sign-in in the audit log, in a transaction of its own: the refusal rolled
+    its own back."""
+    actor, target = _who(refused.email, refused.reason)
+    audit.record(
+        "sso.signin.refused", workspace_id=refused.workspace_id, actor=actor, target=target
+    )
 
 
 def _client(connection: SsoConnection) -> FlaskOAuth2App:
@@ -121,15 +124,19 @@ def finish(args: dict[str, str]) -> SignedIn:
     state = args.get("state") or ""
     pending = FlaskIntegration(_CLIENT).get_state_data(session, state)
     if not pending or "workspace_id" not in pending:
-        _audit("sso.signin.refused", None, None, "state")
         raise BadState(
             "This sign-in did not start in this browser, was already used or has expired. "
-            "Start again from the sign-in page."
+            "Start again from the sign-in page.",
+            reason="state",
         )
     workspace_id = int(pending["workspace_id"])
     connection = db.session.scalar(in_workspace(SsoConnection, workspace_id))
     if connection is None:
-        raise SignInRefused("This workspace no longer signs in with single sign-on.")
+        raise SignInRefused(
+            "This workspace no longer signs in with single sign-on.",
+            workspace_id=workspace_id,
+            reason="sso_off",
+        )
     claims = _verified_claims(connection, args)
     return _admit(connection, claims)
 
@@ -137,10 +144,11 @@ def finish(args: dict[str, str]) -> SignedIn:
 def _verified_claims(connection: SsoConnection, args: dict[str, str]) -> dict[str, Any]:
     client = _client(connection)
     if args.get("error"):
-        _audit("sso.signin.refused", connection.workspace_id, None, f"provider:{args['error']}")
         raise SignInRefused(
             f"The provider did not sign you in ({args['error'][:100]}"
-            f"{': ' + args['error_description'][:200] if args.get('error_description') else ''})."
+            f"{': ' + args['error_description'][:200] if args.get('error_description') else ''}).",
+            workspace_id=connection.workspace_id,
+            reason=f"provider:{args['error']}",
         )
     try:
         token = client.authorize_access_token(
@@ -156,11 +164,12 @@ def _verified_claims(connection: SsoConnection, args: dict[str, str]) -> dict[st
             if extra.get("sub") == claims.get("sub"):
                 claims = {**extra, **claims}
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
-        _audit("sso.signin.refused", connection.workspace_id, None, f"token:{exc}")
         raise SignInRefused(
             "The provider's answer could not be verified, so nobody was signed in. Start again "
             "from the sign-in page; if it happens again, an admin can check Settings → Single "
-            "sign-on."
+            "sign-on.",
+            workspace_id=connection.workspace_id,
+            reason=f"token:{exc}",
         ) from exc
     return claims
 
@@ -171,8 +180,13 @@ def _admit(connection: SsoConnection, claims: dict[str, Any]) -> SignedIn:
     email = str(claims.get("email") or "").strip().lower()
     refused = _refusal(connection, claims, email)
     if refused:
-        _audit("sso.signin.refused", workspace.id, email or None, refused[0])
-        raise SignInRefused(refused[1], code=f"sso_{refused[0]}")
+        raise SignInRefused(
+            refused[1],
+            workspace_id=workspace.id,
+            email=email or None,
+            reason=refused[0],
+            code=f"sso_{refused[0]}",
+        )
     user = db.session.scalar(select(User).where(User.email == email))
     member = (
         db.session.scalar(
@@ -188,10 +202,12 @@ def _admit(connection: SsoConnection, claims: dict[str, Any]) -> SignedIn:
     role = invited.role if invited is not None else connection.default_role
     if member is None:
         if role is None:
-            _audit("sso.signin.refused", workspace.id, email, "not_member")
             raise SignInRefused(
                 f"{email} is not a member of {workspace.name}, which lets in only the people "
                 "its admins invite. Ask an admin of the workspace to invite you.",
+                workspace_id=workspace.id,
+                email=email,
+                reason="not_member",
                 code="sso_not_member",
             )
         if user is None:
@@ -206,7 +222,9 @@ def _admit(connection: SsoConnection, claims: dict[str, Any]) -> SignedIn:
             # The provider verified the address the invitation went to: it is accepted.
             invited.accepted_at = utcnow()
     db.session.flush()
-    _audit("sso.signin.succeeded", workspace.id, email, "created" if created else "")
+    # In the transaction that lets the person in.
+    actor, target = _who(email, "created" if created else "")
+    audit.record("sso.signin.succeeded", workspace_id=workspace.id, actor=actor, target=target)
     return SignedIn(user, workspace, created)
 
 

@@ -61,8 +61,8 @@ def _onwards(slug: str, email: str) -> tuple[str, int, dict[str, str]]:
 def callback() -> Any:
     try:
         signed = signin.finish(request.args.to_dict())
-    except signin.SignInRefused:
-        signin.log_refusal()
+    except signin.SignInRefused as refused:
+        signin.log_refusal(refused)
         raise
     sessions.start(signed.user, signed.workspace.id, sso=True)
     login_user(signed.user)

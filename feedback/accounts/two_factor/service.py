@@ -4,7 +4,6 @@ a workspace's requirement of it."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,16 +20,10 @@ from feedback.database import use_case, utcnow
 from feedback.errors import Conflict, Forbidden, Invalid, Unauthorized
 from feedback.extensions import db
 
-log = logging.getLogger(__name__)
-
 PENDING_MINUTES = 5
 # Wrong codes allowed per pending sign-in; the next wrong one ends it (password again).
 MAX_FAILURES = 5
 _PENDING_KEY = "pending_signin"
-
-
-def _audit(action: str, user: User) -> None:
-    signins.for_account(action, user)
 
 
 class SignInExpired(Unauthorized):
@@ -130,7 +123,7 @@ def confirm(user: User, code: str | None) -> list[str]:
     row.confirmed_at = utcnow()
     row.last_step = step  # this code cannot sign in afterwards
     fresh = _replace_recovery_codes(user)
-    _audit("two_factor.enabled", user)
+    signins.for_account("two_factor.enabled", user)
     return fresh
 
 
@@ -151,7 +144,7 @@ def regenerate_recovery_codes(user: User, password: str | None) -> list[str]:
     if not user.check_password(password or ""):
         raise Invalid("That is not your password.", "password")
     fresh = _replace_recovery_codes(user)
-    _audit("two_factor.recovery_codes_regenerated", user)
+    signins.for_account("two_factor.recovery_codes_regenerated", user)
     return fresh
 
 
@@ -171,7 +164,7 @@ def disable(user: User, password: str | None, code: str | None) -> None:
         raise Invalid(outcome.value, "code")
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(TotpSecret).where(TotpSecret.user_id == user.id))
-    _audit("two_factor.disabled", user)
+    signins.for_account("two_factor.disabled", user)
 
 
 class Outcome(Enum):
@@ -277,7 +270,7 @@ def finish_sign_in(code: str | None) -> tuple[User, str | None]:
     outcome = _use_code(user.id, code)
     if outcome is Outcome.OK:
         _end_pending(row)  # commits the code's use too
-        _audit("signin.two_factor_succeeded", user)
+        signins.for_account("signin.two_factor_succeeded", user)
         return user, row.next_path
     db.session.execute(
         update(PendingSignIn)
@@ -285,7 +278,7 @@ def finish_sign_in(code: str | None) -> tuple[User, str | None]:
         .values(failures=PendingSignIn.failures + 1)
     )
     failures = db.session.scalar(select(PendingSignIn.failures).where(PendingSignIn.id == row.id))
-    _audit("signin.two_factor_failed", user)
+    signins.for_account("signin.two_factor_failed", user)
     if failures is None or failures >= MAX_FAILURES:
         _end_pending(row)
         raise SignInExpired("Too many wrong codes: enter your email and password again.")
