@@ -133,15 +133,24 @@ def calibration(
     truth = np.array(
         [slug in gold[i] for i in rows for slug in analyzer.learned], dtype=bool
     ).ravel()
-    bins, gap = [], 0.0
+    sums = []
     for low, high in zip(BINS[:-1], BINS[1:], strict=True):
         inside = (p >= low) & ((p < high) if high < 1.0 else (p <= high))
-        n = int(inside.sum())
+        sums.append((int(inside.sum()), float(p[inside].sum()), float(truth[inside].sum())))
+    return _calibration_table(sums)
+
+
+def _calibration_table(sums: Sequence[tuple[int, float, float]]) -> dict[str, Any]:
+    """The table from each bin's (pairs, summed probability, pairs where the theme was there)."""
+    bins, gap, total = [], 0.0, 0
+    spans = zip(BINS[:-1], BINS[1:], strict=True)
+    for (low, high), (n, p_sum, hits) in zip(spans, sums, strict=True):
         if not n:
             bins.append({"low": low, "high": high, "n": 0, "mean": None, "observed": None})
             continue
-        mean, observed = float(p[inside].mean()), float(truth[inside].mean())
+        mean, observed = p_sum / n, hits / n
         gap += n * abs(mean - observed)
+        total += n
         bins.append(
             {
                 "low": low,
@@ -151,7 +160,7 @@ def calibration(
                 "observed": round(observed, 4),
             }
         )
-    return {"bins": bins, "ece": round(gap / len(p), 4) if len(p) else None, "pairs": len(p)}
+    return {"bins": bins, "ece": round(gap / total, 4) if total else None, "pairs": total}
 
 
 def uncertain_figures(results: Sequence[Any], gold: Sequence[set[str]]) -> dict[str, Any]:
@@ -219,24 +228,14 @@ def _sum_tables(tables: list[dict[str, dict[str, int]]]) -> dict[str, dict[str, 
 def _merge_calibration(parts: list[dict[str, Any]]) -> dict[str, Any]:
     if not any(p["bins"] for p in parts):
         return {"bins": [], "ece": None, "pairs": 0}
-    bins, gap, total = [], 0.0, 0
-    for low, high in zip(BINS[:-1], BINS[1:], strict=True):
-        cells = [b for p in parts for b in p["bins"] if b["low"] == low and b["n"]]
-        n = sum(b["n"] for b in cells)
-        if not n:
-            bins.append({"low": low, "high": high, "n": 0, "mean": None, "observed": None})
-            continue
-        mean = sum(b["mean"] * b["n"] for b in cells) / n
-        observed = sum(b["observed"] * b["n"] for b in cells) / n
-        gap += n * abs(mean - observed)
-        total += n
-        bins.append(
-            {
-                "low": low,
-                "high": high,
-                "n": n,
-                "mean": round(mean, 4),
-                "observed": round(observed, 4),
-            }
-        )
-    return {"bins": bins, "ece": round(gap / total, 4), "pairs": total}
+    cells = [[b for p in parts for b in p["bins"] if b["low"] == low] for low in BINS[:-1]]
+    return _calibration_table(
+        [
+            (
+                sum(b["n"] for b in cell),
+                sum(b["n"] * (b["mean"] or 0.0) for b in cell),
+                sum(b["n"] * (b["observed"] or 0.0) for b in cell),
+            )
+            for cell in cells
+        ]
+    )
