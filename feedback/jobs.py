@@ -21,7 +21,7 @@ from feedback.email import delivery, digest, score_clicks
 from feedback.extensions import db
 from feedback.imports import running as imports
 from feedback.metrics import refresh
-from feedback.responses import retention
+from feedback.responses import effects, retention
 from feedback.scorecard import review
 from feedback.themes import analysis, training
 from feedback.webhooks import delivery as webhook_delivery
@@ -44,6 +44,11 @@ def drain(batch: Callable[[], int], batches: int) -> int:
 def analyse_comments(batches: int = 20) -> int:
     """Analyse waiting comments, a few batches per run."""
     return drain(analysis.analyse_pending, batches)
+
+
+def apply_response_effects(batches: int = 25) -> int:
+    """Open the cases and queue the webhook events of the responses just stored."""
+    return drain(effects.apply_pending, batches)
 
 
 def route_cases(batches: int = 10) -> int:
@@ -115,6 +120,8 @@ def purge_old_data() -> dict[str, int]:
 
 
 JOBS: dict[str, tuple[Callable[[], Any], int]] = {
+    # Each run drains what waits, so a stored score has its case within about a second.
+    "apply_response_effects": (apply_response_effects, 1),
     "analyse_comments": (analyse_comments, 2),
     "route_cases": (route_cases, 2),
     "train_models": (train_models, 300),

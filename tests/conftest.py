@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, g, request_started
+from flask import Flask, g, request_finished, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from feedback import create_app
 from feedback.extensions import db
+from tests.effects import apply_effects, apply_effects_after_requests
 
 PG_URL = os.environ.get("FEEDBACK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -95,6 +96,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
         config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/test.sqlite3"}
     flask_app = create_app(config)
     request_started.connect(_fresh_g, flask_app)
+    apply_effects_after_requests(flask_app)
     with flask_app.app_context():
         db.create_all()
         yield flask_app
@@ -104,6 +106,12 @@ def app(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flask]:
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def effects_later(app: Flask) -> None:
+    """Leave stored responses' effects to the job, as in production."""
+    request_finished.disconnect(apply_effects, app)
 
 
 def _fresh_g(_app: Flask, **_extra: Any) -> None:

@@ -3,7 +3,7 @@ the routing rules, the round-robin handlers or the theme owners."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -62,8 +62,9 @@ def response_scored(
     respondent_id: int | None,
     score: int,
     team: str | None,
+    at: datetime | None = None,
 ) -> None:
-    """Open a case for a low score, in the response's own transaction (the caller commits).
+    """Open a case for a low score stored `at` (now when not given); the caller commits.
 
     Idempotent: a retried or updated response finds its case and opens no second one. The
     owner is chosen a moment later by `route_new_cases`, once the comment is analysed.
@@ -71,6 +72,7 @@ def response_scored(
     if not opens_case(survey, score):
         return
     now = utcnow()
+    opened = at or now
     db.session.execute(
         _open_statement(),
         {
@@ -83,8 +85,8 @@ def response_scored(
             "status": "open",
             "team": team,
             "source": "auto",
-            "opened_at": now,
-            "due_at": due_at(now, workspace.timezone, workspace.case_settings),
+            "opened_at": opened,
+            "due_at": due_at(opened, workspace.timezone, workspace.case_settings),
             "updated_at": now,
         },
     )

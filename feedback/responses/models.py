@@ -244,3 +244,23 @@ class Response(WorkspaceOwned, db.Model):
             "submitted_at": self.submitted_at.isoformat() + "Z",
             "updated_at": self.updated_at.isoformat() + "Z",
         }
+
+
+class ResponseEffect(db.Model):
+    """What a stored score still has to cause (its case, its webhook events): one row per
+    recorded call, written in the response's own transaction and applied exactly once by the
+    job runner (feedback.responses.effects), which deletes it in the transaction that applies
+    it. The response is acknowledged without waiting for any of that work."""
+
+    __tablename__ = "response_effect"
+
+    # Applied in id order: a response's creation before its changes.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Not an index of its own: the job reads by id, and deleting a workspace deletes its
+    # responses, whose effects go with them.
+    workspace_id: Mapped[int]
+    response_id: Mapped[int] = mapped_column(db.ForeignKey("response.id", ondelete="CASCADE"))
+    # The score this call stored, and the one it replaced (None for a new response).
+    score: Mapped[int]
+    previous_score: Mapped[int | None]
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,22 +7,26 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from feedback.accounts.models import Workspace
-from feedback.cases import opening as cases
 from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db, upsert, writing
 from feedback.responses.identity import public_respondent
-from feedback.responses.models import CHANNELS, CONTEXT_COLUMNS, Display, Response
+from feedback.responses.models import (
+    CHANNELS,
+    CONTEXT_COLUMNS,
+    Display,
+    Response,
+    ResponseEffect,
+)
 from feedback.responses.respondents import RespondentInput, clean_traits, identify, parse_respondent
 from feedback.surveys.followups import clean_answers, followups_for, open_text
 from feedback.surveys.kinds import band_for
 from feedback.surveys.models import Survey
 from feedback.surveys.service import live_survey
-from feedback.webhooks import service as webhooks
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 
@@ -122,6 +126,7 @@ def _statements() -> dict[str, Any]:
             .values(params)
             .on_conflict_do_nothing(index_elements=["workspace_id", "client_id"])
             .returning(c.id),
+            "effect": insert(ResponseEffect.__table__),
         }
     return _STATEMENTS[dialect]
 
@@ -271,17 +276,19 @@ def _store(
         if response_id is None:
             db.session.rollback()
             return None
-        # In the same transaction: the response and its webhook events commit together.
-        webhooks.response_recorded(
-            workspace.id, survey, response_id, given.client_id, values, existing
+        # Its case and webhook events follow from this row, applied by the job runner
+        # (feedback.responses.effects): the answer does not wait for them.
+        previous = None if existing is None else existing.score
+        db.session.execute(
+            _statements()["effect"],
+            {
+                "workspace_id": workspace.id,
+                "response_id": response_id,
+                "score": score,
+                "previous_score": previous,
+                "stored_at": values["updated_at"],
+            },
         )
-        # Case work only for a new score or a changed one: follow-up answers cost nothing here.
-        respondent_id, team = values.get("respondent_id"), values.get("team")
-        if existing is None:
-            cases.response_scored(workspace, survey, response_id, respondent_id, score, team)
-        elif existing.score != score:
-            scores = (existing.score, score)
-            cases.response_rescored(workspace, survey, response_id, respondent_id, scores, team)
         db.session.commit()
     return Recorded(response_id, given.client_id, score, cleaned, existing is None)
 

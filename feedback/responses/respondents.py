@@ -17,7 +17,13 @@ from feedback.cases import work as cases
 from feedback.database import in_workspace, owned_by, use_case, utcnow
 from feedback.errors import Invalid, NotFound
 from feedback.extensions import db, upsert
-from feedback.responses.models import Display, Respondent, RespondentEvent, Response
+from feedback.responses.models import (
+    Display,
+    Respondent,
+    RespondentEvent,
+    Response,
+    ResponseEffect,
+)
 from feedback.webhooks.service import redact_responses
 
 MAX_TRAITS = 50
@@ -313,8 +319,12 @@ def erase(workspace: Workspace, respondent: Respondent) -> dict[str, int]:
         .where(owned_by(Display, workspace.id), Display.respondent_id == respondent.id)
         .values(respondent_id=None, page_url=None)
     )
-    # The webhook log holds copies of what they wrote.
+    # The webhook log holds copies of what they wrote; what their answers would still have
+    # caused (a case, events quoting them) is dropped with them.
     redact_responses(workspace.id, [r.id for r in responses])
+    db.session.execute(
+        delete(ResponseEffect).where(ResponseEffect.response_id.in_([r.id for r in responses]))
+    )
     erased_cases = cases.erase_respondent(workspace.id, respondent.id)
     # Their churn and renewal events say what their account did: personal, so they go.
     events = db.session.execute(

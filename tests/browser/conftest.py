@@ -25,6 +25,7 @@ from feedback.extensions import db, writing
 from feedback.responses.models import Display, Response
 from feedback.surveys.service import create_survey
 from tests.browser.helpers import SNIPPET
+from tests.effects import apply_effects_after_requests
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -173,6 +174,7 @@ def _serving(tmp: Path) -> Iterator[Live]:
     )
     with app.app_context():
         db.create_all()
+    apply_effects_after_requests(app)
     site = HostSite()
     host_server = _Server(site.wsgi)
     site.port = host_server.port

@@ -17,6 +17,7 @@ from feedback.email.models import EmailInvite
 from feedback.email.score_clicks import Click, after_open, count_clicks
 from feedback.extensions import db
 from feedback.jobs import send_due_invites
+from feedback.responses import effects
 from feedback.responses.models import Response
 from tests.factories import Tenant, make_survey, make_tenant
 from tests.hosted_forms import answer, hidden_fields
@@ -178,11 +179,13 @@ def test_a_later_click_changes_a_clicked_score_and_its_case_follows(
     _tenant, links = mailed
     open_in_browser(client, links[2])
     count_clicks(after_the_window())
+    effects.apply_pending()
     assert db.session.scalars(select(Case.score)).all() == [2]
     db.session.execute(update(EmailInvite).values(click_at=utcnow() - timedelta(minutes=5)))
     db.session.commit()
     assert open_in_browser(client, links[9]) is True
     assert count_clicks(after_the_window()) == 1
+    effects.apply_pending()
     assert stored() == [(9, "email")]
     db.session.expire_all()
     case = db.session.scalars(select(Case)).one()

@@ -21,6 +21,7 @@ from feedback.database import utcnow
 from feedback.email.erasure import erase_respondent
 from feedback.extensions import db
 from feedback.jobs import deliver_webhooks
+from feedback.responses import effects
 from feedback.responses.recording import record_response
 from feedback.webhooks import service as webhooks
 from feedback.webhooks import targets as webhook_targets
@@ -52,6 +53,7 @@ def subscribe(t: Tenant, url: str, events: list[str], fmt: str = "json") -> dict
 
 def respond(t: Tenant, survey: Any, rid: str, score: int, **extra: Any) -> None:
     record_response(t.workspace, rid, {"survey": survey.public_id, "score": score, **extra})
+    effects.apply_pending()
 
 
 def make_due() -> None:

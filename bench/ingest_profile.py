@@ -1,0 +1,150 @@
+"""Where a recorded response's time goes outside the network: cProfile over the WSGI app.
+
+Drives the public upsert endpoint in process (no HTTP server, no load generator), with the
+bodies bench/ingest.lua sends, on a fresh SQLite database, and prints the top entries by own
+time. Beside it, the same count of calls to the floor endpoint (bench/floor_app.py), so the
+figures say how much of the time is the product's. Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("FEEDBACK_SECRET_KEY", secrets.token_urlsafe(48))
+
+PREFIXES = ["Search is slow", "Love the reports", "Pricing is steep", "Support was great"]
+PLANS = ["Free", "Starter", "Pro", "Enterprise"]
+
+
+def bodies(survey: str, count: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(7)
+    out = []
+    for n in range(count):
+        score = rng.randint(0, 10)
+        fid = "improve" if score <= 6 else "make_it_10" if score <= 8 else "love"
+        body = {
+            "survey": survey,
+            "score": score,
+            "answers": {fid: f"{rng.choice(PREFIXES)} ({n})"},
+            "context": {"plan": rng.choice(PLANS)},
+            "respondent": {"id": f"u-{n % 500}"},
+        }
+        out.append((f"r-{n:09d}", json.dumps(body).encode()))
+    return out
+
+
+def call(app: Any, path: str, body: bytes) -> str:
+    environ = {
+        "REQUEST_METHOD": "PUT",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "5000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "127.0.0.1:5000",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+    status: list[str] = []
+    chunks = app(environ, lambda s, h, e=None: status.append(s))
+    b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    return status[0]
+
+
+def timed(app: Any, calls: list[tuple[str, bytes]], profile: cProfile.Profile | None) -> float:
+    start = time.perf_counter()
+    if profile:
+        profile.enable()
+    for path, body in calls:
+        status = call(app, path, body)
+        if not status.startswith("201"):
+            raise SystemExit(f"{path}: {status}")
+    if profile:
+        profile.disable()
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--sort", default="tottime")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp()
+    url = f"sqlite:///{tmp}/profile.sqlite3"
+    os.environ["FEEDBACK_DATABASE_URL"] = url
+    os.environ["FEEDBACK_PUBLIC_RATE_LIMIT"] = "1000000 per second"
+    os.environ["FLOOR_DATABASE_URL"] = url
+    subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "db", "upgrade"],
+        cwd=ROOT,
+        env={**os.environ, "FLASK_APP": "wsgi"},
+        check=True,
+        capture_output=True,
+    )
+    from bench import floor_app
+    from feedback import create_app
+    from feedback.accounts import workspaces
+    from feedback.extensions import db
+    from feedback.surveys import service as surveys
+
+    app = create_app()
+    with app.app_context():
+        ws = workspaces.create_workspace("Profile", "profile")
+        survey = surveys.create_survey(ws, {"kind": "nps"})
+        db.session.commit()
+        key, survey_id = ws.public_key, survey.public_id
+    floor_app.create_table()
+    warm = bodies(survey_id, 200)
+    work = bodies(survey_id, args.calls)
+    product = [(f"/api/public/{key}/responses/w{cid}", b) for cid, b in warm]
+    timed(app, product, None)
+    timed(floor_app.app, [(f"/api/public/k/responses/w{c}", b) for c, b in warm], None)
+
+    product_calls = [(f"/api/public/{key}/responses/{cid}", b) for cid, b in work]
+    floor_calls = [(f"/api/public/k/responses/{cid}", b) for cid, b in work]
+    floor_s = timed(floor_app.app, floor_calls, None)
+    plain_s = timed(app, [(p + "x", b) for p, b in product_calls], None)
+    profile = cProfile.Profile()
+    timed(app, product_calls, profile)
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out).strip_dirs().sort_stats(args.sort)
+    stats.print_stats(args.top)
+    print(out.getvalue(), file=sys.stderr)
+    figures = {
+        "calls": args.calls,
+        "product_us_per_call": round(plain_s / args.calls * 1e6, 1),
+        "floor_us_per_call": round(floor_s / args.calls * 1e6, 1),
+        "in_process_share_of_floor": round(floor_s / plain_s, 3),
+    }
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
