@@ -4,7 +4,11 @@
    (master and workers) is killed with SIGKILL several times and restarted. A response the
    API acknowledged must be stored; one whose call failed is retried with the same id after
    the restart, as the widget's queue does. Target: lost 0, duplicated 0, and every stored
-   score the one sent.
+   score the one sent. Beside the server, the job runner (`flask feedback worker`) applies
+   the stored responses' effects, and is killed with it, mid-batch. Target: every stored
+   response whose score opens a case has exactly one, no other has one, and each response has
+   exactly one response.created webhook event; the delay from stored to case opened is
+   reported (p50, p99, max: kills included).
 2. Analysis: a worker (`flask feedback worker`) is killed mid-batch several times. Target:
    afterwards every comment analysed, none twice (no duplicate theme rows).
 3. Email: the invite job is killed while it mails a batch of invites to a loopback SMTP
@@ -177,25 +181,97 @@ with app.app_context():
 """
 
 
+# Every response.created event goes to a webhook nobody listens on: the events stay queued,
+# one row each, and can be counted.
+SUBSCRIBE = """
+from sqlalchemy import select
+from feedback import create_app
+from feedback.extensions import db
+from feedback.accounts.models import Workspace
+from feedback.webhooks import service
+app = create_app()
+with app.app_context():
+    workspace = db.session.scalar(select(Workspace))
+    service.create_webhook(workspace, {"url": "http://127.0.0.1:9/in",
+                                       "events": ["response.created"]})
+    db.session.commit()
+"""
+
+EFFECTS = """
+import json
+from collections import Counter
+from sqlalchemy import func, select
+from feedback import create_app
+from feedback.extensions import db
+from feedback.cases.models import Case
+from feedback.cases.opening import opens_case
+from feedback.responses.models import Response, ResponseEffect
+from feedback.surveys.models import Survey
+from feedback.webhooks.models import WebhookDelivery
+app = create_app()
+with app.app_context():
+    waiting = db.session.scalar(select(func.count()).select_from(ResponseEffect))
+    survey = db.session.scalar(select(Survey))
+    rows = db.session.execute(select(Response.id, Response.score, Response.submitted_at)).all()
+    cases = Counter(db.session.scalars(select(Case.response_id)))
+    made = dict(db.session.execute(select(Case.response_id, Case.created_at)).all())
+    expected = {rid for rid, score, _ in rows if opens_case(survey, score)}
+    created = Counter(db.session.scalars(select(WebhookDelivery.payload["data"]["id"].as_integer())
+        .where(WebhookDelivery.event == "response.created")))
+    delays = sorted((made[rid] - at).total_seconds() for rid, _s, at in rows if rid in made)
+    def pick(q):
+        return round(delays[min(len(delays) - 1, int(q * len(delays)))], 3) if delays else None
+    print(json.dumps({
+        "waiting": waiting,
+        "cases_expected": len(expected),
+        "cases_missing": len(expected - set(cases)),
+        "cases_unexpected": len(set(cases) - expected),
+        "cases_duplicated": sum(n - 1 for n in cases.values() if n > 1),
+        "events_missing": sum(1 for rid, _s, _a in rows if created[rid] == 0),
+        "events_duplicated": sum(n - 1 for n in created.values() if n > 1),
+        "delay_p50_s": pick(0.5), "delay_p99_s": pick(0.99),
+        "delay_max_s": round(delays[-1], 3) if delays else None,
+    }))
+"""
+EFFECTS_WAITING = "SELECT count(*) FROM response_effect"
+WORKER_ENV = {"FEEDBACK_WEBHOOKS_ALLOW_PRIVATE": "true"}
+
+
 def responses(url: str, key: str, survey: str, args: argparse.Namespace) -> dict[str, Any]:
+    run_python(url, SUBSCRIBE, WORKER_ENV)
     port = free_port()
     server = start_server(url, port)
+    worker = start_worker(url, WORKER_ENV)
     load = Load(port, key, survey, args.threads)
     load.start()
-    kills = 0
+    kills = worker_kills = 0
     try:
         for _ in range(args.kills):
             time.sleep(args.round_seconds * random.uniform(0.6, 1.4))
             kill(server)
             kills += 1
+            # The job runner too, at a random point of its once-a-second batches.
+            time.sleep(random.uniform(0, 1))
+            kill(worker)
+            worker_kills += 1
             time.sleep(0.5)
             server = start_server(url, port)
+            worker = start_worker(url, WORKER_ENV)
         time.sleep(args.round_seconds)
         load.stop()
         unanswered = load.retry_unsure()
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            wait_for(
+                lambda: True if conn.execute(text(EFFECTS_WAITING)).scalar_one() == 0 else None,
+                args.wait,
+            )
+        engine.dispose()
     finally:
         load.running = False
         kill(server)
+        kill(worker)
+    effects = json.loads(run_python(url, EFFECTS))
     stored = json.loads(run_python(url, STORED))
     ids = [c for c, _ in stored]
     wrong_score = sum(1 for c, s in stored if c.startswith("crash-") and s != _score(c))
@@ -209,6 +285,8 @@ def responses(url: str, key: str, survey: str, args: argparse.Namespace) -> dict
         "lost": len(load.acked - set(ids)),
         "duplicates": len(ids) - len(set(ids)),
         "wrong_score": wrong_score,
+        "worker_kills": worker_kills,
+        **{f"effects_{k}": v for k, v in effects.items()},
     }
 
 
@@ -441,6 +519,9 @@ def met(result: dict[str, Any]) -> bool:
     checks = {
         "responses": lambda r: (
             r["lost"] == r["duplicates"] == r["wrong_score"] == r["never_answered"] == 0
+            and r["effects_waiting"] == r["effects_cases_missing"] == 0
+            and r["effects_cases_unexpected"] == r["effects_cases_duplicated"] == 0
+            and r["effects_events_missing"] == r["effects_events_duplicated"] == 0
         ),
         "analysis": lambda r: r["left"] == r["failed"] == r["duplicate_theme_rows"] == 0,
         "email": lambda r: (

@@ -1,12 +1,19 @@
-"""Ingest benchmark: the response upsert endpoint through gunicorn, against a bare Flask endpoint.
+"""Ingest benchmark: the response upsert endpoint through gunicorn, against the floor.
 
-For SQLite and PostgreSQL: a throughput run (responses/s, p50/p99) and an exactness run whose
-last seconds send no upserts, so every acknowledged response can be counted in the database.
-Target: ratio to the bare endpoint >= 0.6, no errors, stored = acknowledged. Beside it, a
-floor endpoint (bench/floor_app.py: one raw INSERT and COMMIT, nothing else) shows the ratio no
-durable write path can beat on this server, and the product's share of it. On PostgreSQL the
-floor runs again with commits that do not wait for the disk: the ceiling of group commit.
-Last line: one JSON object. Exit 1 when a target is missed.
+The floor (bench/floor_app.py) is the least a durable write costs on this server: a Flask
+endpoint storing the body with one INSERT (with an idempotency key) into a plain table and a
+COMMIT, with the product's durability settings, served with the same workers and threads.
+What the product adds (its indexes, triggers, respondent, validation) counts against it.
+
+For SQLite and PostgreSQL: a throughput run (responses/s, p50/p99), the floor under the same
+load, and an exactness run whose last seconds send no upserts, so every acknowledged response
+can be counted in the database. The job runner (`flask feedback worker`) runs beside the
+exactness run and applies the stored responses' effects; the delay from a response stored to
+its case opened is reported (p50, p99). Targets: share_of_floor (product responses/s over
+floor responses/s, same run) >= 0.6, no errors, stored = acknowledged, no duplicates, every
+effect applied. A bare Flask endpoint is measured too, for the ratios the machine allows. On
+PostgreSQL the floor runs again with commits that do not wait for the disk: the ceiling of
+group commit. Last line: one JSON object. Exit 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ PG_URL = os.environ.get(
     "FEEDBACK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SCHEMA = "bench_ingest"
-TARGET_RATIO = 0.6
+TARGET_SHARE = 0.6
 UNLIMITED = "1000000 per second"
 
 
@@ -199,21 +206,94 @@ def floor_run(url: str, args: argparse.Namespace, no_wait: bool = False) -> dict
         stop(proc)
 
 
+DELAYS = """
+import json, sys
+from sqlalchemy import func, select
+from feedback import create_app
+from feedback.extensions import db
+from feedback.cases.models import Case
+from feedback.responses.models import Response, ResponseEffect
+app = create_app()
+with app.app_context():
+    waiting = db.session.scalar(select(func.count()).select_from(ResponseEffect))
+    rows = db.session.execute(select(Case.created_at, Response.submitted_at)
+        .join(Response, Response.id == Case.response_id)
+        .where(Response.id > int(sys.argv[1]))).all()
+    delays = sorted((made - at).total_seconds() for made, at in rows)
+    pick = lambda q: round(1000 * delays[min(len(delays) - 1, int(q * len(delays)))], 1)
+    print(json.dumps({"effects_waiting": waiting, "cases_opened": len(delays),
+                      "case_delay_p50_ms": pick(0.5) if delays else None,
+                      "case_delay_p99_ms": pick(0.99) if delays else None}))
+"""
+LAST_ID = """
+from sqlalchemy import func, select
+from feedback import create_app
+from feedback.extensions import db
+from feedback.responses.models import Response
+app = create_app()
+with app.app_context():
+    print(db.session.scalar(select(func.coalesce(func.max(Response.id), 0))))
+"""
+
+
+def python(url: str, code: str, *argv: str) -> str:
+    env = {**os.environ, "FEEDBACK_DATABASE_URL": url}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def job_runner(url: str) -> subprocess.Popen:
+    """`flask feedback worker`, as production runs it beside the web servers."""
+    return subprocess.Popen(
+        [str(VENV_BIN / "flask"), "feedback", "worker"],
+        cwd=ROOT,
+        env={**os.environ, "FLASK_APP": "wsgi", "FEEDBACK_DATABASE_URL": url},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def applied(url: str, last_id: str, seconds: float = 60) -> dict[str, Any]:
+    """The effects' figures once none waits (or after `seconds`)."""
+    deadline = time.time() + seconds
+    while True:
+        figures = json.loads(python(url, DELAYS, last_id))
+        if figures["effects_waiting"] == 0 or time.time() > deadline:
+            return figures
+        time.sleep(0.5)
+
+
 def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     key, survey = prepare(url)
     # One load generator is one address: lift the per-visitor limit (it is still checked).
     env = {"FEEDBACK_DATABASE_URL": url, "FEEDBACK_PUBLIC_RATE_LIMIT": UNLIMITED}
     proc, port = gunicorn("wsgi:app", env, args.workers, args.threads)
+    runner = None
     try:
         path = f"/api/public/{key}"
         speed = wrk(port, path, survey, args.seconds, 0, args.connections)
         before, _ = stored(url)
+        last_id = python(url, LAST_ID)
+        runner = job_runner(url)
+        time.sleep(3)  # the job runner's start, so the delays are its own, not its start's
         exact = wrk(
             port, path, survey, args.exact_seconds, args.exact_seconds - 3, args.connections
         )
         after, distinct = stored(url)
+        effects = applied(url, last_id)
     finally:
         stop(proc)
+        if runner is not None:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait(timeout=30)
     floor = floor_run(url, args)
     result = {
         "floor_per_s": floor["per_s"],
@@ -227,6 +307,7 @@ def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, A
         "acknowledged": exact["created"],
         "stored": after - before,
         "duplicates": after - distinct,
+        **effects,
     }
     if name == "postgres":
         # Commits that do not wait for the disk: what sharing one flush among requests (group
@@ -280,14 +361,15 @@ def main() -> int:
             print(f"{name}: {json.dumps(result)}", file=sys.stderr)
     results["bare_p50_ms"] = bare[0]["p50_ms"]
     ok = all(
-        r["ratio"] >= TARGET_RATIO
+        r["share_of_floor"] >= TARGET_SHARE
         and r["errors"] == 0
+        and r["effects_waiting"] == 0
         and r["stored"] == r["acknowledged"]
         and r["duplicates"] == 0
         for k, r in results.items()
         if isinstance(r, dict)
     )
-    results["target_ratio"] = TARGET_RATIO
+    results["target_share_of_floor"] = TARGET_SHARE
     results["workers"], results["threads"] = args.workers, args.threads
     results["ok"] = ok
     print(json.dumps(results))

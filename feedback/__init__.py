@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
 from feedback import config as settings
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(ROOT, "templates"),
     )
     app.request_class = Request
+    app.session_interface = Sessions()
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.update(config)
@@ -45,6 +47,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         build_scheduler(app, blocking=False).start()
     return app
+
+
+class Sessions(SecureCookieSessionInterface):
+    """No cookie session on the public API: nobody signs in there (the widget sends no cookie),
+    and opening one would cost every recorded response a signing serializer."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if request.path.startswith("/api/public/"):
+            return None  # Flask makes a null session: reading it finds nothing
+        return super().open_session(app, request)
 
 
 class RowId(IntegerConverter):

@@ -6,6 +6,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -69,15 +70,24 @@ class _WriteLock:
     def __init__(self, path: str | None) -> None:
         self.path = path
         self.thread_lock = threading.Lock()
-        self.fd: int | None = None
+        # One descriptor per process (a forked worker opens its own): flock belongs to the
+        # open file, and opening it for every transaction cost as much as the write.
+        self._fd: tuple[int, int] | None = None
         self.local = threading.local()
+
+    def _descriptor(self) -> int:
+        if self._fd is None or self._fd[0] != os.getpid():
+            self._fd = (os.getpid(), os.open(self.path or "", os.O_RDWR | os.O_CREAT, 0o600))
+        return self._fd[1]
 
     def acquire(self) -> None:
         self.thread_lock.acquire()
         if self.path:
-            # Opened per transaction (microseconds) so no descriptor outlives its use.
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            except BaseException:
+                self.thread_lock.release()
+                raise
         self.local.held = True
 
     def release(self) -> None:
@@ -85,9 +95,8 @@ class _WriteLock:
         if not getattr(self.local, "held", False):
             return
         self.local.held = False
-        if self.fd is not None:
-            os.close(self.fd)  # closing releases the flock
-            self.fd = None
+        if self.path and self._fd is not None:
+            fcntl.flock(self._fd[1], fcntl.LOCK_UN)
         self.thread_lock.release()
 
 
@@ -121,6 +130,70 @@ def writing() -> Iterator[None]:
         raise
     finally:
         _write_intent.reset(token)
+
+
+# One driver connection per thread and engine for `driver_transaction`, kept between
+# requests: taking one from the pool would first ping PostgreSQL, a round trip as long as
+# the write itself.
+_held = threading.local()
+
+
+def _held_connection(engine: Any) -> Any:
+    connections = getattr(_held, "connections", None)
+    if connections is None:
+        connections = _held.connections = weakref.WeakKeyDictionary()
+    connection = connections.get(engine)
+    if connection is None:
+        connection = connections[engine] = engine.raw_connection()
+    return connection
+
+
+@contextmanager
+def driver_transaction() -> Iterator[Any]:
+    """A driver connection outside the session, for a write path whose cost would otherwise be
+    mostly the ORM's; what the block writes is committed when it ends.
+
+    On SQLite the block holds the write lock in a BEGIN IMMEDIATE transaction, as `writing`
+    does. On PostgreSQL the connection is in autocommit mode: each statement is its own
+    transaction, so such a path writes everything it must in one statement, one round trip.
+    A connection the server closed is dropped and StaleConnection raised: run the block again.
+    """
+    engine = db.engine
+    connection = _held_connection(engine)
+    driver = connection.driver_connection
+    try:
+        if engine.dialect.name == "sqlite":
+            lock = _locks[engine.url.database + ".write-lock" if _on_disk(engine) else None]
+            lock.acquire()
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                try:
+                    yield driver
+                    driver.execute("COMMIT")
+                except BaseException:
+                    driver.execute("ROLLBACK")
+                    raise
+            finally:
+                lock.release()
+        else:
+            driver.autocommit = True
+            yield driver
+    except engine.dialect.loaded_dbapi.Error as error:
+        if not engine.dialect.is_disconnect(error, driver, None):
+            raise
+        # The server closed it (a restart, an idle timeout): nothing was written on it.
+        _held.connections.pop(engine, None)
+        connection.invalidate()
+        raise StaleConnection(str(error)) from error
+
+
+class StaleConnection(Exception):
+    """A held connection the server had closed: the block may run again on a new one."""
+
+
+def _on_disk(engine: Any) -> bool:
+    database = engine.url.database
+    return bool(database) and database != ":memory:"
 
 
 def init_sqlite(app: Flask) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request_finished
+from flask import Flask, Response, request_finished
 
 
-def apply_effects(_app: Flask, **_extra: Any) -> None:
+def apply_effects(_app: Flask, response: Response, **_extra: Any) -> None:
     from feedback.responses import effects
 
+    if response.is_streamed:
+        return  # its body is still being read from the session's open transaction
     effects.apply_pending(limit=100_000)
 
 

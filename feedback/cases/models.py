@@ -87,7 +87,10 @@ class Case(WorkspaceOwned, db.Model):
     # Which rule routed it ("rule:<id>", "round_robin", "manual"): shown, and audited.
     assigned_by: Mapped[str | None] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(10), default="auto")
+    # When the low score arrived; `created_at`, when the case was written, a moment later for
+    # a case a stored response's effects opened (feedback.responses.effects).
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
     routed_at: Mapped[datetime | None]
     first_action_at: Mapped[datetime | None]

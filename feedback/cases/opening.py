@@ -86,6 +86,7 @@ def response_scored(
             "team": team,
             "source": "auto",
             "opened_at": opened,
+            "created_at": now,
             "due_at": due_at(opened, workspace.timezone, workspace.case_settings),
             "updated_at": now,
         },

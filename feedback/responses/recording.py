@@ -14,6 +14,7 @@ from feedback.accounts.models import Workspace
 from feedback.database import in_workspace, owned_by, utcnow
 from feedback.errors import Conflict, Invalid, NotFound
 from feedback.extensions import db, upsert, writing
+from feedback.responses import storing
 from feedback.responses.identity import public_respondent
 from feedback.responses.models import (
     CHANNELS,
@@ -22,7 +23,13 @@ from feedback.responses.models import (
     Response,
     ResponseEffect,
 )
-from feedback.responses.respondents import RespondentInput, clean_traits, identify, parse_respondent
+from feedback.responses.respondents import (
+    RespondentInput,
+    clean_traits,
+    identify,
+    parse_respondent,
+    respondent_row,
+)
 from feedback.surveys.followups import clean_answers, followups_for, open_text
 from feedback.surveys.kinds import band_for
 from feedback.surveys.models import Survey
@@ -219,7 +226,7 @@ def record_response(
         except Invalid:
             cleaned = None  # may still be valid next to the answers already stored
         if cleaned is not None:
-            recorded = _store(workspace, given, None, given.score, cleaned)
+            recorded = _store_new(workspace, given, given.score, cleaned)
             if recorded is not None:
                 return recorded
     existing = db.session.execute(
@@ -248,10 +255,8 @@ def record_response(
     return recorded
 
 
-def _store(
-    workspace: Workspace, given: _Input, existing: Any, score: int, cleaned: dict[str, Any]
-) -> Recorded | None:
-    """Write the response in one short transaction; None when an insert found it stored."""
+def _values(given: _Input, existing: Any, score: int, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The response's columns this call writes (all of them for a new one)."""
     survey = given.survey
     comment = open_text(survey.definition, cleaned)
     values: dict[str, Any] = {
@@ -269,62 +274,81 @@ def _store(
             values.update(nlp_claim=None, nlp_attempts=0, nlp_retry_at=None)
     if given.display_id is not None:
         values["display_id"] = given.display_id
+    person = given.person
+    if person is not None:
+        # A claim stays on this response: it never becomes the respondent's address.
+        values["identity"] = "verified" if person.verified else "claimed"
+        values["claimed_email"] = None if person.verified else person.email
+    return values
+
+
+def _new_row(workspace: Workspace, given: _Input, values: dict[str, Any]) -> dict[str, Any]:
+    row = dict.fromkeys(_INSERT_COLUMNS)
+    row.update(
+        workspace_id=workspace.id,
+        survey_id=given.survey.id,
+        client_id=given.client_id,
+        channel=given.channel,
+        kind=given.survey.kind,
+        question=given.survey.question,
+        submitted_at=values["updated_at"],
+        **values,
+    )
+    return row
+
+
+def _store_new(
+    workspace: Workspace, given: _Input, score: int, cleaned: dict[str, Any]
+) -> Recorded | None:
+    """Store a response not seen before in one statement or transaction of its own
+    (feedback.responses.storing); None when it turns out to be stored already."""
+    person = given.person
+    if person is not None and person.external_id is None and person.verified:
+        return _store(workspace, given, None, score, cleaned)  # found by address: rare
+    values = _values(given, None, score, cleaned)
+    who = None
+    shape = None
+    if person is not None and person.external_id is not None:
+        who, shape = respondent_row(workspace, person, values["updated_at"])
+    response_id = storing.insert_new(_new_row(workspace, given, values), who, shape)
+    if response_id is None:
+        return None
+    return Recorded(response_id, given.client_id, score, cleaned, True)
+
+
+def _store(
+    workspace: Workspace, given: _Input, existing: Any, score: int, cleaned: dict[str, Any]
+) -> Recorded | None:
+    """Write the response in one short transaction; None when an insert found it stored."""
+    values = _values(given, existing, score, cleaned)
     with writing():
-        response_id = _write(
-            workspace, survey, given.client_id, given.channel, existing, given.person, values
-        )
-        if response_id is None:
-            db.session.rollback()
-            return None
+        respondent_id = identify(workspace, given.person)
+        if respondent_id is not None:
+            values["respondent_id"] = respondent_id
+        if existing is None:
+            response_id = db.session.execute(
+                _statements()["insert"], _new_row(workspace, given, values)
+            ).scalar()
+            if response_id is None:
+                db.session.rollback()
+                return None
+        else:
+            db.session.execute(update(_TABLE).where(_TABLE.c.id == existing.id).values(**values))
+            response_id = existing.id
         # Its case and webhook events follow from this row, applied by the job runner
         # (feedback.responses.effects): the answer does not wait for them.
-        previous = None if existing is None else existing.score
         db.session.execute(
             _statements()["effect"],
             {
                 "workspace_id": workspace.id,
                 "response_id": response_id,
                 "score": score,
-                "previous_score": previous,
+                "previous_score": None if existing is None else existing.score,
                 "stored_at": values["updated_at"],
             },
         )
         db.session.commit()
     return Recorded(response_id, given.client_id, score, cleaned, existing is None)
-
-
-def _write(
-    workspace: Workspace,
-    survey: Survey,
-    client_id: str,
-    channel: str,
-    existing: Any,
-    person: RespondentInput | None,
-    values: dict[str, Any],
-) -> int | None:
-    """Insert or update the response row; None when a twin request inserted it first."""
-    if person is not None:
-        # A claim stays on this response: it never becomes the respondent's address.
-        values["identity"] = "verified" if person.verified else "claimed"
-        values["claimed_email"] = None if person.verified else person.email
-    respondent_id = identify(workspace, person)
-    if respondent_id is not None:
-        values["respondent_id"] = respondent_id
-    if existing is None:
-        row = dict.fromkeys(_INSERT_COLUMNS)
-        row.update(
-            workspace_id=workspace.id,
-            survey_id=survey.id,
-            client_id=client_id,
-            channel=channel,
-            kind=survey.kind,
-            question=survey.question,
-            submitted_at=values["updated_at"],
-            **values,
-        )
-        return db.session.execute(_statements()["insert"], row).scalar()
-    db.session.execute(update(_TABLE).where(_TABLE.c.id == existing.id).values(**values))
-    return existing.id
 
 
 def _display_id(workspace: Workspace, client_id: Any) -> int | None:

@@ -147,6 +147,15 @@ def identify(
         if not person.verified:
             return None
         return _identify_by_email(workspace, person.email or "", person.traits, stamp, now)
+    params, shape = respondent_row(workspace, person, now, stamp)
+    return db.session.execute(_upsert_statement(stamp, shape), params).scalar_one()
+
+
+def respondent_row(
+    workspace: Workspace, person: RespondentInput, now: datetime, stamp: str = "last_responded_at"
+) -> tuple[dict[str, Any], str]:
+    """What the upsert of a person with an id writes, and its shape (see `_upsert_statement`):
+    a claim finds or creates them by id and moves `stamp`, never writing email or traits."""
     params = {
         "workspace_id": workspace.id,
         "external_id": person.external_id,
@@ -155,8 +164,7 @@ def identify(
         "created_at": now,
         stamp: now,
     }
-    shape = "claim" if not person.verified else "traits" if person.traits else "plain"
-    return db.session.execute(_upsert_statement(stamp, shape), params).scalar_one()
+    return params, "claim" if not person.verified else "traits" if person.traits else "plain"
 
 
 def _identify_by_email(

@@ -6,10 +6,15 @@ preflight already knows whose allow-list applies.
 
 from __future__ import annotations
 
+import functools
+import math
+import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
+from werkzeug.exceptions import TooManyRequests
 
 from feedback.accounts import workspaces
 from feedback.errors import Forbidden, NotFound
@@ -33,11 +38,28 @@ def _visitor() -> str:
     return f"{get_remote_address()}|{parts[3] if len(parts) > 3 else ''}"
 
 
-limiter.limit(
-    lambda: current_app.config["FEEDBACK_PUBLIC_RATE_LIMIT"],
-    key_func=_visitor,
-    exempt_when=lambda: request.method == "OPTIONS",
-)(bp)
+# Counted with the limiter's own strategy and storage (memory, or Redis shared by every
+# process), called directly: Flask-Limiter's per-request resolution of which limits apply
+# cost this path more than the count itself.
+@limiter.request_filter
+def _counted_here() -> bool:
+    return request.blueprint == bp.name
+
+
+@functools.cache
+def _limits(setting: str) -> list[RateLimitItem]:
+    return parse_many(setting)
+
+
+def _check_rate() -> None:
+    visitor = _visitor()
+    for item in _limits(current_app.config["FEEDBACK_PUBLIC_RATE_LIMIT"]):
+        if not limiter.limiter.hit(item, "public", visitor):
+            reset = limiter.limiter.get_window_stats(item, "public", visitor).reset_time
+            raise TooManyRequests(
+                f"Too many calls from this visitor: {item}; try again shortly.",
+                retry_after=max(1, math.ceil(reset - time.time())),
+            )
 
 
 @bp.url_value_preprocessor
@@ -51,6 +73,7 @@ def _load_workspace(_endpoint: str | None, values: dict[str, Any] | None) -> Non
     g.cors_origin = origin if cross_site else None
     if request.method == "OPTIONS":
         return  # the preflight; the call that follows is judged on its own
+    _check_rate()
     workspace = workspaces.by_public_key(public_key)
     g.workspace = workspace
     if workspace is None:

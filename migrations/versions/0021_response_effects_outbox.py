@@ -1,4 +1,5 @@
-"""response effects: the outbox of case and webhook work a stored response causes
+"""response effects: the outbox of case and webhook work a stored response causes, and
+when each case was written
 
 Revision ID: 0021
 Revises: 0020
@@ -16,7 +17,12 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases: a batch operation would copy the table on SQLite and
+# lose its rollup triggers.
+
+
 def upgrade():
+    op.add_column('feedback_case', sa.Column('created_at', sa.DateTime(), nullable=True))
     op.create_table(
         'response_effect',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -35,3 +41,4 @@ def upgrade():
 
 def downgrade():
     op.drop_table('response_effect')
+    op.drop_column('feedback_case', 'created_at')

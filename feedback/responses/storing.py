@@ -1,0 +1,154 @@
+"""Storing a new response: what every answered survey costs, in the fewest statements.
+
+A new response needs, before it is acknowledged, its respondent (found or created, last
+answer moved), its row, and the effect row its case and webhook events will follow from
+(feedback.responses.effects); the daily sums stay exact by the table's own triggers. These
+are written with the driver, outside the session: on PostgreSQL as one statement (one round
+trip, its own transaction), on SQLite as three statements in one write transaction.
+
+The statements are plain SQL built once from the tables' column names. A response whose id
+is already stored is left alone here and handled by the general path in `recording`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from feedback.extensions import StaleConnection, db, driver_transaction
+from feedback.responses.models import Respondent, Response
+
+# Respondent upserts by shape: a claim moves only the time; a verified person's email is
+# kept when given and their traits merged.
+_SET = {
+    "claim": "last_responded_at = excluded.last_responded_at",
+    "plain": (
+        "last_responded_at = excluded.last_responded_at, "
+        "email = coalesce(excluded.email, respondent.email)"
+    ),
+}
+_MERGE_TRAITS = {
+    "sqlite": "traits = json_patch(respondent.traits, excluded.traits)",
+    "postgresql": "traits = (respondent.traits::jsonb || excluded.traits::jsonb)::json",
+}
+_RESPONDENT = (
+    "INSERT INTO respondent (workspace_id, external_id, email, traits, created_at, "
+    "last_responded_at) VALUES (:workspace_id, :external_id, :email, :traits, :created_at, "
+    ":last_responded_at) "
+    "ON CONFLICT (workspace_id, external_id) DO UPDATE SET {set} RETURNING id"
+)
+_EFFECT_COLUMNS = "workspace_id, response_id, score, previous_score, stored_at"
+_JSON_COLUMNS = frozenset(
+    name
+    for table in (Response.__table__, Respondent.__table__)
+    for name, column in table.c.items()
+    if column.type.__class__.__name__ == "JSON"
+)
+
+# What SQLAlchemy would fill in for columns a row leaves out (a count starting at 0).
+_DEFAULTS = {
+    name: column.default.arg
+    for name, column in Response.__table__.c.items()
+    if column.default is not None and column.default.is_scalar
+}
+
+_BUILT: dict[tuple[str, str | None], str] = {}
+
+
+def _named(sql: str, dialect: str) -> str:
+    """`:name` placeholders as the driver wants them (sqlite3 takes them as they are)."""
+    if dialect == "sqlite":
+        return sql
+    return re.sub(r":([a-z_]+)", r"%(\1)s", sql.replace("::", "\0")).replace("\0", "::")
+
+
+def _respondent_sql(dialect: str, shape: str) -> str:
+    setting = _SET["plain" if shape == "traits" else shape]
+    if shape == "traits":
+        setting += ", " + _MERGE_TRAITS[dialect]
+    return _RESPONDENT.format(set=setting)
+
+
+def _statement(dialect: str, columns: tuple[str, ...], shape: str | None) -> str:
+    """The SQL for one dialect, set of response columns and respondent shape (None: nobody)."""
+    key = (dialect, f"{shape}:{','.join(columns)}")
+    if key in _BUILT:
+        return _BUILT[key]
+    names = ", ".join(columns)
+    marks = ", ".join(f":{c}" for c in columns)
+    conflict = "ON CONFLICT (workspace_id, client_id) DO NOTHING RETURNING id"
+    if dialect == "sqlite":
+        sql = f"INSERT INTO response ({names}) VALUES ({marks}) {conflict}"
+    else:
+        # Data-modifying CTEs: the respondent, the response and its effect in one statement.
+        who = f"who AS ({_respondent_sql(dialect, shape)}), " if shape else ""
+        respondent = "(SELECT id FROM who)" if shape else "NULL"
+        sql = (
+            f"WITH {who}made AS (INSERT INTO response ({names}, respondent_id) "
+            f"SELECT {marks}, {respondent} {conflict}), "
+            f"effect AS (INSERT INTO response_effect ({_EFFECT_COLUMNS}) "
+            f"SELECT :workspace_id, id, :score, NULL, :now FROM made) "
+            "SELECT id FROM made"
+        )
+    _BUILT[key] = _named(sql, dialect)
+    return _BUILT[key]
+
+
+def _bound(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:
+    out = {}
+    for name, value in row.items():
+        if name in _JSON_COLUMNS and value is not None:
+            value = json.dumps(value)
+        elif sqlite and isinstance(value, datetime):
+            # The text form SQLAlchemy reads back from SQLite.
+            value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        out[name] = value
+    return out
+
+
+def insert_new(row: dict[str, Any], person: dict[str, Any] | None, shape: str | None) -> int | None:
+    """Store a response that is not there yet, with its respondent and its effect row; the
+    new row's id, or None when a response with its id is already stored (nothing written).
+
+    `row` holds the response's columns (without respondent_id); `person` the respondent's
+    row as `respondents.respondent_row` makes it, stored by its `shape`, or None when the
+    response names nobody.
+    """
+    try:
+        return _insert(row, person, shape)
+    except StaleConnection:
+        return _insert(row, person, shape)  # once more, on a new connection
+
+
+def _insert(row: dict[str, Any], person: dict[str, Any] | None, shape: str | None) -> int | None:
+    dialect = db.engine.dialect.name
+    row = {**{k: v for k, v in _DEFAULTS.items() if k not in row}, **row}
+    columns = tuple(name for name in row if name != "respondent_id")
+    now = row["submitted_at"]
+    sqlite = dialect == "sqlite"
+    if db.session().in_transaction():
+        # Reads this request made stay in their own transaction, as `writing` ends them.
+        db.session.commit()
+    with driver_transaction() as connection:
+        if not sqlite:
+            params = _bound({**{c: row[c] for c in columns}, **(person or {}), "now": now}, False)
+            found = connection.execute(_statement(dialect, columns, shape), params).fetchone()
+            return found[0] if found else None
+        values = {c: row[c] for c in columns}
+        if person is not None:
+            who = _bound(person, sqlite=True)
+            respondent_sql = _named(_respondent_sql(dialect, shape or "claim"), dialect)
+            values["respondent_id"] = connection.execute(respondent_sql, who).fetchone()[0]
+            columns = (*columns, "respondent_id")
+        found = connection.execute(
+            _statement(dialect, columns, None), _bound(values, sqlite=True)
+        ).fetchone()
+        if found is None:
+            return None
+        connection.execute(
+            f"INSERT INTO response_effect ({_EFFECT_COLUMNS}) VALUES (?, ?, ?, NULL, ?)",
+            (row["workspace_id"], found[0], row["score"], _bound({"t": now}, sqlite=True)["t"]),
+        )
+        return found[0]
