@@ -8,12 +8,14 @@ What the product adds (its indexes, triggers, respondent, validation) counts aga
 For SQLite and PostgreSQL: a throughput run (responses/s, p50/p99), the floor under the same
 load, and an exactness run whose last seconds send no upserts, so every acknowledged response
 can be counted in the database. The job runner (`flask feedback worker`) runs beside the
-server throughout and applies the stored responses' effects; the delay from a response stored
-to its case opened is reported for the exactness run (p50, p99). Targets: share_of_floor (product responses/s over
-floor responses/s, same run) >= 0.6, no errors, stored = acknowledged, no duplicates, every
-effect applied. A bare Flask endpoint is measured too, for the ratios the machine allows. On
-PostgreSQL the floor runs again with commits that do not wait for the disk: the ceiling of
-group commit. Last line: one JSON object. Exit 1 when a target is missed.
+server throughout and applies the stored responses' effects; the delay from a response
+stored to its case opened is reported for the exactness run (p50, p99).
+
+Targets: share_of_floor (product responses/s over floor responses/s, same run) >= 0.6, no
+errors, stored = acknowledged, no duplicates, every effect applied. A bare Flask endpoint is
+measured too, for the ratios the machine allows; on PostgreSQL the floor runs again with
+commits that do not wait for the disk: the ceiling of group commit. Last line: one JSON
+object. Exit 1 when a target is missed.
 """
 
 from __future__ import annotations
