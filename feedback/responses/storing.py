@@ -128,7 +128,7 @@ def _insert(row: dict[str, Any], person: dict[str, Any] | None, shape: str | Non
     columns = tuple(name for name in row if name != "respondent_id")
     now = row["submitted_at"]
     sqlite = dialect == "sqlite"
-    if db.session().in_transaction():
+    if db.session.registry.has() and db.session().in_transaction():
         # Reads this request made stay in their own transaction, as `writing` ends them.
         db.session.commit()
     with driver_transaction() as connection:

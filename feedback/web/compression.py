@@ -47,8 +47,10 @@ def compress(body: bytes, coding: str, best: bool = False) -> bytes:
 def compress_answer(response: Response, accepted: Accept) -> Response:
     """Compress a buffered answer of MIN_BYTES or more in the coding the client prefers."""
     response.vary.add("Accept-Encoding")
+    length = response.content_length
     if (
-        response.direct_passthrough
+        (length is not None and length < MIN_BYTES)
+        or response.direct_passthrough
         or response.is_streamed
         or "Content-Encoding" in response.headers
         or response.status_code in (204, 304)
