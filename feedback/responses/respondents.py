@@ -80,6 +80,13 @@ def _upsert_statement(stamp: str, shape: str) -> Any:
     return _UPSERTS[key]
 
 
+def upsert_sql(shape: str, stamp: str = "last_responded_at") -> str:
+    """The same upsert as SQL with `:name` placeholders, for a write made with the driver
+    outside the session (feedback.responses.storing): one rule, whichever way it runs."""
+    dialect = db.engine.dialect
+    return str(_upsert_statement(stamp, shape).compile(dialect=type(dialect)(paramstyle="named")))
+
+
 @dataclass(frozen=True)
 class RespondentInput:
     """Who answered, as the client described them, already checked.

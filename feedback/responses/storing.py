@@ -19,26 +19,8 @@ from typing import Any
 
 from feedback.extensions import StaleConnection, db, driver_transaction
 from feedback.responses.models import Respondent, Response
+from feedback.responses.respondents import upsert_sql
 
-# Respondent upserts by shape: a claim moves only the time; a verified person's email is
-# kept when given and their traits merged.
-_SET = {
-    "claim": "last_responded_at = excluded.last_responded_at",
-    "plain": (
-        "last_responded_at = excluded.last_responded_at, "
-        "email = coalesce(excluded.email, respondent.email)"
-    ),
-}
-_MERGE_TRAITS = {
-    "sqlite": "traits = json_patch(respondent.traits, excluded.traits)",
-    "postgresql": "traits = (respondent.traits::jsonb || excluded.traits::jsonb)::json",
-}
-_RESPONDENT = (
-    "INSERT INTO respondent (workspace_id, external_id, email, traits, created_at, "
-    "last_responded_at) VALUES (:workspace_id, :external_id, :email, :traits, :created_at, "
-    ":last_responded_at) "
-    "ON CONFLICT (workspace_id, external_id) DO UPDATE SET {set} RETURNING id"
-)
 _EFFECT_COLUMNS = "workspace_id, response_id, score, previous_score, stored_at"
 _JSON_COLUMNS = frozenset(
     name
@@ -65,10 +47,10 @@ def _named(sql: str, dialect: str) -> str:
 
 
 def _respondent_sql(dialect: str, shape: str) -> str:
-    setting = _SET["plain" if shape == "traits" else shape]
-    if shape == "traits":
-        setting += ", " + _MERGE_TRAITS[dialect]
-    return _RESPONDENT.format(set=setting)
+    key = (dialect, f"respondent:{shape}")
+    if key not in _BUILT:
+        _BUILT[key] = upsert_sql(shape)
+    return _BUILT[key]
 
 
 def _statement(dialect: str, columns: tuple[str, ...], shape: str | None) -> str:
