@@ -12,7 +12,15 @@ from werkzeug.routing import IntegerConverter
 from feedback import config as settings
 from feedback import signing
 from feedback.errors import MAX_ID
-from feedback.extensions import csrf, db, init_sqlite, limiter, login_manager, migrate
+from feedback.extensions import (
+    csrf,
+    db,
+    init_sqlite,
+    limiter,
+    limiter_storage_uri,
+    login_manager,
+    migrate,
+)
 from feedback.web.security import register_security_headers
 from feedback.web.uploads import Request
 
@@ -76,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     init_sqlite(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
 
 
