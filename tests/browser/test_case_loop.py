@@ -59,6 +59,7 @@ def _detractor_case(live: Live, tenant: Any, lead: str, email: str) -> tuple[int
             "context": {"team": "Data"},
         }
         record_response(ws, f"loop-case-{t.id:06d}", payload)
+        jobs.apply_response_effects()
         jobs.route_cases()
         case_id = db.session.scalar(select(Case.id).where(Case.workspace_id == ws.id))
         return ws.id, case_id

@@ -21,6 +21,7 @@ from feedback.cases import work as cases
 from feedback.cases.models import Case
 from feedback.database import utcnow
 from feedback.extensions import db
+from feedback.responses import effects
 from feedback.responses.models import Response
 from feedback.responses.recording import record_response
 from feedback.surveys.models import Survey
@@ -74,6 +75,7 @@ def opened(live: Live, workspace_id: int, comment: str, score: int, owner: int |
         rid = f"case-{workspace_id}-{abs(hash(comment)) % 10**8}"
         payload = {"survey": survey.public_id, "score": score, "answers": {"improve": comment}}
         record_response(ws, rid, payload)
+        effects.apply_pending()
         analysis.analyse_pending()
         opening.route_new_cases()
         case_id = db.session.scalar(

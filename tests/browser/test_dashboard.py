@@ -8,6 +8,7 @@ import pytest
 
 from feedback.accounts import workspaces
 from feedback.extensions import db
+from feedback.responses import effects
 from feedback.responses.recording import record_response
 from feedback.themes import analysis
 from tests.browser.conftest import Live, Watched
@@ -35,6 +36,7 @@ def seed(live: Live, tenant: Any) -> Any:
             fid = "improve" if score <= 6 else "love"
             payload = {"survey": t.surveys["nps"], "score": score, "answers": {fid: text}}
             record_response(ws, f"dash-{t.id}-{i:04d}", {**payload, "context": {"plan": "Pro"}})
+        effects.apply_pending()
         analysis.analyse_pending()
 
     live.query(fill)

@@ -13,6 +13,7 @@ from feedback.database import utcnow
 from feedback.demo.seed import DEMO_EMAIL as DEMO_LOGIN
 from feedback.demo.seed import DEMO_PASSWORD
 from feedback.extensions import db
+from feedback.responses import effects
 from feedback.responses.models import Response
 from feedback.responses.recording import record_response
 from tests.browser.conftest import Live, Watched
@@ -55,6 +56,7 @@ def seed_support(live: Live, tenant: Any, users: dict[str, str]) -> Any:
                     .values(submitted_at=utcnow() - timedelta(days=7 * (i % 8), hours=1))
                 )
         db.session.commit()
+        effects.apply_pending()
 
     live.query(fill)
     return t
