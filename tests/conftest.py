@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask, g, request_finished, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -182,3 +183,21 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Any:
     fake.add("localhost", ["127.0.0.1"])
     monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
     return fake
+
+
+# argon2id at the lowest cost it accepts: one pass over 8 KiB instead of three over 64 MiB.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def password_cost(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords hashed at the lowest argon2id cost, unless the test is marked
+    `real_password_cost`: the product's cost takes a tenth of a second a hash, and a test that
+    signs members in needs only that the hash is argon2id and checks the password. What the
+    hashes cost is tested where it is marked (tests/accounts/test_password_hashes.py)."""
+    from feedback.accounts import password_hashes
+
+    # The hash unknown addresses are checked against is made anew in each test, at its cost.
+    monkeypatch.setattr(password_hashes, "_decoy", [])
+    if request.node.get_closest_marker("real_password_cost") is None:
+        monkeypatch.setattr(password_hashes, "_HASHER", CHEAP_HASHER)
