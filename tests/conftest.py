@@ -23,6 +23,12 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("FEEDBACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.url_builders import reuse_url_builders
+
+    reuse_url_builders()  # each test's create_app compiles no route already compiled
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
