@@ -29,6 +29,12 @@ def pytest_configure(config: pytest.Config) -> None:
     reuse_url_builders()  # each test's create_app compiles no route already compiled
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The tests marked slow first: the workers start on them together, so that a minute-long
+    # one is not begun last, while the other worker waits with nothing left to take.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
