@@ -13,6 +13,8 @@ from feedback.extensions import db
 from tests.factories import make_tenant
 from tests.pages import PASSWORD, member, sign_in
 
+pytestmark = pytest.mark.real_password_cost
+
 
 def stored(email: str) -> str:
     db.session.expire_all()
