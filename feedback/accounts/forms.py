@@ -70,22 +70,28 @@ class ApiKeyForm(FlaskForm):
         return ["read", "write"] if self.scope.data == "write" else ["read"]
 
 
-ROLE_CHOICES = [
+def email_validators() -> list[Any]:
+    """What every address typed into a form must be: present, one @, a dot after it."""
+    return [
+        DataRequired(),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address."),
+        Length(max=320),
+    ]
+
+
+# The roles an admin grants; an owner is only ever made by hand, never by a default.
+GRANTED_ROLES = [
     SelectChoice("viewer", "Viewer: reads"),
     SelectChoice("analyst", "Analyst: also tags comments"),
     SelectChoice("admin", "Admin: manages surveys, themes, keys and users"),
-    SelectChoice("owner", "Owner"),
 ]
+ROLE_CHOICES = [*GRANTED_ROLES, SelectChoice("owner", "Owner")]
 
 
 class MemberForm(FlaskForm):
     email = EmailField(
         "Email",
-        validators=[
-            DataRequired(),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address."),
-            Length(max=320),
-        ],
+        validators=email_validators(),
     )
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
 
@@ -124,11 +130,7 @@ class ForgotPasswordForm(FlaskForm):
         "Email",
         # A pasted address often brings a space along.
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[
-            DataRequired(),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address."),
-            Length(max=320),
-        ],
+        validators=email_validators(),
     )
 
 

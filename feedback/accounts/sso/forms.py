@@ -5,21 +5,15 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional
 
+from feedback.accounts.forms import GRANTED_ROLES, email_validators
 from feedback.accounts.sso.connections import ConnectionSettings
 from feedback.web.forms import lines
 
 
 class SsoStartForm(FlaskForm):
-    email = EmailField(
-        "Work email",
-        validators=[
-            DataRequired(),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address."),
-            Length(max=320),
-        ],
-    )
+    email = EmailField("Work email", validators=email_validators())
 
 
 class SsoSettingsForm(FlaskForm):
@@ -31,9 +25,7 @@ class SsoSettingsForm(FlaskForm):
         "Accounts made at first sign-in",
         choices=[
             SelectChoice("", "None: only invited members sign in"),
-            SelectChoice("viewer", "Viewer: reads"),
-            SelectChoice("analyst", "Analyst: also tags comments"),
-            SelectChoice("admin", "Admin: manages surveys, themes, keys and users"),
+            *GRANTED_ROLES,
         ],
         validators=[Optional()],
     )
