@@ -9,16 +9,12 @@ mid-batch leaves the batch to the next run whole, and nothing is applied twice.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
-
 from sqlalchemy import delete, select, text
 
 from feedback.accounts.models import Workspace
 from feedback.cases import opening as cases
 from feedback.extensions import db, writing
-from feedback.responses.models import CONTEXT_COLUMNS, Response, ResponseEffect
-from feedback.surveys.kinds import band_for
+from feedback.responses.models import Response, ResponseEffect
 from feedback.surveys.models import Survey
 from feedback.webhooks import service as webhooks
 
@@ -68,16 +64,7 @@ def apply_pending(limit: int = 200) -> int:
 
 def _apply(workspace: Workspace, survey: Survey, effect: ResponseEffect, row: Response) -> None:
     score, previous = effect.score, effect.previous_score
-    values: dict[str, Any] = {name: getattr(row, name) for name in CONTEXT_COLUMNS}
-    values.update(
-        score=score,
-        band=band_for(survey.kind, survey.scale, score),
-        answers=row.answers,
-        comment=row.comment,
-        context=row.context,
-    )
-    existing = None if previous is None else SimpleNamespace(score=previous, comment=row.comment)
-    webhooks.response_recorded(workspace.id, survey, row.id, row.client_id, values, existing)
+    webhooks.response_recorded(workspace.id, survey, row, score, previous)
     if previous is None:
         cases.response_scored(
             workspace, survey, row.id, row.respondent_id, score, row.team, effect.stored_at
@@ -86,8 +73,3 @@ def _apply(workspace: Workspace, survey: Survey, effect: ResponseEffect, row: Re
         cases.response_rescored(
             workspace, survey, row.id, row.respondent_id, (previous, score), row.team
         )
-
-
-def pending_count() -> int:
-    """How many effects wait: what a health check or a test reads."""
-    return db.session.scalar(select(db.func.count()).select_from(ResponseEffect)) or 0

@@ -22,7 +22,7 @@ from feedback.errors import Invalid, NotFound, object_of
 from feedback.extensions import db, writing
 from feedback.lookups import cached, forget
 from feedback.responses.models import CONTEXT_COLUMNS
-from feedback.surveys.kinds import in_low_band
+from feedback.surveys.kinds import band_for, in_low_band
 from feedback.surveys.models import Survey
 from feedback.webhooks.models import WEBHOOK_EVENTS, WEBHOOK_FORMATS, Webhook, WebhookDelivery
 from feedback.webhooks.targets import TargetRefused, check_url
@@ -85,35 +85,30 @@ def emit(workspace_id: int, event: str, payload: dict[str, Any]) -> int:
 
 
 def response_recorded(
-    workspace_id: int,
-    survey: Survey,
-    response_id: int,
-    client_id: str,
-    values: dict[str, Any],
-    existing: Any,
+    workspace_id: int, survey: Survey, response: Any, score: int, previous_score: int | None
 ) -> None:
-    """Emit response.created (or .updated when `existing` is the stored row), and
-    response.low_score when the score is a low one it was not before."""
+    """Emit response.created (or .updated when the call replaced `previous_score`) for the
+    stored `response` row as it scored `score`, and response.low_score when that score is a
+    low one it was not before."""
     if not _subscriptions(workspace_id):
         return
-    context = {k: v for k, v in values.items() if k in CONTEXT_COLUMNS and v}
-    context.update(values.get("context") or {})
-    score = values["score"]
-    # An update that leaves the words alone does not carry them in `values`.
-    comment = values.get("comment") if existing is None else values.get("comment", existing.comment)
+    context = {name: getattr(response, name) for name in CONTEXT_COLUMNS}
+    context = {k: v for k, v in context.items() if v}
+    context.update(response.context or {})
     payload = {
-        "id": response_id,
-        "client_id": client_id,
+        "id": response.id,
+        "client_id": response.client_id,
         "survey": survey.public_id,
         "kind": survey.kind,
         "score": score,
-        "band": values["band"],
-        "answers": values["answers"],
-        "comment": comment,
+        "band": band_for(survey.kind, survey.scale, score),
+        "answers": response.answers,
+        "comment": response.comment,
         "context": context,
     }
-    emit(workspace_id, "response.updated" if existing is not None else "response.created", payload)
-    was_low = existing is not None and in_low_band(survey.kind, survey.scale, existing.score)
+    updated = previous_score is not None
+    emit(workspace_id, "response.updated" if updated else "response.created", payload)
+    was_low = updated and in_low_band(survey.kind, survey.scale, previous_score)
     if in_low_band(survey.kind, survey.scale, score) and not was_low:
         emit(workspace_id, "response.low_score", payload)
 
