@@ -194,7 +194,7 @@ def driver_transaction() -> Iterator[Any]:
     driver = connection.driver_connection
     try:
         if engine.dialect.name == "sqlite":
-            lock = _locks[engine.url.database + ".write-lock" if _on_disk(engine) else None]
+            lock = _locks[_lock_path(engine)]
             lock.acquire()
             try:
                 driver.execute("BEGIN IMMEDIATE")
@@ -222,9 +222,10 @@ class StaleConnection(Exception):
     """A held connection the server had closed: the block may run again on a new one."""
 
 
-def _on_disk(engine: Any) -> bool:
+def _lock_path(engine: Any) -> str | None:
+    """The file whose lock a SQLite database's writers take turns on; None in memory."""
     database = engine.url.database
-    return bool(database) and database != ":memory:"
+    return database + ".write-lock" if database and database != ":memory:" else None
 
 
 def init_sqlite(app: Flask) -> None:
@@ -234,8 +235,7 @@ def init_sqlite(app: Flask) -> None:
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(app.config["FEEDBACK_SQLITE_BUSY_MS"])
-    database = engine.url.database
-    path = database + ".write-lock" if database and database != ":memory:" else None
+    path = _lock_path(engine)
     lock = _locks.setdefault(path, _WriteLock(path))
 
     @event.listens_for(engine, "connect")

@@ -17,16 +17,20 @@ import re
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import JSON
+
 from feedback.extensions import StaleConnection, db, driver_transaction
 from feedback.responses.models import Respondent, Response
 from feedback.responses.respondents import upsert_sql
 
-_EFFECT_COLUMNS = "workspace_id, response_id, score, previous_score, stored_at"
+_EFFECT = (
+    "INSERT INTO response_effect (workspace_id, response_id, score, previous_score, stored_at)"
+)
 _JSON_COLUMNS = frozenset(
     name
     for table in (Response.__table__, Respondent.__table__)
     for name, column in table.c.items()
-    if column.type.__class__.__name__ == "JSON"
+    if isinstance(column.type, JSON)
 )
 
 # What SQLAlchemy would fill in for columns a row leaves out (a count starting at 0).
@@ -36,7 +40,7 @@ _DEFAULTS = {
     if column.default is not None and column.default.is_scalar
 }
 
-_BUILT: dict[tuple[str, str | None], str] = {}
+_BUILT: dict[tuple[str, str], str] = {}
 
 
 def _named(sql: str, dialect: str) -> str:
@@ -70,8 +74,7 @@ def _statement(dialect: str, columns: tuple[str, ...], shape: str | None) -> str
         sql = (
             f"WITH {who}made AS (INSERT INTO response ({names}, respondent_id) "
             f"SELECT {marks}, {respondent} {conflict}), "
-            f"effect AS (INSERT INTO response_effect ({_EFFECT_COLUMNS}) "
-            f"SELECT :workspace_id, id, :score, NULL, :now FROM made) "
+            f"effect AS ({_EFFECT} SELECT :workspace_id, id, :score, NULL, :now FROM made) "
             "SELECT id FROM made"
         )
     _BUILT[key] = _named(sql, dialect)
@@ -121,16 +124,17 @@ def _insert(row: dict[str, Any], person: dict[str, Any] | None, shape: str | Non
         values = {c: row[c] for c in columns}
         if person is not None:
             who = _bound(person, sqlite=True)
-            respondent_sql = _named(_respondent_sql(dialect, shape or "claim"), dialect)
-            values["respondent_id"] = connection.execute(respondent_sql, who).fetchone()[0]
+            values["respondent_id"] = connection.execute(
+                _respondent_sql(dialect, shape), who
+            ).fetchone()[0]
             columns = (*columns, "respondent_id")
-        found = connection.execute(
-            _statement(dialect, columns, None), _bound(values, sqlite=True)
-        ).fetchone()
+        bound = _bound(values, sqlite=True)
+        found = connection.execute(_statement(dialect, columns, None), bound).fetchone()
         if found is None:
             return None
+        effect = {"workspace_id": row["workspace_id"], "id": found[0], "score": row["score"]}
         connection.execute(
-            f"INSERT INTO response_effect ({_EFFECT_COLUMNS}) VALUES (?, ?, ?, NULL, ?)",
-            (row["workspace_id"], found[0], row["score"], _bound({"t": now}, sqlite=True)["t"]),
+            f"{_EFFECT} VALUES (:workspace_id, :id, :score, NULL, :now)",
+            {**effect, "now": bound["submitted_at"]},
         )
         return found[0]
