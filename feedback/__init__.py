@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -21,6 +22,7 @@ from feedback.extensions import (
     login_manager,
     migrate,
 )
+from feedback.web.hooks import keep_extensions_off
 from feedback.web.security import register_security_headers
 from feedback.web.uploads import Request
 
@@ -29,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides what the environment says (tests use it)."""
-    app = Flask(
+    app = App(
         __name__,
         instance_relative_config=True,
         template_folder=os.path.join(ROOT, "templates"),
@@ -55,6 +57,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         build_scheduler(app, blocking=False).start()
     return app
+
+
+class App(Flask):
+    """Flask, with each hook's and view's check for `async def` made once, not per call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        found = self._sync.get(func)
+        if found is None:
+            found = self._sync[func] = super().ensure_sync(func)
+        return found
 
 
 class Sessions(SecureCookieSessionInterface):
@@ -166,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     register_template_helpers(app)
     register_security_headers(app, strict={module.bp.name for module in pages})
+    keep_extensions_off(app, widget_api.bp.name)
 
 
 def register_errors(app: Flask) -> None:

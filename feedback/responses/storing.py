@@ -12,6 +12,7 @@ is already stored is left alone here and handled by the general path in `recordi
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import datetime
@@ -81,14 +82,19 @@ def _statement(dialect: str, columns: tuple[str, ...], shape: str | None) -> str
     return _BUILT[key]
 
 
+@functools.lru_cache(maxsize=4)
+def _sqlite_time(value: datetime) -> str:
+    """The text form SQLAlchemy reads back from SQLite; a response's times are mostly one."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def _bound(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:
     out = {}
     for name, value in row.items():
         if name in _JSON_COLUMNS and value is not None:
             value = json.dumps(value)
         elif sqlite and isinstance(value, datetime):
-            # The text form SQLAlchemy reads back from SQLite.
-            value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+            value = _sqlite_time(value)
         out[name] = value
     return out
 
@@ -111,30 +117,35 @@ def _insert(row: dict[str, Any], person: dict[str, Any] | None, shape: str | Non
     dialect = db.engine.dialect.name
     row = {**{k: v for k, v in _DEFAULTS.items() if k not in row}, **row}
     columns = tuple(name for name in row if name != "respondent_id")
-    now = row["submitted_at"]
-    sqlite = dialect == "sqlite"
     if db.session.registry.has() and db.session().in_transaction():
         # Reads this request made stay in their own transaction, as `writing` ends them.
         db.session.commit()
+    if dialect != "sqlite":
+        sql = _statement(dialect, columns, shape)
+        params = _bound(
+            {**{c: row[c] for c in columns}, **(person or {}), "now": row["submitted_at"]}, False
+        )
+        with driver_transaction() as connection:
+            found = connection.execute(sql, params).fetchone()
+        return found[0] if found else None
+    # Everything but the statements themselves is done before the write lock is taken: the
+    # other writers wait for as long as it is held.
+    values = _bound({c: row[c] for c in columns}, sqlite=True)
+    who = _bound(person, sqlite=True) if person is not None else None
+    respondent = _respondent_sql(dialect, shape) if person is not None else ""
+    insert = _statement(dialect, (*columns, "respondent_id") if who else columns, None)
+    effect = {
+        "workspace_id": row["workspace_id"],
+        "score": row["score"],
+        "now": values["submitted_at"],
+    }
     with driver_transaction() as connection:
-        if not sqlite:
-            params = _bound({**{c: row[c] for c in columns}, **(person or {}), "now": now}, False)
-            found = connection.execute(_statement(dialect, columns, shape), params).fetchone()
-            return found[0] if found else None
-        values = {c: row[c] for c in columns}
-        if person is not None:
-            who = _bound(person, sqlite=True)
-            values["respondent_id"] = connection.execute(
-                _respondent_sql(dialect, shape), who
-            ).fetchone()[0]
-            columns = (*columns, "respondent_id")
-        bound = _bound(values, sqlite=True)
-        found = connection.execute(_statement(dialect, columns, None), bound).fetchone()
+        if who is not None:
+            values["respondent_id"] = connection.execute(respondent, who).fetchone()[0]
+        found = connection.execute(insert, values).fetchone()
         if found is None:
             return None
-        effect = {"workspace_id": row["workspace_id"], "id": found[0], "score": row["score"]}
         connection.execute(
-            f"{_EFFECT} VALUES (:workspace_id, :id, :score, NULL, :now)",
-            {**effect, "now": bound["submitted_at"]},
+            f"{_EFFECT} VALUES (:workspace_id, :id, :score, NULL, :now)", {**effect, "id": found[0]}
         )
         return found[0]

@@ -58,7 +58,8 @@ def json_body() -> Any:
         value = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except (ValueError, RecursionError) as exc:
         raise Malformed(f"The body is not valid JSON: {exc}.") from exc
-    if _depth(value) > MAX_DEPTH:
+    # Only a body with more brackets than levels allowed can be too deep: count them first.
+    if text.count("{") + text.count("[") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         raise Malformed(f"The JSON is nested deeper than {MAX_DEPTH} levels.")
     if "\\u0000" in text:
         # No database column can hold it, and no person types it.

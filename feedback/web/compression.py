@@ -46,11 +46,12 @@ def compress(body: bytes, coding: str, best: bool = False) -> bytes:
 
 def compress_answer(response: Response, accepted: Accept) -> Response:
     """Compress a buffered answer of MIN_BYTES or more in the coding the client prefers."""
-    response.vary.add("Accept-Encoding")
     length = response.content_length
+    if length is not None and length < MIN_BYTES:
+        return response  # never compressed, whatever the client accepts: no Vary either
+    response.vary.add("Accept-Encoding")
     if (
-        (length is not None and length < MIN_BYTES)
-        or response.direct_passthrough
+        response.direct_passthrough
         or response.is_streamed
         or "Content-Encoding" in response.headers
         or response.status_code in (204, 304)

@@ -7,6 +7,7 @@ preflight already knows whose allow-list applies.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import time
 from typing import Any
@@ -40,12 +41,8 @@ def _visitor() -> str:
 
 # Counted with the limiter's own strategy and storage (memory, or Redis shared by every
 # process), called directly: Flask-Limiter's per-request resolution of which limits apply
-# cost this path more than the count itself.
-@limiter.request_filter
-def _counted_here() -> bool:
-    return request.blueprint == bp.name
-
-
+# cost this path more than the count itself, so its hooks skip this blueprint
+# (feedback.web.hooks).
 @functools.cache
 def _limits(setting: str) -> list[RateLimitItem]:
     return parse_many(setting)
@@ -130,14 +127,20 @@ def post_response() -> Any:
     return _response_body(recorded)
 
 
-def _response_body(recorded: responses.Recorded) -> tuple[Response, int]:
+def _response_body(recorded: responses.Recorded) -> Response:
     body = {
         "id": recorded.client_id,
         "score": recorded.score,
         "answers": recorded.answers,
         "created": recorded.created,
     }
-    return jsonify(body), 201 if recorded.created else 200
+    # Every recorded response answers this: plain JSON of plain values, without the app's
+    # JSON provider, whose defaults this body never needs.
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        201 if recorded.created else 200,
+        mimetype="application/json",
+    )
 
 
 @bp.post("/displays/<client_id>")
