@@ -23,6 +23,10 @@ RESPONDENT_EVENTS = ("churned", "renewed")
 class Respondent(WorkspaceOwned, db.Model):
     __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
 
+    # Its unique key starts with workspace_id: an index of its own would only slow every
+    # respondent stored.
+    workspace_id: Mapped[int] = mapped_column(db.ForeignKey("workspace.id", ondelete="CASCADE"))
+
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
     # Written only by a verified source (an API key, the helpdesk, an email invite, a signed
@@ -121,7 +125,6 @@ class Response(WorkspaceOwned, db.Model):
             "team",
         ),
         Index("ix_response_ws_survey_submitted", "workspace_id", "survey_id", "submitted_at"),
-        Index("ix_response_ws_agent", "workspace_id", "agent"),
         # A respondent's answers by kind in time: the latest NPS score before each churn or
         # renewal (the money by month) is one seek; any lookup by respondent reads it too.
         Index("ix_response_respondent_scored", "respondent_id", "kind", "submitted_at"),
