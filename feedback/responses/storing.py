@@ -131,9 +131,8 @@ def _insert(row: dict[str, Any], person: dict[str, Any] | None, shape: str | Non
     # Everything but the statements themselves is done before the write lock is taken: the
     # other writers wait for as long as it is held.
     values = _bound({c: row[c] for c in columns}, sqlite=True)
-    who = _bound(person, sqlite=True) if person is not None else None
-    respondent = _respondent_sql(dialect, shape) if person is not None else ""
-    insert = _statement(dialect, (*columns, "respondent_id") if who else columns, None)
+    who = None if person is None else (_respondent_sql(dialect, shape), _bound(person, True))
+    insert = _statement(dialect, columns if who is None else (*columns, "respondent_id"), None)
     effect = {
         "workspace_id": row["workspace_id"],
         "score": row["score"],
@@ -141,7 +140,7 @@ def _insert(row: dict[str, Any], person: dict[str, Any] | None, shape: str | Non
     }
     with driver_transaction() as connection:
         if who is not None:
-            values["respondent_id"] = connection.execute(respondent, who).fetchone()[0]
+            values["respondent_id"] = connection.execute(*who).fetchone()[0]
         found = connection.execute(insert, values).fetchone()
         if found is None:
             return None
