@@ -18,7 +18,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, DateTime
 
 from feedback.extensions import StaleConnection, db, driver_transaction
 from feedback.responses.models import Respondent, Response
@@ -27,12 +27,9 @@ from feedback.responses.respondents import upsert_sql
 _EFFECT = (
     "INSERT INTO response_effect (workspace_id, response_id, score, previous_score, stored_at)"
 )
-_JSON_COLUMNS = frozenset(
-    name
-    for table in (Response.__table__, Respondent.__table__)
-    for name, column in table.c.items()
-    if isinstance(column.type, JSON)
-)
+_COLUMNS = [c for table in (Response.__table__, Respondent.__table__) for c in table.c]
+_JSON_COLUMNS = frozenset(c.name for c in _COLUMNS if isinstance(c.type, JSON))
+_TIME_COLUMNS = frozenset(c.name for c in _COLUMNS if isinstance(c.type, DateTime))
 
 # What SQLAlchemy would fill in for columns a row leaves out (a count starting at 0).
 _DEFAULTS = {
@@ -89,13 +86,16 @@ def _sqlite_time(value: datetime) -> str:
 
 
 def _bound(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:
-    out = {}
-    for name, value in row.items():
-        if name in _JSON_COLUMNS and value is not None:
-            value = json.dumps(value)
-        elif sqlite and isinstance(value, datetime):
-            value = _sqlite_time(value)
-        out[name] = value
+    """The row's values as the driver takes them: JSON columns as text, and on SQLite times
+    as text too; only the columns of those types are looked at."""
+    out = dict(row)
+    for name in _JSON_COLUMNS.intersection(row):
+        if out[name] is not None:
+            out[name] = json.dumps(out[name])
+    if sqlite:
+        for name in _TIME_COLUMNS.intersection(row):
+            if isinstance(out[name], datetime):
+                out[name] = _sqlite_time(out[name])
     return out
 
 
