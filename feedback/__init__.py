@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
 from feedback import config as settings
@@ -22,7 +21,7 @@ from feedback.extensions import (
     login_manager,
     migrate,
 )
-from feedback.web.hooks import keep_extensions_off
+from feedback.web.hooks import Sessions, keep_extensions_off
 from feedback.web.security import register_security_headers
 from feedback.web.uploads import Request
 
@@ -71,16 +70,6 @@ class App(Flask):
         if found is None:
             found = self._sync[func] = super().ensure_sync(func)
         return found
-
-
-class Sessions(SecureCookieSessionInterface):
-    """No cookie session on the public API: nobody signs in there (the widget sends no cookie),
-    and opening one would cost every recorded response a signing serializer."""
-
-    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
-        if request.path.startswith("/api/public/"):
-            return None  # Flask makes a null session: reading it finds nothing
-        return super().open_session(app, request)
 
 
 class RowId(IntegerConverter):

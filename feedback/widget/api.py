@@ -24,19 +24,13 @@ from feedback.responses import recording as responses
 from feedback.surveys.service import live_survey
 from feedback.web import compression
 from feedback.web.api import json_body
+from feedback.web.hooks import PUBLIC_PREFIX
 from feedback.widget import eligibility as eligibility_service
 from feedback.widget import origins
 
-bp = Blueprint("public_api", __name__, url_prefix="/api/public/<public_key>")
+bp = Blueprint("public_api", __name__, url_prefix=f"{PUBLIC_PREFIX}/<public_key>")
 
 ALLOWED_METHODS = "GET, POST, PUT, OPTIONS"
-
-
-def _visitor() -> str:
-    """One count per visitor address and workspace: one busy tenant cannot starve another."""
-    # The key is the path's fourth part (/api/public/<key>/...); view_args lose it earlier.
-    parts = request.path.split("/", 4)
-    return f"{get_remote_address()}|{parts[3] if len(parts) > 3 else ''}"
 
 
 # Counted with the limiter's own strategy and storage (memory, or Redis shared by every
@@ -48,8 +42,9 @@ def _limits(setting: str) -> list[RateLimitItem]:
     return parse_many(setting)
 
 
-def _check_rate() -> None:
-    visitor = _visitor()
+def _check_rate(public_key: str) -> None:
+    # One count per visitor address and workspace: one busy tenant cannot starve another.
+    visitor = f"{get_remote_address()}|{public_key}"
     for item in _limits(current_app.config["FEEDBACK_PUBLIC_RATE_LIMIT"]):
         if not limiter.limiter.hit(item, "public", visitor):
             reset = limiter.limiter.get_window_stats(item, "public", visitor).reset_time
@@ -70,7 +65,7 @@ def _load_workspace(_endpoint: str | None, values: dict[str, Any] | None) -> Non
     g.cors_origin = origin if cross_site else None
     if request.method == "OPTIONS":
         return  # the preflight; the call that follows is judged on its own
-    _check_rate()
+    _check_rate(public_key)
     workspace = workspaces.by_public_key(public_key)
     g.workspace = workspace
     if workspace is None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import make_survey, make_tenant
@@ -23,6 +28,44 @@ def test_the_public_api_answers_without_cookies_or_the_dashboards_rate_headers(
     assert "Set-Cookie" not in res.headers
     assert not [name for name, _ in res.headers.items() if name.startswith("X-RateLimit")]
     assert res.headers["X-Content-Type-Options"] == "nosniff"  # the app's own hooks still run
+
+
+# In a process of its own: Flask-Limiter keeps its default limits on the one shared Limiter.
+CAPPED_SERVER = """
+import json, sys
+from feedback import create_app
+app = create_app(json.loads(sys.argv[1]))
+with app.app_context():
+    client = app.test_client()
+    answers = [client.put(path, json=body).status_code for path, body in json.loads(sys.argv[2])]
+    pages = [client.get("/healthz").status_code for _ in range(3)]
+print(json.dumps([answers, pages]))
+"""
+
+
+def test_a_limit_on_every_page_never_counts_survey_answers(app: Flask, client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    # An operator caps every page at 2 a minute (Flask-Limiter's default limit): the public
+    # API keeps to its own limit, so a busy page's visitors can still answer.
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SQLALCHEMY_ENGINE_OPTIONS": app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "RATELIMIT_DEFAULT": "2 per minute",
+    }
+    body = {"survey": survey.public_id, "score": 9}
+    calls = [[t.public(f"/responses/cap-{i:04d}"), body] for i in range(4)]
+    ran = subprocess.run(
+        [sys.executable, "-c", CAPPED_SERVER, json.dumps(config), json.dumps(calls)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answers, pages = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert answers == [201] * 4
+    assert pages == [200, 200, 429]
 
 
 def test_the_dashboard_still_checks_csrf_and_counts_sign_ins(client: FlaskClient) -> None:
