@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import make_survey, make_tenant
 from tests.pages import member, sign_in
+from tests.processes import run_elsewhere
 
 
 def test_the_public_api_answers_without_cookies_or_the_dashboards_rate_headers(
@@ -57,13 +54,7 @@ def test_a_limit_on_every_page_never_counts_survey_answers(app: Flask, client: F
     }
     body = {"survey": survey.public_id, "score": 9}
     calls = [[t.public(f"/responses/cap-{i:04d}"), body] for i in range(4)]
-    ran = subprocess.run(
-        [sys.executable, "-c", CAPPED_SERVER, json.dumps(config), json.dumps(calls)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    answers, pages = json.loads(ran.stdout.strip().splitlines()[-1])
+    answers, pages = run_elsewhere(CAPPED_SERVER, config, calls)
     assert answers == [201] * 4
     assert pages == [200, 200, 429]
 

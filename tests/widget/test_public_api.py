@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,6 +12,7 @@ from feedback import create_app
 from feedback.extensions import db
 from feedback.responses.models import Display, Respondent, Response
 from tests.factories import make_survey, make_tenant
+from tests.processes import run_elsewhere
 
 
 def count(model: type) -> int:
@@ -414,11 +413,5 @@ def test_the_public_limit_is_shared_by_every_process_through_redis(
         ]
     # A second server process, with nothing but the storage in common with this one.
     calls = [[t.public(f"/responses/two-{i:04d}"), body] for i in range(3)]
-    other = subprocess.run(
-        [sys.executable, "-c", OTHER_PROCESS, json.dumps(config), json.dumps(calls)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    codes += json.loads(other.stdout.strip().splitlines()[-1])
+    codes += run_elsewhere(OTHER_PROCESS, config, calls)
     assert codes == [201, 201, 201, 201, 429, 429]
