@@ -18,6 +18,8 @@ from nlp.taxonomy import OTHER
 NONE = "(none)"
 # Probability bins of the calibration table: finer where the decisions are made.
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+# Resamples of the comments behind each F1's 95% interval; a fixed seed keeps reports stable.
+RESAMPLES = 1000
 
 
 class Labeled(Protocol):
@@ -36,27 +38,28 @@ def score(analyzer: Analyzer, items: Sequence[Labeled]) -> dict[str, Any]:
     gold_sets = [{s for s in item.themes if s != OTHER} for item in items]
     pred = [{m.slug: m.sentiment for m in r.themes if m.slug != OTHER} for r in results]
     slugs = sorted(set().union(*gold_sets, *(set(p) for p in pred))) if items else []
-    counts = {s: [0, 0, 0] for s in slugs}  # tp, fp, fn
+    each = np.zeros((len(items), len(slugs), 3), dtype=np.int64)  # comment, theme, tp/fp/fn
     e2e = [0, 0, 0]
-    for gold, item, found in zip(gold_sets, items, pred, strict=True):
-        for s in slugs:
-            counts[s][0] += s in gold and s in found
-            counts[s][1] += s in found and s not in gold
-            counts[s][2] += s in gold and s not in found
+    for i, (gold, item, found) in enumerate(zip(gold_sets, items, pred, strict=True)):
+        for j, s in enumerate(slugs):
+            each[i, j] = (s in gold and s in found, s in found and s not in gold,
+                          s in gold and s not in found)  # fmt: skip
         gold_pairs = {(s, item.themes[s]) for s in gold}
         found_pairs = set(found.items())
         e2e[0] += len(gold_pairs & found_pairs)
         e2e[1] += len(found_pairs - gold_pairs)
         e2e[2] += len(gold_pairs - found_pairs)
-    total = [sum(c[i] for c in counts.values()) for i in range(3)]
-    precision, recall, f1 = prf(*total)
+    counts = dict(zip(slugs, each.sum(axis=0).tolist(), strict=True))
+    precision, recall, f1 = prf(*each.sum(axis=(0, 1)).tolist())
+    overall_interval, theme_intervals = f1_intervals(each)
     per_theme = {}
-    for s, (tp, fp, fn) in counts.items():
+    for j, (s, (tp, fp, fn)) in enumerate(counts.items()):
         p, r, f = prf(tp, fp, fn)
         per_theme[s] = {
             "precision": round(p, 4),
             "recall": round(r, 4),
             "f1": round(f, 4),
+            "f1_interval": theme_intervals[j],
             "support": tp + fn,
         }
     gold_themes = [sorted(g) for g in gold_sets]
@@ -73,6 +76,7 @@ def score(analyzer: Analyzer, items: Sequence[Labeled]) -> dict[str, Any]:
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
+        "f1_interval": overall_interval,
         "per_theme": per_theme,
         "confusion": confusion(gold_sets, [set(p) for p in pred]),
         "calibration": calibration(
@@ -91,6 +95,38 @@ def prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def f1_intervals(
+    each: np.ndarray, resamples: int = RESAMPLES, seed: int = 0
+) -> tuple[list[float], list[list[float]]]:
+    """95% bootstrap intervals of the overall and each theme's F1, from `each` (comment x
+    theme x (tp, fp, fn)): how far the figures could move on another set of the same size.
+
+    A theme with 50 comments in a test set moves by several points between equally good
+    sets; a target within its interval is neither met nor missed by that set alone.
+    """
+    n = each.shape[0]
+    if n == 0:
+        return [0.0, 0.0], [[0.0, 0.0] for _ in range(each.shape[1])]
+    rng = np.random.default_rng(seed)
+    # How many times each comment is drawn in each resample, then the sums it gives.
+    drawn = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(resamples)])
+    sums = np.einsum("bn,ntk->btk", drawn.astype(np.float64), each.astype(np.float64))
+
+    def f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+        denominator = 2 * tp + fp + fn
+        return np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+
+    def interval(values: np.ndarray) -> list[float]:
+        low, high = np.percentile(values, [2.5, 97.5])
+        return [round(float(low), 4), round(float(high), 4)]
+
+    total = sums.sum(axis=1)
+    themes = f1(sums[..., 0], sums[..., 1], sums[..., 2])
+    return interval(f1(total[:, 0], total[:, 1], total[:, 2])), [
+        interval(themes[:, j]) for j in range(each.shape[1])
+    ]
 
 
 def confusion(gold: Sequence[set[str]], found: Sequence[set[str]]) -> dict[str, dict[str, int]]:

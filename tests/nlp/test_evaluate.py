@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
+
+import pytest
 
 from nlp.evaluate import main, read
 
@@ -76,3 +79,29 @@ def test_jsonl_with_the_default_model(tmp_path, capsys):
     assert figures["n"] == 3
     assert figures["f1"] == 1.0
     assert figures["sentiment_accuracy"] == 1.0
+
+
+def test_several_files_are_measured_as_one_set_with_the_model_named(tmp_path, capsys):
+    first = [{"text": "Support was brilliant.", "themes": {"support": "positive"}}]
+    second = [
+        {"text": "The dashboard crashes constantly.", "themes": {"reliability": "negative"}},
+        {"text": "Charged twice for one month.", "themes": {"billing": "negative"}},
+    ]
+    for name, rows in (("a.jsonl", first), ("b.jsonl", second)):
+        (tmp_path / name).write_text("\n".join(json.dumps(r) for r in rows))
+    model = resources.files("nlp").joinpath("data/model")
+    paths = [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]
+    assert main(["jsonl", *paths, "--model", str(model), "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    figures = json.loads(out[-1])
+    assert figures["n"] == 3
+    assert set(figures["per_theme"]) == {"support", "reliability", "billing"}
+    assert "95% interval of F1" in out[1]
+
+
+def test_a_model_folder_that_cannot_be_read_is_refused_with_its_name(tmp_path, capsys):
+    (tmp_path / "t.jsonl").write_text(json.dumps({"text": "fine", "themes": {}}))
+    with pytest.raises(SystemExit) as exited:
+        main(["jsonl", str(tmp_path / "t.jsonl"), "--model", str(tmp_path / "nothing")])
+    assert exited.value.code == 2
+    assert f"cannot read the model in {tmp_path / 'nothing'}" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from nlp import Analyzer, default_taxonomy
 from nlp.analyzer import UNCERTAIN_FROM
 from nlp.evaluate import main
 from nlp.learn import train
-from nlp.scoring import NONE, confusion
+from nlp.scoring import NONE, confusion, f1_intervals
 from nlp.taxonomy import OTHER
 
 
@@ -23,6 +23,24 @@ def test_a_missed_theme_is_paired_with_the_theme_tagged_in_its_place():
     assert table["support"] == {NONE: 1}  # missed with nothing tagged instead
     assert table[NONE] == {"support": 1}  # tagged where no theme was missed
     assert "features" not in table  # found where it belonged
+
+
+def _outcomes(right: int, wrong_tag: int, missed: int, none: int) -> np.ndarray:
+    """Comments x one theme x (tp, fp, fn): how a set of comments came out for a theme."""
+    rows = [(1, 0, 0)] * right + [(0, 1, 0)] * wrong_tag + [(0, 0, 1)] * missed
+    return np.array(rows + [(0, 0, 0)] * none).reshape(-1, 1, 3)
+
+
+def test_an_f1_comes_with_an_interval_that_narrows_as_the_set_grows():
+    small = _outcomes(right=35, wrong_tag=15, missed=15, none=335)  # F1 0.70 on 400 comments
+    large = np.concatenate([small] * 4)  # the same rates on 1,600
+    overall, (theme,) = f1_intervals(small)
+    assert overall == theme
+    assert theme[0] < 0.70 < theme[1]
+    assert theme[1] - theme[0] > 0.1  # one theme on 50 comments cannot tell 0.68 from 0.72
+    _, (on_more,) = f1_intervals(large)
+    assert on_more[0] > theme[0] and on_more[1] < theme[1]
+    assert f1_intervals(_outcomes(right=50, wrong_tag=0, missed=0, none=10))[0] == [1.0, 1.0]
 
 
 def test_evaluate_prints_per_theme_confusion_and_calibration(tmp_path, capsys):
@@ -40,8 +58,11 @@ def test_evaluate_prints_per_theme_confusion_and_calibration(tmp_path, capsys):
     assert main(["jsonl", str(path), "--json"]) == 0
     out = capsys.readouterr().out.splitlines()
     figures = json.loads(out[-1])
-    assert set(figures["per_theme"]["support"]) == {"precision", "recall", "f1", "support"}
-    assert figures["per_theme"]["support"]["support"] == 1
+    support = figures["per_theme"]["support"]
+    assert set(support) == {"precision", "recall", "f1", "f1_interval", "support"}
+    assert support["support"] == 1
+    low, high = support["f1_interval"]
+    assert low <= support["f1"] <= high
     assert figures["not_analysed"] == {"de": 1}
     calibration = figures["calibration"]
     # Four English comments, each with a probability for every learned theme.
