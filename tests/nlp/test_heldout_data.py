@@ -3,8 +3,14 @@
 import json
 from pathlib import Path
 
+import pytest
+
 DATA = Path(__file__).resolve().parents[2] / "nlp" / "data"
-HELDOUT = DATA / "heldout" / "software_comments.jsonl"
+# Each part and how many comments it holds.
+PARTS = {
+    DATA / "heldout" / "software_comments.jsonl": 400,
+    DATA / "heldout" / "software_comments_2.jsonl": 560,
+}
 
 POLARITIES = {"positive", "negative", "neutral", "mixed"}
 SCORES = {"nps": range(0, 11), "csat": range(1, 6), "psat": range(1, 6), "ces": range(1, 8)}
@@ -31,12 +37,13 @@ def _theme_slugs():
     return {theme["slug"] for theme in taxonomy["themes"]} - {"other"}
 
 
-def test_every_line_is_a_well_formed_labelled_comment():
+@pytest.mark.parametrize("part", PARTS, ids=lambda path: path.name)
+def test_every_line_is_a_well_formed_labelled_comment(part):
     slugs = _theme_slugs()
-    rows = _rows(HELDOUT)
-    assert len(rows) == 400
+    rows = _rows(part)
+    assert len(rows) == PARTS[part]
     for number, row in rows:
-        where = f"line {number}"
+        where = f"{part.name} line {number}"
         assert isinstance(row, dict), where
         assert set(row) - {"language"} == {"text", "themes", "sentiment", "kind", "score"}, where
         assert isinstance(row["text"], str) and row["text"].strip(), where
@@ -55,9 +62,13 @@ def test_every_line_is_a_well_formed_labelled_comment():
             assert row["sentiment"] == "mixed", where
 
 
-def test_no_text_is_repeated_or_shared_with_the_training_set():
-    texts = [_normal(row["text"]) for _, row in _rows(HELDOUT)]
+def test_no_text_is_repeated_or_shared_with_the_training_or_development_set():
+    texts = [_normal(row["text"]) for part in PARTS for _, row in _rows(part)]
     assert len(set(texts)) == len(texts)
-    training = {_normal(row["text"]) for _, row in _rows(DATA / "comments.jsonl")}
-    shared = sorted(set(texts) & training)
+    seen = {
+        _normal(row["text"])
+        for path in (DATA / "comments.jsonl", DATA / "dev" / "software_comments.jsonl")
+        for _, row in _rows(path)
+    }
+    shared = sorted(set(texts) & seen)
     assert not shared, shared
