@@ -145,11 +145,63 @@ def ngrams(parsed: Parsed, lemmas: Sequence[str] | None = None, prefix: str = ""
     return feats
 
 
+# What a sentence says the product can or cannot do, whatever the capability is called: "can't
+# split the bill", "no option for that", "wish it let me", "only pushes invoices". Word n-grams
+# see each capability's name apart; these frames let every one of them count alike.
+_CAN = frozenset({"can", "ca", "could", "let", "allow", "support", "offer"})
+_HAVE = frozenset({"have", "let", "allow", "support", "offer", "able"})
+_ABSENT = frozenset({"unable", "impossible", "lack", "missing", "miss", "without"})
+_WANT = frozenset({"wish", "hope", "request", "roadmap", "need", "want"})
+_WOULD = frozenset({"love", "like", "kill", "be", "nice", "great", "perfect", "good"})
+_OPTION = frozenset({"option", "setting", "way", "ability", "feature", "button", "mode", "tool"})
+
+
+_CUES = _CAN | _HAVE | _ABSENT | _WANT | {"no", "not", "would", "only", "but", "please"}
+
+
+def frames(parsed: Parsed) -> list[str]:
+    """Capability frames of each sentence, as extra terms ("~cannot", "~want", ...)."""
+    out: list[str] = []
+    lemmas, words = parsed.lemmas, parsed.words
+    if _CUES.isdisjoint(lemmas):
+        return out
+    for first, last in parsed.sentences:
+        seq = [lemmas[i] for i in range(first, last) if words[i]]
+        for i, lemma in enumerate(seq):
+            before = seq[i - 1] if i else ""
+            after = seq[i + 1] if i + 1 < len(seq) else ""
+            if lemma in _CAN and after == "not" or lemma in _ABSENT:
+                out.append("~cannot")
+            elif before == "not":
+                continue  # "doesn't let": counted with its "not"
+            elif lemma in ("can", "could", "let", "allow"):
+                out.append("~can")
+            elif lemma == "no" and after in _OPTION or lemma == "not" and after in _HAVE:
+                out.append("~cannot")
+            elif lemma == "no" and i == 0:
+                out.append("~none")
+            elif lemma in _WANT or lemma == "would" and after in _WOULD or before == "please":
+                out.append("~want")
+            elif lemma == "only":
+                out.append("~only")
+            elif lemma == "but" and after == "not":
+                out.append("~butnot")
+    return out
+
+
 def cached_ngrams(parsed: Parsed) -> list[str]:
     """ngrams(parsed), kept on the parsed comment: the detector and the sentiment share it."""
     found = parsed.cache.get("ngrams")
     if found is None:
         found = parsed.cache["ngrams"] = ngrams(parsed)
+    return found
+
+
+def detector_terms(parsed: Parsed) -> list[str]:
+    """The terms theme detection reads: the n-grams and the capability frames."""
+    found = parsed.cache.get("terms")
+    if found is None:
+        found = parsed.cache["terms"] = cached_ngrams(parsed) + frames(parsed)
     return found
 
 

@@ -25,7 +25,7 @@ from nlp.embeddings import (
     shipped_embeddings,
 )
 from nlp.errors import NotEnoughLabels
-from nlp.features import Parsed, TfIdf, char_ngrams, ngrams
+from nlp.features import Parsed, TfIdf, char_ngrams, detector_terms
 from nlp.language import detect_language, is_english
 from nlp.model import Linear, ThemeModel, pair_features, pair_words
 from nlp.pipeline import cap
@@ -302,7 +302,7 @@ class _Job:
         s = self.settings
         docs = [self.parsed[i] for i in rows]
         model = self.shell(thresholds)
-        model.words = TfIdf.fit([ngrams(p) for p in docs], s.min_df, s.max_terms)
+        model.words = TfIdf.fit([detector_terms(p) for p in docs], s.min_df, s.max_terms)
         if s.chars:
             model.chars = TfIdf.fit([char_ngrams(p.text) for p in docs], s.min_df, s.max_terms)
         x = model.detector_features(docs, _rows(self.vectors, rows))

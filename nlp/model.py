@@ -16,7 +16,15 @@ import numpy as np
 from scipy import sparse
 
 from nlp.errors import ModelError
-from nlp.features import Parsed, TfIdf, cached_ngrams, hit_flags, negation_marked, ngrams
+from nlp.features import (
+    Parsed,
+    TfIdf,
+    cached_ngrams,
+    detector_terms,
+    hit_flags,
+    negation_marked,
+    ngrams,
+)
 from nlp.sentiment import CONTRAST, lexicon
 from nlp.taxonomy import Taxonomy
 
@@ -69,7 +77,7 @@ class ThemeModel:
     def detector_features(
         self, docs: Sequence[Parsed], vectors: np.ndarray | None, with_vectors: bool = True
     ) -> Any:
-        blocks = [self.words.transform([cached_ngrams(p) for p in docs])]
+        blocks = [self.words.transform([detector_terms(p) for p in docs])]
         if self.chars is not None:
             chars = self.chars.transform_chars([p.text for p in docs])
             blocks.append(chars * float(self.config.get("char_weight", 1.0)))

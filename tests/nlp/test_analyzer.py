@@ -35,6 +35,34 @@ def test_theme_named_without_its_keyword_is_found(model_analyzer):
     assert themes_of(result).get("performance") == "negative"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "there is no way to split a shift between two people",
+        "cant attach a photo to a work order",
+        "it only exports the first sheet, not the rest",
+    ],
+)
+def test_a_missing_capability_is_features_without_the_word(model_analyzer, text):
+    assert "features" in themes_of(model_analyzer.analyse(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "theme"),
+    [
+        ("the app crashes when I attach a photo", "reliability"),
+        ("attaching a photo takes forever", "performance"),
+        ("I can't find where to attach a photo", "usability"),
+    ],
+)
+def test_a_capability_that_is_only_slow_broken_or_hidden_is_not_features(
+    model_analyzer, text, theme
+):
+    found = themes_of(model_analyzer.analyse(text))
+    assert theme in found
+    assert "features" not in found
+
+
 def test_comment_without_a_theme_lands_in_other(taxonomy_analyzer):
     result = taxonomy_analyzer.analyse("Thank you, you are all lovely people.")
     assert [m.slug for m in result.themes] == ["other"]

@@ -107,6 +107,7 @@ def test_a_theme_just_below_its_threshold_is_offered_as_uncertain_not_tagged(cal
         "syncing is sometimes off",
         "hard to say, the pricing page and billing emails confuse me",
         "the invoice thing got sorted eventually",
+        "invoices look odd, asked about it",
     ]
     results = analyzer.analyse_batch(texts)
     parsed = analyzer.parse(texts)
