@@ -5,11 +5,13 @@ endpoint storing the body with one INSERT (with an idempotency key) into a plain
 COMMIT, with the product's durability settings, served with the same workers and threads.
 What the product adds (its indexes, triggers, respondent, validation) counts against it.
 
-For SQLite and PostgreSQL: a throughput run (responses/s, p50/p99), the floor under the same
-load, and an exactness run whose last seconds send no upserts, so every acknowledged response
-can be counted in the database. The job runner (`flask feedback worker`) starts after the
-throughput run and, once it has applied what that run left, runs beside the exactness run:
-the delay from a response stored to its case opened is reported for it (p50, p99).
+For SQLite and PostgreSQL: rounds of the product and the floor under the same load, in
+alternating order with both servers up (responses/s, p50/p99; share_of_floor is the median of
+the rounds' product/floor ratios, each round's pair taken seconds apart), then an exactness run
+whose last seconds send no upserts, so every acknowledged response can be counted in the
+database. The job runner (`flask feedback worker`) starts after the rounds and, once it has
+applied what they left, runs beside the exactness run: the delay from a response stored to its
+case opened is reported for it (p50, p99).
 
 Targets: share_of_floor (product responses/s over floor responses/s, same run) >= 0.6, no
 errors, stored = acknowledged, no duplicates, every effect applied. A bare Flask endpoint is
@@ -192,8 +194,8 @@ def reset_pg_schema() -> None:
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
 
 
-def floor_run(url: str, args: argparse.Namespace, no_wait: bool = False) -> dict[str, Any]:
-    """The same load on one raw INSERT and COMMIT per call (bench/floor_app.py)."""
+def floor_server(url: str, args: argparse.Namespace, no_wait: bool = False) -> tuple[Any, int]:
+    """The floor (bench/floor_app.py), served like the product: one raw INSERT and COMMIT."""
     env = {"FLOOR_DATABASE_URL": url, **({"FLOOR_NO_WAIT": "1"} if no_wait else {})}
     subprocess.run(
         [sys.executable, "-c", "from bench.floor_app import create_table; create_table()"],
@@ -201,11 +203,56 @@ def floor_run(url: str, args: argparse.Namespace, no_wait: bool = False) -> dict
         env={**os.environ, **env},
         check=True,
     )
-    proc, port = gunicorn("bench.floor_app:app", env, args.workers, args.threads)
+    return gunicorn("bench.floor_app:app", env, args.workers, args.threads)
+
+
+def floor_run(url: str, args: argparse.Namespace, no_wait: bool = False) -> dict[str, Any]:
+    proc, port = floor_server(url, args, no_wait)
     try:
         return wrk(port, "/api/public/pk", "s", args.seconds, 0, args.connections)
     finally:
         stop(proc)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def rounds(
+    product: tuple[int, str, str], floor_port: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Product and floor under the same load in alternating rounds (P F, F P, P F, ...), both
+    servers up throughout: this machine's speed drifts by a third within minutes, and a
+    share taken from rounds seconds apart holds where two runs a minute apart do not."""
+    port, path, survey = product
+    shares, speeds, floors, p50s, p99s, errors = [], [], [], [], [], 0
+    for n in range(args.rounds):
+        order = ("product", "floor") if n % 2 == 0 else ("floor", "product")
+        got = {}
+        for side in order:
+            if side == "product":
+                got[side] = wrk(port, path, survey, args.seconds, 0, args.connections)
+            else:
+                got[side] = wrk(
+                    floor_port, "/api/public/pk", "s", args.seconds, 0, args.connections
+                )
+        speeds.append(got["product"]["per_s"])
+        floors.append(got["floor"]["per_s"])
+        shares.append(got["product"]["per_s"] / got["floor"]["per_s"])
+        p50s.append(got["product"]["p50_ms"])
+        p99s.append(got["product"]["p99_ms"])
+        errors += got["product"]["errors"] + got["product"]["socket_errors"]
+    return {
+        "floor_per_s": round(median(floors), 1),
+        "responses_per_s": round(median(speeds), 1),
+        "share_of_floor": round(median(shares), 3),
+        "round_shares": [round(x, 3) for x in shares],
+        "p50_ms": round(median(p50s), 2),
+        "p99_ms": max(p99s),
+        "errors": errors,
+    }
 
 
 DELAYS = """
@@ -278,14 +325,21 @@ def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, A
     # One load generator is one address: lift the per-visitor limit (it is still checked).
     env = {"FEEDBACK_DATABASE_URL": url, "FEEDBACK_PUBLIC_RATE_LIMIT": UNLIMITED}
     proc, port = gunicorn("wsgi:app", env, args.workers, args.threads)
+    # On SQLite the floor has a file of its own: sharing one, each side would copy the other's
+    # write-ahead log into the database at its checkpoints.
+    floor_url = url.replace(".sqlite3", "-floor.sqlite3") if url.startswith("sqlite") else url
+    floor_proc, floor_port = floor_server(floor_url, args)
     runner = None
     try:
         path = f"/api/public/{key}"
         # The acknowledgement path alone, as the floor: the work that follows a response (its
         # case, events, analysis) runs in the job runner, measured below and in bench/nlp.
-        speed = wrk(port, path, survey, args.seconds, 0, args.connections)
+        try:
+            speed = rounds((port, path, survey), floor_port, args)
+        finally:
+            stop(floor_proc)
         # The job runner, as production runs it beside the servers: once it has caught up with
-        # the throughput run, the exactness run's delays are its own.
+        # the throughput runs, the exactness run's delays are its own.
         runner = job_runner(url)
         applied(url, python(url, LAST_ID))
         before, _ = stored(url)
@@ -300,16 +354,9 @@ def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, A
         if runner is not None:
             os.killpg(runner.pid, signal.SIGKILL)
             runner.wait(timeout=30)
-    floor = floor_run(url, args)
     result = {
-        "floor_per_s": floor["per_s"],
-        "responses_per_s": speed["per_s"],
-        "p50_ms": speed["p50_ms"],
-        "p99_ms": speed["p99_ms"],
-        "errors": speed["errors"]
-        + speed["socket_errors"]
-        + exact["errors"]
-        + exact["socket_errors"],
+        **speed,
+        "errors": speed["errors"] + exact["errors"] + exact["socket_errors"],
         "acknowledged": exact["created"],
         "stored": after - before,
         "duplicates": after - distinct,
@@ -324,7 +371,8 @@ def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, A
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=8, help="length of each round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of product and floor")
     parser.add_argument("--exact-seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
@@ -360,7 +408,6 @@ def main() -> int:
             result["ratio"] = round(result["responses_per_s"] / reference, 3)
             # The ceiling any durable ingest reaches here, and how much of it the product gets.
             result["floor_ratio"] = round(result["floor_per_s"] / reference, 3)
-            result["share_of_floor"] = round(result["responses_per_s"] / result["floor_per_s"], 3)
             if "floor_no_wait_per_s" in result:
                 result["floor_no_wait_ratio"] = round(result["floor_no_wait_per_s"] / reference, 3)
             results[name] = result

@@ -3,7 +3,9 @@
 Drives the public upsert endpoint in process (no HTTP server, no load generator), with the
 bodies bench/ingest.lua sends, on a fresh SQLite database, and prints the top entries by own
 time. Beside it, the same count of calls to the floor endpoint (bench/floor_app.py), so the
-figures say how much of the time is the product's. Last line: one JSON object.
+figures say how much of the time is the product's, and the product's statements alone (the
+rows it built, stored again without the request around them), so they say how much of that is
+its schema's writes. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -89,6 +91,31 @@ def timed(app: Any, calls: list[tuple[str, bytes]], profile: cProfile.Profile | 
     return time.perf_counter() - start
 
 
+def statements_only(app: Any, product_calls: list[tuple[str, bytes]]) -> float:
+    """The product's own writes for as many new responses, with none of its Python around them:
+    the rows its write path built for the calls, stored again under new ids through the same
+    statements (feedback.responses.storing.insert_new)."""
+    from feedback.responses import storing
+
+    captured: list[tuple[dict[str, Any], Any, Any]] = []
+    insert_new = storing.insert_new
+
+    def capture(row: dict[str, Any], person: Any, shape: Any) -> int | None:
+        captured.append((dict(row), person, shape))
+        return insert_new(row, person, shape)
+
+    storing.insert_new = capture
+    try:
+        timed(app, [(p + "s", b) for p, b in product_calls], None)
+    finally:
+        storing.insert_new = insert_new
+    with app.app_context():
+        start = time.perf_counter()
+        for row, person, shape in captured:
+            insert_new({**row, "client_id": row["client_id"] + "t"}, person, shape)
+        return time.perf_counter() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=3000)
@@ -130,6 +157,7 @@ def main() -> int:
     floor_calls = [(f"/api/public/k/responses/{cid}", b) for cid, b in work]
     floor_s = timed(floor_app.app, floor_calls, None)
     plain_s = timed(app, [(p + "x", b) for p, b in product_calls], None)
+    statements_s = statements_only(app, product_calls)
     profile = cProfile.Profile()
     timed(app, product_calls, profile)
     out = io.StringIO()
@@ -140,6 +168,7 @@ def main() -> int:
         "calls": args.calls,
         "product_us_per_call": round(plain_s / args.calls * 1e6, 1),
         "floor_us_per_call": round(floor_s / args.calls * 1e6, 1),
+        "statements_us_per_call": round(statements_s / args.calls * 1e6, 1),
         "in_process_share_of_floor": round(floor_s / plain_s, 3),
     }
     print(json.dumps(figures))
