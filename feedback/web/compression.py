@@ -7,6 +7,7 @@ JSON answers (compressed as they go, at a cheap level).
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 
 import brotli
 from flask import Response
@@ -44,8 +45,9 @@ def compress(body: bytes, coding: str, best: bool = False) -> bytes:
     return gzip.compress(body, compresslevel=9 if best else 6, mtime=0)
 
 
-def compress_answer(response: Response, accepted: Accept) -> Response:
-    """Compress a buffered answer of MIN_BYTES or more in the coding the client prefers."""
+def compress_answer(response: Response, accepted: Callable[[], Accept]) -> Response:
+    """Compress a buffered answer of MIN_BYTES or more in the coding the client prefers;
+    `accepted` reads the request's Accept-Encoding, parsed only for an answer that long."""
     length = response.content_length
     if length is not None and length < MIN_BYTES:
         return response  # never compressed, whatever the client accepts: no Vary either
@@ -57,7 +59,7 @@ def compress_answer(response: Response, accepted: Accept) -> Response:
         or response.status_code in (204, 304)
     ):
         return response
-    coding = chosen_coding(accepted)
+    coding = chosen_coding(accepted())
     body = response.get_data()
     if coding is None or len(body) < MIN_BYTES:
         return response

@@ -88,11 +88,14 @@ def _cors(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
         response.headers["Access-Control-Max-Age"] = "600"
-    response.vary.add("Origin")
+    if "Vary" in response.headers:
+        response.vary.add("Origin")
+    else:
+        response.headers["Vary"] = "Origin"  # the same, without parsing a header set
     response.headers["Cache-Control"] = "no-store"
     # The widget's first question waits on this answer: a survey with long follow-ups would
     # otherwise outgrow the 1 KB a host page is promised.
-    return compression.compress_answer(response, request.accept_encodings)
+    return compression.compress_answer(response, lambda: request.accept_encodings)
 
 
 @bp.get("/surveys/<survey_id>")
