@@ -58,6 +58,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FEEDBACK_PAGE_SIZE_MAX": _int("PAGE_SIZE_MAX", 500),
         "FEEDBACK_BASE_URL": base_url,
         "FEEDBACK_SQLITE_BUSY_MS": _int("SQLITE_BUSY_MS", 10000),
+        # Log pages after which a commit copies the log into the database itself (SQLite).
+        "FEEDBACK_SQLITE_CHECKPOINT_PAGES": _int("SQLITE_CHECKPOINT_PAGES", 10000),
         "FEEDBACK_LOOKUP_TTL": _int("LOOKUP_TTL", 5),
         "FEEDBACK_FIGURES_TTL": _int("FIGURES_TTL", 60),
         "FEEDBACK_MIN_LABELS": _int("MIN_LABELS", 150),

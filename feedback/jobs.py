@@ -18,7 +18,7 @@ from flask import Flask
 
 from feedback.cases import mail, opening, resurveys
 from feedback.email import delivery, digest, score_clicks
-from feedback.extensions import db
+from feedback.extensions import checkpoint_wal, db
 from feedback.imports import running as imports
 from feedback.metrics import refresh
 from feedback.responses import effects, retention
@@ -113,6 +113,11 @@ def run_imports() -> int:
     return imports.run_queued()
 
 
+def checkpoint_database() -> int:
+    """Copy SQLite's write-ahead log into the database file, off the responses' path."""
+    return checkpoint_wal()
+
+
 def purge_old_data() -> dict[str, int]:
     """Delete responses, displays, deliveries and audit entries older than each workspace's
     retention."""
@@ -136,6 +141,7 @@ JOBS: dict[str, tuple[Callable[[], Any], int]] = {
     "purge_old_data": (purge_old_data, 3600),
     "refresh_rollups": (refresh_rollups, 60),
     "run_imports": (run_imports, 5),
+    "checkpoint_database": (checkpoint_database, 2),
 }
 
 
