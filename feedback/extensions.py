@@ -218,23 +218,24 @@ def driver_transaction() -> Iterator[Any]:
         raise StaleConnection(str(error)) from error
 
 
-def checkpoint_wal() -> int:
+def checkpoint_wal() -> tuple[int, int]:
     """Copy SQLite's write-ahead log into the database file without waiting for or blocking
-    any reader or writer (a PASSIVE checkpoint); the pages copied. Nothing to do elsewhere.
+    any reader or writer (a PASSIVE checkpoint): (pages in the log, pages of it now in the
+    file). Nothing to do elsewhere: (0, 0).
 
     Run by the job runner: a commit that checkpoints by itself copies a thousand pages while
     the write lock waits, and the same hot pages are copied again at every checkpoint.
     """
     if db.engine.dialect.name != "sqlite":
-        return 0
+        return 0, 0
     connection = db.engine.raw_connection()
     try:
-        _busy, _logged, copied = connection.driver_connection.execute(
+        _busy, logged, copied = connection.driver_connection.execute(
             "PRAGMA wal_checkpoint(PASSIVE)"
         ).fetchone()
     finally:
         connection.close()
-    return max(0, copied)
+    return max(0, logged), max(0, copied)
 
 
 class StaleConnection(Exception):

@@ -115,7 +115,7 @@ def run_imports() -> int:
 
 def checkpoint_database() -> int:
     """Copy SQLite's write-ahead log into the database file, off the responses' path."""
-    return checkpoint_wal()
+    return checkpoint_wal()[1]
 
 
 def purge_old_data() -> dict[str, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from feedback import create_app, jobs
-from feedback.extensions import db
+from feedback.extensions import checkpoint_wal, db
 from tests.conftest import BASE_CONFIG
 from tests.factories import make_survey, make_tenant
 
@@ -25,18 +25,6 @@ def _answer(app: Flask, count: int) -> None:
     db.session.remove()  # no read left open: a checkpoint cannot pass a reader's snapshot
 
 
-def _log_pages() -> tuple[int, int]:
-    """(pages in the log, pages of it in the database file), as SQLite reports them."""
-    connection = db.engine.raw_connection()
-    try:
-        _busy, logged, copied = connection.driver_connection.execute(
-            "PRAGMA wal_checkpoint(PASSIVE)"
-        ).fetchone()
-    finally:
-        connection.close()
-    return logged, copied
-
-
 def _sqlite_app(template: Path, folder: Path, **config: object) -> Flask:
     database = folder / "log.sqlite3"
     shutil.copyfile(template, database)
@@ -50,7 +38,7 @@ def test_the_job_runner_copies_the_log_into_the_database_file(app: Flask) -> Non
     _answer(app, 40)
     copied = jobs.checkpoint_database()
     assert copied > 40  # every answer wrote pages of its own
-    logged, done = _log_pages()
+    logged, done = checkpoint_wal()  # nothing left to copy: the figures only
     assert done == logged  # the whole log is in the database file
 
 
