@@ -72,3 +72,29 @@ def test_no_text_is_repeated_or_shared_with_the_training_or_development_set():
     }
     shared = sorted(set(texts) & seen)
     assert not shared, shared
+
+
+def _agreement(first: list[set[str]], second: list[set[str]], theme: str | None) -> float:
+    pairs = zip(first, second, strict=True)
+    if theme is not None:
+        pairs = ((a & {theme}, b & {theme}) for a, b in pairs)
+    pairs = list(pairs)
+    both = sum(len(a & b) for a, b in pairs)
+    either = sum(len(a) + len(b) for a, b in pairs)
+    return 2 * both / either
+
+
+def test_the_second_labels_cover_every_comment_and_agree_as_the_readme_says():
+    slugs = _theme_slugs()
+    parts = list(PARTS)
+    first = [set(row["themes"]) for part in parts for _, row in _rows(part)]
+    rows = [row for _, row in _rows(DATA / "heldout" / "second_labels.jsonl")]
+    assert [(r["part"], r["line"]) for r in rows] == [
+        (n, line) for n, part in enumerate(parts, 1) for line in range(1, PARTS[part] + 1)
+    ]
+    second = [set(r["themes"]) for r in rows]
+    assert set().union(*second) <= slugs
+    readme = (DATA / "heldout" / "README.md").read_text(encoding="utf-8")
+    for theme in sorted(slugs):
+        assert f"| `{theme}` | {_agreement(first, second, theme):.3f} |" in readme, theme
+    assert f"| all themes | {_agreement(first, second, None):.3f} |" in readme
