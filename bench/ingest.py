@@ -29,6 +29,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -214,30 +215,17 @@ def floor_run(url: str, args: argparse.Namespace, no_wait: bool = False) -> dict
         stop(proc)
 
 
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def rounds(
     product: tuple[int, str, str], floor_port: int, args: argparse.Namespace
 ) -> dict[str, Any]:
     """Product and floor under the same load in alternating rounds (P F, F P, P F, ...), both
     servers up throughout: this machine's speed drifts by a third within minutes, and a
     share taken from rounds seconds apart holds where two runs a minute apart do not."""
-    port, path, survey = product
+    targets = {"product": product, "floor": (floor_port, "/api/public/pk", "s")}
     shares, speeds, floors, p50s, p99s, errors = [], [], [], [], [], 0
     for n in range(args.rounds):
         order = ("product", "floor") if n % 2 == 0 else ("floor", "product")
-        got = {}
-        for side in order:
-            if side == "product":
-                got[side] = wrk(port, path, survey, args.seconds, 0, args.connections)
-            else:
-                got[side] = wrk(
-                    floor_port, "/api/public/pk", "s", args.seconds, 0, args.connections
-                )
+        got = {side: wrk(*targets[side], args.seconds, 0, args.connections) for side in order}
         speeds.append(got["product"]["per_s"])
         floors.append(got["floor"]["per_s"])
         shares.append(got["product"]["per_s"] / got["floor"]["per_s"])
@@ -245,11 +233,11 @@ def rounds(
         p99s.append(got["product"]["p99_ms"])
         errors += got["product"]["errors"] + got["product"]["socket_errors"]
     return {
-        "floor_per_s": round(median(floors), 1),
-        "responses_per_s": round(median(speeds), 1),
-        "share_of_floor": round(median(shares), 3),
+        "floor_per_s": round(statistics.median(floors), 1),
+        "responses_per_s": round(statistics.median(speeds), 1),
+        "share_of_floor": round(statistics.median(shares), 3),
         "round_shares": [round(x, 3) for x in shares],
-        "p50_ms": round(median(p50s), 2),
+        "p50_ms": round(statistics.median(p50s), 2),
         "p99_ms": max(p99s),
         "errors": errors,
     }
