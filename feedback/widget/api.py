@@ -88,10 +88,7 @@ def _cors(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
         response.headers["Access-Control-Max-Age"] = "600"
-    if "Vary" in response.headers:
-        response.vary.add("Origin")
-    else:
-        response.headers["Vary"] = "Origin"  # the same, without parsing a header set
+    response.vary.add("Origin")
     response.headers["Cache-Control"] = "no-store"
     # The widget's first question waits on this answer: a survey with long follow-ups would
     # otherwise outgrow the 1 KB a host page is promised.
