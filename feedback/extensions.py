@@ -235,7 +235,7 @@ def checkpoint_wal() -> tuple[int, int]:
         ).fetchone()
     finally:
         connection.close()
-    return max(0, logged), max(0, copied)
+    return max(0, logged), max(0, copied)  # -1 each when the file is not in WAL mode
 
 
 class StaleConnection(Exception):

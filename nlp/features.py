@@ -154,8 +154,7 @@ _ABSENT = frozenset({"unable", "impossible", "lack", "missing", "miss", "without
 _WANT = frozenset({"wish", "hope", "request", "roadmap", "need", "want"})
 _WOULD = frozenset({"love", "like", "kill", "be", "nice", "great", "perfect", "good"})
 _OPTION = frozenset({"option", "setting", "way", "ability", "feature", "button", "mode", "tool"})
-
-
+# A comment with none of these words has no frame: most comments, skipped at once.
 _CUES = _CAN | _HAVE | _ABSENT | _WANT | {"no", "not", "would", "only", "but", "please"}
 
 
