@@ -5,7 +5,9 @@ bodies bench/ingest.lua sends, on a fresh SQLite database, and prints the top en
 time. Beside it, the same count of calls to the floor endpoint (bench/floor_app.py), so the
 figures say how much of the time is the product's, and the product's statements alone (the
 rows it built, stored again without the request around them), so they say how much of that is
-its schema's writes. Last line: one JSON object.
+its schema's writes. It also counts the pages each side adds to SQLite's write-ahead log per
+call: a commit copies every page it changed (the row, each index's leaf, the respondent, the
+effect row) while the other writers wait. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -116,6 +118,22 @@ def statements_only(app: Any, product_calls: list[tuple[str, bytes]]) -> float:
         return time.perf_counter() - start
 
 
+def log_pages_per_call(app: Any, calls: list[tuple[str, bytes]], database: str) -> float:
+    """Pages each call adds to SQLite's write-ahead log: what its commit copies, page by page,
+    while every other writer waits. Emptied first, so only these calls are counted."""
+    import sqlite3
+
+    connection = sqlite3.connect(database)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        connection.close()
+    timed(app, calls, None)
+    frames = (os.path.getsize(database + "-wal") - 32) / (page_size + 24)  # header, then frames
+    return frames / len(calls)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=3000)
@@ -158,6 +176,15 @@ def main() -> int:
     floor_s = timed(floor_app.app, floor_calls, None)
     plain_s = timed(app, [(p + "x", b) for p, b in product_calls], None)
     statements_s = statements_only(app, product_calls)
+    # Few enough calls that neither side's log reaches its checkpoint while they are counted.
+    few = work[:200]
+    database = f"{tmp}/profile.sqlite3"
+    product_pages = log_pages_per_call(
+        app, [(f"/api/public/{key}/responses/p{c}", b) for c, b in few], database
+    )
+    floor_pages = log_pages_per_call(
+        floor_app.app, [(f"/api/public/k/responses/p{c}", b) for c, b in few], database
+    )
     profile = cProfile.Profile()
     timed(app, product_calls, profile)
     out = io.StringIO()
@@ -170,6 +197,8 @@ def main() -> int:
         "floor_us_per_call": round(floor_s / args.calls * 1e6, 1),
         "statements_us_per_call": round(statements_s / args.calls * 1e6, 1),
         "in_process_share_of_floor": round(floor_s / plain_s, 3),
+        "log_pages_per_call": round(product_pages, 1),
+        "floor_log_pages_per_call": round(floor_pages, 1),
     }
     print(json.dumps(figures))
     return 0
