@@ -18,6 +18,10 @@ CONTEXT_COLUMNS = ("page_url", "feature", "agent", "team", "ticket_id", "plan")
 CHANNELS = ("widget", "email", "link", "api")
 # What a respondent's account did, as the CRM or billing system reports it.
 RESPONDENT_EVENTS = ("churned", "renewed")
+# A comment the analysis has not finished with: waiting, being analysed, or given up on. Written
+# out with its values, not bound, so that a query holding this very condition can use the
+# partial index below on SQLite as on PostgreSQL; query the open comments through it.
+ANALYSIS_OPEN = "nlp_status IN ('pending', 'running', 'failed')"
 
 
 class Respondent(WorkspaceOwned, db.Model):
@@ -137,13 +141,6 @@ class Response(WorkspaceOwned, db.Model):
             sqlite_where=text("comment IS NOT NULL"),
             postgresql_where=text("comment IS NOT NULL"),
         ),
-        Index(
-            "ix_response_commented_status",
-            "workspace_id",
-            "nlp_status",
-            sqlite_where=text("comment IS NOT NULL"),
-            postgresql_where=text("comment IS NOT NULL"),
-        ),
         # Theme discovery reads the newest comments no theme covers: those with phrases kept.
         Index(
             "ix_response_uncovered",
@@ -160,13 +157,15 @@ class Response(WorkspaceOwned, db.Model):
             sqlite_where=text("uncertain_themes IS NOT NULL"),
             postgresql_where=text("uncertain_themes IS NOT NULL"),
         ),
-        # Only the analysis queue reads by status, and only for pending rows.
+        # The analysis queue and its progress read only the comments not analysed yet: a new
+        # comment is one entry here, and leaves it once analysed.
         Index(
-            "ix_response_nlp_pending",
+            "ix_response_analysis_open",
             "workspace_id",
+            "nlp_status",
             "id",
-            sqlite_where=text("nlp_status = 'pending'"),
-            postgresql_where=text("nlp_status = 'pending'"),
+            sqlite_where=text(ANALYSIS_OPEN),
+            postgresql_where=text(ANALYSIS_OPEN),
         ),
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from feedback.extensions import db
 from feedback.responses.models import Response
@@ -284,3 +284,36 @@ def test_damaged_model_file_falls_back_to_the_previous_model(
     db.session.expire_all()
     assert db.session.get(Response, rid).nlp_status == "done"
     assert "support" in tags(rid)
+
+
+def test_progress_counts_open_comments_from_their_own_index(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    for i in range(3):
+        answer(client, t, survey, f"anal-open{i:04d}", 3, f"Exports keep failing ({i})")
+    analysis.analyse_pending(limit=1)
+    engine = db.engine
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if "nlp_status IN ('pending', 'running', 'failed')" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        progress = analysis.progress(t.workspace)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert (progress["pending"], progress["done"], progress["failed"]) == (2, 1, 0)
+    assert seen, "progress no longer reads the open comments through their index"
+    # The plan a large workspace would get: the index, however few rows the test has.
+    with engine.connect() as connection:
+        for statement, parameters in seen:
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET enable_seqscan = off")
+                plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+            else:
+                plan = connection.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters
+                ).all()
+            assert "ix_response_analysis_open" in str(plan), plan
