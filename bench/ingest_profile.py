@@ -20,6 +20,7 @@ import os
 import pstats
 import random
 import secrets
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -121,8 +122,6 @@ def statements_only(app: Any, product_calls: list[tuple[str, bytes]]) -> float:
 def log_pages_per_call(app: Any, calls: list[tuple[str, bytes]], database: str) -> float:
     """Pages each call adds to SQLite's write-ahead log: what its commit copies, page by page,
     while every other writer waits. Emptied first, so only these calls are counted."""
-    import sqlite3
-
     connection = sqlite3.connect(database)
     try:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

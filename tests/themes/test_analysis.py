@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select, update
 
 from feedback.extensions import db
-from feedback.responses.models import Response
+from feedback.responses.models import ANALYSIS_OPEN, Response
 from feedback.surveys.followups import followups_for
 from feedback.themes import analysis, training
 from feedback.themes import taxonomy as themes
@@ -296,7 +296,7 @@ def test_progress_counts_open_comments_from_their_own_index(client: FlaskClient)
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        if "nlp_status IN ('pending', 'running', 'failed')" in statement:
+        if ANALYSIS_OPEN in statement:
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)
