@@ -57,10 +57,13 @@ def _due() -> Any:
 def claim_batch(limit: int) -> tuple[str, list[_Claimed]]:
     """Mark up to `limit` due responses as ours; newest first, so fresh comments go ahead of a
     re-analysis backlog."""
+    # By id + 0, not id: ordered by the column itself, SQLite (without statistics) walks every
+    # response newest first, under the write lock, to find the few open ones; by an expression
+    # it reads the open comments' index and sorts what it found there.
     token, ids = claim(
         Response,
         _due(),
-        [Response.id.desc()],
+        [(Response.id + 0).desc()],
         limit,
         "nlp_claim",
         {"nlp_status": "running", "nlp_claimed_at": utcnow()},

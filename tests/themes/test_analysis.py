@@ -286,27 +286,20 @@ def test_damaged_model_file_falls_back_to_the_previous_model(
     assert "support" in tags(rid)
 
 
-def test_progress_counts_open_comments_from_their_own_index(client: FlaskClient) -> None:
-    t = make_tenant(client)
-    survey = make_survey(t.workspace, "nps")
-    for i in range(3):
-        answer(client, t, survey, f"anal-open{i:04d}", 3, f"Exports keep failing ({i})")
-    analysis.analyse_pending(limit=1)
-    engine = db.engine
+def _open_comment_statements() -> Any:
+    """Collects the statements that read the open comments (those saying ANALYSIS_OPEN)."""
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
         if ANALYSIS_OPEN in statement:
             seen.append((statement, parameters))
 
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        progress = analysis.progress(t.workspace)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    assert (progress["pending"], progress["done"], progress["failed"]) == (2, 1, 0)
-    assert seen, "progress no longer reads the open comments through their index"
-    # The plan a large workspace would get: the index, however few rows the test has.
+    return seen, capture
+
+
+def _assert_read_through_open_index(seen: list[tuple[str, Any]]) -> None:
+    """The plan a large workspace would get: the index, however few rows the test has."""
+    engine = db.engine
     with engine.connect() as connection:
         for statement, parameters in seen:
             if engine.dialect.name == "postgresql":
@@ -317,3 +310,43 @@ def test_progress_counts_open_comments_from_their_own_index(client: FlaskClient)
                     f"EXPLAIN QUERY PLAN {statement}", parameters
                 ).all()
             assert "ix_response_analysis_open" in str(plan), plan
+
+
+def test_progress_counts_open_comments_from_their_own_index(client: FlaskClient) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    for i in range(3):
+        answer(client, t, survey, f"anal-open{i:04d}", 3, f"Exports keep failing ({i})")
+    analysis.analyse_pending(limit=1)
+    seen, capture = _open_comment_statements()
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        progress = analysis.progress(t.workspace)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert (progress["pending"], progress["done"], progress["failed"]) == (2, 1, 0)
+    assert seen, "progress no longer reads the open comments through their index"
+    _assert_read_through_open_index(seen)
+
+
+def test_the_queue_claims_the_newest_comments_without_reading_every_response(
+    client: FlaskClient,
+) -> None:
+    t = make_tenant(client)
+    survey = make_survey(t.workspace, "nps")
+    ids = [
+        answer(client, t, survey, f"anal-claim{i:04d}", 3, f"Search is slow ({i})")
+        for i in range(4)
+    ]
+    assert analysis.analyse_pending(limit=1) == 1  # the newest first
+    seen, capture = _open_comment_statements()
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        _token, claimed = analysis.claim_batch(2)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert sorted(item.id for item in claimed) == ids[1:3]
+    assert seen, "the queue no longer names the open comments' condition"
+    # The job runner asks every few seconds, on SQLite under the write lock: a walk over all
+    # of a large table's responses there would hold every new answer back.
+    _assert_read_through_open_index(seen)
