@@ -10,6 +10,7 @@ DATA = Path(__file__).resolve().parents[2] / "nlp" / "data"
 PARTS = {
     DATA / "heldout" / "software_comments.jsonl": 400,
     DATA / "heldout" / "software_comments_2.jsonl": 560,
+    DATA / "heldout" / "software_comments_3.jsonl": 836,
 }
 
 POLARITIES = {"positive", "negative", "neutral", "mixed"}
