@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -286,15 +288,20 @@ def test_damaged_model_file_falls_back_to_the_previous_model(
     assert "support" in tags(rid)
 
 
-def _open_comment_statements() -> Any:
-    """Collects the statements that read the open comments (those saying ANALYSIS_OPEN)."""
+@contextmanager
+def _statements_reading_open_comments() -> Iterator[list[tuple[str, Any]]]:
+    """The statements run inside the block that read the open comments (say ANALYSIS_OPEN)."""
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
         if ANALYSIS_OPEN in statement:
             seen.append((statement, parameters))
 
-    return seen, capture
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
 
 
 def _assert_read_through_open_index(seen: list[tuple[str, Any]]) -> None:
@@ -318,12 +325,8 @@ def test_progress_counts_open_comments_from_their_own_index(client: FlaskClient)
     for i in range(3):
         answer(client, t, survey, f"anal-open{i:04d}", 3, f"Exports keep failing ({i})")
     analysis.analyse_pending(limit=1)
-    seen, capture = _open_comment_statements()
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with _statements_reading_open_comments() as seen:
         progress = analysis.progress(t.workspace)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
     assert (progress["pending"], progress["done"], progress["failed"]) == (2, 1, 0)
     assert seen, "progress no longer reads the open comments through their index"
     _assert_read_through_open_index(seen)
@@ -339,12 +342,8 @@ def test_the_queue_claims_the_newest_comments_without_reading_every_response(
         for i in range(4)
     ]
     assert analysis.analyse_pending(limit=1) == 1  # the newest first
-    seen, capture = _open_comment_statements()
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with _statements_reading_open_comments() as seen:
         _token, claimed = analysis.claim_batch(2)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
     assert sorted(item.id for item in claimed) == ids[1:3]
     assert seen, "the queue no longer names the open comments' condition"
     # The job runner asks every few seconds, on SQLite under the write lock: a walk over all
