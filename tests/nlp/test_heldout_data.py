@@ -11,6 +11,7 @@ PARTS = {
     DATA / "heldout" / "software_comments.jsonl": 400,
     DATA / "heldout" / "software_comments_2.jsonl": 560,
     DATA / "heldout" / "software_comments_3.jsonl": 836,
+    DATA / "heldout" / "software_comments_4.jsonl": 809,
 }
 
 POLARITIES = {"positive", "negative", "neutral", "mixed"}
