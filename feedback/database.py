@@ -35,9 +35,17 @@ class WorkspaceOwned:
     )
 
 
-def owned_by(model: Any, workspace_id: int) -> ColumnElement[bool]:
+def owned_by(model: Any, workspace_id: int, *, seek: bool = True) -> ColumnElement[bool]:
     """The condition that keeps a query, an aggregate, an update or a delete to one workspace's
-    rows of `model` (a model or an alias of one)."""
+    rows of `model` (a model or an alias of one).
+
+    `seek=False` where the query finds its few rows by a narrower key of its own (one
+    respondent's): the condition still holds, but no index is sought by it. SQLite keeps no
+    statistics, so it would otherwise rank the workspace's indexes level with the narrower one
+    and could walk every row the workspace has.
+    """
+    if not seek:
+        return model.workspace_id + 0 == workspace_id
     return model.workspace_id == workspace_id
 
 

@@ -50,17 +50,21 @@ def _widget_surveys(workspace: Workspace) -> list[dict[str, Any]]:
 
 
 def _history(workspace: Workspace, respondent_id: int) -> dict[int, dict[str, datetime | None]]:
+    """When this respondent was last shown, dismissed and answered each survey: read through the
+    respondent's own indexes, a few rows, however many the workspace holds."""
     per_survey: dict[int, dict[str, datetime | None]] = {}
     shown = db.session.execute(
         select(Display.survey_id, func.max(Display.shown_at), func.max(Display.dismissed_at))
-        .where(owned_by(Display, workspace.id), Display.respondent_id == respondent_id)
+        .where(owned_by(Display, workspace.id, seek=False), Display.respondent_id == respondent_id)
         .group_by(Display.survey_id)
     )
     for survey_id, last_shown, last_dismissed in shown:
         per_survey[survey_id] = {"shown": last_shown, "dismissed": last_dismissed}
     answered = db.session.execute(
         select(Response.survey_id, func.max(Response.submitted_at))
-        .where(owned_by(Response, workspace.id), Response.respondent_id == respondent_id)
+        .where(
+            owned_by(Response, workspace.id, seek=False), Response.respondent_id == respondent_id
+        )
         .group_by(Response.survey_id)
     )
     for survey_id, last_answer in answered:
@@ -68,11 +72,15 @@ def _history(workspace: Workspace, respondent_id: int) -> dict[int, dict[str, da
     return per_survey
 
 
-def _answered_today(survey_pk: int, now: datetime) -> int:
+def _answered_today(workspace: Workspace, survey_pk: int, now: datetime) -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(Response)
-        .where(Response.survey_id == survey_pk, Response.submitted_at >= now - timedelta(days=1))
+        .where(
+            owned_by(Response, workspace.id),
+            Response.survey_id == survey_pk,
+            Response.submitted_at >= now - timedelta(days=1),
+        )
     )
 
 
@@ -138,7 +146,7 @@ def _first_eligible(
                 past,
                 now,
                 workspace.recontact_days,
-                _answered_today(survey["pk"], now),
+                _answered_today(workspace, survey["pk"], now),
             )
         if decision.show:
             delay = survey["targeting"].get("delay_seconds", 0)

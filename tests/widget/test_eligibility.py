@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from feedback.extensions import db
 from feedback.responses.models import Respondent, Response
@@ -102,3 +107,63 @@ def test_bad_eligibility_input_is_named(client: FlaskClient) -> None:
     assert res.status_code == 422 and res.json["error"]["field"] == "event"
     res = client.post(t.public("/eligibility"), json={"anonymous_id": "x"})
     assert res.json["error"]["field"] == "anonymous_id"
+
+
+@contextmanager
+def _statements_on(*tables: str) -> Iterator[list[tuple[str, Any]]]:
+    """The SELECTs run inside the block that read any of `tables`."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and any(
+            re.search(rf"\bFROM {table}\b", statement) for table in tables
+        ):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+
+
+def _plan(statement: str, parameters: Any) -> str:
+    """The plan a large workspace would get, however few rows the test has."""
+    with db.engine.connect() as connection:
+        if db.engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            return str(connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all())
+        return str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all())
+
+
+def test_a_known_visitor_is_judged_from_their_own_rows_not_the_workspaces(
+    client: FlaskClient,
+) -> None:
+    t = make_tenant(client, recontact_days=0)
+    capped = make_survey(t.workspace, "nps", targeting={"daily_cap": 2})
+    for n, person in enumerate(("u-1", "u-2")):
+        client.post(
+            t.public(f"/displays/disp-0000{n}"),
+            json={"survey": capped.public_id, "respondent": {"id": person}},
+        )
+        client.put(
+            t.public(f"/responses/resp-0000{n}"),
+            json={"survey": capped.public_id, "score": 9, "respondent": {"id": person}},
+        )
+    with _statements_on("response", "display") as seen:
+        body = ask(client, t, respondent={"id": "u-3"}, debug=True)
+        # The cap counts today's answers of this survey: two of two.
+        assert body["show"] is False and "cap" in body["reasons"][0]["reason"]
+        body = ask(client, t, respondent={"id": "u-1"}, debug=True)
+        assert body["show"] is False
+    plans = {statement: _plan(statement, parameters) for statement, parameters in seen}
+    history = [p for s, p in plans.items() if "respondent_id" in s]
+    today = [p for s, p in plans.items() if "count(*)" in s]
+    assert len(history) == 2 and today, plans
+    # A visitor's history is a handful of rows found by their respondent id, and today's answers
+    # a range of the survey's own: neither walks every row the workspace has.
+    assert any("ix_response_respondent_scored" in p for p in history), history
+    assert any("ix_display_respondent_id" in p for p in history), history
+    assert all("ix_response_ws_survey_submitted" in p for p in today), today
+    if db.engine.dialect.name == "sqlite":
+        assert all("survey_id=?" in p for p in today), today
