@@ -128,11 +128,9 @@ def _statements_on(*tables: str) -> Iterator[list[tuple[str, Any]]]:
 
 
 def _plan(statement: str, parameters: Any) -> str:
-    """The plan a large workspace would get, however few rows the test has."""
+    """SQLite's plan, which is the one a large workspace gets: it keeps no statistics, so the
+    plan does not change with the rows there are (PostgreSQL's follows them)."""
     with db.engine.connect() as connection:
-        if db.engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET enable_seqscan = off")
-            return str(connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all())
         return str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all())
 
 
@@ -156,6 +154,8 @@ def test_a_known_visitor_is_judged_from_their_own_rows_not_the_workspaces(
         assert body["show"] is False and "cap" in body["reasons"][0]["reason"]
         body = ask(client, t, respondent={"id": "u-1"}, debug=True)
         assert body["show"] is False
+    if db.engine.dialect.name != "sqlite":
+        return
     plans = {statement: _plan(statement, parameters) for statement, parameters in seen}
     history = [p for s, p in plans.items() if "respondent_id" in s]
     today = [p for s, p in plans.items() if "count(*)" in s]
@@ -164,6 +164,7 @@ def test_a_known_visitor_is_judged_from_their_own_rows_not_the_workspaces(
     # a range of the survey's own: neither walks every row the workspace has.
     assert any("ix_response_respondent_scored" in p for p in history), history
     assert any("ix_display_respondent_id" in p for p in history), history
-    assert all("ix_response_ws_survey_submitted" in p for p in today), today
-    if db.engine.dialect.name == "sqlite":
-        assert all("survey_id=?" in p for p in today), today
+    assert all(
+        "ix_response_ws_survey_submitted (workspace_id=? AND survey_id=? AND submitted_at>?)" in p
+        for p in today
+    ), today
