@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from feedback.extensions import db
 from feedback.responses.models import ANALYSIS_OPEN, Response
@@ -21,6 +20,7 @@ from feedback.themes import taxonomy as themes
 from feedback.themes.models import NlpModel, ResponseTheme, Theme
 from tests.factories import make_survey, make_tenant
 from tests.killed import Killed
+from tests.statements import statements
 
 
 def answer(client: FlaskClient, t, survey, rid: str, score: int, text: str) -> int:
@@ -288,20 +288,9 @@ def test_damaged_model_file_falls_back_to_the_previous_model(
     assert "support" in tags(rid)
 
 
-@contextmanager
-def _statements_reading_open_comments() -> Iterator[list[tuple[str, Any]]]:
+def _statements_reading_open_comments() -> AbstractContextManager[list[tuple[str, Any]]]:
     """The statements run inside the block that read the open comments (say ANALYSIS_OPEN)."""
-    seen: list[tuple[str, Any]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        if ANALYSIS_OPEN in statement:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
+    return statements(lambda sql: ANALYSIS_OPEN in sql)
 
 
 def _assert_read_through_open_index(seen: list[tuple[str, Any]]) -> None:

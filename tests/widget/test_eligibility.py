@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.responses.models import Respondent, Response
 from tests.factories import make_survey, make_tenant
+from tests.statements import statements
 
 
 def ask(client: FlaskClient, t, **body: object) -> dict:
@@ -109,22 +109,14 @@ def test_bad_eligibility_input_is_named(client: FlaskClient) -> None:
     assert res.json["error"]["field"] == "anonymous_id"
 
 
-@contextmanager
-def _statements_on(*tables: str) -> Iterator[list[tuple[str, Any]]]:
+def _selects_from(*tables: str) -> AbstractContextManager[list[tuple[str, Any]]]:
     """The SELECTs run inside the block that read any of `tables`."""
-    seen: list[tuple[str, Any]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and any(
-            re.search(rf"\bFROM {table}\b", statement) for table in tables
-        ):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
+    return statements(
+        lambda sql: (
+            sql.lstrip().upper().startswith("SELECT")
+            and any(re.search(rf"\bFROM {table}\b", sql) for table in tables)
+        )
+    )
 
 
 def _plan(statement: str, parameters: Any) -> str:
@@ -148,7 +140,7 @@ def test_a_known_visitor_is_judged_from_their_own_rows_not_the_workspaces(
             t.public(f"/responses/resp-0000{n}"),
             json={"survey": capped.public_id, "score": 9, "respondent": {"id": person}},
         )
-    with _statements_on("response", "display") as seen:
+    with _selects_from("response", "display") as seen:
         body = ask(client, t, respondent={"id": "u-3"}, debug=True)
         # The cap counts today's answers of this survey: two of two.
         assert body["show"] is False and "cap" in body["reasons"][0]["reason"]

@@ -1,0 +1,28 @@
+"""The SQL a block of test code runs, and the plans the database would give it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from feedback.extensions import db
+
+
+@contextmanager
+def statements(wanted: Callable[[str], bool]) -> Iterator[list[tuple[str, Any]]]:
+    """The statements run inside the block for which `wanted(sql)` holds, with their
+    parameters, in the order they ran."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if wanted(statement):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
