@@ -12,6 +12,7 @@ PARTS = {
     DATA / "heldout" / "software_comments_2.jsonl": 560,
     DATA / "heldout" / "software_comments_3.jsonl": 836,
     DATA / "heldout" / "software_comments_4.jsonl": 809,
+    DATA / "heldout" / "software_comments_5.jsonl": 776,
 }
 
 POLARITIES = {"positive", "negative", "neutral", "mixed"}

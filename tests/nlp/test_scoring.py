@@ -51,6 +51,8 @@ def test_evaluate_prints_per_theme_confusion_and_calibration(tmp_path, capsys):
         {"text": "I can never find the settings, menus everywhere.",
          "themes": {"usability": "negative"}},
         {"text": "Charged twice this month and no refund yet.", "themes": {"billing": "negative"}},
+        # A gold theme no model could find in the words: the confusion table has a miss to show.
+        {"text": "Fine.", "themes": {"features": "neutral"}},
         {"text": "Das Programm ist sehr langsam und teuer.", "themes": {}, "language": "de"},
     ]  # fmt: skip
     path = tmp_path / "t.jsonl"
@@ -65,11 +67,15 @@ def test_evaluate_prints_per_theme_confusion_and_calibration(tmp_path, capsys):
     assert low <= support["f1"] <= high
     assert figures["not_analysed"] == {"de": 1}
     calibration = figures["calibration"]
-    # Four English comments, each with a probability for every learned theme.
-    assert calibration["pairs"] == 4 * len([t for t in default_taxonomy().slugs if t != OTHER])
+    # Five English comments, each with a probability for every learned theme.
+    assert calibration["pairs"] == 5 * len([t for t in default_taxonomy().slugs if t != OTHER])
     assert sum(b["n"] for b in calibration["bins"]) == calibration["pairs"]
     text = "\n".join(out)
-    assert "confusion: gold theme missed" in text
+    header = "confusion: gold theme missed (rows) -> theme tagged instead (columns)"
+    assert header in out
+    table = out[out.index(header) :]
+    missed = next(line for line in table if line.strip().startswith("features"))
+    assert missed.split()[-1] == "1", missed  # missed, with nothing tagged in its place
     assert "expected calibration error" in text
     assert "not analysed (not English): 1 (de 1)" in text
 
