@@ -20,7 +20,7 @@ from feedback.themes import taxonomy as themes
 from feedback.themes.models import NlpModel, ResponseTheme, Theme
 from tests.factories import make_survey, make_tenant
 from tests.killed import Killed
-from tests.statements import statements
+from tests.statements import plan, statements
 
 
 def answer(client: FlaskClient, t, survey, rid: str, score: int, text: str) -> int:
@@ -295,17 +295,9 @@ def _statements_reading_open_comments() -> AbstractContextManager[list[tuple[str
 
 def _assert_read_through_open_index(seen: list[tuple[str, Any]]) -> None:
     """The plan a large workspace would get: the index, however few rows the test has."""
-    engine = db.engine
-    with engine.connect() as connection:
-        for statement, parameters in seen:
-            if engine.dialect.name == "postgresql":
-                connection.exec_driver_sql("SET enable_seqscan = off")
-                plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
-            else:
-                plan = connection.exec_driver_sql(
-                    f"EXPLAIN QUERY PLAN {statement}", parameters
-                ).all()
-            assert "ix_response_analysis_open" in str(plan), plan
+    for statement, parameters in seen:
+        found = plan(statement, parameters)
+        assert "ix_response_analysis_open" in found, found
 
 
 def test_progress_counts_open_comments_from_their_own_index(client: FlaskClient) -> None:

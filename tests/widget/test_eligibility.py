@@ -12,7 +12,7 @@ from sqlalchemy import select
 from feedback.extensions import db
 from feedback.responses.models import Respondent, Response
 from tests.factories import make_survey, make_tenant
-from tests.statements import statements
+from tests.statements import plan, statements
 
 
 def ask(client: FlaskClient, t, **body: object) -> dict:
@@ -119,13 +119,6 @@ def _selects_from(*tables: str) -> AbstractContextManager[list[tuple[str, Any]]]
     )
 
 
-def _plan(statement: str, parameters: Any) -> str:
-    """SQLite's plan, which is the one a large workspace gets: it keeps no statistics, so the
-    plan does not change with the rows there are (PostgreSQL's follows them)."""
-    with db.engine.connect() as connection:
-        return str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all())
-
-
 def test_a_known_visitor_is_judged_from_their_own_rows_not_the_workspaces(
     client: FlaskClient,
 ) -> None:
@@ -144,11 +137,15 @@ def test_a_known_visitor_is_judged_from_their_own_rows_not_the_workspaces(
         body = ask(client, t, respondent={"id": "u-3"}, debug=True)
         # The cap counts today's answers of this survey: two of two.
         assert body["show"] is False and "cap" in body["reasons"][0]["reason"]
+        # A visitor who saw it is held back by their own history, before any cap is counted.
         body = ask(client, t, respondent={"id": "u-1"}, debug=True)
         assert body["show"] is False
+        assert "shown already" in body["reasons"][0]["reason"]
+    # SQLite's plans are the ones a large workspace gets: it keeps no statistics, so they do not
+    # change with the rows there are (PostgreSQL's follow them).
     if db.engine.dialect.name != "sqlite":
         return
-    plans = {statement: _plan(statement, parameters) for statement, parameters in seen}
+    plans = {statement: plan(statement, parameters) for statement, parameters in seen}
     history = [p for s, p in plans.items() if "respondent_id" in s]
     today = [p for s, p in plans.items() if "count(*)" in s]
     assert len(history) == 2 and today, plans
