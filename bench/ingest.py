@@ -5,15 +5,22 @@ endpoint storing the body with one INSERT (with an idempotency key) into a plain
 COMMIT, with the product's durability settings, served with the same workers and threads.
 What the product adds (its indexes, triggers, respondent, validation) counts against it.
 
-For SQLite and PostgreSQL: rounds of the product and the floor under the same load, in
-alternating order with both servers up (responses/s, p50/p99; share_of_floor is the median of
-the rounds' product/floor ratios, each round's pair taken seconds apart), then an exactness run
+For SQLite and PostgreSQL: rounds of the product, the floor and the schema floor (below) under
+the same load, in turning order with every server up (responses/s, p50/p99; share_of_floor is
+the median of the rounds' product/floor ratios, each round's figures taken seconds apart), then an exactness run
 whose last seconds send no upserts, so every acknowledged response can be counted in the
 database. The job runner (`flask feedback worker`) starts after the rounds and, once it has
 applied what they left, runs beside the exactness run: the delay from a response stored to its
 case opened is reported for it (p50, p99).
 
-Targets: share_of_floor (product responses/s over floor responses/s, same run) >= 0.6, no
+A third server, the schema floor (bench/schema_floor_app.py), stores each body with the
+product's own statements and no other code: the respondent, the response row with every index
+and trigger of the schema, and the effect row. schema_floor_share is what the schema's writes
+alone leave of the floor; share_of_schema_floor is the product's share of it: what validation,
+look-ups, limits and headers cost on top of the writes.
+
+Targets: share_of_floor (product responses/s over floor responses/s, same run) >= 0.6,
+share_of_schema_floor >= 0.75 (the product's code costs at most a third over its writes), no
 errors, stored = acknowledged, no duplicates, every effect applied. A bare Flask endpoint is
 measured too, for the ratios the machine allows; on PostgreSQL the floor runs again with
 commits that do not wait for the disk: the ceiling of group commit. Last line: one JSON
@@ -46,7 +53,9 @@ PG_URL = os.environ.get(
     "FEEDBACK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SCHEMA = "bench_ingest"
+SCHEMA_FLOOR = "bench_ingest_schema_floor"
 TARGET_SHARE = 0.6
+TARGET_OF_SCHEMA_FLOOR = 0.75
 UNLIMITED = "1000000 per second"
 
 
@@ -187,12 +196,12 @@ def stored(url: str) -> tuple[int, int]:
     return int(total), int(distinct)
 
 
-def reset_pg_schema() -> None:
+def reset_pg_schema(schema: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
 
 
 def floor_server(url: str, args: argparse.Namespace, no_wait: bool = False) -> tuple[Any, int]:
@@ -215,32 +224,47 @@ def floor_run(url: str, args: argparse.Namespace, no_wait: bool = False) -> dict
         stop(proc)
 
 
-def rounds(
-    product: tuple[int, str, str], floor_port: int, args: argparse.Namespace
-) -> dict[str, Any]:
-    """Product and floor under the same load in alternating rounds (P F, F P, P F, ...), both
-    servers up throughout: this machine's speed drifts by a third within minutes, and a
-    share taken from rounds seconds apart holds where two runs a minute apart do not."""
-    targets = {"product": product, "floor": (floor_port, "/api/public/pk", "s")}
-    shares, speeds, floors, p50s, p99s, errors = [], [], [], [], [], 0
+def rounds(targets: dict[str, tuple[int, str, str]], args: argparse.Namespace) -> dict[str, Any]:
+    """The product, the floor and the schema floor under the same load in rounds whose order
+    turns (P F S, F S P, S P F, ...), every server up throughout: this machine's speed drifts by
+    a third within minutes, and a share taken from rounds seconds apart holds where two runs a
+    minute apart do not."""
+    sides = list(targets)
+    per_s: dict[str, list[float]] = {side: [] for side in sides}
+    shares, schema_shares, of_schema, p50s, p99s, errors = [], [], [], [], [], 0
     for n in range(args.rounds):
-        order = ("product", "floor") if n % 2 == 0 else ("floor", "product")
+        order = sides[n % len(sides) :] + sides[: n % len(sides)]
         got = {side: wrk(*targets[side], args.seconds, 0, args.connections) for side in order}
-        speeds.append(got["product"]["per_s"])
-        floors.append(got["floor"]["per_s"])
+        for side in sides:
+            per_s[side].append(got[side]["per_s"])
         shares.append(got["product"]["per_s"] / got["floor"]["per_s"])
+        schema_shares.append(got["schema_floor"]["per_s"] / got["floor"]["per_s"])
+        of_schema.append(got["product"]["per_s"] / got["schema_floor"]["per_s"])
         p50s.append(got["product"]["p50_ms"])
         p99s.append(got["product"]["p99_ms"])
-        errors += got["product"]["errors"] + got["product"]["socket_errors"]
+        for side in sides:
+            errors += got[side]["errors"] + got[side]["socket_errors"]
     return {
-        "floor_per_s": round(statistics.median(floors), 1),
-        "responses_per_s": round(statistics.median(speeds), 1),
+        "floor_per_s": round(statistics.median(per_s["floor"]), 1),
+        "responses_per_s": round(statistics.median(per_s["product"]), 1),
         "share_of_floor": round(statistics.median(shares), 3),
         "round_shares": [round(x, 3) for x in shares],
+        "schema_floor_per_s": round(statistics.median(per_s["schema_floor"]), 1),
+        "schema_floor_share": round(statistics.median(schema_shares), 3),
+        "share_of_schema_floor": round(statistics.median(of_schema), 3),
         "p50_ms": round(statistics.median(p50s), 2),
         "p99_ms": max(p99s),
         "errors": errors,
     }
+
+
+def schema_floor_server(url: str, args: argparse.Namespace) -> tuple[Any, int, str]:
+    """The schema floor (bench/schema_floor_app.py) on a database of its own, migrated like
+    the product's; (process, port, survey id)."""
+    key, survey = prepare(url)
+    env = {"FEEDBACK_DATABASE_URL": url, "FLOOR_PUBLIC_KEY": key, "FLOOR_SURVEY": survey}
+    proc, port = gunicorn("bench.schema_floor_app:app", env, args.workers, args.threads)
+    return proc, port, survey
 
 
 DELAYS = """
@@ -308,7 +332,9 @@ def applied(url: str, last_id: str, seconds: float = 60) -> dict[str, Any]:
         time.sleep(0.5)
 
 
-def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+def bench_database(
+    name: str, url: str, schema_url: str, args: argparse.Namespace
+) -> dict[str, Any]:
     key, survey = prepare(url)
     # One load generator is one address: lift the per-visitor limit (it is still checked).
     env = {"FEEDBACK_DATABASE_URL": url, "FEEDBACK_PUBLIC_RATE_LIMIT": UNLIMITED}
@@ -317,15 +343,24 @@ def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[str, A
     # write-ahead log into the database at its checkpoints.
     floor_url = url.replace(".sqlite3", "-floor.sqlite3") if url.startswith("sqlite") else url
     floor_proc, floor_port = floor_server(floor_url, args)
+    schema_proc, schema_port, schema_survey = schema_floor_server(schema_url, args)
     runner = None
     try:
         path = f"/api/public/{key}"
         # The acknowledgement path alone, as the floor: the work that follows a response (its
         # case, events, analysis) runs in the job runner, measured below and in bench/nlp.
         try:
-            speed = rounds((port, path, survey), floor_port, args)
+            speed = rounds(
+                {
+                    "product": (port, path, survey),
+                    "floor": (floor_port, "/api/public/pk", "s"),
+                    "schema_floor": (schema_port, "/api/public/pk", schema_survey),
+                },
+                args,
+            )
         finally:
             stop(floor_proc)
+            stop(schema_proc)
         # The job runner, as production runs it beside the servers: once it has caught up with
         # the throughput runs, the exactness run's delays are its own.
         runner = job_runner(url)
@@ -384,12 +419,16 @@ def main() -> int:
     bare = [bare_run()]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        targets = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3"}
+        targets = {"sqlite": (f"sqlite:///{tmp}/bench.sqlite3", f"sqlite:///{tmp}/schema.sqlite3")}
         if not args.skip_postgres:
-            reset_pg_schema()
-            targets["postgres"] = f"{PG_URL}?options=-csearch_path%3D{SCHEMA}"
-        for name, url in targets.items():
-            result = bench_database(name, url, args)
+            for schema in (SCHEMA, SCHEMA_FLOOR):
+                reset_pg_schema(schema)
+            targets["postgres"] = (
+                f"{PG_URL}?options=-csearch_path%3D{SCHEMA}",
+                f"{PG_URL}?options=-csearch_path%3D{SCHEMA_FLOOR}",
+            )
+        for name, (url, schema_url) in targets.items():
+            result = bench_database(name, url, schema_url, args)
             bare.append(bare_run())
             reference = (bare[-2]["per_s"] + bare[-1]["per_s"]) / 2
             result["bare_per_s"] = round(reference, 1)
@@ -403,6 +442,7 @@ def main() -> int:
     results["bare_p50_ms"] = bare[0]["p50_ms"]
     ok = all(
         r["share_of_floor"] >= TARGET_SHARE
+        and r["share_of_schema_floor"] >= TARGET_OF_SCHEMA_FLOOR
         and r["errors"] == 0
         and r["effects_waiting"] == 0
         and r["stored"] == r["acknowledged"]
@@ -411,6 +451,7 @@ def main() -> int:
         if isinstance(r, dict)
     )
     results["target_share_of_floor"] = TARGET_SHARE
+    results["target_share_of_schema_floor"] = TARGET_OF_SCHEMA_FLOOR
     results["workers"], results["threads"] = args.workers, args.threads
     results["ok"] = ok
     print(json.dumps(results))
