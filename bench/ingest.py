@@ -7,11 +7,11 @@ What the product adds (its indexes, triggers, respondent, validation) counts aga
 
 For SQLite and PostgreSQL: rounds of the product, the floor and the schema floor (below) under
 the same load, in turning order with every server up (responses/s, p50/p99; share_of_floor is
-the median of the rounds' product/floor ratios, each round's figures taken seconds apart), then an exactness run
-whose last seconds send no upserts, so every acknowledged response can be counted in the
-database. The job runner (`flask feedback worker`) starts after the rounds and, once it has
-applied what they left, runs beside the exactness run: the delay from a response stored to its
-case opened is reported for it (p50, p99).
+the median of the rounds' product/floor ratios, each round's figures taken seconds apart), then
+an exactness run whose last seconds send no upserts, so every acknowledged response can be
+counted in the database. The job runner (`flask feedback worker`) starts after the rounds and,
+once it has applied what they left, runs beside the exactness run: the delay from a response
+stored to its case opened is reported for it (p50, p99).
 
 A third server, the schema floor (bench/schema_floor_app.py), stores each body with the
 product's own statements and no other code: the respondent, the response row with every index
