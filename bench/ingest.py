@@ -13,11 +13,11 @@ counted in the database. The job runner (`flask feedback worker`) starts after t
 once it has applied what they left, runs beside the exactness run: the delay from a response
 stored to its case opened is reported for it (p50, p99).
 
-A third server, the schema floor (bench/schema_floor_app.py), stores each body with the
-product's own statements and no other code: the respondent, the response row with every index
-and trigger of the schema, and the effect row. schema_floor_share is what the schema's writes
-alone leave of the floor; share_of_schema_floor is the product's share of it: what validation,
-look-ups, limits and headers cost on top of the writes.
+A third server, the schema floor (bench/schema_floor_app.py), stores each body through the
+product's own write function and no other product code: the respondent, the response row with
+every index and trigger of the schema, and the effect row. schema_floor_share is what the
+schema's writes alone leave of the floor; share_of_schema_floor is the product's share of it:
+what validation, look-ups, limits and headers cost on top of the writes.
 
 Targets: share_of_floor (product responses/s over floor responses/s, same run) >= 0.6,
 share_of_schema_floor >= 0.75 (the product's code costs at most a third over its writes), no
