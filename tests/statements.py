@@ -30,10 +30,11 @@ def statements(wanted: Callable[[str], bool]) -> Iterator[list[tuple[str, Any]]]
 
 def plan(statement: str, parameters: Any) -> str:
     """The database's plan for a captured statement, as text. On PostgreSQL sequential scans
-    are off, so the plan is the one a table too large to read whole would get."""
+    are off, so the plan is the one a table too large to read whole would get; only for this
+    transaction, which is rolled back, so the pooled connection goes back as it came."""
     engine = db.engine
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET enable_seqscan = off")
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
             return str(connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all())
         return str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all())
