@@ -19,6 +19,12 @@ every index and trigger of the schema, and the effect row. schema_floor_share is
 schema's writes alone leave of the floor; share_of_schema_floor is the product's share of it:
 what validation, look-ups, limits and headers cost on top of the writes.
 
+A fourth server, the required floor, is the schema floor on a database without the response
+table's read indexes (the ones the dashboards read; its unique key, trigger, respondent and
+effect row stay): only what a response needs before it is acknowledged. required_floor_share
+is what those writes leave of the floor, the most any product storing them could keep; what
+lies between it and schema_floor_share is what the dashboards' indexes cost every response.
+
 Targets: share_of_floor (product responses/s over floor responses/s, same run) >= 0.6,
 share_of_schema_floor >= 0.75 (the product's code costs at most a third over its writes), no
 errors, stored = acknowledged, no duplicates, every effect applied. A bare Flask endpoint is
@@ -54,6 +60,7 @@ PG_URL = os.environ.get(
 )
 SCHEMA = "bench_ingest"
 SCHEMA_FLOOR = "bench_ingest_schema_floor"
+REQUIRED_FLOOR = "bench_ingest_required_floor"
 TARGET_SHARE = 0.6
 TARGET_OF_SCHEMA_FLOOR = 0.75
 UNLIMITED = "1000000 per second"
@@ -225,13 +232,14 @@ def floor_run(url: str, args: argparse.Namespace, no_wait: bool = False) -> dict
 
 
 def rounds(targets: dict[str, tuple[int, str, str]], args: argparse.Namespace) -> dict[str, Any]:
-    """The product, the floor and the schema floor under the same load in rounds whose order
-    turns (P F S, F S P, S P F, ...), every server up throughout: this machine's speed drifts by
-    a third within minutes, and a share taken from rounds seconds apart holds where two runs a
-    minute apart do not."""
+    """The product and the floors under the same load in rounds whose order turns (P F S R,
+    F S R P, ...), every server up throughout: this machine's speed drifts by a third within
+    minutes, and a share taken from rounds seconds apart holds where two runs a minute apart
+    do not."""
     sides = list(targets)
     per_s: dict[str, list[float]] = {side: [] for side in sides}
     shares, schema_shares, of_schema, p50s, p99s, errors = [], [], [], [], [], 0
+    required_shares = []
     for n in range(args.rounds):
         order = sides[n % len(sides) :] + sides[: n % len(sides)]
         got = {side: wrk(*targets[side], args.seconds, 0, args.connections) for side in order}
@@ -240,6 +248,7 @@ def rounds(targets: dict[str, tuple[int, str, str]], args: argparse.Namespace) -
         shares.append(got["product"]["per_s"] / got["floor"]["per_s"])
         schema_shares.append(got["schema_floor"]["per_s"] / got["floor"]["per_s"])
         of_schema.append(got["product"]["per_s"] / got["schema_floor"]["per_s"])
+        required_shares.append(got["required_floor"]["per_s"] / got["floor"]["per_s"])
         p50s.append(got["product"]["p50_ms"])
         p99s.append(got["product"]["p99_ms"])
         for side in sides:
@@ -252,16 +261,36 @@ def rounds(targets: dict[str, tuple[int, str, str]], args: argparse.Namespace) -
         "schema_floor_per_s": round(statistics.median(per_s["schema_floor"]), 1),
         "schema_floor_share": round(statistics.median(schema_shares), 3),
         "share_of_schema_floor": round(statistics.median(of_schema), 3),
+        "required_floor_per_s": round(statistics.median(per_s["required_floor"]), 1),
+        "required_floor_share": round(statistics.median(required_shares), 3),
         "p50_ms": round(statistics.median(p50s), 2),
         "p99_ms": max(p99s),
         "errors": errors,
     }
 
 
-def schema_floor_server(url: str, args: argparse.Namespace) -> tuple[Any, int, str]:
+DROP_READ_INDEXES = """
+from sqlalchemy import text
+from feedback import create_app
+from feedback.extensions import db
+from feedback.responses.models import Response
+app = create_app()
+with app.app_context():
+    for index in Response.__table__.indexes:
+        db.session.execute(text(f"DROP INDEX {index.name}"))
+    db.session.commit()
+"""
+
+
+def schema_floor_server(
+    url: str, args: argparse.Namespace, read_indexes: bool = True
+) -> tuple[Any, int, str]:
     """The schema floor (bench/schema_floor_app.py) on a database of its own, migrated like
-    the product's; (process, port, survey id)."""
+    the product's, without the response table's read indexes unless `read_indexes`;
+    (process, port, survey id)."""
     key, survey = prepare(url)
+    if not read_indexes:
+        python(url, DROP_READ_INDEXES)
     env = {"FEEDBACK_DATABASE_URL": url, "FLOOR_PUBLIC_KEY": key, "FLOOR_SURVEY": survey}
     proc, port = gunicorn("bench.schema_floor_app:app", env, args.workers, args.threads)
     return proc, port, survey
@@ -333,7 +362,7 @@ def applied(url: str, last_id: str, seconds: float = 60) -> dict[str, Any]:
 
 
 def bench_database(
-    name: str, url: str, schema_url: str, args: argparse.Namespace
+    name: str, url: str, schema_url: str, required_url: str, args: argparse.Namespace
 ) -> dict[str, Any]:
     key, survey = prepare(url)
     # One load generator is one address: lift the per-visitor limit (it is still checked).
@@ -344,6 +373,9 @@ def bench_database(
     floor_url = url.replace(".sqlite3", "-floor.sqlite3") if url.startswith("sqlite") else url
     floor_proc, floor_port = floor_server(floor_url, args)
     schema_proc, schema_port, schema_survey = schema_floor_server(schema_url, args)
+    required_proc, required_port, required_survey = schema_floor_server(
+        required_url, args, read_indexes=False
+    )
     runner = None
     try:
         path = f"/api/public/{key}"
@@ -355,12 +387,14 @@ def bench_database(
                     "product": (port, path, survey),
                     "floor": (floor_port, "/api/public/pk", "s"),
                     "schema_floor": (schema_port, "/api/public/pk", schema_survey),
+                    "required_floor": (required_port, "/api/public/pk", required_survey),
                 },
                 args,
             )
         finally:
             stop(floor_proc)
             stop(schema_proc)
+            stop(required_proc)
         # The job runner, as production runs it beside the servers: once it has caught up with
         # the throughput runs, the exactness run's delays are its own.
         runner = job_runner(url)
@@ -419,16 +453,20 @@ def main() -> int:
     bare = [bare_run()]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        targets = {"sqlite": (f"sqlite:///{tmp}/bench.sqlite3", f"sqlite:///{tmp}/schema.sqlite3")}
-        if not args.skip_postgres:
-            for schema in (SCHEMA, SCHEMA_FLOOR):
-                reset_pg_schema(schema)
-            targets["postgres"] = (
-                f"{PG_URL}?options=-csearch_path%3D{SCHEMA}",
-                f"{PG_URL}?options=-csearch_path%3D{SCHEMA_FLOOR}",
+        targets = {
+            "sqlite": tuple(
+                f"sqlite:///{tmp}/{name}.sqlite3" for name in ("bench", "schema", "required")
             )
-        for name, (url, schema_url) in targets.items():
-            result = bench_database(name, url, schema_url, args)
+        }
+        if not args.skip_postgres:
+            for schema in (SCHEMA, SCHEMA_FLOOR, REQUIRED_FLOOR):
+                reset_pg_schema(schema)
+            targets["postgres"] = tuple(
+                f"{PG_URL}?options=-csearch_path%3D{schema}"
+                for schema in (SCHEMA, SCHEMA_FLOOR, REQUIRED_FLOOR)
+            )
+        for name, (url, schema_url, required_url) in targets.items():
+            result = bench_database(name, url, schema_url, required_url, args)
             bare.append(bare_run())
             reference = (bare[-2]["per_s"] + bare[-1]["per_s"]) / 2
             result["bare_per_s"] = round(reference, 1)
