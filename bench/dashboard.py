@@ -6,6 +6,9 @@ client (server time only), next to a trivial page as the reference. Target: ever
 500 ms. Last line: one JSON object.
 With --cold the kept figures are off (FEEDBACK_FIGURES_TTL 0) and each page's first request is
 timed, as a page is first seen after the cache expires.
+With --without-read-indexes the response table's read indexes are dropped before the workspace
+is built (its unique key stays): what storing each response with fewer indexes, as an ingest
+rate closer to a plain table's would need (bench/ingest.py, the required floor), costs the pages.
 """
 
 from __future__ import annotations
@@ -246,7 +249,12 @@ def measure(app: Any, repeats: int) -> dict[str, float]:
 
 
 def run(
-    url: str, n: int, repeats: int, options: dict[str, Any] | None = None, cold: bool = False
+    url: str,
+    n: int,
+    repeats: int,
+    options: dict[str, Any] | None = None,
+    cold: bool = False,
+    read_indexes: bool = True,
 ) -> dict[str, float]:
     config = {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False}
     if cold:
@@ -256,6 +264,10 @@ def run(
     app = create_app(config)
     with app.app_context():
         db.create_all()
+        if not read_indexes:
+            for index in Response.__table__.indexes:
+                db.session.execute(text(f"DROP INDEX {index.name}"))
+            db.session.commit()
         started = time.perf_counter()
         build(n, random.Random(3))
         print(f"built {n} responses in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -273,17 +285,24 @@ def main() -> int:
     parser.add_argument(
         "--cold", action="store_true", help="no kept figures; time each page's first request"
     )
+    parser.add_argument(
+        "--without-read-indexes",
+        action="store_true",
+        help="drop the response table's read indexes (its unique key stays)",
+    )
     args = parser.parse_args()
     repeats = 1 if args.cold else args.repeats
+    indexes = not args.without_read_indexes
     results: dict[str, Any] = {
         "responses": args.responses,
         "target_ms": TARGET_MS,
         "cold": args.cold,
+        "read_indexes": indexes,
     }
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/bench.sqlite3"
-            results["sqlite"] = run(url, args.responses, repeats, cold=args.cold)
+            results["sqlite"] = run(url, args.responses, repeats, None, args.cold, indexes)
             print(f"sqlite: {json.dumps(results['sqlite'])}", file=sys.stderr)
     if not args.skip_postgres:
         import psycopg
@@ -292,7 +311,7 @@ def main() -> int:
             conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
             conn.execute(f"CREATE SCHEMA {SCHEMA}")
         options = {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}
-        results["postgres"] = run(PG_URL, args.responses, repeats, options, args.cold)
+        results["postgres"] = run(PG_URL, args.responses, repeats, options, args.cold, indexes)
         print(f"postgres: {json.dumps(results['postgres'])}", file=sys.stderr)
     slow = [
         f"{db_name} {path}"
