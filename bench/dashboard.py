@@ -33,6 +33,7 @@ sys.path.insert(0, ROOT)
 
 from sqlalchemy import insert, text  # noqa: E402
 
+from bench.read_indexes import drop_read_indexes  # noqa: E402
 from feedback import create_app  # noqa: E402
 from feedback.accounts import workspaces  # noqa: E402
 from feedback.accounts.models import User  # noqa: E402
@@ -265,9 +266,7 @@ def run(
     with app.app_context():
         db.create_all()
         if not read_indexes:
-            for index in Response.__table__.indexes:
-                db.session.execute(text(f"DROP INDEX {index.name}"))
-            db.session.commit()
+            drop_read_indexes()
         started = time.perf_counter()
         build(n, random.Random(3))
         print(f"built {n} responses in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -302,7 +301,9 @@ def main() -> int:
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/bench.sqlite3"
-            results["sqlite"] = run(url, args.responses, repeats, None, args.cold, indexes)
+            results["sqlite"] = run(
+                url, args.responses, repeats, cold=args.cold, read_indexes=indexes
+            )
             print(f"sqlite: {json.dumps(results['sqlite'])}", file=sys.stderr)
     if not args.skip_postgres:
         import psycopg
@@ -311,7 +312,9 @@ def main() -> int:
             conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
             conn.execute(f"CREATE SCHEMA {SCHEMA}")
         options = {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}
-        results["postgres"] = run(PG_URL, args.responses, repeats, options, args.cold, indexes)
+        results["postgres"] = run(
+            PG_URL, args.responses, repeats, options, cold=args.cold, read_indexes=indexes
+        )
         print(f"postgres: {json.dumps(results['postgres'])}", file=sys.stderr)
     slow = [
         f"{db_name} {path}"

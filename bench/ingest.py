@@ -238,47 +238,44 @@ def rounds(targets: dict[str, tuple[int, str, str]], args: argparse.Namespace) -
     do not."""
     sides = list(targets)
     per_s: dict[str, list[float]] = {side: [] for side in sides}
-    shares, schema_shares, of_schema, p50s, p99s, errors = [], [], [], [], [], 0
-    required_shares = []
+    p50s, p99s, errors = [], [], 0
     for n in range(args.rounds):
         order = sides[n % len(sides) :] + sides[: n % len(sides)]
         got = {side: wrk(*targets[side], args.seconds, 0, args.connections) for side in order}
         for side in sides:
             per_s[side].append(got[side]["per_s"])
-        shares.append(got["product"]["per_s"] / got["floor"]["per_s"])
-        schema_shares.append(got["schema_floor"]["per_s"] / got["floor"]["per_s"])
-        of_schema.append(got["product"]["per_s"] / got["schema_floor"]["per_s"])
-        required_shares.append(got["required_floor"]["per_s"] / got["floor"]["per_s"])
+            errors += got[side]["errors"] + got[side]["socket_errors"]
         p50s.append(got["product"]["p50_ms"])
         p99s.append(got["product"]["p99_ms"])
-        for side in sides:
-            errors += got[side]["errors"] + got[side]["socket_errors"]
+
+    def shares(side: str, of: str) -> list[float]:
+        """`side` over `of`, round by round."""
+        return [a / b for a, b in zip(per_s[side], per_s[of], strict=True)]
+
+    def median(values: list[float], digits: int = 1) -> float:
+        return round(statistics.median(values), digits)
+
     return {
-        "floor_per_s": round(statistics.median(per_s["floor"]), 1),
-        "responses_per_s": round(statistics.median(per_s["product"]), 1),
-        "share_of_floor": round(statistics.median(shares), 3),
-        "round_shares": [round(x, 3) for x in shares],
-        "schema_floor_per_s": round(statistics.median(per_s["schema_floor"]), 1),
-        "schema_floor_share": round(statistics.median(schema_shares), 3),
-        "share_of_schema_floor": round(statistics.median(of_schema), 3),
-        "required_floor_per_s": round(statistics.median(per_s["required_floor"]), 1),
-        "required_floor_share": round(statistics.median(required_shares), 3),
-        "p50_ms": round(statistics.median(p50s), 2),
+        "floor_per_s": median(per_s["floor"]),
+        "responses_per_s": median(per_s["product"]),
+        "share_of_floor": median(shares("product", "floor"), 3),
+        "round_shares": [round(x, 3) for x in shares("product", "floor")],
+        "schema_floor_per_s": median(per_s["schema_floor"]),
+        "schema_floor_share": median(shares("schema_floor", "floor"), 3),
+        "share_of_schema_floor": median(shares("product", "schema_floor"), 3),
+        "required_floor_per_s": median(per_s["required_floor"]),
+        "required_floor_share": median(shares("required_floor", "floor"), 3),
+        "p50_ms": median(p50s, 2),
         "p99_ms": max(p99s),
         "errors": errors,
     }
 
 
 DROP_READ_INDEXES = """
-from sqlalchemy import text
+from bench.read_indexes import drop_read_indexes
 from feedback import create_app
-from feedback.extensions import db
-from feedback.responses.models import Response
-app = create_app()
-with app.app_context():
-    for index in Response.__table__.indexes:
-        db.session.execute(text(f"DROP INDEX {index.name}"))
-    db.session.commit()
+with create_app().app_context():
+    drop_read_indexes()
 """
 
 
